@@ -1,0 +1,1 @@
+"""pytest plugin: builders fixtures (registered in pytest.ini)."""

@@ -1,0 +1,1 @@
+"""pytest plugin: koji fixtures (registered in pytest.ini)."""

@@ -1,0 +1,1 @@
+"""pytest plugin: lab fixtures (registered in pytest.ini)."""

@@ -1,0 +1,1 @@
+"""pytest plugin: servers fixtures (registered in pytest.ini)."""
