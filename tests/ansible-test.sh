@@ -9,7 +9,9 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv=${VENV:-$root/.venv}
 export PATH="$venv/bin:$PATH"
-work=${ANSIBLE_TEST_WORK:-$root/tests/output/ansible-test-tree}
+# Outside the checkout: inside it, ansible-test would ask git, which ignores the copy.
+work=$(mktemp -d "${TMPDIR:-/tmp}/fedora_build-ansible-test.XXXXXX")
+trap 'rm -rf "$work"' EXIT
 coll=$work/ansible_collections/ondemand/fedora_build
 
 # Offline get-pip: ansible-test 2.19 pins pip 24.2 and looks in its cache first.
@@ -22,7 +24,6 @@ done
 
 # Fresh copy of what git would ship (tracked + untracked-not-ignored), so
 # sanity sees exactly the collection and nothing from .venv or the lab.
-rm -rf "$coll"
 mkdir -p "$coll"
 (cd "$root" && git ls-files -co --exclude-standard -z | xargs -0 -I{} cp --parents -P {} "$coll/" 2>/dev/null) || {
   (cd "$root" && git ls-files -co --exclude-standard -z | while IFS= read -r -d '' f; do
@@ -31,7 +32,7 @@ mkdir -p "$coll"
 cd "$coll"
 cmd=$1; shift
 case "$cmd" in
-  sanity) exec ansible-test sanity --local --python 3.11 --color no "$@" ;;
-  units)  exec ansible-test units --local --python 3.11 --color no "$@" ;;
+  sanity) ansible-test sanity --local --python 3.11 --color no "$@" ;;
+  units)  ansible-test units --local --python 3.11 --color no "$@" ;;
   *) echo "usage: $0 sanity|units [args]" >&2; exit 2 ;;
 esac

@@ -19,6 +19,9 @@ attributes:
   idempotent:
     description:
       - When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
+  platform:
+    description: Target OS/families that can be operated against.
+    support: N/A
 """
 
     ACTIONGROUP = r"""

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Install what the tests need and run every test layer (= `make test`, and
+# what .ci/run calls). Each layer runs even when an earlier one failed; the
+# last line is "N passed, N failed" (pytest counts its tests, every other
+# gate counts as one).
+#   SKIP_SYSTEM_DEPS=1   do not install system packages (non-root developers)
+#   LAYERS="pytest lint" run only these layers
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export PYTHONDONTWRITEBYTECODE=1
+
+if [ -z "${SKIP_SYSTEM_DEPS:-}" ]; then
+  tests/install-deps.sh || exit 1
+fi
+REQUIREMENTS=collection/requirements-test.txt collection/setup.sh || exit 1
+export PATH="$root/.venv/bin:$PATH"
+export ANSIBLE_COLLECTIONS_PATH="$root/.collections"
+out="$root/tests/output"
+mkdir -p "$out"
+
+# Labs are torn down by their fixtures; this catches a killed run.
+cleanup_labs() {
+  local d
+  for d in "$root"/.lab/*/; do
+    [ -d "$d" ] && LAB_ID=$(basename "$d") LAB_STATE="$d" tests/lab/lab.sh down >/dev/null 2>&1
+  done
+  return 0
+}
+trap cleanup_labs EXIT
+
+passed=0 failed=0 summary=()
+gate() { # NAME CMD... : a gate counts as one test
+  local name=$1; shift
+  echo "=== $name: $*"
+  local t0=$SECONDS
+  if "$@"; then passed=$((passed + 1)); summary+=("PASS $name ($((SECONDS - t0))s)")
+  else failed=$((failed + 1)); summary+=("FAIL $name ($((SECONDS - t0))s)"); fi
+}
+want() { [ -z "${LAYERS:-}" ] || [[ " $LAYERS " == *" $1 "* ]]; }
+
+if want pytest; then
+  echo "=== pytest: unit, functional and lab tests"
+  t0=$SECONDS
+  pytest -p no:cacheprovider --junit-xml="$out/pytest.xml" "$@"
+  rc=$?
+  counts=$(python3 - "$out/pytest.xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+try:
+    root = ET.parse(sys.argv[1]).getroot()
+except Exception:
+    print("0 0"); sys.exit()
+suites = [root] if root.tag == "testsuite" else list(root)
+total = sum(int(s.get("tests", 0)) for s in suites)
+bad = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
+skipped = sum(int(s.get("skipped", 0)) for s in suites)
+print(total - bad - skipped, bad)
+PY
+)
+  p=${counts% *}; f=${counts#* }
+  if [ "$rc" != 0 ] && [ "$f" = 0 ]; then f=1; fi   # collection errors, crash, or no tests ran
+  if [ "$p" = 0 ]; then f=$((f + 1)); fi
+  passed=$((passed + p)); failed=$((failed + f))
+  summary+=("$([ "$f" = 0 ] && echo PASS || echo FAIL) pytest: $p passed, $f failed ($((SECONDS - t0))s)")
+fi
+want sanity && gate "ansible-test sanity" tests/ansible-test.sh sanity
+want units && gate "ansible-test units" tests/ansible-test.sh units
+want lint && gate "ansible-lint (production)" ansible-lint --offline --profile production
+want changelog && gate "antsibull-changelog lint" antsibull-changelog lint
+want molecule && gate "molecule" tests/molecule.sh
+
+echo
+echo "=== summary"
+printf '%s\n' "${summary[@]}"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
