@@ -1,0 +1,540 @@
+# -*- coding: utf-8 -*-
+# Copyright: ondemand.fedora_build contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""From a user's kickstart to the exact, validated kickstart a builder gets.
+
+Everything goes through pykickstart's real parser and version handlers:
+
+* flatten: ``%include`` (and top-level ``%ksappend``, as anaconda and
+  ksvalidator preprocess it) are read and the result is ``str(handler)``,
+  which is what ``ksflatten`` writes. Only include resolution differs from
+  pykickstart: a relative name is looked up beside the including file (its
+  directory, or its URL) and then in ``include_path``, never in the process's
+  current directory, and every read goes through the Fetcher (limits, allowed
+  schemes). Include loops are refused instead of recursing forever.
+* validate: errors name the file, the line and the problem; parse warnings
+  are errors (as in ksvalidator); deprecation warnings are returned.
+* transform: repos added/removed/replaced, ``url`` override, the side repo
+  plus ``--excludepkgs`` of its pinned package names on every other repo (the
+  kickstart ``repo`` command has ``--cost`` but no priority), and %packages
+  additions/exclusions.
+* write: atomically, only when the text changes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import warnings
+
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.fileutil import atomic_write, read_text, sha256_bytes
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.kickstart_fetch import (
+    DEFAULT_MAX_SIZE, DEFAULT_TIMEOUT, Fetcher, NotFound, is_remote, parse_checksum)
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import check_name, check_release, check_url
+
+try:
+    from pykickstart import __version__ as _PYKICKSTART_VERSION  # pylint: disable=unused-import
+except ImportError:
+    _PYKICKSTART_VERSION = None
+
+try:
+    from pykickstart.errors import (KickstartDeprecationWarning, KickstartError, KickstartParseWarning,
+                                    KickstartVersionError)
+    from pykickstart.parser import KickstartParser
+    from pykickstart.version import makeVersion, stringToVersion, versionMap, versionToString
+    HAS_PYKICKSTART = True
+    PYKICKSTART_IMPORT_ERROR = None
+except ImportError as _exc:  # pragma: no cover - exercised only on nodes without pykickstart
+    HAS_PYKICKSTART = False
+    PYKICKSTART_IMPORT_ERROR = _exc
+    KickstartParser = object  # type: ignore
+    KickstartError = KickstartParseWarning = KickstartDeprecationWarning = KickstartVersionError = Exception  # type: ignore
+
+REPO_SCHEMES = ('http', 'https', 'ftp', 'file', 'nfs')
+URL_SCHEMES = ('http', 'https', 'ftp', 'file', 'nfs')
+# A %packages entry: a package name, glob, or name.arch / name-version; '@group' and '@^environment' allowed
+# where groups make sense. No whitespace, no leading '-', no shell or kickstart syntax characters.
+PACKAGE_RE = re.compile(r'^[A-Za-z0-9_+*?\[\]][A-Za-z0-9_.+*?\[\]:~^-]*$')
+GROUP_RE = re.compile(r'^@\^?[A-Za-z0-9_][A-Za-z0-9_.+-]*$')
+LINE_IN_MSG_RE = re.compile(r'\bline (\d+)')
+
+
+def _clean(message):
+    """One line, ending with a period."""
+    text = ' '.join(str(message or '').split())
+    if text and text[-1] not in '.!?':
+        text += '.'
+    return text
+
+
+class _Located(Exception):
+    """A kickstart problem at a known file (and line when known)."""
+
+    def __init__(self, label, lineno, problem):
+        super(_Located, self).__init__(problem)
+        self.label = label
+        self.lineno = lineno
+        self.problem = _clean(problem)
+
+    def to_error(self):
+        where = self.label if self.lineno is None else '%s line %d' % (self.label, self.lineno)
+        return FedoraBuildError('%s: %s' % (where, self.problem), file=self.label, line=self.lineno)
+
+
+# ---------------------------------------------------------------------------
+# version
+# ---------------------------------------------------------------------------
+def _newest_fedora():
+    return max(int(key[1:]) for key in versionMap if re.match(r'^F\d+$', key))
+
+
+def resolve_version(value, text=''):
+    """Return (handler constant, name such as 'F41', warnings) for a version option.
+
+    value may be a pykickstart name (F41, DEVEL, RHEL9), a Fedora release
+    number (41) or 'rawhide'; when empty, the '#version=' line of text is used
+    (as pykickstart's versionFromFile does), else DEVEL.
+    """
+    notes = []
+    source = 'version'
+    if value is None or str(value).strip() == '':
+        value = 'DEVEL'
+        for line in text.splitlines():
+            if line[:9] == '#version=':
+                value = line[9:].strip()
+                source = 'the #version= line of src'
+                break
+    text_value = str(value).strip()
+    if re.match(r'^[0-9]+$', text_value) or text_value.lower() == 'rawhide':
+        release = check_release(text_value, 'version')
+        if release == 'rawhide':
+            text_value = 'DEVEL'
+        else:
+            newest = _newest_fedora()
+            if int(release) > newest:
+                notes.append('version: Fedora %s is newer than pykickstart %s knows; validating with F%d (DEVEL).'
+                             % (release, _PYKICKSTART_VERSION, newest))
+                text_value = 'DEVEL'
+            else:
+                text_value = 'F%s' % release
+    try:
+        constant = stringToVersion(text_value)
+    except KickstartVersionError:
+        raise FedoraBuildError('%s: %r is not a kickstart syntax version known to pykickstart %s '
+                               '(use e.g. F41, DEVEL, RHEL9, a Fedora release number or rawhide).'
+                               % (source, value, _PYKICKSTART_VERSION))
+    return constant, versionToString(constant, skipDevel=True), notes
+
+
+# ---------------------------------------------------------------------------
+# reading and flattening
+# ---------------------------------------------------------------------------
+class _Resolver(object):
+    """Finds %include / %ksappend targets: beside the including file, then include_path."""
+
+    def __init__(self, fetcher, include_path):
+        self.fetcher = fetcher
+        self.include_path = list(include_path or [])
+
+    def candidates(self, name, parent):
+        if is_remote(name) or os.path.isabs(name):
+            return [name]
+        found = [self.fetcher.join(parent, name)]
+        found.extend(os.path.join(directory, name) for directory in self.include_path)
+        return found
+
+    def load(self, directive, name, parent, lineno, where=None):
+        """Return (label, text); errors are reported at (where or parent, lineno)."""
+        where = where or parent
+        tried = []
+        for candidate in self.candidates(name, parent):
+            tried.append(candidate)
+            try:
+                return self.fetcher.load(candidate, field=directive)
+            except NotFound:
+                continue
+            except FedoraBuildError as exc:
+                raise _Located(where, lineno, '%s %s cannot be read: %s' % (directive, name, exc.msg))
+        raise _Located(where, lineno, '%s file %s was not found (looked for %s)' % (directive, name, ', '.join(tried)))
+
+
+class _FlatteningParser(KickstartParser):
+    """pykickstart's KickstartParser, with includes read through _Resolver.
+
+    Only _handleInclude is replaced; it does what the original does
+    (depth + 1, read the file's text with reset=False, depth - 1) except that
+    the text comes from the resolver and a file already on the stack is a
+    loop error. The state machine, sections and handlers are pykickstart's.
+    """
+
+    def __init__(self, handler, resolver, strict=False):
+        KickstartParser.__init__(self, handler, followIncludes=True, errorsAreFatal=True,
+                                 missingIncludeIsFatal=True, unknownSectionIsFatal=True)
+        self.resolver = resolver
+        self.stack = []
+        self.texts = {}
+        self.linemaps = {}
+        self.sources = []
+        self.strict = strict
+        self.command_line = (None, None)
+        self.deprecations = []
+        self.parse_warnings = []
+
+    # -- helpers ------------------------------------------------------------
+    def _where(self, label, lineno):
+        """Map a line of the (preprocessed) top-level text back to its real file."""
+        linemap = self.linemaps.get(label)
+        if linemap and lineno is not None and 0 < lineno <= len(linemap):
+            return linemap[lineno - 1]
+        return label, lineno
+
+    def _find_line(self, label, predicate):
+        for number, line in enumerate((self.texts.get(label) or '').splitlines(), 1):
+            if predicate(line):
+                return number
+        return None
+
+    def _include_lineno(self, label, name):
+        def is_include(line):
+            try:
+                args = shlex.split(line)
+            except ValueError:
+                return False
+            return len(args) > 1 and args[0] == '%include' and args[1] == name
+        return self._find_line(label, is_include)
+
+    def _locate(self, exc):
+        label = self.stack[-1]
+        lineno = getattr(exc, 'lineno', None)
+        if isinstance(exc, KickstartError):
+            problem = exc.message or 'cannot be parsed'
+        else:
+            problem = str(exc)
+            match = LINE_IN_MSG_RE.search(problem)
+            if match:
+                lineno = int(match.group(1))
+            elif isinstance(exc, ValueError) and self._line:
+                current = self._line
+                lineno = self._find_line(label, lambda line: line == current.rstrip('\n'))
+                problem = '%s (in %r)' % (problem, current.strip())
+        label, lineno = self._where(label, lineno)
+        return _Located(label, lineno, problem)
+
+    def _show_warning(self, message, category, filename, lineno, file=None, line=None):  # pylint: disable=unused-argument
+        if not issubclass(category, KickstartParseWarning):
+            return
+        text = str(message)
+        label = self.stack[-1] if self.stack else '?'
+        match = LINE_IN_MSG_RE.search(text)
+        lineno = int(match.group(1)) if match else None
+        if lineno is None and self.command_line[0] == label:
+            lineno = self.command_line[1]
+        where_label, where_line = self._where(label, lineno)
+        prefix = where_label if where_line is None else '%s line %d' % (where_label, where_line)
+        if issubclass(category, KickstartDeprecationWarning):
+            self.deprecations.append('%s: %s' % (prefix, _clean(text)))
+        elif self.strict:
+            # ksvalidator turns every other parse warning into an error.
+            raise _Located(where_label, where_line, text)
+        else:
+            self.parse_warnings.append('%s: %s' % (prefix, _clean(text)))
+
+    def _read(self, label, text):
+        self.stack.append(label)
+        self.texts[label] = text
+        try:
+            self.readKickstartFromString(text, reset=False)
+        except _Located:
+            raise
+        except (KickstartError, ValueError) as exc:
+            raise self._locate(exc)
+        self.stack.pop()
+
+    # -- pykickstart hooks --------------------------------------------------
+    def handleCommand(self, lineno, args):
+        self.command_line = (self.stack[-1] if self.stack else None, lineno)
+        return KickstartParser.handleCommand(self, lineno, args)
+
+    def _handleInclude(self, f):
+        parent = self.stack[-1]
+        parent_line = self._include_lineno(parent, f)
+        where_label, where_line = self._where(parent, parent_line)
+        label, text = self.resolver.load('%include', f, parent, where_line, where=where_label)
+        if label in self.stack:
+            chain = ' -> '.join(self.stack[self.stack.index(label):] + [label])
+            raise _Located(where_label, where_line, 'include loop: %%include %s reads a file that is already being '
+                                                    'read (%s)' % (f, chain))
+        self.sources.append(label)
+        self._includeDepth += 1
+        self._read(label, text)
+        self._includeDepth -= 1
+
+    # -- entry point --------------------------------------------------------
+    def parse_top(self, label, text, linemap):
+        self._reset()
+        self.linemaps[label] = linemap
+        self.sources.append(label)
+        with warnings.catch_warnings():
+            warnings.simplefilter('always')
+            warnings.showwarning = self._show_warning
+            self._read(label, text)
+
+
+def preprocess(label, text, resolver, sources):
+    """Inline top-level %ksappend lines, as pykickstart's preprocessKickstart does.
+
+    Returns (text, linemap) where linemap[i] is (file, line) of output line i+1.
+    """
+    out = []
+    linemap = []
+    for number, line in enumerate(text.splitlines(True), 1):
+        stripped = line.strip()
+        if not stripped.startswith('%ksappend'):
+            out.append(line)
+            linemap.append((label, number))
+            continue
+        parts = stripped.split()
+        if len(parts) < 2:
+            raise _Located(label, number, '%ksappend needs a file name or URL')
+        alabel, atext = resolver.load('%ksappend', parts[1], label, number)
+        sources.append(alabel)
+        lines = atext.splitlines(True)
+        if lines and not lines[-1].endswith('\n'):
+            lines[-1] += '\n'
+        for anumber, aline in enumerate(lines, 1):
+            out.append(aline)
+            linemap.append((alabel, anumber))
+    return ''.join(out), linemap
+
+
+def _require_pykickstart():
+    if not HAS_PYKICKSTART:
+        raise FedoraBuildError('pykickstart is not installed on the node (pip install pykickstart, or dnf install '
+                               'python3-kickstart): %s.' % PYKICKSTART_IMPORT_ERROR)
+
+
+def flatten(src, fetcher, include_path=None, version=None, checksum=None, strict=False):
+    """Read src with its includes; return dict(handler, version, version_name, sources, warnings, text)."""
+    _require_pykickstart()
+    checksum = parse_checksum(checksum)
+    label, text = fetcher.load(src, checksum=checksum, field='src')
+    constant, name, notes = resolve_version(version, text)
+    resolver = _Resolver(fetcher, include_path)
+    sources = []
+    try:
+        pre_text, linemap = preprocess(label, text, resolver, sources)
+        handler = makeVersion(constant)
+        parser = _FlatteningParser(handler, resolver, strict=strict)
+        parser.parse_top(label, pre_text, linemap)
+    except _Located as exc:
+        raise exc.to_error()
+    except RecursionError:
+        raise FedoraBuildError('src: %s nests %%include files too deeply.' % label)
+    return {
+        'handler': handler,
+        'version': constant,
+        'version_name': name,
+        'sources': [label] + sources + parser.sources[1:],
+        'warnings': notes + parser.deprecations + parser.parse_warnings,
+        'text': str(handler),
+    }
+
+
+def validate_text(text, version, label='generated kickstart', strict=False):
+    """Parse text with a fresh handler as ksvalidator would; returns its deprecation warnings."""
+    _require_pykickstart()
+    parser = _FlatteningParser(makeVersion(version), _Resolver(Fetcher(), []), strict=strict)
+    try:
+        parser.parse_top(label, text, None)
+    except _Located as exc:
+        raise exc.to_error()
+    return parser.deprecations
+
+
+# ---------------------------------------------------------------------------
+# transforming
+# ---------------------------------------------------------------------------
+def _check_packages(values, field, groups=True):
+    result = []
+    for value in values or []:
+        text = value.strip() if isinstance(value, str) else ''
+        ok = PACKAGE_RE.match(text) or (groups and GROUP_RE.match(text))
+        if not ok:
+            raise FedoraBuildError('%s: %r is not a package name or glob%s.'
+                                   % (field, value, ' (or @group / @^environment)' if groups else ''))
+        if text not in result:
+            result.append(text)
+    return result
+
+
+def _check_cost(value, field):
+    if value is None or value == '':
+        return None
+    try:
+        cost = int(value)
+    except (TypeError, ValueError):
+        cost = -1
+    if isinstance(value, bool) or cost < 0 or str(cost) != str(value).strip():
+        raise FedoraBuildError('%s: %r is not a non-negative whole number.' % (field, value))
+    return cost
+
+
+def repo_summary(repo):
+    """A plain dict describing a RepoData object."""
+    return {
+        'name': repo.name,
+        'baseurl': repo.baseurl or None,
+        'mirrorlist': repo.mirrorlist or None,
+        'metalink': repo.metalink or None,
+        'cost': repo.cost,
+        'includepkgs': list(repo.includepkgs or []),
+        'excludepkgs': list(repo.excludepkgs or []),
+    }
+
+
+def _new_repo(handler, spec, field):
+    if not isinstance(spec, dict):
+        raise FedoraBuildError('%s: each item must be a mapping with name and baseurl.' % field)
+    name = check_name(spec.get('name'), '%s.name' % field)
+    baseurl = check_url(spec.get('baseurl'), REPO_SCHEMES, '%s.baseurl' % field)
+    repo = handler.RepoData(name=name, baseurl=baseurl)
+    repo.cost = _check_cost(spec.get('cost'), '%s.cost' % field)
+    repo.includepkgs = _check_packages(spec.get('includepkgs'), '%s.includepkgs' % field, groups=False)
+    repo.excludepkgs = _check_packages(spec.get('excludepkgs'), '%s.excludepkgs' % field, groups=False)
+    return repo
+
+
+def _put_repo(handler, repo):
+    repos = handler.repo.repoList
+    for index, existing in enumerate(repos):
+        if existing.name == repo.name:
+            repos[index] = repo
+            return
+    repos.append(repo)
+    handler.repo.seen = True
+
+
+def transform(handler, repos=None, remove_repos=None, url=None, side_repo=None,
+              packages=None, exclude_packages=None):
+    """Apply the requested changes to a parsed handler; return (packages_added, warnings)."""
+    notes = []
+    repo_list = handler.repo.repoList
+
+    for name in remove_repos or []:
+        check_name(name, 'remove_repos')
+        before = len(repo_list)
+        repo_list[:] = [repo for repo in repo_list if repo.name != name]
+        if len(repo_list) == before:
+            notes.append('remove_repos: the kickstart has no repo named %r.' % name)
+
+    for index, spec in enumerate(repos or []):
+        _put_repo(handler, _new_repo(handler, spec, 'repos[%d]' % index))
+
+    if url:
+        check_url(url, URL_SCHEMES, 'url')
+        handler.url.url = url
+        handler.url.mirrorlist = None
+        handler.url.metalink = None
+        handler.url.seen = True
+
+    if side_repo:
+        side = _new_repo(handler, dict((k, v) for k, v in side_repo.items() if k != 'packages'), 'side_repo')
+        pinned = _check_packages(side_repo.get('packages'), 'side_repo.packages', groups=False)
+        for repo in handler.repo.repoList:
+            if repo.name != side.name:
+                repo.excludepkgs = list(repo.excludepkgs or []) + [p for p in pinned if p not in (repo.excludepkgs or [])]
+        _put_repo(handler, side)
+        source = handler.url.url or handler.url.mirrorlist or handler.url.metalink
+        if pinned and source:
+            notes.append('url: the installation source %s cannot carry --excludepkgs, so builds of the pinned packages '
+                         '(%s) found there compete with side repo %r by version.' % (source, ', '.join(pinned), side.name))
+
+    add = _check_packages(packages, 'packages')
+    drop = _check_packages(exclude_packages, 'exclude_packages')
+    both = [name for name in add if name in drop]
+    if both:
+        raise FedoraBuildError('packages and exclude_packages both name %s.' % ', '.join(both))
+    pkgs = handler.packages
+    present = set(pkgs.packageList) | set('@' + group.name for group in pkgs.groupList)
+    if pkgs.environment:
+        present.add('@^' + pkgs.environment)
+    added = [name for name in add if name not in present]
+    if add:
+        pkgs.add(add)
+        pkgs.seen = True
+    if drop:
+        pkgs.add(['-' + name for name in drop])
+        pkgs.seen = True
+    return added, notes
+
+
+# ---------------------------------------------------------------------------
+# the whole job
+# ---------------------------------------------------------------------------
+def prepare(src, include_path=None, version=None, checksum=None, repos=None, remove_repos=None, url=None,
+            side_repo=None, packages=None, exclude_packages=None, timeout=DEFAULT_TIMEOUT, max_size=DEFAULT_MAX_SIZE,
+            validate_certs=True, strict=False):
+    """Flatten, transform and validate; return the final text and what the module reports."""
+    fetcher = Fetcher(timeout=timeout, max_size=max_size, validate_certs=validate_certs)
+    for index, directory in enumerate(include_path or []):
+        if not os.path.isdir(directory):
+            raise FedoraBuildError('include_path[%d]: %s is not a directory on the node.' % (index, directory))
+    flat = flatten(src, fetcher, include_path=include_path, version=version, checksum=checksum, strict=strict)
+    handler = flat['handler']
+    added, notes = transform(handler, repos=repos, remove_repos=remove_repos, url=url, side_repo=side_repo,
+                             packages=packages, exclude_packages=exclude_packages)
+    text = str(handler)
+    validate_text(text, flat['version'], strict=strict)
+    return {
+        'text': text,
+        'version': flat['version_name'],
+        'sources': flat['sources'],
+        'repos': [repo_summary(repo) for repo in handler.repo.repoList],
+        'packages_added': added,
+        'warnings': flat['warnings'] + notes,
+    }
+
+
+def write(dest, text, check_mode=False):
+    """Write text to dest atomically when it differs; return (changed, diff)."""
+    if not dest:
+        raise FedoraBuildError('dest: a path on the node is required.')
+    if os.path.isdir(dest):
+        raise FedoraBuildError('dest: %s is a directory; give the path of the kickstart file to write.' % dest)
+    parent = os.path.dirname(os.path.abspath(dest))
+    if not os.path.isdir(parent):
+        raise FedoraBuildError('dest: directory %s does not exist.' % parent)
+    before = read_text(dest) if os.path.exists(dest) else None
+    changed = before != text
+    if changed and not check_mode:
+        try:
+            atomic_write(dest, text)
+        except (IOError, OSError) as exc:
+            raise FedoraBuildError('dest: %s cannot be written (%s).' % (dest, exc.strerror or exc))
+    diff = {'before': before or '', 'after': text, 'before_header': dest if before is not None else '/dev/null',
+            'after_header': dest}
+    return changed, diff
+
+
+def run(params, check_mode=False):
+    """Module entry: prepare + write; returns the module result (without 'diff')."""
+    result = prepare(
+        params['src'], include_path=params.get('include_path'), version=params.get('version'),
+        checksum=params.get('checksum'), repos=params.get('repos'), remove_repos=params.get('remove_repos'),
+        url=params.get('url'), side_repo=params.get('side_repo'), packages=params.get('packages'),
+        exclude_packages=params.get('exclude_packages'), timeout=params.get('timeout') or DEFAULT_TIMEOUT,
+        max_size=params.get('max_size') or DEFAULT_MAX_SIZE,
+        validate_certs=params.get('validate_certs', True), strict=params.get('strict', False))
+    changed, diff = write(params['dest'], result['text'], check_mode=check_mode)
+    return {
+        'changed': changed,
+        'dest': params['dest'],
+        'sha256': sha256_bytes(result['text']),
+        'version': result['version'],
+        'sources': result['sources'],
+        'repos': result['repos'],
+        'packages_added': result['packages_added'],
+        'warnings': result['warnings'],
+    }, diff

@@ -1,0 +1,204 @@
+# -*- coding: utf-8 -*-
+# Copyright: ondemand.fedora_build contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Reading kickstart sources: local paths and http/https/ftp URLs.
+
+Stdlib only (urllib), so it runs on any build node. Every read has a timeout
+and a size limit; an optional checksum (``sha256:<hex>``) is checked before
+the text is used. Failures raise FedoraBuildError with one sentence naming the
+source and the problem. ``Fetcher.load`` returns ``(label, text)`` where the
+label is what error messages and include-loop detection use: the real path for
+a local file, the URL for a remote one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import socket
+import ssl
+
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
+
+try:
+    from urllib.error import HTTPError, URLError
+    from urllib.parse import urljoin, urlsplit
+    from urllib.request import HTTPSHandler, Request, build_opener
+except ImportError:  # pragma: no cover - Python 2 is not supported
+    HTTPError = URLError = Exception  # type: ignore
+    urljoin = urlsplit = HTTPSHandler = Request = build_opener = None  # type: ignore
+
+REMOTE_SCHEMES = ('http', 'https', 'ftp')
+DEFAULT_TIMEOUT = 30
+DEFAULT_MAX_SIZE = 1024 * 1024
+CHECKSUM_RE = re.compile(r'^sha256:([0-9a-fA-F]{64})$')
+SCHEME_RE = re.compile(r'^([A-Za-z][A-Za-z0-9+.-]*)://')
+
+
+class NotFound(FedoraBuildError):
+    """The source does not exist (missing file, HTTP 404, FTP 550)."""
+
+
+def scheme_of(location):
+    """Return the lower-case URL scheme of location, or '' for a plain path."""
+    match = SCHEME_RE.match(location or '')
+    return match.group(1).lower() if match else ''
+
+
+def is_remote(location):
+    """True when location is a URL (any scheme), as pykickstart's is_url decides."""
+    return bool(scheme_of(location))
+
+
+def parse_checksum(value, field='checksum'):
+    """Validate 'sha256:<64 hex>' and return the lower-case hex digest (None passes through)."""
+    if value is None or value == '':
+        return None
+    match = CHECKSUM_RE.match(str(value).strip())
+    if not match:
+        raise FedoraBuildError('%s: %r is not a checksum of the form sha256:<64 hex digits>.' % (field, value))
+    return match.group(1).lower()
+
+
+def check_location(location, field='src'):
+    """Refuse anything that is neither a path nor an http/https/ftp URL with a host."""
+    if not isinstance(location, str) or not location.strip():
+        raise FedoraBuildError('%s: a path or an http, https or ftp URL is required.' % field)
+    scheme = scheme_of(location)
+    if scheme and scheme not in REMOTE_SCHEMES:
+        raise FedoraBuildError('%s: URL scheme %r is not allowed for kickstart sources (use a path on the node, '
+                               'or an http, https or ftp URL).' % (field, scheme))
+    if scheme and not urlsplit(location).netloc:
+        raise FedoraBuildError('%s: %r has no host.' % (field, location))
+    return location
+
+
+def _display_url(url):
+    """The URL without a password, for messages and labels."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.hostname or ''
+    if parts.username:
+        netloc = '%s@%s' % (parts.username, netloc)
+    if parts.port:
+        netloc = '%s:%d' % (netloc, parts.port)
+    return parts._replace(netloc=netloc).geturl()
+
+
+class Fetcher(object):
+    """Loads kickstart files with limits; one instance per module run."""
+
+    def __init__(self, timeout=DEFAULT_TIMEOUT, max_size=DEFAULT_MAX_SIZE, validate_certs=True):
+        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
+            raise FedoraBuildError('timeout: %r is not a positive number of seconds.' % (timeout,))
+        if not isinstance(max_size, int) or isinstance(max_size, bool) or max_size <= 0:
+            raise FedoraBuildError('max_size: %r is not a positive number of bytes.' % (max_size,))
+        self.timeout = timeout
+        self.max_size = max_size
+        self.validate_certs = validate_certs
+        self.locations = {}
+
+    # -- public -----------------------------------------------------------
+    def load(self, location, checksum=None, field='src'):
+        """Return (label, text) for a path or URL; checks size, checksum and UTF-8."""
+        check_location(location, field)
+        if is_remote(location):
+            label = _display_url(location)
+            data = self._read_url(location, label)
+        else:
+            label = os.path.realpath(location)
+            data = self._read_file(location)
+        self.locations[label] = location
+        if checksum:
+            actual = hashlib.sha256(data).hexdigest()
+            if actual != checksum:
+                raise FedoraBuildError('%s: sha256 of %s is %s, not the expected %s.' % (field, label, actual, checksum))
+        try:
+            text = data.decode('utf-8')
+        except UnicodeDecodeError as exc:
+            raise FedoraBuildError('%s: %s is not UTF-8 text (byte %d).' % (field, label, exc.start))
+        return label, text
+
+    def join(self, base, name):
+        """Resolve name relative to base (a label returned by load, or a path or URL)."""
+        if is_remote(name) or os.path.isabs(name):
+            return name
+        base = self.locations.get(base, base)
+        if is_remote(base):
+            return urljoin(base, name)
+        return os.path.join(os.path.dirname(base), name)
+
+    # -- local ------------------------------------------------------------
+    def _read_file(self, path):
+        if not os.path.exists(path):
+            raise NotFound('%s: file does not exist.' % path)
+        if os.path.isdir(path):
+            raise FedoraBuildError('%s: is a directory, not a kickstart file.' % path)
+        try:
+            size = os.path.getsize(path)
+            if size > self.max_size:
+                raise FedoraBuildError('%s: file is %d bytes, more than the limit of %d bytes (max_size).'
+                                       % (path, size, self.max_size))
+            with open(path, 'rb') as handle:
+                data = handle.read(self.max_size + 1)
+        except (IOError, OSError) as exc:
+            raise FedoraBuildError('%s: cannot be read (%s).' % (path, exc.strerror or exc))
+        if len(data) > self.max_size:
+            raise FedoraBuildError('%s: file is more than the limit of %d bytes (max_size).' % (path, self.max_size))
+        return data
+
+    # -- remote -----------------------------------------------------------
+    def _opener(self):
+        handlers = []
+        if not self.validate_certs:
+            context = ssl.create_default_context()
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+            handlers.append(HTTPSHandler(context=context))
+        return build_opener(*handlers)
+
+    def _read_url(self, url, label):
+        request = Request(url, headers={'User-Agent': 'ondemand.fedora_build-kickstart'})
+        try:
+            response = self._opener().open(request, timeout=self.timeout)
+        except HTTPError as exc:
+            if exc.code in (404, 410):
+                raise NotFound('%s: not found (HTTP %d).' % (label, exc.code))
+            raise FedoraBuildError('%s: download failed with HTTP %d %s.' % (label, exc.code, exc.reason))
+        except URLError as exc:
+            reason = exc.reason
+            if isinstance(reason, (socket.timeout, TimeoutError)):
+                raise FedoraBuildError('%s: no answer within %s seconds (timeout).' % (label, self.timeout))
+            text = str(reason)
+            if url.lower().startswith('ftp') and ('550' in text or 'No such file' in text):
+                raise NotFound('%s: not found (FTP: %s).' % (label, text.strip()))
+            raise FedoraBuildError('%s: download failed (%s).' % (label, text.strip()))
+        except (socket.timeout, TimeoutError):
+            raise FedoraBuildError('%s: no answer within %s seconds (timeout).' % (label, self.timeout))
+        except (OSError, ValueError) as exc:
+            raise FedoraBuildError('%s: download failed (%s).' % (label, exc))
+        try:
+            length = response.headers.get('Content-Length') if response.headers else None
+            if length and length.isdigit() and int(length) > self.max_size:
+                raise FedoraBuildError('%s: download is %s bytes, more than the limit of %d bytes (max_size).'
+                                       % (label, length, self.max_size))
+            chunks = []
+            total = 0
+            while True:
+                block = response.read(65536)
+                if not block:
+                    break
+                total += len(block)
+                if total > self.max_size:
+                    raise FedoraBuildError('%s: download is more than the limit of %d bytes (max_size).'
+                                           % (label, self.max_size))
+                chunks.append(block)
+        except (socket.timeout, TimeoutError):
+            raise FedoraBuildError('%s: no data within %s seconds (timeout).' % (label, self.timeout))
+        except (OSError, ValueError) as exc:
+            raise FedoraBuildError('%s: download failed (%s).' % (label, exc))
+        finally:
+            response.close()
+        return b''.join(chunks)
