@@ -70,3 +70,38 @@ def koji_hub_factory(tmp_path):
 @pytest.fixture
 def koji_hub(koji_hub_factory):
     return koji_hub_factory()
+
+
+class KojiWorld(object):
+    """A hub stand-in populated with a fixed set of real builds (see ``koji_world``)."""
+
+    def __init__(self, hub, factory, key1, key2):
+        self.hub = hub
+        self.key1 = key1
+        self.key2 = key2
+        signed = [key1, key2]
+        self.hello1_rpms = factory.build('hello', '1.0', '1.fc41', arches=('x86_64', 'aarch64', 'i686'), sign_with=signed)
+        self.hello1 = hub.add_build(self.hello1_rpms)
+        self.hello2_rpms = factory.build('hello', '2.0', '1.fc41', arches=('x86_64', 'aarch64'), sign_with=[key1])
+        self.hello2 = hub.add_build(self.hello2_rpms)
+        self.pydata_rpms = factory.build('pydata', '0.5', '2.fc41', arches=('noarch',), subpackages=())
+        self.pydata = hub.add_build(self.pydata_rpms, volume='archive')
+        self.archtool_rpms = factory.build('archtool', '3.1', '1.fc41', arches=('x86_64',), subpackages=(),
+                                           epoch=2, sign_with=[key2])
+        self.archtool = hub.add_build(self.archtool_rpms)
+        self.broken_rpms = factory.build('broken', '1.0', '1.fc41', arches=('x86_64',), subpackages=())
+        self.broken = hub.add_build(self.broken_rpms, state='FAILED')
+        self.scratch_rpms = factory.build('scratchpkg', '0.1', '1.fc41', arches=('x86_64',))
+        self.scratch_task = hub.add_scratch_task(self.scratch_rpms, arch='x86_64')
+        hub.tag_build('f41-updates', self.hello1)
+        hub.tag_build('f41-updates', self.pydata)
+        hub.tag_build('f41-updates', self.hello2)
+
+
+@pytest.fixture
+def koji_world(koji_hub, rpm_factory, gpg_key, gpg_key2):
+    """Hub with: hello-1.0-1.fc41 (x86_64/aarch64/i686, libs, debuginfo; signed by both keys),
+    hello-2.0-1.fc41 (signed key1, tagged last in f41-updates), pydata-0.5-2.fc41 (noarch, unsigned, volume
+    'archive'), archtool-2:3.1-1.fc41 (x86_64, signed key2 only), broken-1.0-1.fc41 (FAILED) and a scratch
+    build task of scratchpkg-0.1-1.fc41 (x86_64)."""
+    return KojiWorld(koji_hub, rpm_factory, gpg_key, gpg_key2)

@@ -1,0 +1,390 @@
+# -*- coding: utf-8 -*-
+# Copyright: ondemand.fedora_build contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Koji client layer for the side repository: session set-up and batched resolution.
+
+Session handling follows koji-ansible's ``common_koji.py``: a hub URL and a
+top URL, or a koji profile name read like the koji CLI does
+(``koji.read_config``); anonymous by default, with optional CA and
+SSL-certificate / Kerberos / password login.
+
+Resolution turns the user's items (NVRs, build IDs, scratch-build task IDs,
+latest-in-tag requests) into a list of RPM files to fetch, with a handful of
+multicalls no matter how many items there are:
+
+1. ``getBuild`` / ``getLatestBuilds`` / ``getTaskInfo`` for every item,
+2. ``listRPMs`` for every build and ``getTaskDescendents`` for every task,
+3. ``queryRPMSigs`` for every RPM (when a sigkey is wanted) and
+   ``listTaskOutput`` for every buildArch task.
+
+Every build must be COMPLETE, every task CLOSED. A signed copy is chosen by
+the order of ``sigkeys``; an empty string in that list allows the unsigned
+copy at that place. Paths come from ``koji.PathInfo`` so build volumes are
+honoured.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import check_nvr
+
+try:
+    import koji
+    HAS_KOJI = True
+    KOJI_IMPORT_ERROR = None
+except ImportError as _exc:  # pragma: no cover - exercised on nodes without koji
+    koji = None
+    HAS_KOJI = False
+    KOJI_IMPORT_ERROR = _exc
+
+SIGKEY_RE = re.compile(r'^[0-9a-f]{8,40}$')
+DEFAULT_EXCLUDE = ('*-debuginfo', '*-debugsource', '*-debuginfo-*', '*-debugsource-*')
+# multicalls are split so one request never grows without bound
+BATCH = 500
+
+
+def normalize_sigkeys(sigkeys):
+    """Lower-case sigkeys and check them; '' means 'the unsigned copy is acceptable here'."""
+    out = []
+    for key in sigkeys if sigkeys is not None else ['']:
+        key = '' if key is None else str(key).strip().lower()
+        if key and not SIGKEY_RE.match(key):
+            raise FedoraBuildError('sigkeys: %r is not a Koji signing key id (8 or more hex digits, '
+                                   'or "" to allow unsigned copies).' % key)
+        if key not in out:
+            out.append(key)
+    if not out:
+        raise FedoraBuildError('sigkeys: the list is empty; give key ids in order of preference, or "" to allow unsigned copies.')
+    return out
+
+
+def parse_build_item(item, field='builds'):
+    """Return an int build ID or a validated NVR string for one entry of ``builds``."""
+    if isinstance(item, bool):
+        raise FedoraBuildError('%s: %r is neither an NVR nor a numeric build ID.' % (field, item))
+    if isinstance(item, int):
+        if item <= 0:
+            raise FedoraBuildError('%s: %r is not a valid build ID (a positive number).' % (field, item))
+        return item
+    text = str(item).strip()
+    if text.isdigit():
+        return parse_build_item(int(text), field)
+    check_nvr(text, field=field)
+    return text
+
+
+def parse_task_item(item, field='tasks'):
+    """Return a task ID as int."""
+    text = str(item).strip()
+    if isinstance(item, bool) or not text.isdigit() or int(text) <= 0:
+        raise FedoraBuildError('%s: %r is not a valid task ID (a positive number).' % (field, item))
+    return int(text)
+
+
+def make_session(hub_url=None, topurl=None, profile=None, ca_cert=None, auth='none', client_cert=None,
+                 principal=None, keytab=None, username=None, password=None, timeout=60, retries=3,
+                 retry_interval=2.0):
+    """Return (session, hub_url, topurl) for the given settings; logs in only when auth != 'none'."""
+    if not HAS_KOJI:
+        raise FedoraBuildError('koji: the koji Python library is not installed on this node.')
+    opts = {}
+    if profile:
+        try:
+            config = koji.read_config(profile)
+        except koji.ConfigurationError as exc:
+            raise FedoraBuildError('koji_profile: %s.' % str(exc).rstrip('.'))
+        opts = koji.grab_session_options(config)
+        hub_url = hub_url or config.get('server')
+        topurl = topurl or config.get('topurl')
+        if ca_cert is None and config.get('serverca'):
+            ca_cert = config.get('serverca')
+        if auth == 'none' and not username and config.get('authtype') not in (None, 'noauth'):
+            # a profile's authtype only matters when the user asks to log in
+            pass
+    if not hub_url:
+        raise FedoraBuildError('hub_url: no Koji hub URL given (set hub_url or koji_profile).')
+    if not topurl:
+        raise FedoraBuildError('topurl: no Koji top URL given (set topurl or use a koji_profile that has one).')
+    opts.update({'anon_retry': True, 'max_retries': retries, 'retry_interval': retry_interval, 'timeout': timeout})
+    if ca_cert:
+        opts['serverca'] = ca_cert
+    if username:
+        opts['user'] = username
+    if password:
+        opts['password'] = password
+    session = koji.ClientSession(hub_url, opts)
+    try:
+        if auth == 'ssl':
+            if not client_cert:
+                raise FedoraBuildError('client_cert: auth is "ssl" but no client certificate was given.')
+            session.ssl_login(client_cert, None, ca_cert)
+        elif auth == 'kerberos':
+            kwargs = {}
+            if principal:
+                kwargs['principal'] = principal
+            if keytab:
+                kwargs['keytab'] = keytab
+            session.gssapi_login(**kwargs)
+        elif auth == 'password':
+            if not username or not password:
+                raise FedoraBuildError('username: auth is "password" but username or password is missing.')
+            session.login()
+    except FedoraBuildError:
+        raise
+    except Exception as exc:  # pylint: disable=broad-except
+        raise FedoraBuildError('auth: logging in to the Koji hub at %s with %s failed: %s.'
+                               % (hub_url, auth, _short(exc)))
+    return session, hub_url.rstrip('/'), topurl.rstrip('/')
+
+
+def _short(exc):
+    text = str(exc).strip().splitlines()
+    return (text[-1] if text else exc.__class__.__name__).rstrip('.')[:300]
+
+
+class KojiResolver(object):
+    """Resolves builds, tasks and tag_latest items into RPM download plans."""
+
+    def __init__(self, session, hub_url, topurl):
+        self.session = session
+        self.hub_url = hub_url
+        self.topurl = topurl
+        self.pathinfo = koji.PathInfo(topdir=topurl)
+        self.multicalls = 0
+
+    # ----------------------------------------------------------------- calls
+    def batch(self, calls):
+        """Run [(method, args, kwargs)] as multicalls; return [(ok, value_or_exception)]."""
+        out = []
+        for start in range(0, len(calls), BATCH):
+            chunk = calls[start:start + BATCH]
+            try:
+                with self.session.multicall(strict=False) as mc:
+                    pending = [getattr(mc, method)(*args, **kwargs) for method, args, kwargs in chunk]
+            except Exception as exc:  # pylint: disable=broad-except
+                raise FedoraBuildError('hub_url: the Koji hub at %s is unreachable or failing after retries: %s.'
+                                       % (self.hub_url, _short(exc)))
+            self.multicalls += 1
+            for call in pending:
+                try:
+                    out.append((True, call.result))
+                except Exception as exc:  # pylint: disable=broad-except
+                    out.append((False, exc))
+        return out
+
+    # ------------------------------------------------------------- resolving
+    def resolve(self, builds=(), tasks=(), tag_latest=(), arches=('x86_64',), exclude=DEFAULT_EXCLUDE,
+                sigkeys=('',)):
+        """Return (build_records, package_records) for all items; raises FedoraBuildError."""
+        arches = list(dict.fromkeys(list(arches) + ['noarch']))
+        sigkeys = normalize_sigkeys(sigkeys)
+        build_items = [parse_build_item(b) for b in builds]
+        task_items = [parse_task_item(t) for t in tasks]
+        tag_items = []
+        for entry in tag_latest:
+            tag = entry.get('tag') if isinstance(entry, dict) else None
+            packages = entry.get('packages') if isinstance(entry, dict) else None
+            if not tag or not isinstance(tag, str):
+                raise FedoraBuildError('tag_latest: every entry needs a "tag" (a Koji tag name).')
+            if not packages or not isinstance(packages, list):
+                raise FedoraBuildError('tag_latest: entry for tag %r needs a non-empty "packages" list.' % tag)
+            for pkg in packages:
+                tag_items.append((tag, str(pkg)))
+        if not (build_items or task_items or tag_items):
+            raise FedoraBuildError('builds: nothing to fetch; give at least one of builds, tasks or tag_latest.')
+
+        calls = [('getBuild', (item,), {}) for item in build_items]
+        calls += [('getLatestBuilds', (tag,), {'package': pkg}) for tag, pkg in tag_items]
+        calls += [('getTaskInfo', (task,), {'request': True}) for task in task_items]
+        answers = self.batch(calls)
+        build_answers = answers[:len(build_items)]
+        tag_answers = answers[len(build_items):len(build_items) + len(tag_items)]
+        task_answers = answers[len(build_items) + len(tag_items):]
+
+        builds_found = []  # (origin, buildinfo)
+        for item, (ok, value) in zip(build_items, build_answers):
+            if not ok:
+                raise FedoraBuildError('builds: looking up %r on the Koji hub failed: %s.' % (item, _short(value)))
+            if not value:
+                raise FedoraBuildError('builds: build %r does not exist on the Koji hub at %s.' % (item, self.hub_url))
+            builds_found.append(('build %s' % item, value))
+        for (tag, pkg), (ok, value) in zip(tag_items, tag_answers):
+            if not ok:
+                raise FedoraBuildError('tag_latest: tag %r could not be read on the Koji hub: %s.' % (tag, _short(value)))
+            if not value:
+                raise FedoraBuildError('tag_latest: package %r has no build tagged in %r.' % (pkg, tag))
+            builds_found.append(('latest %s in %s' % (pkg, tag), value[0]))
+        for origin, info in builds_found:
+            state = info.get('state')
+            if state != koji.BUILD_STATES['COMPLETE']:
+                raise FedoraBuildError('builds: build %s (%s) is %s, not COMPLETE.'
+                                       % (info.get('nvr'), origin, koji.BUILD_STATES.get(state, state)))
+        tasks_found = []
+        for task, (ok, value) in zip(task_items, task_answers):
+            if not ok:
+                raise FedoraBuildError('tasks: looking up task %s on the Koji hub failed: %s.' % (task, _short(value)))
+            if not value:
+                raise FedoraBuildError('tasks: task %s does not exist on the Koji hub at %s.' % (task, self.hub_url))
+            if value.get('state') != koji.TASK_STATES['CLOSED']:
+                raise FedoraBuildError('tasks: task %s is %s, not CLOSED (finished successfully).'
+                                       % (task, koji.TASK_STATES.get(value.get('state'), value.get('state'))))
+            if value.get('method') not in ('build', 'buildArch'):
+                raise FedoraBuildError('tasks: task %s is a %r task, not a build or buildArch task.' % (task, value.get('method')))
+            tasks_found.append(value)
+
+        # unique builds, input order
+        unique = {}
+        for origin, info in builds_found:
+            unique.setdefault(info['id'], (origin, info))
+        build_list = list(unique.values())
+
+        calls = [('listRPMs', (), {'buildID': info['id']}) for _origin, info in build_list]
+        calls += [('getTaskDescendents', (task['id'],), {}) for task in tasks_found]
+        answers = self.batch(calls)
+        rpm_answers = answers[:len(build_list)]
+        desc_answers = answers[len(build_list):]
+
+        packages = []
+        build_records = []
+        for (origin, info), (ok, value) in zip(build_list, rpm_answers):
+            if not ok:
+                raise FedoraBuildError('builds: listing the RPMs of %s failed: %s.' % (info['nvr'], _short(value)))
+            chosen = [r for r in value if r['arch'] in arches and not _excluded(r['name'], exclude)]
+            if not chosen:
+                have = sorted(set(r['arch'] for r in value)) or ['none']
+                raise FedoraBuildError('builds: build %s has no RPMs for %s after exclude filters (it has: %s).'
+                                       % (info['nvr'], ', '.join(arches), ', '.join(have)))
+            build_records.append({'nvr': info['nvr'], 'build_id': info['id'], 'task_id': info.get('task_id'),
+                                  'volume': info.get('volume_name') or 'DEFAULT', 'source': origin,
+                                  'packages': []})
+            for rinfo in chosen:
+                packages.append(self._package_record(info, rinfo, origin))
+
+        child_tasks = []
+        for task, (ok, value) in zip(tasks_found, desc_answers):
+            if not ok:
+                raise FedoraBuildError('tasks: listing the subtasks of task %s failed: %s.' % (task['id'], _short(value)))
+            children = [task] if task['method'] == 'buildArch' else []
+            for kids in value.values():
+                children.extend(k for k in kids if k.get('method') == 'buildArch')
+            if not children:
+                raise FedoraBuildError('tasks: task %s has no buildArch subtasks with output.' % task['id'])
+            child_tasks.append((task, children))
+        calls = [('listTaskOutput', (child['id'],), {'stat': True, 'all_volumes': True})
+                 for _task, children in child_tasks for child in children]
+        answers = iter(self.batch(calls))
+        for task, children in child_tasks:
+            record = {'nvr': None, 'build_id': None, 'task_id': task['id'], 'volume': 'DEFAULT',
+                      'source': 'task %s' % task['id'], 'packages': []}
+            found = []
+            seen_arches = set()
+            for child in children:
+                ok, value = next(answers)
+                if not ok:
+                    raise FedoraBuildError('tasks: listing the output of task %s failed: %s.' % (child['id'], _short(value)))
+                for fname, vols in sorted(value.items()):
+                    if not fname.endswith('.rpm') or fname.endswith('.src.rpm') and 'src' not in arches:
+                        continue
+                    nvra = koji.parse_NVRA(fname[:-4])
+                    seen_arches.add(nvra['arch'])
+                    if nvra['arch'] not in arches or _excluded(nvra['name'], exclude):
+                        continue
+                    found.append(self._task_record(task, child, fname, nvra, vols))
+            if not found:
+                raise FedoraBuildError('tasks: task %s has no RPMs for %s after exclude filters (it has: %s).'
+                                       % (task['id'], ', '.join(arches), ', '.join(sorted(seen_arches)) or 'none'))
+            # a scratch build has no NVR of its own: name it after its main (shortest-named) package
+            record['nvr'] = min((p['nvr'] for p in found), key=lambda n: (len(n), n))
+            build_records.append(record)
+            packages.extend(found)
+
+        self._pick_signatures(packages, sigkeys)
+        packages = _dedupe(packages)
+        for record in build_records:
+            record['packages'] = sorted(p['nvra'] for p in packages if p['origin'] == record['source'])
+        return build_records, packages
+
+    def _package_record(self, binfo, rinfo, origin):
+        return {
+            'nvra': '%(name)s-%(version)s-%(release)s.%(arch)s' % rinfo,
+            'name': rinfo['name'], 'epoch': rinfo.get('epoch'), 'version': rinfo['version'],
+            'release': rinfo['release'], 'arch': rinfo['arch'], 'rpm_id': rinfo['id'],
+            'build_id': binfo['id'], 'nvr': binfo['nvr'], 'task_id': None,
+            'payloadhash': rinfo.get('payloadhash'), 'db_size': rinfo.get('size'),
+            'builddir': self.pathinfo.build(binfo), 'relpath_unsigned': self.pathinfo.rpm(rinfo),
+            'rinfo': {k: rinfo[k] for k in ('name', 'version', 'release', 'arch')},
+            'origin': origin, 'sigkey': None, 'url': None, 'size': None,
+        }
+
+    def _task_record(self, task, child, fname, nvra, vols):
+        if isinstance(vols, dict) and vols and isinstance(next(iter(vols.values())), dict):
+            volume = 'DEFAULT' if 'DEFAULT' in vols else sorted(vols)[0]
+            stat = vols[volume]
+        else:  # an older hub without all_volumes
+            volume, stat = 'DEFAULT', vols
+        url = '%s/%s/%s' % (self.pathinfo.work(volume), self.pathinfo.taskrelpath(child['id']), fname)
+        return {
+            'nvra': fname[:-4], 'name': nvra['name'], 'epoch': None, 'version': nvra['version'],
+            'release': nvra['release'], 'arch': nvra['arch'], 'rpm_id': None, 'build_id': None,
+            'nvr': '%(name)s-%(version)s-%(release)s' % nvra, 'task_id': child['id'], 'payloadhash': None,
+            'db_size': int(stat.get('st_size')) if stat.get('st_size') is not None else None,
+            'origin': 'task %s' % task['id'], 'sigkey': '', 'url': url, 'size': None,
+            'size_expected': int(stat['st_size']) if stat.get('st_size') is not None else None,
+        }
+
+    def _pick_signatures(self, packages, sigkeys):
+        """Choose sigkey and URL for each build RPM by preference; unsigned only where '' is listed."""
+        wanted = [k for k in sigkeys if k]
+        build_pkgs = [p for p in packages if p['rpm_id'] is not None]
+        sigs = {}
+        if wanted and build_pkgs:
+            answers = self.batch([('queryRPMSigs', (), {'rpm_id': p['rpm_id']}) for p in build_pkgs])
+            for pkg, (ok, value) in zip(build_pkgs, answers):
+                if not ok:
+                    raise FedoraBuildError('sigkeys: querying the signatures of %s failed: %s.' % (pkg['nvra'], _short(value)))
+                sigs[pkg['rpm_id']] = set(s['sigkey'].lower() for s in value)
+        unsigned_task = [p for p in packages if p['rpm_id'] is None]
+        if unsigned_task and '' not in sigkeys:
+            raise FedoraBuildError('sigkeys: scratch-build output of task(s) %s is never signed; add "" to sigkeys '
+                                   'to accept unsigned copies.' % ', '.join(sorted(set(str(p['origin'][5:]) for p in unsigned_task))))
+        missing = []
+        for pkg in build_pkgs:
+            have = sigs.get(pkg['rpm_id'], set())
+            for key in sigkeys:
+                if key == '':
+                    pkg['sigkey'] = ''
+                    pkg['url'] = '%s/%s' % (pkg['builddir'], pkg['relpath_unsigned'])
+                    pkg['size_expected'] = pkg['db_size']
+                    break
+                if key in have:
+                    pkg['sigkey'] = key
+                    pkg['url'] = '%s/%s' % (pkg['builddir'], self.pathinfo.signed(pkg['rinfo'], key))
+                    pkg['size_expected'] = None  # Koji stores the size of the unsigned copy only
+                    break
+            else:
+                missing.append(pkg['nvr'])
+        if missing:
+            raise FedoraBuildError('sigkeys: no copy signed with %s exists for %s.'
+                                   % (' or '.join(wanted), ', '.join(sorted(set(missing)))))
+
+
+def _excluded(name, patterns):
+    return any(fnmatch.fnmatchcase(name, pat) for pat in patterns or ())
+
+
+def _dedupe(packages):
+    """Drop repeated NVRAs; refuse two different builds of one package name."""
+    by_nvra = {}
+    names = {}
+    for pkg in packages:
+        by_nvra.setdefault(pkg['nvra'], pkg)
+    for pkg in by_nvra.values():
+        key = (pkg['name'], pkg['arch'])
+        if key in names and names[key]['nvr'] != pkg['nvr']:
+            raise FedoraBuildError('builds: package %s.%s comes from two different builds (%s and %s); pin only one.'
+                                   % (pkg['name'], pkg['arch'], names[key]['nvr'], pkg['nvr']))
+        names[key] = pkg
+    return sorted(by_nvra.values(), key=lambda p: p['nvra'])

@@ -1,0 +1,673 @@
+# -*- coding: utf-8 -*-
+# Copyright: ondemand.fedora_build contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Builds a verified, precedence-proof side repository from resolved Koji RPMs.
+
+Input is the package list from ``koji_client.KojiResolver.resolve``. Steps:
+
+* Content-addressed cache: a file is stored under its Koji identity
+  (payloadhash = header sigmd5, plus sigkey) or, for scratch output, its task
+  and file name. A second run with the same inputs downloads nothing.
+* Parallel, bounded downloads (``ThreadPoolExecutor``) to ``.part`` names with
+  retries and exponential backoff for transient failures (connection errors,
+  timeouts, HTTP 5xx/429, short reads).
+* Verification before anything enters the cache: size against Koji's record
+  (unsigned copies), the header digest against Koji's ``payloadhash``, the
+  MD5 over header + payload recomputed from the bytes (catches a tampered
+  payload of the same size, which ``koji download-build`` does not), and with
+  ``gpgkeys`` ``rpmkeys --checksig`` requiring a valid signature. A mismatch
+  is retried once, then fails naming the file.
+* The repo: ``Packages/`` hard-linked (or copied) from the cache, repodata from
+  createrepo_c (Python bindings, else the CLI), ``koji-manifest.json``, and a
+  ``.repo`` file whose side-repo stanza has a better priority than the distro
+  repos plus ``excludepkgs=`` on the base repos given, so pinned builds win even
+  against newer distro builds (kickstart ``repo`` has no priority).
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import re
+import shutil
+import socket
+import ssl
+import struct
+import subprocess
+import tempfile
+import threading
+import time
+
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.fileutil import (
+    atomic_write, read_text, remove_quietly, sha256_file)
+
+try:
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+except ImportError:  # pragma: no cover - stdlib since 3.2
+    ThreadPoolExecutor = None
+
+try:
+    from urllib.request import Request, urlopen
+    from urllib.error import HTTPError, URLError
+    from http.client import HTTPException
+except ImportError:  # pragma: no cover - Python 2 is not supported
+    Request = urlopen = HTTPError = URLError = HTTPException = None
+
+try:
+    import createrepo_c as cr
+    HAS_CREATEREPO_BINDINGS = True
+except ImportError:
+    cr = None
+    HAS_CREATEREPO_BINDINGS = False
+
+MANIFEST = 'koji-manifest.json'
+PACKAGES_DIR = 'Packages'
+CHUNK = 256 * 1024
+RPM_LEAD = 96
+HEADER_MAGIC = b'\x8e\xad\xe8\x01'
+SIGTAG_MD5 = 1004
+RPMTAG_SHA256HEADER = 273  # in the signature header
+REPO_ID_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$')
+
+
+class TransientError(Exception):
+    """A failure worth retrying with backoff (network, 5xx, short read)."""
+
+
+class VerifyError(Exception):
+    """Downloaded bytes are not what Koji recorded."""
+
+
+# --------------------------------------------------------------- RPM parsing
+def _read_header_struct(handle):
+    """Read one RPM header structure at the current offset; return (index entries, store, raw bytes)."""
+    intro = handle.read(16)
+    if len(intro) != 16 or intro[:4] != HEADER_MAGIC:
+        raise VerifyError('not an RPM header')
+    nindex, hsize = struct.unpack('>II', intro[8:16])
+    if nindex > 100000 or hsize > 256 * 1024 * 1024:
+        raise VerifyError('implausible RPM header size')
+    index = handle.read(nindex * 16)
+    store = handle.read(hsize)
+    if len(index) != nindex * 16 or len(store) != hsize:
+        raise VerifyError('RPM header is truncated')
+    entries = {}
+    for i in range(nindex):
+        tag, typ, offset, count = struct.unpack('>IIII', index[i * 16:i * 16 + 16])
+        entries[tag] = (typ, offset, count)
+    return entries, store, intro + index + store
+
+
+def rpm_digests(path, full=True):
+    """Return {'sigmd5': hex, 'computed_md5': hex or None, 'sha256header': hex or None, 'header_sha256': hex}.
+
+    ``sigmd5`` is what rpm (and Koji's payloadhash) records; ``computed_md5`` is
+    the MD5 over the main header and payload actually present in the file.
+    """
+    with open(path, 'rb') as handle:
+        lead = handle.read(RPM_LEAD)
+        if len(lead) != RPM_LEAD or lead[:4] != b'\xed\xab\xee\xdb':
+            raise VerifyError('not an RPM file (bad lead)')
+        entries, store, raw = _read_header_struct(handle)
+        pad = (8 - len(store) % 8) % 8
+        handle.read(pad)
+        out = {'sigmd5': None, 'sha256header': None, 'computed_md5': None, 'header_sha256': None}
+        if SIGTAG_MD5 in entries:
+            _typ, offset, count = entries[SIGTAG_MD5]
+            out['sigmd5'] = store[offset:offset + 16].hex()
+        if RPMTAG_SHA256HEADER in entries:
+            _typ, offset, _count = entries[RPMTAG_SHA256HEADER]
+            end = store.index(b'\0', offset)
+            out['sha256header'] = store[offset:end].decode('ascii', 'replace')
+        start = handle.tell()
+        _entries, _store, main = _read_header_struct(handle)
+        out['header_sha256'] = hashlib.sha256(main).hexdigest()
+        if full:
+            md5 = hashlib.md5()  # nosec - rpm's own legacy digest, compared not trusted alone
+            handle.seek(start)
+            while True:
+                block = handle.read(CHUNK)
+                if not block:
+                    break
+                md5.update(block)
+            out['computed_md5'] = md5.hexdigest()
+    return out
+
+
+def verify_rpm(path, payloadhash=None, expected_size=None, full=True):
+    """Raise VerifyError unless path is an intact RPM matching Koji's records."""
+    size = os.path.getsize(path)
+    if expected_size is not None and size != int(expected_size):
+        raise VerifyError('size %d does not match the %d bytes Koji recorded' % (size, int(expected_size)))
+    digests = rpm_digests(path, full=full)
+    if full and digests['sigmd5'] and digests['computed_md5'] != digests['sigmd5']:
+        raise VerifyError('header+payload MD5 %s does not match the recorded sigmd5 %s (file damaged or tampered)'
+                          % (digests['computed_md5'], digests['sigmd5']))
+    if payloadhash:
+        if '::' in payloadhash:
+            label, value = payloadhash.split('::', 1)
+            if label != 'sha256' or digests['header_sha256'] != value:
+                raise VerifyError('header digest does not match Koji payloadhash %s' % payloadhash)
+        elif digests['sigmd5'] != payloadhash:
+            raise VerifyError('header sigmd5 %s does not match Koji payloadhash %s' % (digests['sigmd5'], payloadhash))
+    return digests
+
+
+class GpgVerifier(object):
+    """rpmkeys --checksig against a private rpmdb holding only the given keys."""
+
+    def __init__(self, gpgkeys, rpmkeys='rpmkeys'):
+        self.gpgkeys = list(gpgkeys)
+        self.rpmkeys = rpmkeys
+        self.dbpath = None
+        self.fingerprint = None
+        if not self.gpgkeys:
+            return
+        digest = hashlib.sha256()
+        for key in self.gpgkeys:
+            if not os.path.isfile(key):
+                raise FedoraBuildError('gpgkeys: key file %s does not exist on the node.' % key)
+            with open(key, 'rb') as handle:
+                digest.update(handle.read())
+        self.fingerprint = digest.hexdigest()
+        self.dbpath = tempfile.mkdtemp(prefix='koji-side-rpmdb-')
+        for key in self.gpgkeys:
+            proc = self._run(['--import', key])
+            if proc.returncode != 0:
+                self.close()
+                raise FedoraBuildError('gpgkeys: rpmkeys could not import %s: %s.' % (key, _last_line(proc)))
+
+    def _run(self, args):
+        argv = [self.rpmkeys, '--dbpath', self.dbpath, '--define', '_pkgverify_level signature'] + args
+        try:
+            return subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+        except OSError as exc:
+            raise FedoraBuildError('gpgkeys: cannot run %s to check signatures: %s.' % (self.rpmkeys, exc.strerror))
+
+    def check(self, path):
+        if not self.dbpath:
+            return
+        proc = self._run(['--checksig', path])
+        if proc.returncode != 0:
+            raise VerifyError('signature check failed: %s' % _last_line(proc))
+
+    def close(self):
+        if self.dbpath:
+            shutil.rmtree(self.dbpath, ignore_errors=True)
+            self.dbpath = None
+
+
+def _last_line(proc):
+    lines = [x.strip() for x in (proc.stdout or '').splitlines() if x.strip()]
+    return lines[-1] if lines else 'exit code %d' % proc.returncode
+
+
+# ----------------------------------------------------------------- download
+class Downloader(object):
+    """Fetch one URL to a file with retries; counts bytes."""
+
+    def __init__(self, retries=4, backoff=0.5, timeout=60, ca_cert=None, validate_certs=True):
+        self.retries = retries
+        self.backoff = backoff
+        self.timeout = timeout
+        self.context = None
+        if ca_cert or not validate_certs:
+            self.context = ssl.create_default_context(cafile=ca_cert) if validate_certs else ssl._create_unverified_context()  # nosec
+        self.bytes = 0
+        self.requests = 0
+        self._lock = threading.Lock()
+        self.stop = threading.Event()
+
+    def fetch(self, url, dest):
+        """One attempt: stream url into dest; raises TransientError, FedoraBuildError."""
+        with self._lock:
+            self.requests += 1
+        request = Request(url, headers={'User-Agent': 'ondemand.fedora_build/koji_side_repo'})
+        try:
+            kwargs = {'timeout': self.timeout}
+            if self.context is not None:
+                kwargs['context'] = self.context
+            response = urlopen(request, **kwargs)  # nosec - URL built from the Koji top URL
+        except HTTPError as exc:
+            if exc.code >= 500 or exc.code in (408, 429):
+                raise TransientError('HTTP %d' % exc.code)
+            raise FedoraBuildError('topurl: %s could not be downloaded (HTTP %d %s).' % (url, exc.code, exc.reason))
+        except (URLError, socket.timeout, HTTPException, OSError) as exc:
+            raise TransientError(str(getattr(exc, 'reason', exc)))
+        got = 0
+        try:
+            declared = response.headers.get('Content-Length')
+            with open(dest, 'wb') as handle:
+                while not self.stop.is_set():
+                    try:
+                        block = response.read(CHUNK)
+                    except (socket.timeout, HTTPException, OSError) as exc:
+                        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+                            raise
+                        raise TransientError('read failed after %d bytes: %s' % (got, exc))
+                    if not block:
+                        break
+                    handle.write(block)
+                    got += len(block)
+        except OSError as exc:
+            if exc.errno == errno.ENOSPC:
+                raise FedoraBuildError('cache_dir: no space left on the device while writing %s.' % os.path.basename(dest))
+            raise FedoraBuildError('cache_dir: cannot write %s: %s.' % (dest, exc.strerror))
+        finally:
+            response.close()
+            with self._lock:
+                self.bytes += got
+        if declared is not None and got != int(declared):
+            raise TransientError('short read: %d of %s bytes' % (got, declared))
+        return got
+
+
+# -------------------------------------------------------------------- cache
+def cache_relpath(pkg):
+    """Content address of a package in the cache."""
+    fname = pkg['nvra'] + '.rpm'
+    if pkg.get('payloadhash'):
+        ident = re.sub(r'[^A-Za-z0-9]', '_', pkg['payloadhash'])
+        return os.path.join('ident', ident[:2], ident, pkg['sigkey'] or 'unsigned', fname)
+    return os.path.join('tasks', str(pkg['task_id']), fname)
+
+
+class SideRepo(object):
+    """Plans, fetches and assembles the side repository."""
+
+    def __init__(self, dest, cache_dir, repo_name='koji-side', repo_file=None, repo_baseurl=None, priority=10,
+                 base_repos=(), gpgkeys=(), parallel=8, retries=4, backoff=0.5, timeout=60, ca_cert=None,
+                 validate_certs=True, createrepo='auto'):
+        if not dest or not os.path.isabs(dest):
+            raise FedoraBuildError('dest: %r must be an absolute path.' % (dest,))
+        if not cache_dir or not os.path.isabs(cache_dir):
+            raise FedoraBuildError('cache_dir: %r must be an absolute path.' % (cache_dir,))
+        if not REPO_ID_RE.match(repo_name or ''):
+            raise FedoraBuildError('repo_name: %r is not a valid repo id (letters, digits, ".", "_", ":", "-").' % (repo_name,))
+        if not isinstance(priority, int) or not 1 <= priority <= 98:
+            raise FedoraBuildError('priority: %r must be between 1 and 98 (dnf repos default to 99; lower wins).' % (priority,))
+        if not isinstance(parallel, int) or not 1 <= parallel <= 64:
+            raise FedoraBuildError('parallel: %r must be between 1 and 64.' % (parallel,))
+        if not isinstance(retries, int) or not 0 <= retries <= 20:
+            raise FedoraBuildError('retries: %r must be between 0 and 20.' % (retries,))
+        self.dest = os.path.normpath(dest)
+        self.cache_dir = os.path.normpath(cache_dir)
+        self.repo_name = repo_name
+        self.repo_file = repo_file or os.path.join(self.dest, '%s.repo' % repo_name)
+        if not os.path.isabs(self.repo_file):
+            raise FedoraBuildError('repo_file: %r must be an absolute path.' % (repo_file,))
+        self.repo_baseurl = repo_baseurl or 'file://%s' % self.dest
+        self.priority = priority
+        self.base_repos = [self._check_base_repo(r, i) for i, r in enumerate(base_repos or [])]
+        self.gpgkeys = list(gpgkeys or [])
+        for key in self.gpgkeys:
+            if not os.path.isabs(key):
+                raise FedoraBuildError('gpgkeys: %r must be an absolute path to an ASCII-armoured key file.' % (key,))
+        self.parallel = parallel
+        self.retries = retries
+        self.backoff = backoff
+        self.timeout = timeout
+        self.ca_cert = ca_cert
+        self.validate_certs = validate_certs
+        self.createrepo = createrepo
+        self.downloader = None
+
+    @staticmethod
+    def _check_base_repo(repo, index):
+        if not isinstance(repo, dict) or not repo.get('name'):
+            raise FedoraBuildError('base_repos: entry %d needs a "name".' % index)
+        if not REPO_ID_RE.match(str(repo['name'])):
+            raise FedoraBuildError('base_repos: %r is not a valid repo id.' % repo['name'])
+        sources = [k for k in ('baseurl', 'metalink', 'mirrorlist') if repo.get(k)]
+        if len(sources) != 1:
+            raise FedoraBuildError('base_repos: repo %r needs exactly one of baseurl, metalink or mirrorlist.' % repo['name'])
+        for key, value in repo.items():
+            if any(c in str(value) for c in '\r\n'):
+                raise FedoraBuildError('base_repos: %s of repo %r contains a line break.' % (key, repo['name']))
+        return repo
+
+    # ------------------------------------------------------------ planning
+    def plan(self, packages):
+        """Annotate packages with cache path and whether they are cached (verified before)."""
+        gpg_fp = _gpg_fingerprint(self.gpgkeys)
+        for pkg in packages:
+            path = os.path.join(self.cache_dir, cache_relpath(pkg))
+            pkg['cache_path'] = path
+            pkg['cached'] = False
+            meta = _load_json(path + '.json')
+            if meta and os.path.isfile(path) and os.path.getsize(path) == meta.get('size') \
+                    and meta.get('url') == pkg['url']:
+                if gpg_fp and gpg_fp not in meta.get('gpg_checked', []):
+                    continue  # verified, but not yet against these keys: re-check locally in fetch
+                pkg['cached'] = True
+                pkg['sha256'] = meta['sha256']
+                pkg['size'] = meta['size']
+        return packages
+
+    # ------------------------------------------------------------ fetching
+    def fetch(self, packages):
+        """Download and verify every package not in the cache; returns (bytes, cache_hits)."""
+        todo = [p for p in packages if not p['cached']]
+        self.downloader = Downloader(retries=self.retries, backoff=self.backoff, timeout=self.timeout,
+                                     ca_cert=self.ca_cert, validate_certs=self.validate_certs)
+        verifier = GpgVerifier(self.gpgkeys)
+        try:
+            if todo:
+                with ThreadPoolExecutor(max_workers=min(self.parallel, len(todo))) as pool:
+                    futures = [pool.submit(self._fetch_one, pkg, verifier) for pkg in todo]
+                    try:
+                        for future in as_completed(futures):
+                            future.result()
+                    except BaseException:
+                        self.downloader.stop.set()
+                        for future in futures:
+                            future.cancel()
+                        raise
+        finally:
+            verifier.close()
+        return self.downloader.bytes, len(packages) - len(todo)
+
+    def _fetch_one(self, pkg, verifier):
+        path = pkg['cache_path']
+        meta = _load_json(path + '.json')
+        directory = os.path.dirname(path)
+        try:
+            os.makedirs(directory, exist_ok=True)
+        except OSError as exc:
+            raise FedoraBuildError('cache_dir: cannot create %s: %s.' % (directory, exc.strerror))
+        if meta and os.path.isfile(path) and os.path.getsize(path) == meta.get('size') and meta.get('url') == pkg['url']:
+            # cached and verified before, only the signature keys are new: check locally
+            try:
+                verifier.check(path)
+            except VerifyError as exc:
+                raise FedoraBuildError('gpgkeys: %s (%s) is not signed by any of the given keys: %s.'
+                                       % (pkg['nvra'], pkg['url'], exc))
+            self._store_meta(pkg, path, meta['sha256'], meta['size'], meta.get('gpg_checked', []))
+            pkg['cached'] = True
+            return
+        attempt = 0
+        mismatches = 0
+        while True:
+            if self.downloader.stop.is_set():
+                return
+            attempt += 1
+            fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), suffix='.part', dir=directory)
+            os.close(fd)
+            try:
+                self.downloader.fetch(pkg['url'], tmp)
+                verify_rpm(tmp, payloadhash=pkg.get('payloadhash'), expected_size=pkg.get('size_expected'))
+                verifier.check(tmp)
+                digest = sha256_file(tmp)
+                size = os.path.getsize(tmp)
+                os.chmod(tmp, 0o644)
+                os.rename(tmp, path)
+                self._store_meta(pkg, path, digest, size, [])
+                pkg['sha256'] = digest
+                pkg['size'] = size
+                return
+            except TransientError as exc:
+                remove_quietly(tmp)
+                if attempt > self.retries:
+                    raise FedoraBuildError('topurl: downloading %s failed after %d attempts: %s.'
+                                           % (pkg['url'], attempt, exc))
+                time.sleep(self.backoff * (2 ** (attempt - 1)))
+            except VerifyError as exc:
+                remove_quietly(tmp)
+                mismatches += 1
+                if mismatches > 1:
+                    raise FedoraBuildError('%s: the downloaded file %s (%s) failed verification twice: %s.'
+                                           % ('gpgkeys' if 'signature' in str(exc) else 'topurl',
+                                              pkg['nvra'] + '.rpm', pkg['url'], exc))
+            except BaseException:
+                remove_quietly(tmp)
+                raise
+
+    def _store_meta(self, pkg, path, digest, size, gpg_checked):
+        checked = list(gpg_checked)
+        fp = _gpg_fingerprint(self.gpgkeys)
+        if fp and fp not in checked:
+            checked.append(fp)
+        meta = {'nvra': pkg['nvra'], 'sha256': digest, 'size': size, 'url': pkg['url'],
+                'payloadhash': pkg.get('payloadhash'), 'sigkey': pkg.get('sigkey'), 'gpg_checked': checked}
+        atomic_write(path + '.json', json.dumps(meta, sort_keys=True, indent=1) + '\n')
+
+    # ---------------------------------------------------------- assembling
+    def manifest(self, hub_url, topurl, builds, packages):
+        fields = ('nvra', 'name', 'epoch', 'version', 'release', 'arch', 'nvr', 'build_id', 'task_id', 'sigkey',
+                  'payloadhash', 'sha256', 'size', 'url')
+        return {
+            'format': 1,
+            'hub_url': hub_url,
+            'topurl': topurl,
+            'repo_name': self.repo_name,
+            'builds': [{k: b[k] for k in ('nvr', 'build_id', 'task_id', 'volume', 'source', 'packages')} for b in builds],
+            'packages': [dict([(k, p.get(k)) for k in fields], filename='%s/%s.rpm' % (PACKAGES_DIR, p['nvra']))
+                         for p in packages],
+        }
+
+    def exclude_names(self, packages):
+        return sorted(set(p['name'] for p in packages))
+
+    def repo_file_text(self, packages):
+        lines = ['# Generated by ondemand.fedora_build.koji_side_repo; do not edit.',
+                 '[%s]' % self.repo_name,
+                 'name=Koji side repository %s' % self.repo_name,
+                 'baseurl=%s' % self.repo_baseurl,
+                 'enabled=1',
+                 'priority=%d' % self.priority,
+                 'cost=100',
+                 'module_hotfixes=1',
+                 'skip_if_unavailable=0']
+        signed = all(p.get('sigkey') for p in packages)
+        if self.gpgkeys and signed:
+            lines.append('gpgcheck=1')
+            lines.append('gpgkey=%s' % ' '.join('file://%s' % k for k in self.gpgkeys))
+        else:
+            lines.append('gpgcheck=0')
+        names = ' '.join(self.exclude_names(packages))
+        for repo in self.base_repos:
+            lines += ['', '[%s]' % repo['name'], 'name=%s' % repo.get('description', repo['name'])]
+            for key in ('baseurl', 'metalink', 'mirrorlist'):
+                if repo.get(key):
+                    lines.append('%s=%s' % (key, repo[key]))
+            lines.append('enabled=1')
+            lines.append('priority=%d' % int(repo.get('priority', 99)))
+            if repo.get('gpgkey'):
+                lines.append('gpgcheck=1')
+                lines.append('gpgkey=%s' % repo['gpgkey'])
+            else:
+                lines.append('gpgcheck=%d' % (1 if repo.get('gpgcheck') else 0))
+            lines.append('excludepkgs=%s' % names)
+        return '\n'.join(lines) + '\n'
+
+    def repo_state_matches(self, manifest_text):
+        """True when dest already holds exactly this manifest, its files and repodata."""
+        if read_text(os.path.join(self.dest, MANIFEST)) != manifest_text:
+            return False
+        if not os.path.isfile(os.path.join(self.dest, 'repodata', 'repomd.xml')):
+            return False
+        data = json.loads(manifest_text)
+        for pkg in data['packages']:
+            path = os.path.join(self.dest, pkg['filename'])
+            if not os.path.isfile(path) or os.path.getsize(path) != pkg['size']:
+                return False
+        wanted = set(os.path.basename(p['filename']) for p in data['packages'])
+        present = set(f for f in _listdir(os.path.join(self.dest, PACKAGES_DIR)) if f.endswith('.rpm'))
+        return wanted == present
+
+    def assemble(self, packages, manifest_text):
+        """Populate dest/Packages from the cache, run createrepo_c, write the manifest."""
+        pkgdir = os.path.join(self.dest, PACKAGES_DIR)
+        try:
+            os.makedirs(pkgdir, exist_ok=True)
+            wanted = {}
+            for pkg in packages:
+                wanted[pkg['nvra'] + '.rpm'] = pkg
+            for fname in _listdir(pkgdir):
+                if fname.endswith('.rpm') and fname not in wanted or fname.endswith('.part'):
+                    remove_quietly(os.path.join(pkgdir, fname))
+            for fname, pkg in wanted.items():
+                target = os.path.join(pkgdir, fname)
+                if os.path.isfile(target) and os.path.getsize(target) == pkg['size'] and sha256_file(target) == pkg['sha256']:
+                    continue
+                tmp = target + '.part'
+                remove_quietly(tmp)
+                try:
+                    os.link(pkg['cache_path'], tmp)
+                except OSError:
+                    shutil.copyfile(pkg['cache_path'], tmp)
+                os.rename(tmp, target)
+            self.createrepo_run(sorted(wanted))
+            atomic_write(os.path.join(self.dest, MANIFEST), manifest_text)
+        except OSError as exc:
+            if exc.errno == errno.ENOSPC:
+                raise FedoraBuildError('dest: no space left on the device while writing the side repository %s.' % self.dest)
+            raise FedoraBuildError('dest: cannot write the side repository %s: %s.' % (self.dest, exc.strerror or exc))
+
+    def createrepo_run(self, filenames):
+        use_bindings = self.createrepo in ('auto', 'bindings') and HAS_CREATEREPO_BINDINGS
+        if self.createrepo == 'bindings' and not HAS_CREATEREPO_BINDINGS:
+            raise FedoraBuildError('createrepo: the createrepo_c Python bindings are not installed on this node.')
+        if use_bindings:
+            _createrepo_bindings(self.dest, filenames)
+            return
+        exe = shutil.which('createrepo_c')
+        if not exe:
+            raise FedoraBuildError('createrepo: neither the createrepo_c Python bindings nor the createrepo_c '
+                                   'command are installed on this node.')
+        proc = subprocess.run([exe, '--quiet', '--no-database', '--general-compress-type', 'gz', self.dest],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+        if proc.returncode != 0:
+            raise FedoraBuildError('createrepo: createrepo_c failed on %s: %s.' % (self.dest, _last_line(proc)))
+
+
+def _createrepo_bindings(dest, filenames):
+    """Write repodata for dest/Packages/<filenames> with the createrepo_c bindings, swapped in atomically."""
+    tmpdir = tempfile.mkdtemp(prefix='.repodata.', dir=dest)
+    try:
+        paths = {}
+        writers = {}
+        for kind, cls in (('primary', cr.PrimaryXmlFile), ('filelists', cr.FilelistsXmlFile), ('other', cr.OtherXmlFile)):
+            paths[kind] = os.path.join(tmpdir, '%s.xml.gz' % kind)
+            writers[kind] = cls(paths[kind], cr.GZ_COMPRESSION)
+            writers[kind].set_num_of_pkgs(len(filenames))
+        for fname in filenames:
+            full = os.path.join(dest, PACKAGES_DIR, fname)
+            pkg = cr.package_from_rpm(full)
+            pkg.location_href = '%s/%s' % (PACKAGES_DIR, fname)
+            for writer in writers.values():
+                writer.add_pkg(pkg)
+        for writer in writers.values():
+            writer.close()
+        repomd = cr.Repomd()
+        for kind in ('primary', 'filelists', 'other'):
+            record = cr.RepomdRecord(kind, paths[kind])
+            record.fill(cr.SHA256)
+            record.rename_file()
+            repomd.set_record(record)
+        with open(os.path.join(tmpdir, 'repomd.xml'), 'w') as handle:
+            handle.write(repomd.xml_dump())
+        final = os.path.join(dest, 'repodata')
+        old = None
+        if os.path.isdir(final):
+            old = tempfile.mkdtemp(prefix='.repodata-old.', dir=dest)
+            os.rmdir(old)
+            os.rename(final, old)
+        os.rename(tmpdir, final)
+        tmpdir = None
+        if old:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if tmpdir:
+            shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def _gpg_fingerprint(gpgkeys):
+    if not gpgkeys:
+        return None
+    digest = hashlib.sha256()
+    for key in gpgkeys:
+        try:
+            with open(key, 'rb') as handle:
+                digest.update(handle.read())
+        except (IOError, OSError):
+            raise FedoraBuildError('gpgkeys: key file %s cannot be read on the node.' % key)
+    return digest.hexdigest()
+
+
+def _load_json(path):
+    text = read_text(path)
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _listdir(path):
+    try:
+        return sorted(os.listdir(path))
+    except OSError:
+        return []
+
+
+def build_side_repo(resolver, repo, builds=(), tasks=(), tag_latest=(), arches=('x86_64',), exclude=None,
+                    sigkeys=('',), check_mode=False):
+    """Resolve, fetch, verify and assemble; return the module result dict."""
+    from ansible_collections.ondemand.fedora_build.plugins.module_utils.koji_client import DEFAULT_EXCLUDE
+    build_records, packages = resolver.resolve(builds=builds, tasks=tasks, tag_latest=tag_latest, arches=arches,
+                                               exclude=DEFAULT_EXCLUDE if exclude is None else exclude,
+                                               sigkeys=sigkeys)
+    repo.plan(packages)
+    result = {'repo_path': repo.dest, 'repo_file': repo.repo_file, 'changed': False, 'bytes_downloaded': 0,
+              'cache_hits': sum(1 for p in packages if p['cached']),
+              'exclude_packages': repo.exclude_names(packages)}
+    repo_text = repo.repo_file_text(packages)
+    old_repo_text = read_text(repo.repo_file)
+    if check_mode:
+        todo = [p for p in packages if not p['cached']]
+        result['would_download'] = [p['url'] for p in todo]
+        result['packages'] = [_public(p) for p in packages]
+        result['builds'] = build_records
+        known = all(p.get('cached') or p.get('size_expected') is not None for p in packages)
+        manifest_text = None
+        if not todo:
+            manifest_text = json.dumps(repo.manifest(resolver.hub_url, resolver.topurl, build_records, packages),
+                                       sort_keys=True, indent=1) + '\n'
+        result['changed'] = bool(todo) or not known or old_repo_text != repo_text or \
+            manifest_text is None or not repo.repo_state_matches(manifest_text)
+        result['diff'] = {'before': old_repo_text or '', 'after': repo_text,
+                          'before_header': repo.repo_file, 'after_header': repo.repo_file}
+        return result
+    downloaded, hits = repo.fetch(packages)
+    result['bytes_downloaded'] = downloaded
+    result['cache_hits'] = hits
+    manifest_text = json.dumps(repo.manifest(resolver.hub_url, resolver.topurl, build_records, packages),
+                               sort_keys=True, indent=1) + '\n'
+    if not repo.repo_state_matches(manifest_text):
+        repo.assemble(packages, manifest_text)
+        result['changed'] = True
+    if old_repo_text != repo_text:
+        try:
+            directory = os.path.dirname(repo.repo_file)
+            if not os.path.isdir(directory):
+                os.makedirs(directory)
+            atomic_write(repo.repo_file, repo_text)
+        except OSError as exc:
+            raise FedoraBuildError('repo_file: cannot write %s: %s.' % (repo.repo_file, exc.strerror or exc))
+        result['changed'] = True
+    result['diff'] = {'before': old_repo_text or '', 'after': repo_text,
+                      'before_header': repo.repo_file, 'after_header': repo.repo_file}
+    result['packages'] = [_public(p) for p in packages]
+    result['builds'] = build_records
+    return result
+
+
+def _public(pkg):
+    keys = ('nvra', 'name', 'epoch', 'version', 'release', 'arch', 'nvr', 'build_id', 'task_id', 'sigkey',
+            'sha256', 'size', 'url', 'cached')
+    return dict((k, pkg.get(k)) for k in keys)

@@ -1,0 +1,412 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: ondemand.fedora_build contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: koji_side_repo
+short_description: Build a verified side repository from Koji builds, scratch tasks or tag heads
+version_added: 0.1.0
+description:
+  - Resolves Koji builds (NVR or build ID), scratch-build task IDs and the latest build of packages in a tag with batched
+    (multicall) API calls; every build must be C(COMPLETE), every task C(CLOSED).
+  - Picks the signed copy of each RPM by the order of O(sigkeys) (build volumes are honoured), downloads in parallel with
+    retries and backoff to temporary names, and verifies size, the header digest Koji records (payloadhash / sigmd5), the
+    MD5 over header and payload, and with O(gpgkeys) the GPG signature via C(rpmkeys --checksig). Nothing unverified
+    enters the repository.
+  - Keeps a content-addressed cache, so a second run with the same inputs downloads nothing and reports no change.
+  - Creates repodata with createrepo_c, writes C(koji-manifest.json) and a C(.repo) file whose side-repo stanza has a
+    better priority than the distribution repos, plus C(excludepkgs=) lines on the O(base_repos) so that pinned builds win
+    even against newer distribution builds (kickstart C(repo) only has C(--cost); use RV(exclude_packages) there).
+author:
+  - ondemand.fedora_build contributors
+requirements:
+  - koji (Python library) on the node
+  - rpm's C(rpmkeys) on the node when O(gpgkeys) is used
+  - createrepo_c Python bindings or the C(createrepo_c) command on the node
+extends_documentation_fragment:
+  - ondemand.fedora_build.attributes
+  - ondemand.fedora_build.attributes.ACTIONGROUP
+attributes:
+  check_mode:
+    support: full
+    details: Resolves everything on the hub and reports what would be downloaded (RV(would_download)) without downloading.
+  diff_mode:
+    support: full
+    details: Shows the change to the C(.repo) file.
+  idempotent:
+    support: full
+options:
+  hub_url:
+    description: URL of the Koji hub XML-RPC endpoint, e.g. C(https://koji.fedoraproject.org/kojihub). Overrides the profile's.
+    type: str
+  topurl:
+    description: Top URL of Koji's file tree, e.g. C(https://kojipkgs.fedoraproject.org). Overrides the profile's.
+    type: str
+  koji_profile:
+    description: Name of a koji client profile (as in C(koji -p NAME)) read from C(/etc/koji.conf), C(/etc/koji.conf.d/) and C(~/.koji/).
+    type: str
+  ca_cert:
+    description: CA bundle used to verify the hub and file server TLS certificates.
+    type: path
+  validate_certs:
+    description: Verify TLS certificates of the file server.
+    type: bool
+    default: true
+  auth:
+    description: How to log in to the hub. Reading builds needs no login, so the default is anonymous.
+    type: str
+    choices: [none, ssl, kerberos, password]
+    default: none
+  client_cert:
+    description: Client certificate (PEM with key) for O(auth=ssl).
+    type: path
+  principal:
+    description: Kerberos principal for O(auth=kerberos).
+    type: str
+  keytab:
+    description: Kerberos keytab for O(auth=kerberos).
+    type: path
+  username:
+    description: User name for O(auth=password).
+    type: str
+  password:
+    description: Password for O(auth=password).
+    type: str
+  builds:
+    description: Builds to include, each an NVR (C(name-version-release)) or a numeric build ID.
+    type: list
+    elements: raw
+    default: []
+  tasks:
+    description: Scratch-build task IDs (a C(build) task or one C(buildArch) subtask); their RPM output is used.
+    type: list
+    elements: int
+    default: []
+  tag_latest:
+    description: Take the latest build of each listed package tagged in a Koji tag.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      tag:
+        description: Koji tag name.
+        type: str
+        required: true
+      packages:
+        description: Package (build) names.
+        type: list
+        elements: str
+        required: true
+  arches:
+    description:
+      - Target architectures; C(noarch) is always added. Add C(i686) to an C(x86_64) list for multilib.
+      - Defaults to the node's architecture.
+    type: list
+    elements: str
+  exclude:
+    description: Glob patterns on package names to leave out. The default drops debuginfo and debugsource packages.
+    type: list
+    elements: str
+    default: ['*-debuginfo', '*-debugsource', '*-debuginfo-*', '*-debugsource-*']
+  sigkeys:
+    description:
+      - Signing key IDs in order of preference (8 hex digits, as Koji names them). For each RPM the first key with a signed
+        copy wins.
+      - An empty string allows the unsigned copy at that place in the order; without it, an RPM without an acceptable
+        signature is an error listing the builds.
+    type: list
+    elements: str
+    default: ['']
+  gpgkeys:
+    description:
+      - ASCII-armoured public key files on the node. When given, every RPM must carry a valid signature by one of them
+        (C(rpmkeys --checksig) in a private rpmdb), and the C(.repo) file enables C(gpgcheck) with these keys.
+    type: list
+    elements: path
+    default: []
+  dest:
+    description: Directory of the side repository (C(Packages/), C(repodata/), C(koji-manifest.json)).
+    type: path
+    required: true
+  cache_dir:
+    description: Content-addressed download cache, shared between runs and repositories. Defaults to C(~/.cache/ondemand-fedora_build/koji).
+    type: path
+  repo_name:
+    description: Repository ID of the side repository in the C(.repo) file.
+    type: str
+    default: koji-side
+  repo_file:
+    description: Path of the C(.repo) file to write. Defaults to O(dest)/O(repo_name).repo.
+    type: path
+  repo_baseurl:
+    description: C(baseurl) written for the side repository, when it is consumed from elsewhere than this node. Defaults to C(file://)O(dest).
+    type: str
+  priority:
+    description: dnf priority of the side repository; lower wins, distribution repos default to 99.
+    type: int
+    default: 10
+  base_repos:
+    description:
+      - Base (distribution) repositories to write into the same C(.repo) file with C(excludepkgs=) of every package the
+        side repository carries, so the pinned builds win even where priorities are ignored.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: Repository ID.
+        type: str
+        required: true
+      description:
+        description: Human-readable name.
+        type: str
+      baseurl:
+        description: Base URL (exactly one of O(base_repos[].baseurl), O(base_repos[].metalink), O(base_repos[].mirrorlist)).
+        type: str
+      metalink:
+        description: Metalink URL.
+        type: str
+      mirrorlist:
+        description: Mirror list URL.
+        type: str
+      gpgkey:
+        description: C(gpgkey) URL; enables C(gpgcheck).
+        type: str
+      gpgcheck:
+        description: Enable C(gpgcheck) without a key URL.
+        type: bool
+        default: false
+      priority:
+        description: dnf priority of this base repository.
+        type: int
+        default: 99
+  parallel:
+    description: Number of parallel downloads.
+    type: int
+    default: 8
+  retries:
+    description: Retries per file (and per hub call) on transient errors, with exponential backoff.
+    type: int
+    default: 4
+  backoff:
+    description: First backoff delay in seconds; doubles with each retry.
+    type: float
+    default: 0.5
+  timeout:
+    description: Network timeout in seconds for hub calls and downloads.
+    type: int
+    default: 60
+  createrepo:
+    description: Which createrepo_c to use; C(auto) prefers the Python bindings and falls back to the command.
+    type: str
+    choices: [auto, bindings, cli]
+    default: auto
+notes:
+  - Run this module where the koji library is installed; on a Fedora node that is C(python3-koji).
+  - Koji stores the size of the unsigned copy only, so signed copies are checked by digest and signature, not size.
+seealso:
+  - name: koji download-build
+    description: The koji CLI command this module replaces for image builds.
+    link: https://docs.pagure.org/koji/
+"""
+
+EXAMPLES = r"""
+- name: Side repo with a pinned build, a scratch build and the tag head of two packages
+  ondemand.fedora_build.koji_side_repo:
+    hub_url: https://koji.fedoraproject.org/kojihub
+    topurl: https://kojipkgs.fedoraproject.org
+    builds:
+      - bash-5.2.26-3.fc40
+      - 2412345
+    tasks: [123456789]
+    tag_latest:
+      - tag: f41-updates-candidate
+        packages: [systemd, dracut]
+    arches: [x86_64]
+    sigkeys: [e99d6ad1, ""]
+    dest: /var/tmp/build/side-repo
+    base_repos:
+      - name: fedora
+        metalink: https://mirrors.fedoraproject.org/metalink?repo=fedora-41&arch=x86_64
+  register: side
+
+- name: Signed copies only, verified against the Fedora key
+  ondemand.fedora_build.koji_side_repo:
+    koji_profile: koji
+    builds: [kernel-6.11.4-301.fc41]
+    sigkeys: [e99d6ad1]
+    gpgkeys: [/etc/pki/rpm-gpg/RPM-GPG-KEY-fedora-41-x86_64]
+    dest: /var/tmp/build/side-repo
+"""
+
+RETURN = r"""
+repo_path:
+  description: Directory of the side repository.
+  returned: always
+  type: str
+  sample: /var/tmp/build/side-repo
+repo_file:
+  description: Path of the written C(.repo) file.
+  returned: always
+  type: str
+  sample: /var/tmp/build/side-repo/koji-side.repo
+packages:
+  description: Every RPM in the side repository.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - nvra: bash-5.2.26-3.fc40.x86_64
+      name: bash
+      epoch: null
+      version: 5.2.26
+      release: 3.fc40
+      arch: x86_64
+      nvr: bash-5.2.26-3.fc40
+      build_id: 2412345
+      task_id: null
+      sigkey: e99d6ad1
+      sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+      size: 1843214
+      url: https://kojipkgs.fedoraproject.org/packages/bash/5.2.26/3.fc40/data/signed/e99d6ad1/x86_64/bash-5.2.26-3.fc40.x86_64.rpm
+      cached: false
+builds:
+  description: The resolved builds and tasks with the RPMs taken from each.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - nvr: bash-5.2.26-3.fc40
+      build_id: 2412345
+      task_id: 1234
+      volume: DEFAULT
+      source: build bash-5.2.26-3.fc40
+      packages: [bash-5.2.26-3.fc40.x86_64]
+bytes_downloaded:
+  description: Bytes fetched from the file server in this run (0 when everything came from the cache).
+  returned: always
+  type: int
+  sample: 1843214
+cache_hits:
+  description: Number of RPMs taken from the cache.
+  returned: always
+  type: int
+  sample: 0
+exclude_packages:
+  description: Package names the side repository carries; exclude them from base repos (e.g. kickstart C(repo --excludepkgs=)).
+  returned: always
+  type: list
+  elements: str
+  sample: [bash]
+would_download:
+  description: URLs that would be downloaded (check mode only).
+  returned: check mode
+  type: list
+  elements: str
+  sample: [https://kojipkgs.fedoraproject.org/packages/bash/5.2.26/3.fc40/x86_64/bash-5.2.26-3.fc40.x86_64.rpm]
+"""
+
+import os
+import platform
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
+from ansible_collections.ondemand.fedora_build.plugins.module_utils import koji_client
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.side_repo import SideRepo, build_side_repo
+
+DEFAULT_EXCLUDE = ['*-debuginfo', '*-debugsource', '*-debuginfo-*', '*-debugsource-*']
+
+
+def argument_spec():
+    return dict(
+        hub_url=dict(type='str'),
+        topurl=dict(type='str'),
+        koji_profile=dict(type='str'),
+        ca_cert=dict(type='path'),
+        validate_certs=dict(type='bool', default=True),
+        auth=dict(type='str', choices=['none', 'ssl', 'kerberos', 'password'], default='none'),
+        client_cert=dict(type='path'),
+        principal=dict(type='str'),
+        keytab=dict(type='path'),
+        username=dict(type='str'),
+        password=dict(type='str', no_log=True),
+        builds=dict(type='list', elements='raw', default=[]),
+        tasks=dict(type='list', elements='int', default=[]),
+        tag_latest=dict(type='list', elements='dict', default=[], options=dict(
+            tag=dict(type='str', required=True),
+            packages=dict(type='list', elements='str', required=True),
+        )),
+        arches=dict(type='list', elements='str'),
+        exclude=dict(type='list', elements='str', default=list(DEFAULT_EXCLUDE)),
+        sigkeys=dict(type='list', elements='str', default=[''], no_log=False),
+        gpgkeys=dict(type='list', elements='path', default=[], no_log=False),
+        dest=dict(type='path', required=True),
+        cache_dir=dict(type='path'),
+        repo_name=dict(type='str', default='koji-side'),
+        repo_file=dict(type='path'),
+        repo_baseurl=dict(type='str'),
+        priority=dict(type='int', default=10),
+        base_repos=dict(type='list', elements='dict', default=[], options=dict(
+            name=dict(type='str', required=True),
+            description=dict(type='str'),
+            baseurl=dict(type='str'),
+            metalink=dict(type='str'),
+            mirrorlist=dict(type='str'),
+            gpgkey=dict(type='str', no_log=False),
+            gpgcheck=dict(type='bool', default=False),
+            priority=dict(type='int', default=99),
+        )),
+        parallel=dict(type='int', default=8),
+        retries=dict(type='int', default=4),
+        backoff=dict(type='float', default=0.5),
+        timeout=dict(type='int', default=60),
+        createrepo=dict(type='str', choices=['auto', 'bindings', 'cli'], default='auto'),
+    )
+
+
+def node_arch():
+    machine = platform.machine()
+    return {'amd64': 'x86_64', 'arm64': 'aarch64'}.get(machine, machine)
+
+
+def run(module):
+    params = module.params
+    session, hub_url, topurl = koji_client.make_session(
+        hub_url=params['hub_url'], topurl=params['topurl'], profile=params['koji_profile'],
+        ca_cert=params['ca_cert'], auth=params['auth'], client_cert=params['client_cert'],
+        principal=params['principal'], keytab=params['keytab'], username=params['username'],
+        password=params['password'], timeout=params['timeout'], retries=params['retries'],
+        retry_interval=params['backoff'])
+    resolver = koji_client.KojiResolver(session, hub_url, topurl)
+    cache_dir = params['cache_dir'] or os.path.expanduser('~/.cache/ondemand-fedora_build/koji')
+    base_repos = [dict((k, v) for k, v in repo.items() if v is not None) for repo in params['base_repos']]
+    repo = SideRepo(params['dest'], cache_dir, repo_name=params['repo_name'], repo_file=params['repo_file'],
+                    repo_baseurl=params['repo_baseurl'], priority=params['priority'], base_repos=base_repos,
+                    gpgkeys=params['gpgkeys'], parallel=params['parallel'], retries=params['retries'],
+                    backoff=params['backoff'], timeout=params['timeout'], ca_cert=params['ca_cert'],
+                    validate_certs=params['validate_certs'], createrepo=params['createrepo'])
+    return build_side_repo(resolver, repo, builds=params['builds'], tasks=params['tasks'],
+                           tag_latest=params['tag_latest'], arches=params['arches'] or [node_arch()],
+                           exclude=params['exclude'], sigkeys=params['sigkeys'], check_mode=module.check_mode)
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    if not koji_client.HAS_KOJI:
+        module.fail_json(msg=missing_required_lib('koji'), exception=str(koji_client.KOJI_IMPORT_ERROR))
+    try:
+        result = run(module)
+    except FedoraBuildError as exc:
+        exc.fail(module)
+    if not module._diff:
+        result.pop('diff', None)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
