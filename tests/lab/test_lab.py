@@ -158,3 +158,15 @@ def test_failed_up_cleans_up_after_itself(lab):
     assert 'up failed' in proc.stderr
     assert not [ns for ns in _netns_names() if ns.startswith('fblab%d-' % broken.lab_id)]
     assert 'fblab%dbr' % broken.lab_id not in _links()
+
+
+def test_nodes_reach_a_server_on_the_controller_address(lab, file_server, tmp_path):
+    (tmp_path / 'www').mkdir()
+    (tmp_path / 'www' / 'payload.txt').write_text('from the controller\n')
+    srv = file_server(tmp_path / 'www', host=lab.controller_address)
+    run = run_module('ansible.builtin.get_url', {'url': srv.url_for('payload.txt'), 'dest': '{{ fedora_build_work_dir }}/payload.txt'},
+                     inventory=lab.inventory, hosts='builders')
+    run.assert_ok()
+    assert all(res['changed'] and res['dest'].endswith('/work/payload.txt') for res in run.module_results().values())
+    assert lab.ssh('node-arm', 'cat', lab.hosts['node-arm']['work_dir'] + '/payload.txt').stdout == 'from the controller\n'
+    assert len([r for r in srv.requests if r[1] == '/payload.txt']) == 3
