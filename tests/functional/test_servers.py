@@ -53,7 +53,7 @@ def test_file_server_serves_files_and_404(file_server, www):
 def test_file_server_injected_errors_then_recovers(file_server, www):
     srv = file_server(www)
     srv.set_error('/index.txt', 503, times=2)
-    for _ in range(2):
+    for _attempt in range(2):
         with pytest.raises(urllib.error.HTTPError) as err:
             _get(srv.url + '/index.txt')
         assert err.value.code == 503
