@@ -26,8 +26,8 @@ Wire format as the real hub (koji 1.36, ``kojixmlrpc.py``), so the real
 
 Only the API the collection and the koji CLI cross-check use is implemented;
 everything else is an ``Invalid method`` fault, as on a hub without it.
-``hub.calls`` records every call (multicall members included) so tests can
-assert on batching. Fault injection: ``hub.rpc_delay``, ``hub.file_delay``,
+``hub.calls`` records every call (multicall members included) and
+``hub.requests`` every HTTP request's method, so tests can assert on batching. Fault injection: ``hub.rpc_delay``, ``hub.file_delay``,
 ``hub.inject(pattern, ...)`` for HTTP errors, truncated and tampered files,
 each optionally for the first N requests only.
 """
@@ -114,6 +114,7 @@ class KojiHub(object):
         self.task_files = {}
         self.tags = {}
         self.calls = []
+        self.requests = []
         self.file_requests = []
         self.rpc_delay = 0.0
         self.file_delay = 0.0
@@ -510,6 +511,8 @@ class HubHandler(BaseHTTPRequestHandler):
         except Exception:  # pylint: disable=broad-except
             self.send_error(400)
             return
+        with hub._lock:
+            hub.requests.append(method)
         try:
             result = hub.dispatch(method, params)
             payload = koji.xmlrpcplus.dumps((result,), methodresponse=1, allow_none=1)
