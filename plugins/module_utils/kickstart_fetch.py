@@ -14,6 +14,7 @@ a local file, the URL for a remote one.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import re
 import socket
@@ -177,7 +178,7 @@ class Fetcher(object):
             raise FedoraBuildError('%s: download failed (%s).' % (label, text.strip()))
         except (socket.timeout, TimeoutError):
             raise FedoraBuildError('%s: no answer within %s seconds (timeout).' % (label, self.timeout))
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, http.client.HTTPException) as exc:
             raise FedoraBuildError('%s: download failed (%s).' % (label, exc))
         try:
             length = response.headers.get('Content-Length') if response.headers else None
@@ -195,9 +196,12 @@ class Fetcher(object):
                     raise FedoraBuildError('%s: download is more than the limit of %d bytes (max_size).'
                                            % (label, self.max_size))
                 chunks.append(block)
+            # http.client does not raise when the connection closes before Content-Length bytes arrived.
+            if length and length.isdigit() and total != int(length):
+                raise FedoraBuildError('%s: download ended after %d of %s bytes.' % (label, total, length))
         except (socket.timeout, TimeoutError):
             raise FedoraBuildError('%s: no data within %s seconds (timeout).' % (label, self.timeout))
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, http.client.HTTPException) as exc:
             raise FedoraBuildError('%s: download failed (%s).' % (label, exc))
         finally:
             response.close()
