@@ -1,0 +1,148 @@
+# -*- coding: utf-8 -*-
+# Copyright: ondemand.fedora_build contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""livemedia-creator backend of live_image (``--no-virt``, anaconda on the node).
+
+Options are those of lorax's ``lmc_parser``.  lmc needs root, refuses an
+existing ``--resultdir`` and writes its logs beside ``--logfile``.
+Output layout: ``--make-iso`` leaves the live tree with ``images/boot.iso``
+in the result dir, or only ``<iso-name>`` with ``--iso-only --iso-name``;
+``--make-disk`` leaves ``<image-name>``.  ``--no-virt`` cannot cross-build.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.builders import (
+    Tool, check_dir, check_file, kickstart_wrapper_text, required_artifact)
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.cmd_runner import CmdRunner, fmt
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.fileutil import atomic_write
+
+ROOTFS_TYPES = ('squashfs', 'squashfs-ext4', 'erofs', 'erofs-ext4')
+WRAPPER_KS = 'live.ks'
+
+RUNNER = CmdRunner('livemedia-creator', dict(
+    make=fmt.as_func(lambda v: ['--make-%s' % v]),
+    no_virt=fmt.as_fixed('--no-virt'),
+    ks=fmt.as_opt_val('--ks'),
+    iso_name=fmt.as_func(lambda v: ['--iso-only', '--iso-name', v]),
+    image_name=fmt.as_opt_val('--image-name'),
+    qcow2=fmt.as_bool('--qcow2'),
+    resultdir=fmt.as_opt_val('--resultdir'),
+    tmp=fmt.as_opt_val('--tmp'),
+    logfile=fmt.as_opt_val('--logfile'),
+    project=fmt.as_opt_val('--project'),
+    releasever=fmt.as_opt_val('--releasever'),
+    volid=fmt.as_opt_val('--volid'),
+    fs_label=fmt.as_opt_val('--fs-label'),
+    lorax_templates=fmt.as_opt_val('--lorax-templates'),
+    extra_boot_args=fmt.as_opt_val('--extra-boot-args'),
+    macboot=fmt.as_bool('--macboot', '--nomacboot'),
+    rootfs_type=fmt.as_opt_val('--rootfs-type'),
+    dracut_args=fmt.as_repeat('--dracut-arg'),
+    anaconda_args=fmt.as_func(lambda v: ['--anaconda-arg=%s' % a for a in v]),
+    anaconda_timeout=fmt.as_opt_val('--timeout'),
+))
+
+ORDER = ('make', 'no_virt', 'ks', 'iso_name', 'image_name', 'qcow2', 'resultdir', 'tmp', 'logfile', 'project',
+         'releasever', 'volid', 'fs_label', 'lorax_templates', 'extra_boot_args', 'macboot', 'rootfs_type',
+         'dracut_args', 'anaconda_args', 'anaconda_timeout')
+
+# live_image options that only livemedia-creator uses (value when unset).
+OPTIONS = dict(
+    kickstart=dict(type='path'),
+    side_repos=dict(type='list', elements='dict', default=[], options=dict(
+        name=dict(type='str', required=True),
+        baseurl=dict(type='str', required=True),
+        cost=dict(type='int'),
+        install=dict(type='bool', default=False),
+        excludepkgs=dict(type='list', elements='str', default=[]),
+    )),
+    make=dict(type='str', default='iso', choices=['iso', 'disk']),
+    project=dict(type='str'),
+    releasever=dict(type='str'),
+    volid=dict(type='str'),
+    iso_name=dict(type='str'),
+    image_name=dict(type='str'),
+    qcow2=dict(type='bool', default=False),
+    fs_label=dict(type='str'),
+    lorax_templates=dict(type='path'),
+    extra_boot_args=dict(type='str'),
+    macboot=dict(type='bool'),
+    rootfs_type=dict(type='str', choices=list(ROOTFS_TYPES)),
+    dracut_args=dict(type='list', elements='str', default=[]),
+    anaconda_args=dict(type='list', elements='str', default=[]),
+    anaconda_timeout=dict(type='int'),
+)
+
+
+def _plain_file_name(value, field, suffixes):
+    if '/' in value or value in ('.', '..') or not value.endswith(suffixes):
+        raise FedoraBuildError('%s: %r must be a plain file name ending in %s.' % (field, value, ' or '.join(suffixes)))
+    return value
+
+
+class LiveMediaCreator(Tool):
+    executable = 'livemedia-creator'
+    package = 'lorax-lmc-novirt'
+    version_args = ('-V',)
+
+    def validate(self, params, arch):
+        if not params.get('kickstart'):
+            raise FedoraBuildError('kickstart: backend livemedia-creator needs a kickstart file.')
+        check_file(params['kickstart'], 'kickstart')
+        kickstart_wrapper_text(params['kickstart'], params['side_repos'])
+        if params['make'] == 'iso':
+            for field in ('image_name', 'qcow2'):
+                if params[field]:
+                    raise FedoraBuildError('%s: only applies to make: disk.' % field)
+            if params['iso_name']:
+                _plain_file_name(params['iso_name'], 'iso_name', ('.iso',))
+        else:
+            if params['iso_name']:
+                raise FedoraBuildError('iso_name: only applies to make: iso.')
+            if params['image_name']:
+                _plain_file_name(params['image_name'], 'image_name', ('.img', '.raw', '.qcow2'))
+        if params['lorax_templates']:
+            check_dir(params['lorax_templates'], 'lorax_templates')
+        if params['anaconda_timeout'] is not None and params['anaconda_timeout'] < 1:
+            raise FedoraBuildError('anaconda_timeout: %r must be at least 1 (minutes).' % params['anaconda_timeout'])
+        if params['volid'] is not None and (not params['volid'] or len(params['volid']) > 32):
+            raise FedoraBuildError('volid: %r must be 1 to 32 characters (ISO 9660 volume id).' % params['volid'])
+
+    def kickstart_path(self, params, ws):
+        if params['side_repos']:
+            return os.path.join(ws.inputs, WRAPPER_KS)
+        return os.path.abspath(params['kickstart'])
+
+    def image_name(self, params):
+        if params['make'] != 'disk':
+            return None
+        return params['image_name'] or ('disk.qcow2' if params['qcow2'] else 'disk.img')
+
+    def argv(self, params, ws, executable, arch, host_arch):
+        values = dict(params)
+        values.update(ks=self.kickstart_path(params, ws), image_name=self.image_name(params),
+                      resultdir=ws.out, tmp=ws.tmp, logfile=os.path.join(ws.logs, 'livemedia.log'),
+                      dracut_args=params['dracut_args'], anaconda_args=params['anaconda_args'] or None)
+        return RUNNER.argv(ORDER, executable=executable, **values)
+
+    def input_files(self, params):
+        return [params['kickstart']] + ([params['lorax_templates']] if params['lorax_templates'] else [])
+
+    def prepare(self, params, ws):
+        if params['side_repos']:
+            atomic_write(os.path.join(ws.inputs, WRAPPER_KS),
+                         kickstart_wrapper_text(params['kickstart'], params['side_repos']))
+
+    def working_dir(self, params, ws):
+        return os.path.dirname(os.path.abspath(params['kickstart']))
+
+    def discover(self, params, out):
+        if params['make'] == 'disk':
+            return [('disk_image', required_artifact(out, self.image_name(params), 'livemedia-creator', 'the disk image'))]
+        if params['iso_name']:
+            return [('live_iso', required_artifact(out, params['iso_name'], 'livemedia-creator', 'the live ISO'))]
+        return [('live_iso', required_artifact(out, 'images/boot.iso', 'livemedia-creator', 'the live ISO'))]

@@ -1,0 +1,198 @@
+# -*- coding: utf-8 -*-
+# Copyright: ondemand.fedora_build contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""pungi backend of dvd_iso: the legacy kickstart-driven ``pungi`` CLI.
+
+This is the command the 2012 seed service ran (``pungi --name --ver --flavor
+--destdir --cachedir --bugurl [--nosource] [--sourceisos] --all-stages -c KS``).
+Repositories come from the kickstart's ``repo`` lines; the module adds the
+side repositories with a generated wrapper kickstart that ``%include``s the
+user's kickstart by absolute path (so its own relative includes keep
+working; pungi runs in the kickstart's directory).
+
+Output layout: ``DESTDIR/<ver>/<flavor>/<arch>/os/`` (tree with ``.treeinfo``)
+and ``DESTDIR/<ver>/<flavor>/<arch>/iso/<name>-<ver>-<arch>-DVD.iso``,
+``-netinst.iso`` and ``<name>-<ver>-<arch>-CHECKSUM``; logs in
+``DESTDIR/logs/``.  i686 trees are named i386.
+
+A pungi-koji (productmd compose) backend can be added later as another Tool
+with a ``config`` parameter; the module's ``stages`` and layout discovery are
+the legacy CLI's.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.builders import (
+    Tool, check_file, kickstart_wrapper_text, node_arch)
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.cmd_runner import CmdRunner, fmt
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.fileutil import atomic_write
+
+STAGE_FLAGS = dict(gather='-G', createrepo='-C', buildinstall='-B', createiso='-I')
+GREEDY = ('none', 'all', 'build')
+WRAPPER_KS = 'dvd.ks'
+SIDE_REPO_OPTIONS = dict(
+    name=dict(type='str', required=True),
+    baseurl=dict(type='str', required=True),
+    cost=dict(type='int'),
+    install=dict(type='bool', default=False),
+    excludepkgs=dict(type='list', elements='str', default=[]),
+)
+
+
+def _stages(value):
+    if 'all' in value:
+        return ['--all-stages']
+    return [STAGE_FLAGS[stage] for stage in ('gather', 'createrepo', 'buildinstall', 'createiso') if stage in value]
+
+
+RUNNER = CmdRunner('pungi', dict(
+    name=fmt.as_opt_val('--name'),
+    version=fmt.as_opt_val('--ver'),
+    flavor=fmt.as_opt_val('--flavor'),
+    destdir=fmt.as_opt_val('--destdir'),
+    cachedir=fmt.as_opt_val('--cachedir'),
+    workdirbase=fmt.as_opt_val('--workdirbase'),
+    bugurl=fmt.as_opt_val('--bugurl'),
+    nosource=fmt.as_bool('--nosource'),
+    sourceisos=fmt.as_bool('--sourceisos'),
+    nodebuginfo=fmt.as_bool('--nodebuginfo'),
+    selfhosting=fmt.as_bool('--selfhosting'),
+    fulltree=fmt.as_bool('--fulltree'),
+    nogreedy=fmt.as_bool('--nogreedy'),
+    greedy=fmt.as_opt_eq_val('--greedy'),
+    multilib=fmt.as_func(lambda v: ['--multilib=%s' % m for m in v]),
+    lookaside_repos=fmt.as_repeat('--lookaside-repo'),
+    nodeps=fmt.as_bool('--nodeps'),
+    isfinal=fmt.as_bool('--isfinal'),
+    nohash=fmt.as_bool('--nohash'),
+    full_archlist=fmt.as_bool('--full-archlist'),
+    no_dvd=fmt.as_bool('--no-dvd'),
+    nomacboot=fmt.as_bool('--nomacboot'),
+    installpkgs=fmt.as_repeat('--installpkgs'),
+    rootfs_size=fmt.as_opt_eq_val('--rootfs-size'),
+    lorax_conf=fmt.as_opt_val('--lorax-conf'),
+    stages=fmt.as_func(_stages),
+    config=fmt.as_opt_val('-c'),
+))
+
+ORDER = ('name', 'version', 'flavor', 'destdir', 'cachedir', 'workdirbase', 'bugurl', 'nosource', 'sourceisos',
+         'nodebuginfo', 'selfhosting', 'fulltree', 'nogreedy', 'greedy', 'multilib', 'lookaside_repos', 'nodeps',
+         'isfinal', 'nohash', 'full_archlist', 'no_dvd', 'nomacboot', 'installpkgs', 'rootfs_size', 'lorax_conf',
+         'stages', 'config')
+
+ARGUMENT_SPEC = dict(
+    kickstart=dict(type='path', required=True),
+    side_repos=dict(type='list', elements='dict', default=[], options=SIDE_REPO_OPTIONS),
+    name=dict(type='str', default='Fedora'),
+    version=dict(type='str', required=True),
+    flavor=dict(type='str', default=''),
+    bugurl=dict(type='str'),
+    cachedir=dict(type='path'),
+    nosource=dict(type='bool', default=False),
+    sourceisos=dict(type='bool', default=False),
+    nodebuginfo=dict(type='bool', default=False),
+    selfhosting=dict(type='bool', default=False),
+    fulltree=dict(type='bool', default=False),
+    nogreedy=dict(type='bool', default=False),
+    greedy=dict(type='str', choices=list(GREEDY)),
+    multilib=dict(type='list', elements='str', default=[]),
+    lookaside_repos=dict(type='list', elements='str', default=[]),
+    nodeps=dict(type='bool', default=False),
+    isfinal=dict(type='bool', default=False),
+    nohash=dict(type='bool', default=False),
+    full_archlist=dict(type='bool', default=False),
+    no_dvd=dict(type='bool', default=False),
+    nomacboot=dict(type='bool', default=False),
+    installpkgs=dict(type='list', elements='str', default=[]),
+    rootfs_size=dict(type='int'),
+    lorax_conf=dict(type='path'),
+    stages=dict(type='list', elements='str', default=['all'],
+                choices=['all', 'gather', 'createrepo', 'buildinstall', 'createiso']),
+)
+
+
+def tree_arch(arch):
+    """pungi names i686 trees i386."""
+    return 'i386' if arch == 'i686' else arch
+
+
+class Pungi(Tool):
+    executable = 'pungi'
+    package = 'pungi'
+    version_args = ('--version',)
+
+    def validate(self, params, arch):
+        check_file(params['kickstart'], 'kickstart')
+        if params['flavor'] and not params['flavor'].isalnum():
+            raise FedoraBuildError('flavor: %r must be alphanumeric (pungi refuses anything else).' % params['flavor'])
+        for field in ('name', 'version'):
+            if not re.match(r'^[A-Za-z0-9][A-Za-z0-9._+-]*$', params[field] or ''):
+                raise FedoraBuildError('%s: %r must be letters, digits, ".", "_", "+" or "-" (it becomes part of '
+                                       'the ISO file names).' % (field, params[field]))
+        if params['greedy'] and params['nogreedy']:
+            raise FedoraBuildError('greedy: set either greedy or nogreedy, not both.')
+        if params['stages'] == [] or ('all' in params['stages'] and len(params['stages']) > 1):
+            raise FedoraBuildError('stages: use ["all"] or a list of gather, createrepo, buildinstall, createiso.')
+        if params['lorax_conf']:
+            check_file(params['lorax_conf'], 'lorax_conf')
+        if params['rootfs_size'] is not None and params['rootfs_size'] < 1:
+            raise FedoraBuildError('rootfs_size: %r must be at least 1 (GiB).' % params['rootfs_size'])
+        kickstart_wrapper_text(params['kickstart'], params['side_repos'])
+
+    def needs_root(self, params):
+        # pungi: "You must run pungi as root" when buildinstall (lorax) runs.
+        return 'all' in params['stages'] or 'buildinstall' in params['stages']
+
+    def kickstart_path(self, params, ws):
+        if params['side_repos']:
+            return os.path.join(ws.inputs, WRAPPER_KS)
+        return os.path.abspath(params['kickstart'])
+
+    def argv(self, params, ws, executable, arch, host_arch):
+        values = dict(params)
+        values.update(destdir=ws.out, cachedir=params['cachedir'] or ws.path_in('cache'),
+                      workdirbase=ws.path_in('tmp', 'work'), config=self.kickstart_path(params, ws),
+                      multilib=params['multilib'] or None)
+        return RUNNER.argv(ORDER, executable=executable, **values)
+
+    def input_files(self, params):
+        return [params['kickstart']] + ([params['lorax_conf']] if params['lorax_conf'] else [])
+
+    def prepare(self, params, ws):
+        if params['side_repos']:
+            atomic_write(os.path.join(ws.inputs, WRAPPER_KS),
+                         kickstart_wrapper_text(params['kickstart'], params['side_repos']))
+
+    def working_dir(self, params, ws):
+        return os.path.dirname(os.path.abspath(params['kickstart']))
+
+    def discover(self, params, out):
+        arch = tree_arch(params.get('arch') or node_arch())
+        base = os.path.join(params['version'], params['flavor'] or '', arch)
+        stages = params['stages']
+        found = []
+        treeinfo = os.path.join(base, 'os', '.treeinfo')
+        if 'all' in stages or 'buildinstall' in stages:
+            if not os.path.isfile(os.path.join(out, treeinfo)):
+                raise FedoraBuildError('pungi exited successfully but did not produce %s (the install tree) in %s.'
+                                       % (treeinfo, out))
+            found.append(('treeinfo', os.path.normpath(treeinfo)))
+            boot = os.path.join(base, 'os', 'images', 'boot.iso')
+            if os.path.isfile(os.path.join(out, boot)):
+                found.append(('boot_iso', os.path.normpath(boot)))
+        if 'all' in stages or 'createiso' in stages:
+            stem = '%s-%s-%s' % (params['name'], params['version'], arch)
+            iso_dir = os.path.join(base, 'iso')
+            wanted = [('netinst_iso', stem + '-netinst.iso'), ('checksum', stem + '-CHECKSUM')]
+            if not params['no_dvd']:
+                wanted.insert(0, ('dvd_iso', stem + '-DVD.iso'))
+            for kind, name in wanted:
+                rel = os.path.normpath(os.path.join(iso_dir, name))
+                if not os.path.isfile(os.path.join(out, rel)):
+                    raise FedoraBuildError('pungi exited successfully but did not produce %s in %s.' % (rel, out))
+                found.append((kind, rel))
+        return found
