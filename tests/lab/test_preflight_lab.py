@@ -56,11 +56,13 @@ def test_required_problems_fail_with_one_sentence_each(lab, tmp_path):
     assert run.status('preflight', 'node-arm') == 'failed'
     msg = run.result('preflight', 'node-arm')['msg']
     # other tests may use some of the node's 1 GiB, hence the pattern for the free amount
-    assert re.fullmatch(re.escape(
-        'lorax is not installed on node-arm; provision the node with `ansible-playbook playbooks/provision.yml` '
-        '(role ondemand.fedora_build.build_node). work dir %s/builds has ' % lab.hosts['node-arm']['work_dir'])
-        + r'(0\.\d|1\.0)' + re.escape(' GiB free, but 2.0 GiB are required. node-arm is x86_64, but the target arch '
-                                       'is aarch64; build on a node of the builders_aarch64 group.'), msg), msg
+    expected = (re.escape('lorax is not installed on node-arm; provision the node with `ansible-playbook '
+                          'playbooks/provision.yml` (role ondemand.fedora_build.build_node). work dir %s/builds has '
+                          % lab.hosts['node-arm']['work_dir'])
+                + r'(0\.\d|1\.0)'
+                + re.escape(' GiB free, but 2.0 GiB are required. node-arm is x86_64, but the target arch is aarch64; '
+                            'build on a node of the builders_aarch64 group.'))
+    assert re.fullmatch(expected, msg), msg
 
 
 def test_build_request_is_dispatched_to_a_node_of_its_arch(lab, tmp_path):
