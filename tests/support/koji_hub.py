@@ -274,7 +274,7 @@ class KojiHub(object):
         """A koji CLI config file with one profile pointing at this hub."""
         with open(path, 'w') as handle:
             handle.write('[%s]\nserver = %s\ntopurl = %s\nweburl = http://%s:%d/koji\nauthtype = noauth\n'
-                         'anon_retry = true\nmax_retries = 2\nretry_interval = 0.1\n'
+                         'anon_retry = true\nmax_retries = 2\nretry_interval = 1\n'
                          % (profile, self.url, self.topurl, self.host, self.port))
         return path
 
