@@ -57,7 +57,7 @@ case "$LAB_NET" in
   *) die "LAB_NET must be two octets like 10.77, got '$LAB_NET'" ;;
 esac
 
-LAB_STATE=${LAB_STATE:-$repo/.lab/$LAB_ID}
+LAB_STATE=$(realpath -m "${LAB_STATE:-$repo/.lab/$LAB_ID}")   # absolute, no '..': paths in the inventory are compared
 SUBNET="$LAB_NET.$LAB_ID"
 CONTROLLER="$SUBNET.1"
 BRIDGE="fblab${LAB_ID}br"          # <= 15 chars
@@ -299,7 +299,7 @@ up() {
   lock
   local what
   if what=$(lab_leftovers); then
-    echo "lab[$LAB_ID]: already in use ($(echo "$what" | tr '\n' ' ')); run 'LAB_ID=$LAB_ID $0 down' or pick another LAB_ID" >&2
+    echo "lab[$LAB_ID]: already in use ($(echo "$what" | sort -u | tr '\n' ' ')); run 'LAB_ID=$LAB_ID $0 down' or pick another LAB_ID" >&2
     exit 3
   fi
   if [ -n "$(ip -4 -o addr show to "$SUBNET.0/24" 2>/dev/null)" ] \
@@ -358,7 +358,7 @@ down() {
   teardown
   local what
   if what=$(lab_leftovers); then
-    die "down left: $(echo "$what" | tr '\n' ' ')"
+    die "down left: $(echo "$what" | sort -u | tr '\n' ' ')"
   fi
   log "down"
 }
