@@ -49,12 +49,13 @@ try:
 except ImportError:  # pragma: no cover - stdlib since 3.2
     ThreadPoolExecutor = None
 
+from ansible.module_utils.urls import open_url
+
 try:
-    from urllib.request import Request, urlopen
     from urllib.error import HTTPError, URLError
     from http.client import HTTPException
 except ImportError:  # pragma: no cover - Python 2 is not supported
-    Request = urlopen = HTTPError = URLError = HTTPException = None
+    HTTPError = URLError = HTTPException = None
 
 try:
     import createrepo_c as cr
@@ -183,7 +184,7 @@ class GpgVerifier(object):
     def _run(self, args):
         argv = [self.rpmkeys, '--dbpath', self.dbpath, '--define', '_pkgverify_level signature'] + args
         try:
-            return subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+            return subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False)
         except OSError as exc:
             raise FedoraBuildError('gpgkeys: cannot run %s to check signatures: %s.' % (self.rpmkeys, exc.strerror))
 
@@ -213,9 +214,8 @@ class Downloader(object):
         self.retries = retries
         self.backoff = backoff
         self.timeout = timeout
-        self.context = None
-        if ca_cert or not validate_certs:
-            self.context = ssl.create_default_context(cafile=ca_cert) if validate_certs else ssl._create_unverified_context()  # nosec
+        self.ca_cert = ca_cert
+        self.validate_certs = validate_certs
         self.bytes = 0
         self.requests = 0
         self._lock = threading.Lock()
@@ -225,17 +225,14 @@ class Downloader(object):
         """One attempt: stream url into dest; raises TransientError, FedoraBuildError."""
         with self._lock:
             self.requests += 1
-        request = Request(url, headers={'User-Agent': 'ondemand.fedora_build/koji_side_repo'})
         try:
-            kwargs = {'timeout': self.timeout}
-            if self.context is not None:
-                kwargs['context'] = self.context
-            response = urlopen(request, **kwargs)  # nosec - URL built from the Koji top URL
+            response = open_url(url, timeout=self.timeout, validate_certs=self.validate_certs, ca_path=self.ca_cert,
+                                http_agent='ondemand.fedora_build/koji_side_repo', follow_redirects='safe')
         except HTTPError as exc:
             if exc.code >= 500 or exc.code in (408, 429):
                 raise TransientError('HTTP %d' % exc.code)
             raise FedoraBuildError('topurl: %s could not be downloaded (HTTP %d %s).' % (url, exc.code, exc.reason))
-        except (URLError, socket.timeout, HTTPException, OSError) as exc:
+        except (URLError, socket.timeout, HTTPException, ssl.SSLError, OSError) as exc:
             raise TransientError(str(getattr(exc, 'reason', exc)))
         got = 0
         try:
@@ -539,7 +536,7 @@ class SideRepo(object):
             raise FedoraBuildError('createrepo: neither the createrepo_c Python bindings nor the createrepo_c '
                                    'command are installed on this node.')
         proc = subprocess.run([exe, '--quiet', '--no-database', '--general-compress-type', 'gz', self.dest],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False)
         if proc.returncode != 0:
             raise FedoraBuildError('createrepo: createrepo_c failed on %s: %s.' % (self.dest, _last_line(proc)))
 

@@ -22,7 +22,7 @@ description:
     better priority than the distribution repos, plus C(excludepkgs=) lines on the O(base_repos) so that pinned builds win
     even against newer distribution builds (kickstart C(repo) only has C(--cost); use RV(exclude_packages) there).
 author:
-  - ondemand.fedora_build contributors
+  - ondemand.fedora_build developers (@ondemand)
 requirements:
   - koji (Python library) on the node
   - rpm's C(rpmkeys) on the node when O(gpgkeys) is used
@@ -133,8 +133,9 @@ options:
     type: path
     required: true
   cache_dir:
-    description: Content-addressed download cache, shared between runs and repositories. Defaults to C(~/.cache/ondemand-fedora_build/koji).
+    description: Content-addressed download cache, shared between runs and repositories.
     type: path
+    default: ~/.cache/ondemand-fedora_build/koji
   repo_name:
     description: Repository ID of the side repository in the C(.repo) file.
     type: str
@@ -310,7 +311,6 @@ would_download:
   sample: [https://kojipkgs.fedoraproject.org/packages/bash/5.2.26/3.fc40/x86_64/bash-5.2.26-3.fc40.x86_64.rpm]
 """
 
-import os
 import platform
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -346,7 +346,7 @@ def argument_spec():
         sigkeys=dict(type='list', elements='str', default=[''], no_log=False),
         gpgkeys=dict(type='list', elements='path', default=[], no_log=False),
         dest=dict(type='path', required=True),
-        cache_dir=dict(type='path'),
+        cache_dir=dict(type='path', default='~/.cache/ondemand-fedora_build/koji'),
         repo_name=dict(type='str', default='koji-side'),
         repo_file=dict(type='path'),
         repo_baseurl=dict(type='str'),
@@ -383,7 +383,7 @@ def run(module):
         password=params['password'], timeout=params['timeout'], retries=params['retries'],
         retry_interval=params['backoff'])
     resolver = koji_client.KojiResolver(session, hub_url, topurl)
-    cache_dir = params['cache_dir'] or os.path.expanduser('~/.cache/ondemand-fedora_build/koji')
+    cache_dir = params['cache_dir']
     base_repos = [dict((k, v) for k, v in repo.items() if v is not None) for repo in params['base_repos']]
     repo = SideRepo(params['dest'], cache_dir, repo_name=params['repo_name'], repo_file=params['repo_file'],
                     repo_baseurl=params['repo_baseurl'], priority=params['priority'], base_repos=base_repos,
