@@ -22,13 +22,9 @@ import ssl
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 
-try:
-    from urllib.error import HTTPError, URLError
-    from urllib.parse import urljoin, urlsplit
-    from urllib.request import HTTPSHandler, Request, build_opener
-except ImportError:  # pragma: no cover - Python 2 is not supported
-    HTTPError = URLError = Exception  # type: ignore
-    urljoin = urlsplit = HTTPSHandler = Request = build_opener = None  # type: ignore
+from urllib.error import HTTPError, URLError
+from urllib.parse import urljoin, urlsplit
+from urllib.request import HTTPSHandler, Request, build_opener
 
 REMOTE_SCHEMES = ('http', 'https', 'ftp')
 DEFAULT_TIMEOUT = 30

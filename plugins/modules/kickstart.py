@@ -24,7 +24,7 @@ description:
     M(ansible.builtin.copy)), or served over HTTP; O(src) and O(include_path) are paths on the node.
   - Writes O(dest) atomically and only when its content changes.
 author:
-  - ondemand.fedora_build contributors
+  - ondemand.fedora_build developers (@ondemand)
 requirements:
   - pykickstart (python3-kickstart) on the node
 extends_documentation_fragment:

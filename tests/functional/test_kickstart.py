@@ -222,10 +222,10 @@ def test_oversized_download(kind, file_server, ftp_server):
 def test_oversized_include_is_reported_at_the_include_line(file_server):
     http = file_server(DATA)
     err = error_of(ks.prepare, http.url_for('fedora-live-workstation.ks'), max_size=2000)
+    top, base = http.url_for('fedora-live-workstation.ks'), http.url_for('fedora-live-base.ks')
+    size = (DATA / 'fedora-live-base.ks').stat().st_size
     assert err.msg == ('%s line 5: %%include fedora-live-base.ks cannot be read: %s: download is %d bytes, more than '
-                       'the limit of 2000 bytes (max_size).' % (http.url_for('fedora-live-workstation.ks'),
-                                                               http.url_for('fedora-live-base.ks'),
-                                                               (DATA / 'fedora-live-base.ks').stat().st_size))
+                       'the limit of 2000 bytes (max_size).' % (top, base, size))
 
 
 def test_http_errors_timeout_truncation_and_checksum(file_server):

@@ -63,8 +63,8 @@ def test_check_mode_diff_mode_and_idempotence(tmp_path):
                      check=True, diff=True).assert_ok()
     res = run.result('module')
     assert run.status('module') == 'changed'
-    assert res['diff']['before'] == expected and res['diff']['after'] == expected.replace('\nvim-enhanced\n',
-                                                                                        '\ntmux\nvim-enhanced\n')
+    assert res['diff']['before'] == expected
+    assert res['diff']['after'] == expected.replace('\nvim-enhanced\n', '\ntmux\nvim-enhanced\n')
     assert '\n+tmux\n' in run.stdout
     assert dest.read_text() == expected
 
@@ -79,8 +79,8 @@ def test_controller_tree_copied_then_prepared_from_http_and_file(tmp_path, file_
         'tasks': [
             {'name': 'copy tree', 'ansible.builtin.copy': {'src': str(DATA) + '/', 'dest': str(node_dir) + '/',
                                                            'mode': '0644', 'directory_mode': '0755'}},
-            {'name': 'from file', 'ondemand.fedora_build.kickstart': args_for(node_dir / 'fedora-live-minimal.ks',
-                                                                             tmp_path / 'from-file.ks')},
+            {'name': 'from file', 'ondemand.fedora_build.kickstart': args_for(
+                node_dir / 'fedora-live-minimal.ks', tmp_path / 'from-file.ks')},
             {'name': 'from http', 'ondemand.fedora_build.kickstart': args_for(
                 http.url_for('fedora-live-minimal.ks'), tmp_path / 'from-http.ks', timeout=10, max_size=65536)},
         ],
