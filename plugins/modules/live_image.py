@@ -341,6 +341,11 @@ fingerprint:
   description: SHA-256 over the parameters and input files, recorded in O(dest)/.fedora_build.json.
   returned: always
   type: str
+backend:
+  description: The backend that ran.
+  returned: always
+  type: str
+  sample: kiwi
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -374,7 +379,7 @@ def main():
         check_backend_options(module.params, backend, foreign)
         result = run_build(module, tool_class(), 'live_image')
     except FedoraBuildError as exc:
-        exc.fail(module)
+        exc.fail(module, backend=backend)
     result['backend'] = backend
     module.exit_json(**result)
 
