@@ -441,7 +441,9 @@ def transform(handler, repos=None, remove_repos=None, url=None, side_repo=None,
 
     if side_repo:
         side = _new_repo(handler, dict((k, v) for k, v in side_repo.items() if k != 'packages'), 'side_repo')
-        pinned = _check_packages(side_repo.get('packages'), 'side_repo.packages', groups=False)
+        # names, or koji_side_repo's package dicts (their 'name')
+        names = [item.get('name') if isinstance(item, dict) else item for item in side_repo.get('packages') or []]
+        pinned = _check_packages(names, 'side_repo.packages', groups=False)
         for repo in handler.repo.repoList:
             if repo.name != side.name:
                 repo.excludepkgs = list(repo.excludepkgs or []) + [p for p in pinned if p not in (repo.excludepkgs or [])]

@@ -107,8 +107,10 @@ options:
       - It is added as a C(repo) line (replacing one of the same name), and C(--excludepkgs=<packages>) is added to every
         other repo line, because the kickstart C(repo) command has C(--cost) but no priority. The C(url) installation
         source cannot carry excludes; when it is set, a warning says so.
-      - Pass the C(name), C(baseurl) and C(packages) values that koji_side_repo returns; C(packages) are package names,
-        not NVRs. They are not added to C(%packages); use O(packages) for that.
+      - From a registered M(ondemand.fedora_build.koji_side_repo) result C(side), pass C(baseurl) as
+        C(file://{{ side.repo_path }}) and C(packages) as C({{ side.exclude_packages }}) (names) or
+        C({{ side.packages }}) (its package dicts; their C(name) is used). The pinned packages are not added to
+        C(%packages); use O(packages) for that.
     type: dict
     suboptions:
       name:
@@ -123,9 +125,11 @@ options:
         description: C(--cost) of the side repo.
         type: int
       packages:
-        description: Names of the pinned packages, excluded from every other repo.
+        description:
+          - Names of the pinned packages, excluded from every other repo (not NVRs).
+          - An item may also be a mapping with a C(name) key, as in koji_side_repo's RV(ondemand.fedora_build.koji_side_repo#module:packages).
         type: list
-        elements: str
+        elements: raw
         default: []
   packages:
     description:
@@ -186,10 +190,10 @@ EXAMPLES = r"""
       - /usr/share/spin-kickstarts
     version: "41"
     side_repo:
-      name: "{{ side.name }}"
-      baseurl: "{{ side.baseurl }}"
+      name: koji-side
+      baseurl: "file://{{ side.repo_path }}"
       cost: 10
-      packages: "{{ side.packages }}"
+      packages: "{{ side.exclude_packages }}"
     remove_repos:
       - updates-testing
     packages:
@@ -283,7 +287,7 @@ def argument_spec():
             name=dict(type='str', required=True),
             baseurl=dict(type='str', required=True),
             cost=dict(type='int'),
-            packages=dict(type='list', elements='str', default=[]),
+            packages=dict(type='list', elements='raw', default=[]),
         )),
         packages=dict(type='list', elements='str', default=[]),
         exclude_packages=dict(type='list', elements='str', default=[]),

@@ -70,6 +70,17 @@ def test_bad_input_one_sentence(capsys, src, tmp_path, extra, needle):
     assert not (tmp_path / 'final.ks').exists()
 
 
+def test_side_repo_packages_as_koji_side_repo_dicts(capsys, src, tmp_path):
+    packages = [{'name': 'bash', 'nvra': 'bash-5.2.26-3.fc40.x86_64', 'arch': 'x86_64'},
+                {'name': 'bash-debuginfo', 'nvra': 'bash-debuginfo-5.2.26-3.fc40.x86_64'}, 'glibc']
+    result = run(capsys, {'src': str(src), 'dest': str(tmp_path / 'final.ks'),
+                          'side_repo': {'name': 'koji-side', 'baseurl': 'file:///srv/side', 'packages': packages}})
+    assert result['repos'][0]['excludepkgs'] == ['bash', 'bash-debuginfo', 'glibc']
+    result = run(capsys, {'src': str(src), 'dest': str(tmp_path / 'final.ks'),
+                          'side_repo': {'name': 'koji-side', 'baseurl': 'file:///srv/side', 'packages': [{'nvr': 'x-1-1'}]}})
+    assert result['failed'] is True and result['msg'] == 'side_repo.packages: None is not a package name or glob.'
+
+
 def test_parse_error_reports_file_and_line(capsys, src, tmp_path):
     (src.parent / 'repo.ks').write_text('repo --name=fedora\n\nbogus-command\n')
     result = run(capsys, {'src': str(src), 'dest': str(tmp_path / 'final.ks')})
