@@ -170,3 +170,24 @@ def test_nodes_reach_a_server_on_the_controller_address(lab, file_server, tmp_pa
     assert all(res['changed'] and res['dest'].endswith('/work/payload.txt') for res in run.module_results().values())
     assert lab.ssh('node-arm', 'cat', lab.hosts['node-arm']['work_dir'] + '/payload.txt').stdout == 'from the controller\n'
     assert len([r for r in srv.requests if r[1] == '/payload.txt']) == 3
+
+
+NODE_CLIENTS = r'''
+import ftplib, io, smtplib, socket, sys
+ftp_host, ftp_port, user, password, smtp_port = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5])
+with ftplib.FTP() as ftp:
+    ftp.connect(ftp_host, ftp_port, timeout=10)
+    ftp.login(user, password)
+    ftp.storbinary('STOR from-node.txt', io.BytesIO(socket.gethostname().encode() + b'\n'))
+with smtplib.SMTP(ftp_host, smtp_port, timeout=10) as smtp:
+    smtp.sendmail('node@lab.test', ['ops@lab.test'], 'Subject: staged\r\n\r\nfrom the node\r\n')
+'''
+
+
+def test_nodes_reach_ftp_and_smtp_on_the_controller_address(lab, ftp_server, smtp_sink_factory, tmp_path):
+    ftp = ftp_server(tmp_path, host=lab.controller_address)
+    sink = smtp_sink_factory(host=lab.controller_address)
+    lab.ssh('node-x86b', '/usr/bin/python3', '-c', NODE_CLIENTS, ftp.host, ftp.port, ftp.user, ftp.password, sink.port)
+    assert (tmp_path / 'from-node.txt').read_text() == 'node-x86b\n'
+    msg = sink.wait_for(1)[0]
+    assert msg['Subject'] == 'staged' and msg.get_content() == 'from the node\n'
