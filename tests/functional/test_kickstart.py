@@ -250,3 +250,17 @@ def test_connection_refused(file_server):
     url = http.url_for('fedora-repo.ks')
     http.stop()
     assert error_of(ks.prepare, url).msg.startswith('%s: download failed (' % url)
+
+
+def test_local_file_including_urls(file_server, tmp_path):
+    http = file_server(DATA)
+    (tmp_path / 'top.ks').write_text('lang en_US.UTF-8\n%%include %s\n' % http.url_for('fedora-repo.ks'))
+    result = ks.prepare(str(tmp_path / 'top.ks'), version='F41')
+    assert result['sources'] == [str(tmp_path / 'top.ks'), http.url_for('fedora-repo.ks'),
+                                 http.url_for('fedora-repo-not-rawhide.ks')]
+    assert [r['name'] for r in result['repos']] == ['fedora', 'updates']
+    (tmp_path / 'top.ks').write_text('lang en_US.UTF-8\n\n%include nfs://server/export/repo.ks\n')
+    err = error_of(ks.prepare, str(tmp_path / 'top.ks'))
+    assert err.msg == ("%s line 3: %%include nfs://server/export/repo.ks cannot be read: %%include: URL scheme 'nfs' is "
+                       "not allowed for kickstart sources (use a path on the node, or an http, https or ftp URL)."
+                       % (tmp_path / 'top.ks'))
