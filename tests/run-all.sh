@@ -19,12 +19,16 @@ export ANSIBLE_COLLECTIONS_PATH="$root/.collections"
 out="$root/tests/output"
 mkdir -p "$out"
 
-# Labs are torn down by their fixtures; this catches a killed run.
+# Labs are torn down by their fixtures; this catches a killed run. Only labs
+# this run started (state dir newer than the marker): others may be in use.
+mkdir -p "$root/.lab"
+marker=$(mktemp "$root/.lab/.run-all.XXXXXX")
 cleanup_labs() {
   local d
-  for d in "$root"/.lab/*/; do
-    [ -d "$d" ] && LAB_ID=$(basename "$d") LAB_STATE="$d" tests/lab/lab.sh down >/dev/null 2>&1
+  for d in $(find "$root/.lab" -mindepth 1 -maxdepth 1 -type d -newer "$marker"); do
+    LAB_ID=$(basename "$d") LAB_STATE="$d" tests/lab/lab.sh down >/dev/null 2>&1
   done
+  rm -f "$marker"
   return 0
 }
 trap cleanup_labs EXIT
