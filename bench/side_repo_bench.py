@@ -66,7 +66,7 @@ def timed(func):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--builds', type=int, default=14, help='number of builds (3 RPMs each)')
     parser.add_argument('--delay', type=float, default=0.1, help='latency per request in seconds')
     parser.add_argument('--parallel', type=int, default=8)
@@ -107,8 +107,8 @@ def main():
                 subprocess.run([KOJI, '-c', conf, '-p', 'standin', 'download-build', '--key', key.sigkey,
                                 '--arch', 'x86_64', '--arch', 'noarch', '--noprogress', '-q', nvr],
                                cwd=cli_dir, check=True, capture_output=True)
-        results['koji_cli_cold_s'], _ = timed(koji_cli)
-        results['koji_cli_warm_s'], _ = timed(koji_cli)
+        results['koji_cli_cold_s'] = timed(koji_cli)[0]
+        results['koji_cli_warm_s'] = timed(koji_cli)[0]
         assert len(os.listdir(cli_dir)) == n_rpms
 
         # --- module through ansible-playbook

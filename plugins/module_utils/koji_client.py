@@ -86,7 +86,7 @@ def parse_task_item(item, field='tasks'):
 
 def make_session(hub_url=None, topurl=None, profile=None, ca_cert=None, auth='none', client_cert=None,
                  principal=None, keytab=None, username=None, password=None, timeout=60, retries=3,
-                 retry_interval=2.0):
+                 retry_interval=2.0, validate_certs=True):
     """Return (session, hub_url, topurl) for the given settings; logs in only when auth != 'none'."""
     if not HAS_KOJI:
         raise FedoraBuildError('koji: the koji Python library is not installed on this node.')
@@ -101,9 +101,6 @@ def make_session(hub_url=None, topurl=None, profile=None, ca_cert=None, auth='no
         topurl = topurl or config.get('topurl')
         if ca_cert is None and config.get('serverca'):
             ca_cert = config.get('serverca')
-        if auth == 'none' and not username and config.get('authtype') not in (None, 'noauth'):
-            # a profile's authtype only matters when the user asks to log in
-            pass
     if not hub_url:
         raise FedoraBuildError('hub_url: no Koji hub URL given (set hub_url or koji_profile).')
     if not topurl:
@@ -111,6 +108,8 @@ def make_session(hub_url=None, topurl=None, profile=None, ca_cert=None, auth='no
     opts.update({'anon_retry': True, 'max_retries': retries, 'retry_interval': retry_interval, 'timeout': timeout})
     if ca_cert:
         opts['serverca'] = ca_cert
+    if not validate_certs:
+        opts['no_ssl_verify'] = True
     if username:
         opts['user'] = username
     if password:

@@ -53,7 +53,7 @@ options:
     description: CA bundle used to verify the hub and file server TLS certificates.
     type: path
   validate_certs:
-    description: Verify TLS certificates of the file server.
+    description: Verify TLS certificates of the hub and the file server.
     type: bool
     default: true
   auth:
@@ -381,7 +381,7 @@ def run(module):
         ca_cert=params['ca_cert'], auth=params['auth'], client_cert=params['client_cert'],
         principal=params['principal'], keytab=params['keytab'], username=params['username'],
         password=params['password'], timeout=params['timeout'], retries=params['retries'],
-        retry_interval=params['backoff'])
+        retry_interval=params['backoff'], validate_certs=params['validate_certs'])
     resolver = koji_client.KojiResolver(session, hub_url, topurl)
     cache_dir = params['cache_dir']
     base_repos = [dict((k, v) for k, v in repo.items() if v is not None) for repo in params['base_repos']]

@@ -175,7 +175,7 @@ class RpmFactory(object):
         if arch != 'noarch':
             argv += ['--target', arch]
         argv.append(spec_path)
-        proc = subprocess.run(argv, capture_output=True, text=True)
+        proc = subprocess.run(argv, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             raise RuntimeError('rpmbuild failed for %s.%s: %s' % (name, arch, proc.stderr[-2000:]))
         out_dir = os.path.join(top_arch, 'RPMS', arch)

@@ -46,7 +46,7 @@ def test_digests_of_a_valid_rpm(tmp_path):
 
 
 def test_tampered_payload_same_size_is_caught(tmp_path):
-    sigmd5, _ = make_rpm(tmp_path / 'a.rpm')
+    sigmd5 = make_rpm(tmp_path / 'a.rpm')[0]
     data = bytearray((tmp_path / 'a.rpm').read_bytes())
     data[-3] ^= 0x01
     (tmp_path / 'a.rpm').write_bytes(bytes(data))
@@ -110,10 +110,8 @@ def test_cache_address_is_content_based():
 def test_settings_are_validated(kwargs, start):
     args = dict(dest='/srv/side', cache_dir='/var/cache/side')
     args.update(kwargs)
-    dest = args.pop('dest')
-    cache = args.pop('cache_dir')
     with pytest.raises(FedoraBuildError) as err:
-        SideRepo(dest, cache, **args)
+        SideRepo(**args)
     assert err.value.msg.startswith(start) and err.value.msg.endswith('.')
 
 
