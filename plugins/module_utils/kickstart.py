@@ -59,6 +59,7 @@ URL_SCHEMES = ('http', 'https', 'ftp', 'file', 'nfs')
 PACKAGE_RE = re.compile(r'^[A-Za-z0-9_+*?\[\]][A-Za-z0-9_.+*?\[\]:~^-]*$')
 GROUP_RE = re.compile(r'^@\^?[A-Za-z0-9_][A-Za-z0-9_.+-]*$')
 LINE_IN_MSG_RE = re.compile(r'\bline (\d+)')
+MAX_INCLUDES = 1000   # files read through %include in one kickstart (each is also size-limited)
 
 
 def _clean(message):
@@ -179,6 +180,7 @@ class _FlatteningParser(KickstartParser):
         self.sources = []
         self.strict = strict
         self.command_line = (None, None)
+        self.include_calls = {}
         self.deprecations = []
         self.parse_warnings = []
 
@@ -190,10 +192,12 @@ class _FlatteningParser(KickstartParser):
             return linemap[lineno - 1]
         return label, lineno
 
-    def _find_line(self, label, predicate):
+    def _find_line(self, label, predicate, nth=1):
         for number, line in enumerate((self.texts.get(label) or '').splitlines(), 1):
             if predicate(line):
-                return number
+                nth -= 1
+                if nth == 0:
+                    return number
         return None
 
     def _include_lineno(self, label, name):
@@ -203,7 +207,10 @@ class _FlatteningParser(KickstartParser):
             except ValueError:
                 return False
             return len(args) > 1 and args[0] == '%include' and args[1] == name
-        return self._find_line(label, is_include)
+        # includes are handled in text order, so the n-th call for a name is its n-th %include line
+        key = (label, name)
+        self.include_calls[key] = self.include_calls.get(key, 0) + 1
+        return self._find_line(label, is_include, self.include_calls[key])
 
     def _locate(self, exc):
         label = self.stack[-1]
@@ -266,6 +273,9 @@ class _FlatteningParser(KickstartParser):
             chain = ' -> '.join(self.stack[self.stack.index(label):] + [label])
             raise _Located(where_label, where_line, 'include loop: %%include %s reads a file that is already being '
                                                     'read (%s)' % (f, chain))
+        if len(self.sources) >= MAX_INCLUDES:
+            raise _Located(where_label, where_line, '%%include %s is more than %d included files in one kickstart'
+                           % (f, MAX_INCLUDES))
         self.sources.append(label)
         self._includeDepth += 1
         self._read(label, text)

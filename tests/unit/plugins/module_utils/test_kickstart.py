@@ -237,6 +237,13 @@ def test_same_file_included_twice_is_not_a_loop(tmp_path):
     assert 'vim' in ks.flatten(str(tmp_path / 'top.ks'), Fetcher())['text']
 
 
+def test_include_count_limit(tmp_path, monkeypatch):
+    monkeypatch.setattr(ks, 'MAX_INCLUDES', 5)
+    tree(tmp_path, {'top.ks': '%include p.ks\n' * 5, 'p.ks': 'lang en_US.UTF-8\n'})
+    err = error_of(ks.flatten, str(tmp_path / 'top.ks'), Fetcher())
+    assert err.msg == '%s line 5: %%include p.ks is more than 5 included files in one kickstart.' % (tmp_path / 'top.ks')
+
+
 def test_missing_include(spin):
     (spin / 'repos.ks').unlink()
     err = error_of(ks.flatten, str(spin / 'spin.ks'), Fetcher())
