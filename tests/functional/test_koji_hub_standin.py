@@ -72,7 +72,7 @@ def test_file_layout_matches_pathinfo_and_ranges(koji_world):
     w = koji_world
     pi = koji.PathInfo(topdir=w.hub.topurl)
     session = koji.ClientSession(w.hub.url)
-    rpm = [r for r in session.listRPMs(buildID=w.pydata['id'])][0]
+    rpm = session.listRPMs(buildID=w.pydata['id'])[0]
     url = pi.build(w.pydata) + '/' + pi.rpm(rpm)
     assert '/vol/archive/packages/pydata/0.5/2.fc41/noarch/' in url
     data = urllib.request.urlopen(url).read()
