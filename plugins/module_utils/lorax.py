@@ -96,7 +96,7 @@ ARGUMENT_SPEC = dict(
         priority=dict(type='int'),
         cost=dict(type='int'),
         gpgcheck=dict(type='bool', default=False),
-        gpgkey=dict(type='str'),
+        gpgkey=dict(type='str', no_log=False),
         excludepkgs=dict(type='list', elements='str', default=[]),
         module_hotfixes=dict(type='bool', default=False),
     )),

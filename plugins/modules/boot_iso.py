@@ -17,7 +17,7 @@ description:
     so C(priority=) and C(excludepkgs=) take effect; O(sources) are plain C(--source) URLs.
   - lorax needs root (run the task with C(become=true)) and cannot cross-build; O(arch) must be the node's.
 author:
-  - ondemand.fedora_build contributors
+  - ondemand.fedora_build developers (@ondemand)
 extends_documentation_fragment:
   - ondemand.fedora_build.attributes
   - ondemand.fedora_build.attributes.ACTIONGROUP
@@ -241,7 +241,7 @@ cmd:
            x86_64, --logfile, /var/lib/fedora-build/work/b1/logs/lorax.log, --tmp, /var/lib/fedora-build/work/b1/tmp,
            /var/lib/fedora-build/work/b1/out]
 command:
-  description: O(cmd) rendered as one shell-quoted string, for display only.
+  description: RV(cmd) rendered as one shell-quoted string, for display only.
   returned: always
   type: str
 tool:

@@ -14,13 +14,13 @@ description:
     work dir, with a timeout and the full output in a build log, and returns the artifacts
     (C(<name>-<version>-<arch>-DVD.iso), C(-netinst.iso), C(-CHECKSUM), the tree's C(.treeinfo)) with size and
     sha256, the exact argv, the pungi version and the duration.
-  - Repositories come from the kickstart's C(repo) lines. O(side_repos) adds more: the module writes a wrapper
+  - Repositories come from the kickstart's C(repo) lines. O(side_repos) adds more; the module writes a wrapper
     kickstart with those C(repo) lines and an C(%include) of O(kickstart) by absolute path; pungi runs in the
     kickstart's directory so the kickstart's own relative C(%include)s keep working.
   - pungi needs root when the buildinstall stage runs (run the task with C(become=true)) and cannot cross-build.
   - A pungi-koji (compose config) backend may be added later; this module's options are those of the legacy C(pungi) CLI.
 author:
-  - ondemand.fedora_build contributors
+  - ondemand.fedora_build developers (@ondemand)
 extends_documentation_fragment:
   - ondemand.fedora_build.attributes
   - ondemand.fedora_build.attributes.ACTIONGROUP
@@ -196,7 +196,7 @@ cmd:
            --cachedir, /var/lib/fedora-build/work/d1/cache, --workdirbase, /var/lib/fedora-build/work/d1/tmp/work,
            --bugurl, https://bugzilla.redhat.com, --nosource, --all-stages, -c, /var/lib/fedora-build/work/d1/inputs/dvd.ks]
 command:
-  description: O(cmd) rendered as one shell-quoted string, for display only.
+  description: RV(cmd) rendered as one shell-quoted string, for display only.
   returned: always
   type: str
 tool:

@@ -19,7 +19,7 @@ description:
   - Both tools need root (run the task with C(become=true)). livemedia-creator C(--no-virt) cannot cross-build;
     kiwi can (C(--target-arch); the node needs qemu-user-static binfmt support for a foreign O(arch)).
 author:
-  - ondemand.fedora_build contributors
+  - ondemand.fedora_build developers (@ondemand)
 extends_documentation_fragment:
   - ondemand.fedora_build.attributes
   - ondemand.fedora_build.attributes.ACTIONGROUP
@@ -258,7 +258,7 @@ cmd:
            /var/lib/fedora-build/work/k1/tmp, --profile, Workstation-Live, --type, iso, system, build, --description,
            /srv/desc, --target-dir, /var/lib/fedora-build/work/k1/out, --add-repo, 'file:///srv/side/,rpm-md,siderepo,1']
 command:
-  description: O(cmd) rendered as one shell-quoted string, for display only.
+  description: RV(cmd) rendered as one shell-quoted string, for display only.
   returned: always
   type: str
 tool:

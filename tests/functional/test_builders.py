@@ -123,7 +123,7 @@ def test_timeout_stops_tool_and_its_children(tmp_path, builder_standins):
     assert res['msg'].startswith('lorax did not finish within the timeout of 3 seconds and was stopped')
     log = open(res['log_path']).read()
     pid = int(log.split('Running helper process pid ')[1].split()[0])
-    for _ in range(50):
+    for _attempt in range(50):
         if not os.path.exists('/proc/%d' % pid) or open('/proc/%d/stat' % pid).read().split(')')[-1].split()[0] == 'Z':
             break
         time.sleep(0.1)
@@ -258,7 +258,7 @@ def test_live_image_kiwi_validates_description_and_adds_side_repo(tmp_path, buil
 ])
 def test_standins_reject_options_the_real_tools_lack(builder_standins, tool, argv, tmp_path):
     proc = subprocess.run([str(builder_standins.tool(tool))] + argv, cwd=str(tmp_path), capture_output=True,
-                          text=True, env=dict(os.environ, PATH=builder_standins.path))
+                          text=True, env=dict(os.environ, PATH=builder_standins.path), check=False)
     assert proc.returncode == 2, proc.stdout + proc.stderr
 
 
@@ -273,6 +273,6 @@ def test_standins_need_root_like_the_real_tools(builder_standins, tool, argv, rc
     os.chmod(tmp_path, 0o777)
     proc = subprocess.run(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups',
                            str(builder_standins.tool(tool))] + argv, cwd=str(tmp_path), capture_output=True,
-                          text=True, env=dict(os.environ, PATH=builder_standins.path, HOME=str(tmp_path)))
+                          text=True, env=dict(os.environ, PATH=builder_standins.path, HOME=str(tmp_path)), check=False)
     assert proc.returncode == rc, proc.stdout + proc.stderr
     assert needle in proc.stdout + proc.stderr

@@ -57,7 +57,7 @@ def test_timeout_stops_the_whole_process_group(tmp_path):
     assert time.time() - started < 30
     child = int(pidfile.read_text())
     # The grandchild got the signal too (reaped by init or a zombie at most, never still sleeping).
-    for _ in range(50):
+    for _attempt in range(50):
         try:
             with open('/proc/%d/stat' % child) as handle:
                 state = handle.read().split(')')[-1].split()[0]

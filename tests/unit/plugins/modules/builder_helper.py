@@ -135,8 +135,8 @@ def run_case(module, tool, case, tmp_path, capsys, monkeypatch):
     if 'build' in mocks and not case.get('check_mode'):
         assert calls['build'] == 1, 'the build process did not run: %s' % result.get('msg')
     for key, value in (case.get('output') or {}).items():
-        assert result.get(key) == value, '%s: got %r, expected %r (msg: %s)' % (key, result.get(key), value,
-                                                                            result.get('msg'))
+        assert result.get(key) == value, '%s: got %r, expected %r (msg: %s)' % (
+            key, result.get(key), value, result.get('msg'))
     for key, needle in (case.get('output_contains') or {}).items():
         got = result.get(key)
         text = '\n'.join(got) if isinstance(got, list) else str(got)
