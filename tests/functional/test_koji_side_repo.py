@@ -218,3 +218,14 @@ def test_disk_full_is_one_sentence_and_leaves_nothing(koji_world, tmp_path):
         assert not leftovers(small)
     finally:
         subprocess.run(['umount', str(small)], check=False)
+
+
+@pytest.mark.parametrize('tool', ['bindings', 'cli'])
+def test_repodata_from_bindings_and_cli_lists_exactly_the_packages(koji_world, tmp_path, tool):
+    cr = pytest.importorskip('createrepo_c')
+    res = direct(koji_world.hub, tmp_path, builds=['hello-1.0-1.fc41', 'pydata-0.5-2.fc41'], createrepo=tool)
+    md = cr.Metadata()
+    md.locate_and_load_xml(str(tmp_path / 'repo'))
+    listed = sorted('%s-%s-%s.%s' % (p.name, p.version, p.release, p.arch) for p in (md.get(k) for k in md.keys()))
+    assert listed == nvras(res)
+    assert all(md.get(k).location_href.startswith('Packages/') for k in md.keys())
