@@ -31,8 +31,6 @@ def inventory():
     return {'all': {'children': {'builders': {'children': {'builders_x86_64': {'hosts': {'localhost': {
         'ansible_connection': 'local',
         'ansible_python_interpreter': sys.executable,
-        # the play says become: true; this machine runs the tests as root and has no sudo
-        'ansible_become': False,
     }}}}}}}}
 
 
@@ -178,6 +176,8 @@ def test_unsupported_os_can_be_made_fatal(tmp_path):
      'build_node_koji_profile must be letters, digits'),
     ({'build_node_koji_extra_options': {'server': 'http://elsewhere/kojihub'}},
      "build_node_koji_extra_options key 'server' is not usable"),
+    ({'build_node_dir_group': 'no-such-group-fb'},
+     "build_node_dir_group 'no-such-group-fb' must exist on localhost; create it first"),
     ({'build_node_lock_dir': '/x/work/', 'build_node_work_dir': '/x/work'},
      'build_node_work_dir, build_node_cache_dir and build_node_lock_dir must be three different directories'),
 ])
