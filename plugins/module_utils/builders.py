@@ -137,6 +137,9 @@ class Tool(object):
         """Return [(kind, path relative to out)] of the artifacts; raise if a required one is missing."""
         raise NotImplementedError
 
+    def finish(self, params, out):
+        """Tidy the tool's output dir after success, before it becomes dest."""
+
 
 def required_artifact(out, rel, tool, what):
     """Return rel if out/rel is a file, else raise the 'tool succeeded but no artifact' sentence."""
@@ -263,7 +266,7 @@ def run_build(module, tool, module_name):
 
     executable = find_binary(module, tool.executable, tool.package)
     argv = tool.argv(params, ws, executable, arch, host)
-    print_ = fingerprint(module_name, params, tool.input_files(params))
+    print_ = fingerprint(module_name, dict(params, arch=arch), tool.input_files(params))
     result = dict(changed=False, cmd=argv, command=quote_argv(argv), tool=tool.executable, build_id=build_id,
                   work_dir=ws.path, dest=dest, arch=arch, node_arch=host, fingerprint=print_)
 
@@ -283,6 +286,8 @@ def run_build(module, tool, module_name):
 
     result['tool_version'] = probe_version(module, [executable] + list(tool.version_args))
     if module.check_mode:
+        if tool.needs_root(params) and os.geteuid() != 0:
+            module.warn('%s must run as root; the real run needs become: true.' % tool.executable)
         result.update(changed=True, artifacts=[], log_path=ws.build_log,
                       msg='check mode: would run %s in %s.' % (tool.executable, ws.path))
         return result
@@ -313,6 +318,7 @@ def run_build(module, tool, module_name):
     except FedoraBuildError as exc:
         exc.result.update(result, log_tail=log_tail(ws.build_log))
         raise
+    tool.finish(params, ws.out)
     log_path = install_result(ws, dest, build_id)
     artifacts = describe_artifacts(dest, found)
     manifest = dict(fingerprint=print_, module=module_name, tool=tool.executable, tool_version=result['tool_version'],

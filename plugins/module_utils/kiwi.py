@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.builders import (
     Tool, check_dir, check_token)
@@ -138,6 +139,10 @@ class Kiwi(Tool):
 
     def input_files(self, params):
         return [params['description']]
+
+    def finish(self, params, out):
+        # The unpacked image root (GBs) is not a result; kiwi's result bundle works from kiwi.result.
+        shutil.rmtree(os.path.join(out, 'build', 'image-root'), ignore_errors=True)
 
     def discover(self, params, out):
         path = os.path.join(out, RESULT_JSON)

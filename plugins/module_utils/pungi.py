@@ -156,6 +156,7 @@ class Pungi(Tool):
         values = dict(params)
         values.update(destdir=ws.out, cachedir=params['cachedir'] or ws.path_in('cache'),
                       workdirbase=ws.path_in('tmp', 'work'), config=self.kickstart_path(params, ws),
+                      flavor=params['flavor'] or None,
                       multilib=params['multilib'] or None)
         return RUNNER.argv(ORDER, executable=executable, **values)
 

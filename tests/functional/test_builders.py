@@ -245,6 +245,7 @@ def test_live_image_kiwi_validates_description_and_adds_side_repo(tmp_path, buil
     assert 'Setting up repository file://%s/ (alias siderepo, priority 1' % side in log
     result_json = json.loads((tmp_path / 'kiwi' / 'kiwi.result.json').read_text())
     assert 'live_image' in result_json
+    assert (tmp_path / 'kiwi' / 'build').is_dir() and not (tmp_path / 'kiwi' / 'build' / 'image-root').exists()
     bad = run.result('broken')
     assert run.status('broken') == 'ignored' and bad['msg'].startswith('kiwi-ng failed with exit code 1')
     assert any('KiwiDescriptionInvalid' in line or 'Schema' in line for line in bad['log_tail']), bad['log_tail']

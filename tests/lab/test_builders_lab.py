@@ -60,14 +60,12 @@ def test_boot_iso_on_each_x86_node_lands_in_its_node_root(lab, tmp_path, builder
 def test_declared_aarch64_node_refuses_lorax_but_kiwi_cross_builds(lab, tmp_path, builder_standins, kiwi_description):
     common = {'arch': '{{ build_arch }}', 'work_root': '{{ fedora_build_work_dir }}'}
     run = run_playbook(play('node-arm', [
-        build_task('lorax', 'boot_iso', dict(common, product='Fedora', version='41', release='41',
-                                              sources=['http://mirror.invalid/os/'],
-                                              dest='{{ node_root }}/images/arm-boot'),
-                   builder_standins.environment, ignore_errors=True),
-        build_task('kiwi', 'live_image', dict(common, backend='kiwi', description=str(kiwi_description),
-                                              profiles=['Minimal-Live'], image_type='iso',
-                                              dest='{{ node_root }}/images/arm-kiwi'),
-                   builder_standins.environment),
+        build_task('lorax', 'boot_iso', dict(
+            common, product='Fedora', version='41', release='41', sources=['http://mirror.invalid/os/'],
+            dest='{{ node_root }}/images/arm-boot'), builder_standins.environment, ignore_errors=True),
+        build_task('kiwi', 'live_image', dict(
+            common, backend='kiwi', description=str(kiwi_description), profiles=['Minimal-Live'], image_type='iso',
+            dest='{{ node_root }}/images/arm-kiwi'), builder_standins.environment),
     ]), lab.inventory, workdir=tmp_path / 'ansible')
     assert run.status('lorax', 'node-arm') == 'ignored'
     assert run.result('lorax', 'node-arm')['msg'] == (

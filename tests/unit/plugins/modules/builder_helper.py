@@ -139,7 +139,10 @@ def run_case(module, tool, case, tmp_path, capsys, monkeypatch):
             key, result.get(key), value, result.get('msg'))
     for key, needle in (case.get('output_contains') or {}).items():
         got = result.get(key)
-        text = '\n'.join(got) if isinstance(got, list) else str(got)
+        if isinstance(got, list):
+            text = '\n'.join(item if isinstance(item, str) else json.dumps(item) for item in got)
+        else:
+            text = str(got)
         assert needle in text, '%s: %r not in %r' % (key, needle, text)
     for path, content in (case.get('expect_files') or {}).items():
         with open(path) as handle:
