@@ -219,3 +219,32 @@ def test_selinux_check_says_what_breaks(tmp_path, selinux, lorax, extra, fails, 
     if fails:
         assert 'This role does not change the SELinux mode' in ' '.join(out.split())
         assert 'build_node_selinux_enforcing_action' in out
+
+
+def test_the_real_koji_cli_uses_the_written_profile(tmp_path, koji_world):
+    """The profile the role writes drives the real koji CLI: the hub (server) and the files (topurl)."""
+    hub = koji_world.hub
+    root = tmp_path / 'node'
+    extra = node_vars(root, build_node_koji_profile='standin', build_node_koji_server=hub.url,
+                      build_node_koji_topurl=hub.topurl, build_node_koji_weburl='',
+                      build_node_koji_extra_options={'max_retries': 2, 'retry_interval': 1})
+    provision(tmp_path, extra).assert_ok()
+    conf = str(root / 'etc' / 'koji.conf.d' / 'standin.conf')
+    koji_cli = os.path.join(os.path.dirname(sys.executable), 'koji')
+    env = dict(os.environ, HOME=str(tmp_path))  # no ~/.koji of the caller
+
+    version = subprocess.run([koji_cli, '-c', conf, '-p', 'standin', 'version'], capture_output=True, text=True,
+                             timeout=60, check=False, env=env)
+    assert version.returncode == 0, version.stdout + version.stderr
+    assert version.stdout.split() == ['Client:', '1.36.1', 'Hub:', '1.36.1']
+    assert 'getKojiVersion' in hub.method_calls()
+
+    cwd = tmp_path / 'download'
+    cwd.mkdir()
+    fetched = subprocess.run([koji_cli, '-c', conf, '-p', 'standin', 'download-build', '--arch=noarch', '--noprogress',
+                              'pydata-0.5-2.fc41'], cwd=str(cwd), capture_output=True, text=True, timeout=120,
+                             check=False, env=env)
+    assert fetched.returncode == 0, fetched.stdout + fetched.stderr
+    assert os.listdir(str(cwd)) == ['pydata-0.5-2.fc41.noarch.rpm']
+    # the file came from topurl: the hub's /kojifiles/ tree served it
+    assert any(rel.endswith('/pydata-0.5-2.fc41.noarch.rpm') for _verb, rel in hub.file_requests), hub.file_requests
