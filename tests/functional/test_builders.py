@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import subprocess
+import sys
 import threading
 import time
 
@@ -277,3 +278,19 @@ def test_standins_need_root_like_the_real_tools(builder_standins, tool, argv, rc
                           text=True, env=dict(os.environ, PATH=builder_standins.path, HOME=str(tmp_path)), check=False)
     assert proc.returncode == rc, proc.stdout + proc.stderr
     assert needle in proc.stdout + proc.stderr
+
+
+def test_kiwi_test_description_passes_real_image_info(kiwi_description, tmp_path):
+    """The description the kiwi tests build is valid for the real kiwi-ng, and a broken one is not."""
+    kiwi = os.path.join(os.path.dirname(sys.executable), 'kiwi-ng')
+    ok = subprocess.run([kiwi, '--profile', 'Workstation-Live', 'image', 'info', '--description', str(kiwi_description)],
+                        capture_output=True, text=True, check=False)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert '"image": "Fedora-Test-Live"' in ok.stdout
+    broken = tmp_path / 'broken'
+    broken.mkdir()
+    (broken / 'config.kiwi').write_text(kiwi_description.joinpath('config.kiwi').read_text().replace(
+        '<users>', '<bogus/><users>'))
+    bad = subprocess.run([kiwi, '--profile', 'Workstation-Live', 'image', 'info', '--description', str(broken)],
+                         capture_output=True, text=True, check=False)
+    assert bad.returncode == 1 and 'KiwiDescriptionInvalid' in bad.stdout + bad.stderr
