@@ -36,7 +36,7 @@ def test_quote_argv_is_display_only_quoting():
 
 def test_run_logged_captures_everything_with_c_locale(tmp_path):
     log = tmp_path / 'build.log'
-    code = 'import os, sys; print("out", os.environ["LC_ALL"]); print("err", file=sys.stderr); sys.exit(3)'
+    code = 'import os, sys; print("out", os.environ["LC_ALL"], flush=True); print("err", file=sys.stderr); sys.exit(3)'
     run = cmd_runner.run_logged([sys.executable, '-c', code], str(log), timeout=30,
                                 env=cmd_runner.tool_environment({'EXTRA': 1}), cwd=str(tmp_path))
     assert run.rc == 3 and not run.timed_out and not run.ok and run.duration >= 0
