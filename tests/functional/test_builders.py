@@ -153,8 +153,8 @@ def test_parallel_builds_use_separate_work_dirs(tmp_path, builder_standins):
         assert res['dest'] == str(tmp_path / name)
         assert oct(os.stat(res['work_dir']).st_mode & 0o777) == '0o700'
         check_artifacts(res)
-    # The two runs overlapped (each slept 2 s in the tool).
-    assert sum(r['duration'] for r in results) > 3.5
+    # Each build really ran its 2 s in the tool (both started together, so their tool runs overlapped).
+    assert all(r['duration'] >= 2 for r in results)
 
 
 def test_arch_mismatch_is_refused_before_running(tmp_path, builder_standins):
