@@ -16,9 +16,11 @@ import re
 import socket
 
 # How each builder tool reports its version. The argv is fixed (never user input).
+# lorax and livemedia-creator only know -V (argparse action='version'), like the
+# version_args of their builder classes in lorax.py and lmc.py.
 TOOL_VERSION_ARGS = {
-    'lorax': ['--version'],
-    'livemedia-creator': ['--version'],
+    'lorax': ['-V'],
+    'livemedia-creator': ['-V'],
     'pungi': ['--version'],
     'pungi-koji': ['--version'],
     'kiwi-ng': ['--version'],
