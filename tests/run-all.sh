@@ -7,7 +7,7 @@
 #   LAYERS="pytest lint" run only these layers
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
+cd "$root" || exit 1
 export PYTHONDONTWRITEBYTECODE=1
 
 if [ -z "${SKIP_SYSTEM_DEPS:-}" ]; then
@@ -25,9 +25,9 @@ mkdir -p "$root/.lab"
 marker=$(mktemp "$root/.lab/.run-all.XXXXXX")
 cleanup_labs() {
   local d
-  for d in $(find "$root/.lab" -mindepth 1 -maxdepth 1 -type d -newer "$marker"); do
+  while IFS= read -r -d '' d; do
     LAB_ID=$(basename "$d") LAB_STATE="$d" tests/lab/lab.sh down >/dev/null 2>&1
-  done
+  done < <(find "$root/.lab" -mindepth 1 -maxdepth 1 -type d -newer "$marker" -print0)
   rm -f "$marker"
   return 0
 }
