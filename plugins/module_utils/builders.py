@@ -141,6 +141,31 @@ class Tool(object):
         """Tidy the tool's output dir after success, before it becomes dest."""
 
 
+class KickstartTool(Tool):
+    """A builder driven by a kickstart (pungi, livemedia-creator).
+
+    With side repos, the tool gets a wrapper kickstart written to ws.inputs
+    that adds their `repo` lines and %includes the user's kickstart by
+    absolute path; it runs in the kickstart's directory so the kickstart's
+    own relative %includes still resolve.
+    """
+
+    wrapper_name = None      # file name of the wrapper kickstart in ws.inputs
+
+    def kickstart_path(self, params, ws):
+        if params['side_repos']:
+            return os.path.join(ws.inputs, self.wrapper_name)
+        return os.path.abspath(params['kickstart'])
+
+    def prepare(self, params, ws):
+        if params['side_repos']:
+            atomic_write(os.path.join(ws.inputs, self.wrapper_name),
+                         kickstart_wrapper_text(params['kickstart'], params['side_repos']))
+
+    def working_dir(self, params, ws):
+        return os.path.dirname(os.path.abspath(params['kickstart']))
+
+
 def required_artifact(out, rel, tool, what):
     """Return rel if out/rel is a file, else raise the 'tool succeeded but no artifact' sentence."""
     if not os.path.isfile(os.path.join(out, rel)):

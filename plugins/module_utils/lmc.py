@@ -15,13 +15,11 @@ from __future__ import annotations
 import os
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.builders import (
-    Tool, check_dir, check_file, kickstart_wrapper_text, required_artifact)
+    KickstartTool, check_dir, check_file, kickstart_wrapper_text, required_artifact)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.cmd_runner import CmdRunner, fmt
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
-from ansible_collections.ondemand.fedora_build.plugins.module_utils.fileutil import atomic_write
 
 ROOTFS_TYPES = ('squashfs', 'squashfs-ext4', 'erofs', 'erofs-ext4')
-WRAPPER_KS = 'live.ks'
 
 RUNNER = CmdRunner('livemedia-creator', dict(
     make=fmt.as_func(lambda v: ['--make-%s' % v]),
@@ -84,7 +82,8 @@ def _plain_file_name(value, field, suffixes):
     return value
 
 
-class LiveMediaCreator(Tool):
+class LiveMediaCreator(KickstartTool):
+    wrapper_name = 'live.ks'
     executable = 'livemedia-creator'
     package = 'lorax-lmc-novirt'
     version_args = ('-V',)
@@ -112,11 +111,6 @@ class LiveMediaCreator(Tool):
         if params['volid'] is not None and (not params['volid'] or len(params['volid']) > 32):
             raise FedoraBuildError('volid: %r must be 1 to 32 characters (ISO 9660 volume id).' % params['volid'])
 
-    def kickstart_path(self, params, ws):
-        if params['side_repos']:
-            return os.path.join(ws.inputs, WRAPPER_KS)
-        return os.path.abspath(params['kickstart'])
-
     def image_name(self, params):
         if params['make'] != 'disk':
             return None
@@ -131,14 +125,6 @@ class LiveMediaCreator(Tool):
 
     def input_files(self, params):
         return [params['kickstart']] + ([params['lorax_templates']] if params['lorax_templates'] else [])
-
-    def prepare(self, params, ws):
-        if params['side_repos']:
-            atomic_write(os.path.join(ws.inputs, WRAPPER_KS),
-                         kickstart_wrapper_text(params['kickstart'], params['side_repos']))
-
-    def working_dir(self, params, ws):
-        return os.path.dirname(os.path.abspath(params['kickstart']))
 
     def discover(self, params, out):
         if params['make'] == 'disk':

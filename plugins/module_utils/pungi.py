@@ -26,14 +26,12 @@ import os
 import re
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.builders import (
-    Tool, check_file, kickstart_wrapper_text, node_arch)
+    KickstartTool, check_file, kickstart_wrapper_text, node_arch)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.cmd_runner import CmdRunner, fmt
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
-from ansible_collections.ondemand.fedora_build.plugins.module_utils.fileutil import atomic_write
 
 STAGE_FLAGS = dict(gather='-G', createrepo='-C', buildinstall='-B', createiso='-I')
 GREEDY = ('none', 'all', 'build')
-WRAPPER_KS = 'dvd.ks'
 SIDE_REPO_OPTIONS = dict(
     name=dict(type='str', required=True),
     baseurl=dict(type='str', required=True),
@@ -120,7 +118,8 @@ def tree_arch(arch):
     return 'i386' if arch == 'i686' else arch
 
 
-class Pungi(Tool):
+class Pungi(KickstartTool):
+    wrapper_name = 'dvd.ks'
     executable = 'pungi'
     package = 'pungi'
     version_args = ('--version',)
@@ -147,11 +146,6 @@ class Pungi(Tool):
         # pungi: "You must run pungi as root" when buildinstall (lorax) runs.
         return 'all' in params['stages'] or 'buildinstall' in params['stages']
 
-    def kickstart_path(self, params, ws):
-        if params['side_repos']:
-            return os.path.join(ws.inputs, WRAPPER_KS)
-        return os.path.abspath(params['kickstart'])
-
     def argv(self, params, ws, executable, arch, host_arch):
         values = dict(params)
         values.update(destdir=ws.out, cachedir=params['cachedir'] or ws.path_in('cache'),
@@ -162,14 +156,6 @@ class Pungi(Tool):
 
     def input_files(self, params):
         return [params['kickstart']] + ([params['lorax_conf']] if params['lorax_conf'] else [])
-
-    def prepare(self, params, ws):
-        if params['side_repos']:
-            atomic_write(os.path.join(ws.inputs, WRAPPER_KS),
-                         kickstart_wrapper_text(params['kickstart'], params['side_repos']))
-
-    def working_dir(self, params, ws):
-        return os.path.dirname(os.path.abspath(params['kickstart']))
 
     def discover(self, params, out):
         arch = tree_arch(params.get('arch') or node_arch())
