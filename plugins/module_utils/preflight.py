@@ -86,8 +86,8 @@ def probe_tools(tools, which, run):
             rc, out, err = run([path] + args)
             entry['version'] = parse_version(out) or parse_version(err)
             if rc != 0 and entry['version'] is None:
-                entry['error'] = (err or out or '').strip().splitlines()[-1:] or ['exit code %d' % rc]
-                entry['error'] = entry['error'][0]
+                lines = (err or out or '').strip().splitlines()
+                entry['error'] = lines[-1] if lines else 'exit code %d' % rc
         report[name] = entry
     return report
 

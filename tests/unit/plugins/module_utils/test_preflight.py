@@ -122,3 +122,12 @@ def test_release_check_skipped_without_target():
     assert 'release' not in [c for c, dummy in problems]
     assert report['arch']['match'] is True and report['node']['python'] == '%d.%d.%d' % sys.version_info[:3]
     assert os.path.isabs(report['space']['work_dir']['measured_at'])
+
+
+@pytest.mark.parametrize('out,err,expected', [
+    ('', 'usage: lorax ...\nlorax: error: unrecognized arguments\n', 'lorax: error: unrecognized arguments'),
+    ('', '', 'exit code 2'),
+])
+def test_probe_tools_reports_why_a_version_query_failed(out, err, expected):
+    report = preflight.probe_tools(['lorax'], lambda name: '/x/' + name, lambda argv: (2, out, err))
+    assert report['lorax'] == {'present': True, 'path': '/x/lorax', 'version': None, 'error': expected}
