@@ -13,8 +13,10 @@ import configparser
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -273,9 +275,19 @@ def test_standins_reject_options_the_real_tools_lack(builder_standins, tool, arg
 def test_standins_need_root_like_the_real_tools(builder_standins, tool, argv, rc, needle, tmp_path):
     # (kiwi-ng's root check is kiwi's own Privileges.check_for_root_permissions, untouched by the stand-in.)
     os.chmod(tmp_path, 0o777)
-    proc = subprocess.run(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups',
-                           str(builder_standins.tool(tool))] + argv, cwd=str(tmp_path), capture_output=True,
-                          text=True, env=dict(os.environ, PATH=builder_standins.path, HOME=str(tmp_path)), check=False)
+    # nobody must be able to read the stand-in: the checkout (or pytest's temp root) may sit in a 0700
+    # directory, so run a copy from a fresh directory under /tmp that anyone can traverse.
+    public = tempfile.mkdtemp(prefix='fb-standins-', dir='/tmp')
+    try:
+        os.chmod(public, 0o755)
+        copy = os.path.join(public, 'bin')
+        shutil.copytree(os.path.dirname(str(builder_standins.tool(tool))), copy)
+        path = os.pathsep.join([copy] + builder_standins.path.split(os.pathsep)[1:])
+        proc = subprocess.run(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups',
+                               os.path.join(copy, tool)] + argv, cwd=str(tmp_path), capture_output=True,
+                              text=True, env=dict(os.environ, PATH=path, HOME=str(tmp_path)), check=False)
+    finally:
+        shutil.rmtree(public)
     assert proc.returncode == rc, proc.stdout + proc.stderr
     assert needle in proc.stdout + proc.stderr
 
