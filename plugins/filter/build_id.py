@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, ondemand.fedora_build contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters ``build_id`` and ``request_id`` (logic in module_utils/build_identity.py)."""
+"""Filter ``build_id`` (logic in module_utils/build_identity.py)."""
 
 from __future__ import annotations
 
@@ -56,10 +56,9 @@ def _build_id(request, packages=None, kickstart_sha256=None, tool=None, tool_ver
 
 
 class FilterModule:
-    """Build and request identities."""
+    """Build identity."""
 
     def filters(self):
         return {
             'build_id': _build_id,
-            'request_id': build_identity.request_id,
         }
