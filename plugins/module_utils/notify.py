@@ -1,0 +1,776 @@
+# -*- coding: utf-8 -*-
+# Copyright: ondemand.fedora_build contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Build notifications: the email (SMTP) and the webhook (JSON POST).
+
+What the 2012 service did and users relied on: an email when a request is
+submitted and one when it is done, with the log. What it got wrong, fixed here:
+the subject and first line say success or failure explicitly; SMTP errors are
+reported (one sentence each), never raised into the build; the body is plain
+text (no HTML), with the staging location, the checksums, the reason and a
+bounded log tail.
+
+Pure functions (normalize_*, build_email, build_webhook_payload) are separate
+from the senders (send_email, send_webhook), which never raise for a delivery
+problem: they return an error sentence instead. Invalid input raises
+FedoraBuildError naming the field.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import re
+import smtplib
+import socket
+import ssl
+
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
+from email.utils import format_datetime, make_msgid
+
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import check_url
+
+try:
+    from urllib.error import HTTPError, URLError
+    from urllib.parse import urlsplit
+    from urllib.request import HTTPRedirectHandler, HTTPSHandler, Request, build_opener
+except ImportError:  # pragma: no cover - Python 2 is not supported
+    HTTPError = URLError = HTTPRedirectHandler = HTTPSHandler = Request = build_opener = urlsplit = None
+
+EVENTS = ('submitted', 'succeeded', 'failed', 'cancelled')
+SECURITY = ('starttls', 'ssl', 'none')
+DEFAULT_PORTS = {'starttls': 587, 'ssl': 465, 'none': 25}
+DEFAULT_PASSWORD_ENV = 'FEDORA_BUILD_SMTP_PASSWORD'
+DEFAULT_TOKEN_ENV = 'FEDORA_BUILD_WEBHOOK_TOKEN'
+DEFAULT_TIMEOUT = 30
+DEFAULT_LOG_LINES = 40
+MAX_LOG_LINE = 500
+SUBJECT_PREFIX = '[fedora-build]'
+MASK = '********'
+
+# What the subject says after the prefix, and the first sentence of the body.
+OUTCOME = {
+    'submitted': ('submitted', 'was submitted and is queued. You will get another email when it finishes.'),
+    'succeeded': ('succeeded', 'SUCCEEDED.'),
+    'failed': ('FAILED', 'FAILED.'),
+    'cancelled': ('CANCELLED', 'was CANCELLED.'),
+}
+
+# dot-atom local part (RFC 5322 atext) and an ASCII host name; no quoted local parts, no address literals.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+LOCAL_RE = re.compile(r'^%s(\.%s)*$' % (_ATEXT, _ATEXT))
+LABEL_RE = re.compile(r'^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$')
+NAMED_RE = re.compile(r'^(?P<name>[^<>]*)<(?P<addr>[^<>]*)>$')
+_CONTROL_RE = re.compile(r'[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]')
+_ALL_CONTROL_RE = re.compile(r'[\x00-\x1f\x7f-\x9f\u2028\u2029]')
+
+
+# --------------------------------------------------------------------------- text helpers
+
+
+def one_line(value, limit=200):
+    """``value`` as one line of text: control characters (CR, LF, tab, ...) become spaces, runs collapse."""
+    if value is None:
+        return ''
+    text = _ALL_CONTROL_RE.sub(' ', value if isinstance(value, str) else str(value))
+    text = ' '.join(text.split())
+    if len(text) > limit:
+        text = text[:limit - 3] + '...'
+    return text
+
+
+def clean_line(value, limit=MAX_LOG_LINE):
+    """A log line for a plain-text body: tabs kept, other control characters (escape sequences, CR) shown as '?'."""
+    text = value if isinstance(value, str) else str(value)
+    text = _CONTROL_RE.sub('?', text.rstrip('\r\n'))
+    if len(text) > limit:
+        text = text[:limit] + ' [...]'
+    return text
+
+
+def redact(text, secrets):
+    """``text`` with every non-empty secret replaced by ``********``."""
+    if not isinstance(text, str):
+        return text
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return text
+
+
+def url_location(url):
+    """``scheme://host[:port]`` of a URL: what errors and results show (paths and queries may hold secrets)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ''
+    if ':' in host:
+        host = '[%s]' % host
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return '%s://%s%s' % (parts.scheme, host, ':%d' % port if port else '')
+
+
+# --------------------------------------------------------------------------- addresses
+
+
+def check_address(value, field):
+    """Validate one email address (``user@example.org`` or ``Name <user@example.org>``); return an Address."""
+    if not isinstance(value, str) or not value.strip():
+        raise FedoraBuildError('%s: %r is not an email address.' % (field, value))
+    if _ALL_CONTROL_RE.search(value):
+        raise FedoraBuildError('%s: %r contains a line break or control character, which an email address may not.'
+                               % (field, value))
+    text = value.strip()
+    name = ''
+    match = NAMED_RE.match(text)
+    if match:
+        name = match.group('name').strip().strip('"').strip()
+        text = match.group('addr').strip()
+        if '"' in name or '\\' in name:
+            raise FedoraBuildError('%s: %r has a quote or backslash in its display name.' % (field, value))
+    if text.count('@') != 1:
+        raise FedoraBuildError('%s: %r is not an email address (expected user@domain).' % (field, value))
+    local, domain = text.split('@')
+    if not local or len(local) > 64 or not LOCAL_RE.match(local):
+        raise FedoraBuildError('%s: %r has an invalid part before the "@" (letters, digits and !#$%%&\'*+/=?^_`{|}~.- '
+                               'are allowed, no leading, trailing or double dots).' % (field, value))
+    labels = domain.split('.')
+    if not domain or len(domain) > 253 or not all(LABEL_RE.match(label) for label in labels):
+        raise FedoraBuildError('%s: %r has an invalid domain after the "@" (ASCII letters, digits, "-" and dots).'
+                               % (field, value))
+    return Address(display_name=name, addr_spec=text)
+
+
+def check_addresses(values, field):
+    """Validate a list of addresses; drops duplicates (by address), keeps the order."""
+    if values is None:
+        return []
+    if not isinstance(values, (list, tuple)):
+        raise FedoraBuildError('%s: must be a list of email addresses, not %s.' % (field, type(values).__name__))
+    out, seen = [], set()
+    for index, value in enumerate(values):
+        address = check_address(value, '%s[%d]' % (field, index))
+        key = address.addr_spec.lower()
+        if key not in seen:
+            seen.add(key)
+            out.append(address)
+    return out
+
+
+# --------------------------------------------------------------------------- options
+
+
+def _timeout(value, field):
+    if value is None:
+        return DEFAULT_TIMEOUT
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = 0
+    if not number > 0:
+        raise FedoraBuildError('%s: %r is not a positive number of seconds.' % (field, value))
+    return number
+
+
+def _bool(value, default, field):
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ('1', 'true', 'yes', 'on', 'y'):
+        return True
+    if text in ('0', 'false', 'no', 'off', 'n'):
+        return False
+    raise FedoraBuildError('%s: %r is not a boolean.' % (field, value))
+
+
+def default_sender(username=None):
+    """The sender when none is configured: the login when it is an address, else fedora-build@<this host's FQDN>."""
+    for candidate in (username, 'fedora-build@%s' % socket.getfqdn()):
+        if candidate and '@' in candidate:
+            try:
+                return str(check_address(candidate, 'smtp.sender'))
+            except FedoraBuildError:
+                pass
+    return 'fedora-build@localhost'
+
+
+def normalize_smtp(smtp, environ=None):
+    """SMTP settings with defaults filled in; None when no server is configured (no host).
+
+    Keys: host, port, security, username, password, password_source, sender (Address), timeout,
+    validate_certs, ca_file. The password comes from ``password`` or, when that is empty, from the
+    environment variable named by ``password_env``.
+    """
+    environ = os.environ if environ is None else environ
+    smtp = dict(smtp or {})
+    host = smtp.get('host')
+    if host is None or (isinstance(host, str) and not host.strip()):
+        return None
+    if not isinstance(host, str) or _ALL_CONTROL_RE.search(host) or any(c.isspace() for c in host) or '/' in host:
+        raise FedoraBuildError('smtp.host: %r is not a host name or address.' % (host,))
+    security = smtp.get('security') or 'starttls'
+    if security not in SECURITY:
+        raise FedoraBuildError('smtp.security: %r is not one of %s.' % (security, ', '.join(SECURITY)))
+    port = smtp.get('port')
+    if port is None or port == '':
+        port = DEFAULT_PORTS[security]
+    try:
+        port = int(port)
+    except (TypeError, ValueError):
+        port = 0
+    if not 0 < port < 65536:
+        raise FedoraBuildError('smtp.port: %r is not a TCP port (1-65535).' % (smtp.get('port'),))
+    username = smtp.get('username') or None
+    if username is not None and (not isinstance(username, str) or _ALL_CONTROL_RE.search(username)):
+        raise FedoraBuildError('smtp.username: contains a line break or control character.')
+    password_env = smtp.get('password_env') or DEFAULT_PASSWORD_ENV
+    if not isinstance(password_env, str) or not re.match(r'^[A-Za-z_][A-Za-z0-9_]*$', password_env):
+        raise FedoraBuildError('smtp.password_env: %r is not an environment variable name.' % (password_env,))
+    password, source = smtp.get('password') or None, 'smtp.password'
+    if password is None and environ.get(password_env):
+        password, source = environ.get(password_env), password_env
+    if password is not None and not isinstance(password, str):
+        password = str(password)
+    sender = smtp.get('sender')
+    if sender in (None, ''):
+        sender = default_sender(username)
+    sender_address = check_address(sender, 'smtp.sender')
+    ca_file = smtp.get('ca_file') or None
+    if ca_file is not None and not os.path.isfile(ca_file):
+        raise FedoraBuildError('smtp.ca_file: %s is not a readable file.' % (ca_file,))
+    return {
+        'host': host.strip(),
+        'port': port,
+        'security': security,
+        'username': username,
+        'password': password,
+        'password_env': password_env,
+        'password_source': source if password is not None else None,
+        'sender': sender_address,
+        'timeout': _timeout(smtp.get('timeout'), 'smtp.timeout'),
+        'validate_certs': _bool(smtp.get('validate_certs'), True, 'smtp.validate_certs'),
+        'ca_file': ca_file,
+    }
+
+
+def normalize_webhook(webhook, environ=None):
+    """Webhook settings with defaults; None when no URL is configured.
+
+    Keys: url, location (scheme://host:port, safe to show), token, timeout, validate_certs, ca_file.
+    """
+    environ = os.environ if environ is None else environ
+    webhook = dict(webhook or {})
+    url = webhook.get('url')
+    if url is None or (isinstance(url, str) and not url.strip()):
+        return None
+    if isinstance(url, str) and _ALL_CONTROL_RE.search(url):
+        raise FedoraBuildError('webhook.url: contains a line break or control character.')
+    check_url(url, ('http', 'https'), 'webhook.url')
+    token_env = webhook.get('token_env') or DEFAULT_TOKEN_ENV
+    if not isinstance(token_env, str) or not re.match(r'^[A-Za-z_][A-Za-z0-9_]*$', token_env):
+        raise FedoraBuildError('webhook.token_env: %r is not an environment variable name.' % (token_env,))
+    token = webhook.get('token') or environ.get(token_env) or None
+    if token is not None:
+        token = str(token)
+        # never echo the token itself in the message
+        if _ALL_CONTROL_RE.search(token) or any(c.isspace() for c in token):
+            raise FedoraBuildError('webhook.token: contains whitespace or a control character, which an HTTP header '
+                                   'value may not.')
+    ca_file = webhook.get('ca_file') or None
+    if ca_file is not None and not os.path.isfile(ca_file):
+        raise FedoraBuildError('webhook.ca_file: %s is not a readable file.' % (ca_file,))
+    parts = urlsplit(url)
+    secrets = [token]
+    if parts.password:
+        secrets.append(parts.password)
+    return {
+        'url': url,
+        'location': url_location(url),
+        'token': token,
+        'secrets': [s for s in secrets if s],
+        'timeout': _timeout(webhook.get('timeout'), 'webhook.timeout'),
+        'validate_certs': _bool(webhook.get('validate_certs'), True, 'webhook.validate_certs'),
+        'ca_file': ca_file,
+    }
+
+
+# --------------------------------------------------------------------------- the build description
+
+
+def _str_or_none(value):
+    if value is None or value == '':
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+def normalize_build(build, log_lines=DEFAULT_LOG_LINES):
+    """The build description reduced to the known keys, with types checked (one sentence per problem).
+
+    Unknown keys (a status record's ``history``, ``updated``...) are ignored, so a status record
+    can be passed as it is.
+    """
+    if build is None:
+        build = {}
+    if not isinstance(build, dict):
+        raise FedoraBuildError('build: must be a dictionary describing the build, not %s.' % type(build).__name__)
+    out = {}
+    for key in ('request_id', 'build_id', 'name', 'image_type', 'release', 'arch', 'node', 'state', 'phase',
+                'reason', 'submitted', 'started', 'finished', 'status_url', 'requested_by'):
+        value = build.get(key)
+        if isinstance(value, (dict, list)):
+            raise FedoraBuildError('build.%s: must be a single value, not a %s.' % (key, type(value).__name__))
+        out[key] = _str_or_none(value)
+    staging = build.get('staging') or []
+    if isinstance(staging, str):
+        staging = [staging]
+    if not isinstance(staging, list) or not all(isinstance(s, str) for s in staging):
+        raise FedoraBuildError('build.staging: must be a list of URLs or paths.')
+    out['staging'] = [one_line(s, 1000) for s in staging if s]
+    artifacts = build.get('artifacts') or []
+    if not isinstance(artifacts, list):
+        raise FedoraBuildError('build.artifacts: must be a list of {name, size, sha256}.')
+    out['artifacts'] = []
+    for index, item in enumerate(artifacts):
+        if not isinstance(item, dict) or not item.get('name'):
+            raise FedoraBuildError('build.artifacts[%d]: must be a dictionary with at least a name.' % index)
+        sha = item.get('sha256')
+        if sha is not None and not re.match(r'^[0-9a-fA-F]{64}$', str(sha)):
+            raise FedoraBuildError('build.artifacts[%d].sha256: %r is not a SHA-256 hex digest.' % (index, sha))
+        size = item.get('size')
+        if size is not None:
+            try:
+                size = int(size)
+            except (TypeError, ValueError):
+                raise FedoraBuildError('build.artifacts[%d].size: %r is not a number of bytes.' % (index, size))
+        out['artifacts'].append({'name': one_line(item['name'], 300), 'size': size,
+                                 'sha256': str(sha).lower() if sha else None})
+    duration = build.get('duration')
+    if isinstance(duration, bool) or (duration is not None and not isinstance(duration, (int, float, str))):
+        raise FedoraBuildError('build.duration: must be seconds or a text, not %s.' % type(duration).__name__)
+    out['duration'] = duration
+    tail = build.get('log_tail')
+    if tail is None:
+        lines = []
+    elif isinstance(tail, str):
+        lines = tail.splitlines()
+    elif isinstance(tail, list):
+        lines = []
+        for item in tail:
+            lines.extend(str(item).splitlines() or [''])
+    else:
+        raise FedoraBuildError('build.log_tail: must be a list of lines or a text.')
+    out['log_total'] = len(lines)
+    out['log_tail'] = [clean_line(line) for line in lines[-log_lines:]] if log_lines > 0 else []
+    request = build.get('request')
+    if request is not None and not isinstance(request, dict):
+        raise FedoraBuildError('build.request: must be a dictionary (the normalized request).')
+    out['request'] = request or {}
+    return out
+
+
+def describe(build):
+    """``live 41 x86_64 (live-41-x86_64-abc123)``: what the subject names."""
+    words = [one_line(build.get(k), 40) for k in ('image_type', 'release', 'arch') if build.get(k)]
+    ident = one_line(build.get('build_id') or build.get('request_id') or build.get('name'), 120)
+    text = ' '.join(words) or 'image build'
+    if ident:
+        text += ' (%s)' % ident
+    return text
+
+
+def make_subject(event, build):
+    """The subject line: it states the outcome as its first word."""
+    return one_line('%s %s: %s' % (SUBJECT_PREFIX, OUTCOME[event][0], describe(build)), 250)
+
+
+def _human_size(size):
+    if size is None:
+        return 'size unknown'
+    value = float(size)
+    for unit in ('bytes', 'KiB', 'MiB', 'GiB', 'TiB'):
+        if value < 1024 or unit == 'TiB':
+            if unit == 'bytes':
+                return '%d bytes' % size
+            return '%.1f %s (%d bytes)' % (value, unit, size)
+        value /= 1024.0
+    return '%d bytes' % size  # pragma: no cover
+
+
+def _human_duration(value):
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return one_line(value, 60)
+    seconds = int(round(value))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return '%dh %02dm %02ds' % (hours, minutes, secs)
+    if minutes:
+        return '%dm %02ds' % (minutes, secs)
+    return '%ds' % secs
+
+
+def _field_lines(pairs):
+    width = max(len(label) for label, _ in pairs) + 1
+    return ['  %s %s' % ((label + ':').ljust(width), value) for label, value in pairs if value not in (None, '')]
+
+
+def _join_url(base, tail):
+    return base.rstrip('/') + '/' + tail
+
+
+def make_body(event, build):
+    """The plain-text body: outcome, what was requested, where the results are, checksums, reason, log tail."""
+    who = 'Your Fedora image build %s' % describe(build)
+    name = build.get('name')
+    lines = ['%s %s' % (who, OUTCOME[event][1]), '']
+
+    lines.append('What was requested:')
+    lines.extend(_field_lines([
+        ('Name', one_line(name)),
+        ('Image type', one_line(build.get('image_type'))),
+        ('Release', one_line(build.get('release'))),
+        ('Architecture', one_line(build.get('arch'))),
+    ]) or ['  (no details given)'])
+    for key in sorted(build.get('request') or {}):
+        value = build['request'][key]
+        if value in (None, '', [], {}):
+            continue
+        text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+        lines.append('  %s: %s' % (one_line(key, 40), one_line(text, 300)))
+    lines.append('')
+
+    lines.append('Build:')
+    lines.extend(_field_lines([
+        ('Request ID', one_line(build.get('request_id'))),
+        ('Build ID', one_line(build.get('build_id'))),
+        ('State', one_line(build.get('state') or ('queued' if event == 'submitted' else event))),
+        ('Phase', one_line(build.get('phase'))),
+        ('Node', one_line(build.get('node'))),
+        ('Requested by', one_line(build.get('requested_by'))),
+        ('Submitted', one_line(build.get('submitted'))),
+        ('Started', one_line(build.get('started'))),
+        ('Finished', one_line(build.get('finished'))),
+        ('Duration', _human_duration(build.get('duration'))),
+    ]))
+    lines.append('')
+
+    if event in ('failed', 'cancelled'):
+        reason = build.get('reason')
+        lines.append('Reason:')
+        lines.append('  %s' % (one_line(reason, 2000) if reason else '(no reason was recorded; see the log below)'))
+        lines.append('')
+
+    staging = build.get('staging') or []
+    if event != 'submitted':
+        if staging:
+            lines.append('Results (staging):' if event == 'succeeded' else 'Logs and build.json (staging):')
+            for url in staging:
+                lines.append('  %s' % url)
+            lines.append('  (logs in %s, the manifest in %s, checksums in %s)'
+                         % (_join_url(staging[0], 'logs/'), _join_url(staging[0], 'build.json'),
+                            _join_url(staging[0], 'CHECKSUM')))
+        else:
+            lines.append('Results (staging):')
+            lines.append('  (nothing was staged)')
+        lines.append('')
+
+    artifacts = build.get('artifacts') or []
+    if artifacts:
+        lines.append('Files:')
+        for item in artifacts:
+            lines.append('  %s  %s' % (item['name'], _human_size(item['size'])))
+        lines.append('')
+        with_sha = [a for a in artifacts if a.get('sha256')]
+        if with_sha:
+            lines.append('Checksums (SHA-256, the format of the CHECKSUM file; check with "sha256sum -c"):')
+            for item in with_sha:
+                lines.append('SHA256 (%s) = %s' % (item['name'], item['sha256']))
+            lines.append('')
+
+    tail = build.get('log_tail') or []
+    if tail and event != 'submitted':
+        total = build.get('log_total') or len(tail)
+        if total > len(tail):
+            lines.append('Log tail (last %d of %d lines):' % (len(tail), total))
+        else:
+            lines.append('Log tail (last %d lines):' % len(tail))
+        lines.extend('  | %s' % line for line in tail)
+        lines.append('')
+
+    lines.append('Status:')
+    if build.get('status_url'):
+        lines.append('  %s' % one_line(build['status_url'], 1000))
+    elif build.get('request_id'):
+        lines.append('  The status record is status/%s.json in the service\'s status directory'
+                     % one_line(build['request_id'], 80))
+        lines.append('  (fedora_build_status_dir, by default under the first local staging target).')
+    if event == 'submitted':
+        lines.append('  You will get another email when the build has succeeded or failed.')
+    lines.append('')
+    lines.append('-- ')
+    lines.append('ondemand.fedora_build, on-demand Fedora image builds. This message was sent automatically.')
+    return '\n'.join(lines) + '\n'
+
+
+def build_email(event, build, recipients, sender, now=None, msgid_domain=None):
+    """The EmailMessage for ``event``: explicit subject, plain-text utf-8 body, Date/Message-ID/From/To."""
+    if event not in EVENTS:
+        raise FedoraBuildError('event: %r is not one of %s.' % (event, ', '.join(EVENTS)))
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    domain = msgid_domain or sender.domain or 'localhost'
+    msg = EmailMessage(policy=SMTP_POLICY.clone(cte_type='7bit'))
+    msg['Subject'] = make_subject(event, build)
+    msg['From'] = sender
+    msg['To'] = list(recipients)
+    msg['Date'] = format_datetime(now)
+    msg['Message-ID'] = make_msgid(idstring='fedora-build', domain=domain)
+    msg['Auto-Submitted'] = 'auto-generated'
+    msg['X-Fedora-Build-Event'] = event
+    request_id = one_line(build.get('request_id'), 80)
+    if request_id and re.match(r'^[A-Za-z0-9._+-]+$', request_id):
+        msg['X-Fedora-Build-Request-ID'] = request_id
+        # every email about one request shares a thread root
+        msg['References'] = '<%s@%s>' % (request_id, domain)
+    build_id = one_line(build.get('build_id'), 120)
+    if build_id and re.match(r'^[A-Za-z0-9._+-]+$', build_id):
+        msg['X-Fedora-Build-ID'] = build_id
+    msg.set_content(make_body(event, build), subtype='plain', charset='utf-8')
+    return msg
+
+
+def build_webhook_payload(event, build, subject):
+    """The JSON document POSTed to the webhook."""
+    data = dict(build)
+    total = data.pop('log_total', None)
+    if total is not None:
+        data['log_lines_total'] = total
+    return {'event': event, 'summary': subject, 'build': data}
+
+
+# --------------------------------------------------------------------------- senders
+
+
+def _tls_context(validate_certs, ca_file):
+    context = ssl.create_default_context(cafile=ca_file)
+    if not validate_certs:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def _smtp_reply(exc):
+    code = getattr(exc, 'smtp_code', None)
+    text = getattr(exc, 'smtp_error', b'')
+    if isinstance(text, bytes):
+        text = text.decode('utf-8', 'replace')
+    return one_line('%s %s' % (code, text) if code else text, 200)
+
+
+def _describe_failure(exc, smtp):
+    where = '%s:%d' % (smtp['host'], smtp['port'])
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return 'the SMTP server %s rejected the login as %s (%s)' % (where, smtp['username'], _smtp_reply(exc))
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return 'the SMTP server %s does not support %s' % (where, one_line(exc, 200) or 'a required extension')
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        refused = ', '.join('%s (%s %s)' % (addr, code, one_line(text.decode('utf-8', 'replace')
+                                                                  if isinstance(text, bytes) else text, 100))
+                            for addr, (code, text) in sorted(exc.recipients.items()))
+        return 'the SMTP server %s refused every recipient: %s' % (where, refused)
+    if isinstance(exc, smtplib.SMTPSenderRefused):
+        return 'the SMTP server %s refused the sender %s (%s)' % (where, exc.sender, _smtp_reply(exc))
+    if isinstance(exc, smtplib.SMTPDataError):
+        return 'the SMTP server %s refused the message (%s)' % (where, _smtp_reply(exc))
+    if isinstance(exc, smtplib.SMTPConnectError):
+        return 'the SMTP server %s refused the connection (%s)' % (where, _smtp_reply(exc))
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return 'the SMTP server %s closed the connection (%s)' % (where, one_line(exc, 200) or 'no reason given')
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 'the SMTP server %s answered %s' % (where, _smtp_reply(exc))
+    if isinstance(exc, smtplib.SMTPException):
+        return 'SMTP with %s failed (%s)' % (where, one_line(exc, 200))
+    return _describe_network(exc, where, 'SMTP server', smtp['security'] != 'none')
+
+
+def _describe_network(exc, where, what, tls):
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return ('the TLS certificate of the %s %s could not be verified (%s); set ca_file to the CA that signed it'
+                % (what, where, one_line(getattr(exc, 'verify_message', None) or exc.reason or exc, 200)))
+    if isinstance(exc, ssl.SSLError):
+        return 'TLS with the %s %s failed (%s)' % (what, where, one_line(exc.reason or exc, 200))
+    if isinstance(exc, ConnectionRefusedError):
+        return 'could not connect to the %s %s (connection refused)' % (what, where)
+    if isinstance(exc, (socket.timeout, TimeoutError)):
+        return 'the %s %s did not answer in time (timeout)' % (what, where)
+    if isinstance(exc, socket.gaierror):
+        return 'could not resolve the %s host %s (%s)' % (what, where, one_line(exc.strerror or exc, 200))
+    if isinstance(exc, ConnectionResetError) and tls:
+        return 'the %s %s reset the connection during TLS (%s)' % (what, where, one_line(exc, 200))
+    if isinstance(exc, OSError):
+        return 'could not talk to the %s %s (%s)' % (what, where, one_line(exc.strerror or exc, 200))
+    return 'sending to the %s %s failed (%s: %s)' % (what, where, type(exc).__name__, one_line(exc, 200))
+
+
+def send_email(msg, smtp):
+    """Deliver ``msg`` through ``smtp`` (from normalize_smtp).
+
+    Returns ``(sent, error)``: ``sent`` is True when the server accepted the message for at least
+    one recipient; ``error`` is one sentence or None (also set when some recipients were refused).
+    Never raises for a delivery problem, and the password never appears in the error.
+    """
+    recipients = [a.addr_spec for a in msg['To'].addresses]
+    sender = smtp['sender'].addr_spec
+    label = 'Email to %s was not sent' % ', '.join(recipients)
+    secrets = [smtp.get('password')]
+    if smtp['username'] and not smtp['password']:
+        return False, redact('%s: smtp.username is %s but there is no password (smtp.password or the environment '
+                             'variable %s).' % (label, smtp['username'], smtp['password_env']), secrets)
+    client = None
+    try:
+        context = _tls_context(smtp['validate_certs'], smtp['ca_file']) if smtp['security'] != 'none' else None
+        if smtp['security'] == 'ssl':
+            client = smtplib.SMTP_SSL(smtp['host'], smtp['port'], timeout=smtp['timeout'], context=context)
+        else:
+            client = smtplib.SMTP(smtp['host'], smtp['port'], timeout=smtp['timeout'])
+        client.ehlo()
+        if smtp['security'] == 'starttls':
+            if not client.has_extn('starttls'):
+                raise smtplib.SMTPNotSupportedError('STARTTLS (smtp.security is starttls)')
+            client.starttls(context=context)
+            client.ehlo()
+        if smtp['username']:
+            if not client.has_extn('auth'):
+                raise smtplib.SMTPNotSupportedError('AUTH, but smtp.username is set')
+            client.login(smtp['username'], smtp['password'])
+        refused = client.send_message(msg, from_addr=sender, to_addrs=recipients)
+    except Exception as exc:  # pylint: disable=broad-except
+        return False, redact('%s: %s.' % (label, _describe_failure(exc, smtp)), secrets)
+    finally:
+        if client is not None:
+            try:
+                client.quit()
+            except Exception:  # pylint: disable=broad-except
+                try:
+                    client.close()
+                except Exception:  # pylint: disable=broad-except
+                    pass
+    if refused:
+        text = ', '.join('%s (%s)' % (addr, code) for addr, (code, _text) in sorted(refused.items()))
+        return True, redact('Email was not delivered to every recipient: the SMTP server %s:%d refused %s.'
+                            % (smtp['host'], smtp['port'], text), secrets)
+    return True, None
+
+
+class _NoRedirect(HTTPRedirectHandler):
+    """Redirects are not followed: the token must not travel to another URL."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # pylint: disable=too-many-arguments
+        return None
+
+
+def send_webhook(payload, webhook):
+    """POST ``payload`` as JSON to ``webhook`` (from normalize_webhook). Returns ``(sent, error)``; never raises.
+
+    A 2xx answer is success; anything else (also a redirect, which is not followed) is an error
+    sentence naming only ``scheme://host:port`` of the URL, never the token.
+    """
+    where = webhook['location']
+    label = 'Webhook to %s was not sent' % where
+    body = json.dumps(payload, sort_keys=True, default=str).encode('utf-8')
+    headers = {'Content-Type': 'application/json', 'User-Agent': 'ondemand.fedora_build-notify/1',
+               'Accept': 'application/json, */*;q=0.1'}
+    if webhook['token']:
+        headers['Authorization'] = 'Bearer %s' % webhook['token']
+    try:
+        context = _tls_context(webhook['validate_certs'], webhook['ca_file'])
+        opener = build_opener(_NoRedirect(), HTTPSHandler(context=context))
+        request = Request(webhook['url'], data=body, headers=headers, method='POST')
+        with opener.open(request, timeout=webhook['timeout']) as response:
+            status = response.status
+            response.read(65536)
+    except HTTPError as exc:
+        status = exc.code
+        reason = one_line(exc.reason, 100)
+        exc.close()
+        what = 'redirects are not followed' if 300 <= status < 400 else reason
+        return False, redact('Webhook to %s failed: it answered HTTP %d (%s).' % (where, status, what),
+                             webhook['secrets'])
+    except URLError as exc:
+        inner = exc.reason if isinstance(exc.reason, BaseException) else OSError(str(exc.reason))
+        return False, redact('%s: %s.' % (label, _describe_network(inner, where, 'webhook', True)), webhook['secrets'])
+    except Exception as exc:  # pylint: disable=broad-except
+        return False, redact('%s: %s.' % (label, _describe_network(exc, where, 'webhook', True)), webhook['secrets'])
+    if 200 <= status < 300:
+        return True, None
+    return False, redact('Webhook to %s failed: it answered HTTP %d.' % (where, status), webhook['secrets'])
+
+
+# --------------------------------------------------------------------------- the whole notification
+
+
+def notify(event, recipients, smtp, webhook, build, check_mode=False, log_lines=DEFAULT_LOG_LINES, environ=None,
+           now=None):
+    """Validate, build and (unless check_mode) send one notification; the module's result dict.
+
+    Raises FedoraBuildError for invalid input. Delivery problems end up in ``errors``.
+    """
+    if event not in EVENTS:
+        raise FedoraBuildError('event: %r is not one of %s.' % (event, ', '.join(EVENTS)))
+    addresses = check_addresses(recipients, 'to')
+    smtp_conf = normalize_smtp(smtp, environ)
+    hook = normalize_webhook(webhook, environ)
+    info = normalize_build(build, log_lines)
+    secrets = [s for s in ([smtp_conf and smtp_conf.get('password')] + (hook['secrets'] if hook else [])) if s]
+    subject = make_subject(event, info)
+    result = {
+        'changed': False,
+        'event': event,
+        'subject': subject,
+        'recipients': [a.addr_spec for a in addresses],
+        'sent': {'email': False, 'webhook': False},
+        'errors': [],
+        'messages': [],
+    }
+    if addresses:
+        sender = smtp_conf['sender'] if smtp_conf else check_address('fedora-build@localhost', 'smtp.sender')
+        msg = build_email(event, info, addresses, sender, now=now)
+        result['messages'].append({
+            'kind': 'email', 'subject': subject, 'from': str(msg['From']), 'to': result['recipients'],
+            'body': redact(msg.get_content(), secrets),
+            'server': '%s:%d (%s)' % (smtp_conf['host'], smtp_conf['port'], smtp_conf['security']) if smtp_conf else None,
+        })
+        if smtp_conf is None:
+            result['errors'].append('Email to %s was not sent: no SMTP server is configured (smtp.host, the service '
+                                    'variable fedora_build_smtp).' % ', '.join(result['recipients']))
+        elif check_mode:
+            result['changed'] = True
+        else:
+            sent, error = send_email(msg, smtp_conf)
+            result['sent']['email'] = sent
+            result['changed'] = result['changed'] or sent
+            if error:
+                result['errors'].append(error)
+    if hook:
+        payload = build_webhook_payload(event, info, subject)
+        result['messages'].append({'kind': 'webhook', 'url': hook['location'], 'payload': payload})
+        if check_mode:
+            result['changed'] = True
+        else:
+            sent, error = send_webhook(payload, hook)
+            result['sent']['webhook'] = sent
+            result['changed'] = result['changed'] or sent
+            if error:
+                result['errors'].append(error)
+    result['errors'] = [redact(e, secrets) for e in result['errors']]
+    return result, secrets
