@@ -1,0 +1,156 @@
+# -*- coding: utf-8 -*-
+# Copyright: ondemand.fedora_build contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""AWX/Tower survey answers (flat ``fb_*`` extra vars) -> one build request.
+
+Surveys are flat: every question sets one extra var. ``SURVEY_FIELDS`` says
+which request field each survey variable fills and how its answer is read;
+``request_from_survey`` applies it. The result is an ordinary request that
+``ondemand.fedora_build.build_request`` validates like any other, so a survey
+never bypasses validation. tests/functional/test_awx_assets.py checks that
+every question of collection/awx/surveys/*.json is listed here and that each
+target field (and its choices) exists in roles/build/meta/argument_specs.yml.
+
+An empty answer (AWX sends ``""`` for an optional text question left blank)
+means "not given": the field is left out and the request's default applies.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
+
+# survey variable -> (request field as a dotted path, kind of answer)
+#   str      text or multiplechoice answer, kept as a string
+#   list     words separated by commas, spaces or newlines (or a multiselect list)
+#   intlist  like list, each word an integer (Koji task IDs)
+#   taglist  like list, each word TAG/PACKAGE; grouped into [{tag, packages: [...]}]
+#   bool     yes/no, true/false (a multiplechoice "yes\nno" question)
+SURVEY_FIELDS = {
+    'fb_image_type': ('image_type', 'str'),
+    'fb_release': ('release', 'str'),
+    'fb_arch': ('arch', 'str'),
+    'fb_name': ('name', 'str'),
+    'fb_kickstart_url': ('kickstart.src', 'str'),
+    'fb_koji_builds': ('koji.builds', 'list'),
+    'fb_koji_tasks': ('koji.tasks', 'intlist'),
+    'fb_koji_tag_latest': ('koji.tag_latest', 'taglist'),
+    'fb_repo_presets': ('repos.presets', 'list'),
+    'fb_builder_tool': ('builder.tool', 'str'),
+    'fb_email': ('notify.email', 'list'),
+    'fb_webhook': ('notify.webhook', 'str'),
+    'fb_force': ('force', 'bool'),
+}
+
+#: The batch template's one question: a YAML list of requests.
+BATCH_VARIABLE = 'fb_requests'
+
+_SPLIT_RE = re.compile(r'[\s,;]+')
+_TRUE = ('yes', 'true', '1', 'on')
+_FALSE = ('no', 'false', '0', 'off')
+
+
+def _words(value, variable):
+    if isinstance(value, (list, tuple)):
+        items = []
+        for item in value:
+            if not isinstance(item, (str, int)) or isinstance(item, bool):
+                raise FedoraBuildError('%s: %r is not a word; give a list of strings.' % (variable, item))
+            items.extend(_words(str(item), variable))
+        return items
+    if isinstance(value, int) and not isinstance(value, bool):
+        return [str(value)]
+    if not isinstance(value, str):
+        raise FedoraBuildError('%s: expected text (words separated by commas or spaces), got %s.'
+                               % (variable, type(value).__name__))
+    return [word for word in _SPLIT_RE.split(value) if word]
+
+
+def _answer(variable, kind, value):
+    """Convert one answer; returns (present, converted)."""
+    if value is None:
+        return False, None
+    if kind == 'str':
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise FedoraBuildError('%s: expected text, got %s.' % (variable, type(value).__name__))
+        text = str(value).strip()
+        return bool(text), text
+    if kind == 'bool':
+        if isinstance(value, bool):
+            return True, value
+        text = str(value).strip().lower()
+        if not text:
+            return False, None
+        if text in _TRUE:
+            return True, True
+        if text in _FALSE:
+            return True, False
+        raise FedoraBuildError('%s: %r is not yes or no.' % (variable, value))
+    words = _words(value, variable)
+    if kind == 'intlist':
+        converted = []
+        for word in words:
+            if not word.isdigit():
+                raise FedoraBuildError('%s: %r is not a Koji task ID (a positive integer).' % (variable, word))
+            converted.append(int(word))
+        words = converted
+    elif kind == 'taglist':
+        groups = []
+        for word in words:
+            tag, sep, package = word.partition('/')
+            if not sep or not tag or not package or '/' in package:
+                raise FedoraBuildError('%s: %r is not TAG/PACKAGE (e.g. f41-updates-candidate/kernel).' % (variable, word))
+            for group in groups:
+                if group['tag'] == tag:
+                    if package not in group['packages']:
+                        group['packages'].append(package)
+                    break
+            else:
+                groups.append({'tag': tag, 'packages': [package]})
+        words = groups
+    return bool(words), words
+
+
+def request_from_survey(answers, image_type=None):
+    """Build a request dict from survey answers.
+
+    ``answers`` maps survey variables to answers; keys that are not survey
+    variables are ignored. ``image_type``, when given, wins over an
+    ``fb_image_type`` answer (the per-type job templates force it).
+    """
+    if not isinstance(answers, dict):
+        raise FedoraBuildError('survey answers: expected a mapping of survey variables, got %s.'
+                               % type(answers).__name__)
+    request = {}
+    for variable in sorted(SURVEY_FIELDS):
+        path, kind = SURVEY_FIELDS[variable]
+        present, value = _answer(variable, kind, answers.get(variable))
+        if not present:
+            continue
+        node = request
+        parts = path.split('.')
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    if image_type:
+        request['image_type'] = image_type
+    return request
+
+
+def requests_from_batch(data):
+    """Check the parsed ``fb_requests`` answer and return the list of requests.
+
+    Accepts a list of requests, or a mapping with ``fedora_build_requests``
+    (the same file a CLI user passes with ``-e @batch.yml``).
+    """
+    if isinstance(data, dict) and 'fedora_build_requests' in data:
+        data = data['fedora_build_requests']
+    if not isinstance(data, list) or not data:
+        raise FedoraBuildError('%s: expected a YAML list of build requests (each a mapping with image_type, release, '
+                               'arch, ...), got %s.' % (BATCH_VARIABLE, 'an empty list' if data == [] else type(data).__name__))
+    for index, item in enumerate(data):
+        if not isinstance(item, dict):
+            raise FedoraBuildError('%s[%d]: expected a mapping (a build request), got %s.'
+                                   % (BATCH_VARIABLE, index, type(item).__name__))
+    return data
