@@ -24,6 +24,22 @@ Wire format as the real hub (koji 1.36, ``kojixmlrpc.py``), so the real
   ``work/tasks/<id % 10000>/<id>/<file>``; ``Range`` requests are honoured
   (the koji CLI resumes with them).
 
+* Optional TLS (``KojiHub(..., tls=TLSConfig(...))``; plain HTTP stays the default): the hub's
+  certificate from a test CA, client certificates verified like mod_ssl's ``SSLVerifyClient optional``
+  (no certificate is fine, an untrusted one fails the handshake). As in koji's ``httpd.conf``
+  (``<Location /kojihub/ssllogin> SSLOptions +StdEnvVars``) the ``SSL_CLIENT_*`` variables reach the
+  hub only on ``POST /kojihub/ssllogin``, where ``ClientSession.ssl_login`` sends ``sslLogin``.
+* Sessions as ``kojihub/auth.py``: ``login`` (user + password), ``sslLogin`` (user = the client
+  certificate's subject CN, ``LoginCreatesUser`` on by default as in hub.conf), ``logout``,
+  ``subsession``, ``getLoggedInUser``, ``getUser``, ``getPerms``; the session travels in the
+  ``Koji-Session-Id`` / ``Koji-Session-Key`` headers (``header-auth`` in the login answer) or, for old
+  clients, the ``session-id``/``session-key``/``callnum`` query string. A bad session is
+  ``AuthError('Invalid session or bad credentials')`` for the whole request, an expired one
+  ``AuthExpired`` (the client then renews with ``renew=True``), the session's client IP is checked
+  (``CheckClientIP``). ``createTag`` needs the ``tag`` permission (``ActionNotAllowed`` otherwise):
+  a write call to prove that anonymous callers are refused with the hub's real fault. Recorded:
+  ``hub.logins`` (method, user, authtype), ``hub.logouts``, ``hub.callers`` (method, user or None).
+
 Only the API the collection and the koji CLI cross-check use is implemented;
 everything else is an ``Invalid method`` fault, as on a hub without it.
 ``hub.calls`` records every call (multicall members included) and
@@ -37,10 +53,14 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import os
+import random
 import shutil
+import ssl
+import string
 import threading
 import time
 import traceback
+import urllib.parse
 import xmlrpc.client
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -99,11 +119,58 @@ class Injection(object):
         return True
 
 
-class KojiHub(object):
-    """In-memory Koji hub data plus an on-disk topdir served over HTTP."""
+class TLSConfig(object):
+    """TLS for the stand-in: ``cert`` PEM (certificate + key) and the ``ca`` that client certificates
+    must chain to; ``verify_client``: 'optional' (mod_ssl ``SSLVerifyClient optional``, the default),
+    'require' or 'none' (no client certificates asked for)."""
 
-    def __init__(self, topdir, host='127.0.0.1', port=0):
+    def __init__(self, cert, ca=None, verify_client='optional'):
+        if verify_client not in ('optional', 'require', 'none'):
+            raise ValueError('verify_client: %r' % verify_client)
+        self.cert = cert
+        self.ca = ca
+        self.verify_client = verify_client
+
+    def context(self):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(self.cert)
+        if self.verify_client != 'none':
+            ctx.load_verify_locations(cafile=self.ca)
+            ctx.verify_mode = ssl.CERT_OPTIONAL if self.verify_client == 'optional' else ssl.CERT_REQUIRED
+        return ctx
+
+
+class HubSession(object):
+    """The per-request view of the caller's session (``koji.auth.Session`` on the real hub)."""
+
+    def __init__(self):
+        self.logged_in = False
+        self.id = None
+        self.key = None
+        self.master = None
+        self.user_id = None
+        self.authtype = None
+        self.callnum = None
+        self.user = None
+        self.expired = False
+
+
+class KojiHub(object):
+    """In-memory Koji hub data plus an on-disk topdir served over HTTP (or HTTPS with ``tls``)."""
+
+    def __init__(self, topdir, host='127.0.0.1', port=0, tls=None):
         self.topdir = topdir
+        self.tls = tls
+        self.users = {}
+        self.perms = {}
+        self.auth_sessions = {}
+        self.logins = []
+        self.logouts = []
+        self.callers = []
+        self.tls_failures = []
+        self.login_creates_user = True   # hub.conf LoginCreatesUser (on by default)
+        self.check_client_ip = True      # hub.conf CheckClientIP (on by default)
+        self._ctx = threading.local()
         os.makedirs(topdir, exist_ok=True)
         self.host = host
         self.port = port
@@ -119,7 +186,7 @@ class KojiHub(object):
         self.rpc_delay = 0.0
         self.file_delay = 0.0
         self.injections = []
-        self._ids = {'build': 1000, 'rpm': 5000, 'task': 40000, 'package': 100}
+        self._ids = {'build': 1000, 'rpm': 5000, 'task': 40000, 'package': 100, 'user': 1, 'session': 700, 'tag': 10}
         self._packages = {}
         self._lock = threading.RLock()
         self.server = None
@@ -242,14 +309,141 @@ class KojiHub(object):
             return [c[0] for c in self.calls]
         return [c for c in self.calls if c[0] == name]
 
+    # ------------------------------------------------------------------ users
+    def add_user(self, name, password=None, status='NORMAL', perms=(), krb_principals=()):
+        """A hub user; ``password`` enables ``login`` (the hub's plain password check), ``perms`` e.g. ['tag']."""
+        with self._lock:
+            uid = self._next('user')
+            self.users[uid] = {'id': uid, 'name': name, 'status': koji.USER_STATUS[status],
+                               'usertype': koji.USERTYPES['NORMAL'], 'krb_principals': list(krb_principals),
+                               'password': password}
+            self.perms[uid] = set(perms)
+        return dict(self.users[uid])
+
+    def user_by_name(self, name):
+        for info in self.users.values():
+            if info['name'] == name:
+                return info
+        return None
+
+    def expire_sessions(self):
+        """Mark every open session expired (as SessionRenewalTimeout does); clients must renew."""
+        with self._lock:
+            for sess in self.auth_sessions.values():
+                if not sess['closed']:
+                    sess['expired'] = True
+
+    def open_sessions(self):
+        return [dict(s) for s in self.auth_sessions.values() if not s['closed']]
+
+    @property
+    def session(self):
+        """The session of the call being dispatched in this thread."""
+        return self._ctx.session
+
+    def _load_session(self, headers, query, client_ip):
+        """Session from Koji-Session-* headers or the legacy query string, as koji.auth.Session()."""
+        sess = HubSession()
+        self._ctx.session = sess
+        callnum = None
+        if headers.get('Koji-Session-Id') is not None:
+            try:
+                sess.id = int(headers['Koji-Session-Id'])
+            except ValueError:
+                raise koji.AuthError('Invalid session or bad credentials')
+            sess.key = headers.get('Koji-Session-Key')
+            # kojihub 1.36 reads HTTP_KOJI_CALLNUM: the client's Koji-Session-Callnum header is not checked
+            callnum = headers.get('Koji-Callnum')
+        elif query:
+            args = urllib.parse.parse_qs(query, strict_parsing=True)
+            try:
+                sess.id = int(args['session-id'][0])
+                sess.key = args['session-key'][0]
+            except KeyError as field:
+                raise koji.AuthError('%s not specified in session args' % field)
+            callnum = args.get('callnum', [None])[0]
+        else:
+            return sess
+        with self._lock:
+            data = self.auth_sessions.get(sess.id)
+            hostip = client_ip if self.check_client_ip else '-'
+            if not data or data['key'] != sess.key or data['hostip'] != hostip or data['closed']:
+                raise koji.AuthError('Invalid session or bad credentials')
+            if data['expired']:
+                sess.expired = True
+                if self._ctx.method not in ('login', 'sslLogin'):
+                    raise koji.AuthExpired('session "%s" has expired' % sess.id)
+            if callnum is not None:
+                try:
+                    callnum = int(callnum)
+                except (TypeError, ValueError):
+                    raise koji.AuthError('Invalid callnum: %r' % callnum)
+                if data['callnum'] is not None and data['callnum'] > callnum:
+                    raise koji.SequenceError('%s > %s (session %s)' % (data['callnum'], callnum, sess.id))
+                if data['callnum'] == callnum:
+                    raise koji.RetryError('unable to retry call %s (method %s) for session %s'
+                                          % (callnum, self._ctx.method, sess.id))
+            if sess.expired:
+                return sess
+            user = self.users[data['user_id']]
+            if user['status'] != koji.USER_STATUS['NORMAL']:
+                raise koji.AuthError('logins by %s are not allowed' % user['name'])
+            if callnum is not None:
+                data['callnum'] = callnum
+            sess.callnum = callnum
+            sess.user_id = data['user_id']
+            sess.authtype = data['authtype']
+            sess.master = data['master']
+            sess.user = user
+            sess.logged_in = True
+        return sess
+
+    def _create_session(self, user_id, authtype, renew=False, master=None):
+        sess = self._ctx.session
+        key = '%s-%s' % (user_id, ''.join(random.choice(string.ascii_letters + string.digits) for _x in range(19)))
+        with self._lock:
+            if renew and sess.id is not None:
+                data = self.auth_sessions[sess.id]
+                data.update(key=key, expired=False)
+                sid = sess.id
+            else:
+                sid = self._next('session')
+                self.auth_sessions[sid] = {'id': sid, 'user_id': user_id, 'key': key, 'authtype': authtype,
+                                           'hostip': self._ctx.client_ip if self.check_client_ip else '-',
+                                           'master': master, 'expired': False, 'closed': False, 'callnum': None}
+            self.logins.append((self._ctx.method, self.users[user_id]['name'], authtype))
+        return {'session-id': sid, 'session-key': key, 'header-auth': True}
+
+    def _check_login_allowed(self, user_id):
+        user = self.users.get(user_id)
+        if not user:
+            raise koji.AuthError('invalid user_id: %s' % user_id)
+        if user['status'] != koji.USER_STATUS['NORMAL']:
+            raise koji.AuthError('logins by %s are not allowed' % user['name'])
+
+    def _assert_perm(self, name):
+        sess = self._ctx.session
+        perms = self.perms.get(sess.user_id, set()) if sess.logged_in else set()
+        if name not in perms and 'admin' not in perms:
+            msg = '%s permission required' % name
+            if sess.logged_in:
+                msg += ' (logged in as %s)' % sess.user['name']
+            else:
+                msg += ' (user not logged in)'
+            raise koji.ActionNotAllowed(msg)
+
     # ---------------------------------------------------------------- serving
     @property
+    def scheme(self):
+        return 'https' if self.tls else 'http'
+
+    @property
     def url(self):
-        return 'http://%s:%d/kojihub' % (self.host, self.port)
+        return '%s://%s:%d/kojihub' % (self.scheme, self.host, self.port)
 
     @property
     def topurl(self):
-        return 'http://%s:%d/kojifiles' % (self.host, self.port)
+        return '%s://%s:%d/kojifiles' % (self.scheme, self.host, self.port)
 
     def start(self):
         hub = self
@@ -257,7 +451,10 @@ class KojiHub(object):
         class Handler(HubHandler):
             pass
         Handler.hub = hub
-        self.server = ThreadingHTTPServer((self.host, self.port), Handler)
+        if self.tls:
+            self.server = TLSHTTPServer((self.host, self.port), Handler, self.tls.context(), hub)
+        else:
+            self.server = ThreadingHTTPServer((self.host, self.port), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, name='koji-hub', daemon=True)
@@ -270,20 +467,26 @@ class KojiHub(object):
             self.server.server_close()
             self.server = None
 
-    def write_cli_config(self, path, profile='standin'):
-        """A koji CLI config file with one profile pointing at this hub."""
+    def write_cli_config(self, path, profile='standin', authtype='noauth', cert=None, serverca=None):
+        """A koji CLI config file with one profile pointing at this hub (``cert``/``serverca`` for TLS)."""
         with open(path, 'w') as handle:
-            handle.write('[%s]\nserver = %s\ntopurl = %s\nweburl = http://%s:%d/koji\nauthtype = noauth\n'
+            handle.write('[%s]\nserver = %s\ntopurl = %s\nweburl = %s://%s:%d/koji\nauthtype = %s\n'
                          'anon_retry = true\nmax_retries = 2\nretry_interval = 1\n'
-                         % (profile, self.url, self.topurl, self.host, self.port))
+                         % (profile, self.url, self.topurl, self.scheme, self.host, self.port, authtype))
+            if cert:
+                handle.write('cert = %s\n' % cert)
+            if serverca:
+                handle.write('serverca = %s\n' % serverca)
         return path
 
     # ------------------------------------------------------------- dispatching
     def dispatch(self, method, params):
         """Run one call the way kojixmlrpc does: decode kwargs, map errors to faults."""
         args, kwargs = koji.decode_args(*params)
+        sess = getattr(self._ctx, 'session', None)
         with self._lock:
             self.calls.append((method, args, kwargs))
+            self.callers.append((method, sess.user['name'] if sess is not None and sess.logged_in else None))
         if method == 'multiCall':
             return self._multicall(*args, **kwargs)
         func = API.get(method)
@@ -481,7 +684,138 @@ def _api_listArchives(hub, buildID=None, type=None, **kwargs):  # pylint: disabl
     return []
 
 
+# ------------------------------------------------------------------ auth (kojihub/auth.py)
+def _api_login(hub, user, password, opts=None, renew=False, exclusive=False):
+    sess = hub.session
+    if not isinstance(password, str) or len(password) == 0:
+        raise koji.AuthError('invalid username or password')
+    if sess.logged_in:
+        raise koji.AuthError('Already logged in')
+    info = hub.user_by_name(user)
+    if not info or info['password'] is None or info['password'] != password:
+        raise koji.AuthError('invalid username or password')
+    hub._check_login_allowed(info['id'])
+    return hub._create_session(info['id'], koji.AUTHTYPES['NORMAL'], renew=renew)
+
+
+def _api_sslLogin(hub, proxyuser=None, proxyauthtype=None, renew=False, exclusive=None):
+    sess = hub.session
+    if sess.logged_in:
+        raise koji.AuthError('Already logged in')
+    environ = hub._ctx.environ
+    if environ.get('SSL_CLIENT_VERIFY') != 'SUCCESS':
+        raise koji.AuthError('could not verify client: %s' % environ.get('SSL_CLIENT_VERIFY'))
+    username = environ.get('SSL_CLIENT_S_DN_CN')
+    if not username:
+        raise koji.AuthError('unable to get user information (CN) from client certificate')
+    client_dn = environ.get('SSL_CLIENT_S_DN')
+    if proxyuser:  # no ProxyDNs configured
+        raise koji.AuthError('%s is not authorized to login other users' % client_dn)
+    info = hub.user_by_name(username)
+    if not info:
+        if not hub.login_creates_user:
+            raise koji.AuthError('Unknown user: %s' % username)
+        info = hub.add_user(username)
+    hub._check_login_allowed(info['id'])
+    return hub._create_session(info['id'], koji.AUTHTYPES['SSL'], renew=renew)
+
+
+def _api_logout(hub, session_id=None):
+    sess = hub.session
+    if not sess.logged_in:
+        raise koji.AuthError('Not logged in')
+    target = session_id or sess.id
+    with hub._lock:
+        if session_id and 'admin' not in hub.perms.get(sess.user_id, set()):
+            data = hub.auth_sessions.get(session_id)
+            if not data or data['user_id'] != sess.user_id:
+                raise koji.ActionNotAllowed('only admins or owner may logout other session')
+        for data in hub.auth_sessions.values():
+            if data['id'] == target or data['master'] == target:
+                data.update(expired=True, closed=True)
+        hub.logouts.append((target, sess.user['name']))
+
+
+def _api_subsession(hub):
+    sess = hub.session
+    if not sess.logged_in:
+        raise koji.AuthError('Not logged in')
+    return hub._create_session(sess.user_id, sess.authtype, master=sess.master or sess.id)
+
+
+def _user_info(hub, info, krb_princs=True):
+    out = {k: info[k] for k in ('id', 'name', 'status', 'usertype')}
+    if krb_princs:
+        out['krb_principals'] = list(info['krb_principals'])
+    return out
+
+
+def _api_getUser(hub, userInfo=None, strict=False, krb_princs=True, groups=False):
+    if userInfo is None:
+        userInfo = hub.session.user_id
+        if userInfo is None:
+            return None
+    if isinstance(userInfo, dict):
+        userInfo = userInfo.get('id', userInfo.get('name'))
+    info = hub.users.get(userInfo) if isinstance(userInfo, int) else hub.user_by_name(userInfo)
+    if info is None:
+        if strict:
+            raise koji.GenericError('No such user: %r' % userInfo)
+        return None
+    return _user_info(hub, info, krb_princs=krb_princs)
+
+
+def _api_getLoggedInUser(hub):
+    sess = hub.session
+    if not sess.logged_in:
+        return None
+    me = _user_info(hub, sess.user)
+    me['authtype'] = sess.authtype
+    return me
+
+
+def _api_getPerms(hub):
+    sess = hub.session
+    if not sess.logged_in:
+        return []
+    return sorted(hub.perms.get(sess.user_id, ()))
+
+
+def _api_createTag(hub, name, parent=None, arches=None, perm=None, locked=False, maven_support=False,
+                   maven_include_all=False, extra=None):
+    hub._assert_perm('tag')
+    with hub._lock:
+        if name in hub.tags:
+            raise koji.GenericError('Tag %s already exists' % name)
+        hub.tags[name] = []
+        return hub._next('tag')
+
+
 API = {name[len('_api_'):]: func for name, func in dict(globals()).items() if name.startswith('_api_')}
+
+
+class TLSHTTPServer(ThreadingHTTPServer):
+    """HTTPS: the TLS handshake runs in the connection's thread, so a bad client cannot stall accept()."""
+
+    def __init__(self, address, handler, context, hub):
+        self.context = context
+        self.hub = hub
+        super().__init__(address, handler)
+
+    def get_request(self):
+        sock, addr = self.socket.accept()
+        return self.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
+
+    def finish_request(self, request, client_address):
+        request.settimeout(20)
+        try:
+            request.do_handshake()
+        except (ssl.SSLError, OSError) as exc:
+            with self.hub._lock:
+                self.hub.tls_failures.append('%s: %s' % (client_address[0], exc))
+            return
+        request.settimeout(None)
+        super().finish_request(request, client_address)
 
 
 class HubHandler(BaseHTTPRequestHandler):
@@ -493,9 +827,26 @@ class HubHandler(BaseHTTPRequestHandler):
     def log_message(self, *args):  # keep test output quiet
         pass
 
+    def ssl_environ(self):
+        """mod_ssl's SSL_CLIENT_* variables for this connection (SSLOptions +StdEnvVars)."""
+        if not isinstance(self.connection, ssl.SSLSocket):
+            return {}
+        peer = self.connection.getpeercert()
+        if not peer:
+            return {'HTTPS': 'on', 'SSL_CLIENT_VERIFY': 'NONE'}
+        rdns = [(k, v) for rdn in peer.get('subject', ()) for k, v in rdn]
+        short = {'commonName': 'CN', 'organizationName': 'O', 'organizationalUnitName': 'OU', 'countryName': 'C'}
+        env = {'HTTPS': 'on', 'SSL_CLIENT_VERIFY': 'SUCCESS',
+               'SSL_CLIENT_S_DN': ','.join('%s=%s' % (short.get(k, k), v) for k, v in reversed(rdns))}
+        for k, v in rdns:
+            env['SSL_CLIENT_S_DN_%s' % short.get(k, k)] = v
+        return env
+
     def do_POST(self):
         hub = self.hub
-        if self.path.rstrip('/') != '/kojihub':
+        path, _sep, query = self.path.partition('?')
+        path = path.rstrip('/')
+        if path not in ('/kojihub', '/kojihub/ssllogin'):
             self.send_error(404)
             return
         length = int(self.headers.get('Content-Length') or 0)
@@ -513,7 +864,13 @@ class HubHandler(BaseHTTPRequestHandler):
             return
         with hub._lock:
             hub.requests.append(method)
+        hub._ctx.method = method
+        hub._ctx.client_ip = self.client_address[0]
+        # the SSL_CLIENT_* variables exist only where the httpd config exports them: /kojihub/ssllogin
+        hub._ctx.environ = self.ssl_environ() if path == '/kojihub/ssllogin' else {}
+        hub._ctx.session = None
         try:
+            hub._load_session(self.headers, query, self.client_address[0])
             result = hub.dispatch(method, params)
             payload = koji.xmlrpcplus.dumps((result,), methodresponse=1, allow_none=1)
         except koji.GenericError as exc:

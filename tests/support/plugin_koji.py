@@ -8,7 +8,13 @@
   builds real RPMs with rpmbuild, cached for the session.
 * ``koji_hub`` (function): a fresh Koji hub stand-in on loopback (``KOJI_HUB_BIND`` env var or
   ``koji_hub_factory(host=...)`` to bind elsewhere, e.g. the lab bridge address).
-* ``koji_hub_factory`` (function): make more hubs, e.g. bound to a lab bridge.
+* ``koji_hub_factory`` (function): make more hubs, e.g. bound to a lab bridge;
+  ``koji_hub_factory(tls=True)`` serves HTTPS with ``koji_pki``'s server certificate
+  (``verify_client='optional'|'require'|'none'``).
+* ``koji_pki`` (session): test CA, hub server certificate, client certificates (``koji_pki.client('alice')``),
+  see ``support.koji_pki``.
+* ``koji_tls_hub`` (function): an HTTPS hub (client certificates optional, as Koji's mod_ssl setup).
+* ``koji_tls_world`` (function): ``koji_world``'s builds on an HTTPS hub.
 """
 
 from __future__ import annotations
@@ -52,14 +58,24 @@ def rpm_factory(tmp_path_factory, rpm_tools):
     return RpmFactory(str(tmp_path_factory.mktemp('rpms')))
 
 
+@pytest.fixture(scope='session')
+def koji_pki(tmp_path_factory):
+    from support.koji_pki import TestPKI
+    return TestPKI(tmp_path_factory.mktemp('koji-pki'))
+
+
 @pytest.fixture
-def koji_hub_factory(tmp_path):
-    from support.koji_hub import KojiHub
+def koji_hub_factory(tmp_path, request):
+    from support.koji_hub import KojiHub, TLSConfig
     hubs = []
 
-    def make(host=None, port=0):
+    def make(host=None, port=0, tls=False, verify_client='optional'):
         host = host or os.environ.get('KOJI_HUB_BIND', '127.0.0.1')
-        hub = KojiHub(str(tmp_path / ('kojitop%d' % len(hubs))), host=host, port=port).start()
+        tls_config = None
+        if tls:
+            pki = request.getfixturevalue('koji_pki')
+            tls_config = TLSConfig(pki.server_cert, pki.ca_cert, verify_client=verify_client)
+        hub = KojiHub(str(tmp_path / ('kojitop%d' % len(hubs))), host=host, port=port, tls=tls_config).start()
         hubs.append(hub)
         return hub
     yield make
@@ -70,6 +86,11 @@ def koji_hub_factory(tmp_path):
 @pytest.fixture
 def koji_hub(koji_hub_factory):
     return koji_hub_factory()
+
+
+@pytest.fixture
+def koji_tls_hub(koji_hub_factory):
+    return koji_hub_factory(tls=True)
 
 
 class KojiWorld(object):
@@ -105,3 +126,9 @@ def koji_world(koji_hub, rpm_factory, gpg_key, gpg_key2):
     'archive'), archtool-2:3.1-1.fc41 (x86_64, signed key2 only), broken-1.0-1.fc41 (FAILED) and a scratch
     build task of scratchpkg-0.1-1.fc41 (x86_64)."""
     return KojiWorld(koji_hub, rpm_factory, gpg_key, gpg_key2)
+
+
+@pytest.fixture
+def koji_tls_world(koji_tls_hub, rpm_factory, gpg_key, gpg_key2):
+    """``koji_world``'s builds on an HTTPS hub stand-in (``koji_tls_hub``)."""
+    return KojiWorld(koji_tls_hub, rpm_factory, gpg_key, gpg_key2)
