@@ -72,14 +72,14 @@ options:
   estimates:
     description:
       - Estimated seconds of one build per image type, used to balance the slots; only ratios matter.
-      - Merged over the defaults V({boot: 1200, dvd: 3600, live: 2400}). A request whose image type has no estimate is
-        an error.
+      - "Merged over the defaults V({boot: 1200, dvd: 3600, live: 2400}). A request whose image type has no estimate is
+        an error."
     type: dict
     default: {}
   slot_separator:
     description:
       - Text between the node name and the slot number in slot host names.
-      - No letters, digits, or any of C(. - _ : , [ ]), which occur in host names and host patterns.
+      - "No letters, digits, or any of C(. - _ : , [ ]), which occur in host names and host patterns."
     type: str
     default: "#"
 notes:

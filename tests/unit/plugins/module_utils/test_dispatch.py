@@ -62,7 +62,7 @@ def test_longest_first_balances_mixed_lengths():
 def test_lpt_is_within_its_bound_of_the_optimum():
     rng = random.Random(7)
     types = list(DEFAULT_ESTIMATES)
-    for _ in range(30):
+    for _round in range(30):
         requests = [req(i, rng.choice(types)) for i in range(rng.randint(1, 9))]
         nodes = [{'name': 'n%d' % k, 'arch': 'x86_64'} for k in range(rng.randint(1, 3))]
         result = plan(requests, nodes)
@@ -79,7 +79,7 @@ def test_deterministic_and_independent_of_node_order():
     nodes = [{'name': 'n3', 'arch': 'x86_64'}, {'name': 'n1', 'arch': 'x86_64', 'capacity': 2},
              {'name': 'n2', 'arch': 'x86_64'}]
     first = plan(requests, nodes)
-    for _ in range(5):
+    for _round in range(5):
         shuffled = list(nodes)
         random.shuffle(shuffled)
         assert plan(requests, shuffled) == first
