@@ -1,0 +1,72 @@
+# Copyright: (c) 2026, ondemand.fedora_build contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Request files: read the YAML, validate with the collection's request model (module_utils/request.py)."""
+
+from pathlib import Path
+
+import yaml
+
+from .errors import CLIError, FAILED, INFRA, NOT_FOUND
+from .project import collection_module
+
+WRAPPERS = ('fedora_build_requests', 'fedora_build_request')
+
+
+def load(path):
+    """The list of requests in a request file.
+
+    Accepted shapes: ``fedora_build_requests: [...]``, ``fedora_build_request: {...}`` (the
+    playbooks' extra vars, what ``import-conf`` writes), a bare request mapping, a bare list.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding='utf-8')
+    except FileNotFoundError:
+        raise CLIError('%s: no such request file.' % path, NOT_FOUND)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CLIError('%s: cannot read it (%s).' % (path, exc), FAILED)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, 'problem_mark', None)
+        where = (' line %d' % (mark.line + 1)) if mark is not None else ''
+        raise CLIError('%s:%s is not valid YAML (%s).' % (path, where, getattr(exc, 'problem', None) or exc), FAILED)
+    if isinstance(data, dict) and 'fedora_build_requests' in data:
+        data = data['fedora_build_requests']
+        if not isinstance(data, list):
+            raise CLIError('%s: fedora_build_requests must be a list of requests.' % path, FAILED)
+    elif isinstance(data, dict) and 'fedora_build_request' in data:
+        data = [data['fedora_build_request']]
+    elif isinstance(data, dict):
+        data = [data]
+    if not isinstance(data, list) or not data:
+        raise CLIError('%s: expected a request (mapping), a list of requests, or fedora_build_request(s): ...' % path, FAILED)
+    return data
+
+
+def service_defaults(status_dir, extravars=None):
+    """The service defaults validate_requests() needs, as the playbook will see them.
+
+    Staging: ``fedora_build_staging`` from -e, else the local target that holds the status dir
+    (``<target>/status``, the pipeline's default); Koji: ``fedora_build_koji`` from -e.
+    """
+    extravars = extravars or {}
+    defaults = {'staging': extravars.get('fedora_build_staging')
+                or [{'type': 'local', 'path': str(Path(status_dir).parent)}]}
+    if extravars.get('fedora_build_koji'):
+        defaults['koji'] = extravars['fedora_build_koji']
+    return defaults
+
+
+def validate(project, requests, image_type=None, defaults=None):
+    """(normalized requests, problems) from the collection's validate_requests()."""
+    module = collection_module(project)
+    func = getattr(module, 'validate_requests', None)
+    if func is None:
+        raise CLIError('the collection has no request.validate_requests(); update the checkout.', INFRA)
+    normalized, problems = func(requests, defaults=defaults, image_type=image_type, prefix='requests')
+    return list(normalized or []), [str(p) for p in problems or []]
+
+
+def summary(request):
+    return dict((k, request.get(k)) for k in ('request_id', 'image_type', 'release', 'arch', 'name'))
