@@ -26,6 +26,8 @@ honoured.
 from __future__ import annotations
 
 import fnmatch
+import logging
+import os
 import re
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
@@ -90,6 +92,8 @@ def make_session(hub_url=None, topurl=None, profile=None, ca_cert=None, auth='no
     """Return (session, hub_url, topurl) for the given settings; logs in only when auth != 'none'."""
     if not HAS_KOJI:
         raise FedoraBuildError('koji: the koji Python library is not installed on this node.')
+    # koji logs failed logins at ERROR; without a handler Python would print them on stderr
+    logging.getLogger('koji').addHandler(logging.NullHandler())
     opts = {}
     if profile:
         try:
@@ -106,10 +110,14 @@ def make_session(hub_url=None, topurl=None, profile=None, ca_cert=None, auth='no
     if not topurl:
         raise FedoraBuildError('topurl: no Koji top URL given (set topurl or use a koji_profile that has one).')
     opts.update({'anon_retry': True, 'max_retries': retries, 'retry_interval': retry_interval, 'timeout': timeout})
-    if ca_cert:
-        opts['serverca'] = ca_cert
     if not validate_certs:
+        # no verification at all, even with a ca_cert (koji would prefer serverca over no_ssl_verify)
+        ca_cert = None
+        opts.pop('serverca', None)
         opts['no_ssl_verify'] = True
+    elif ca_cert:
+        _readable(ca_cert, 'ca_cert')
+        opts['serverca'] = ca_cert
     if username:
         opts['user'] = username
     if password:
@@ -119,12 +127,17 @@ def make_session(hub_url=None, topurl=None, profile=None, ca_cert=None, auth='no
         if auth == 'ssl':
             if not client_cert:
                 raise FedoraBuildError('client_cert: auth is "ssl" but no client certificate was given.')
+            _check_client_cert(client_cert)
             session.ssl_login(client_cert, None, ca_cert)
         elif auth == 'kerberos':
+            if getattr(koji, 'reqgssapi', None) is None:
+                raise FedoraBuildError('auth: kerberos login needs the requests-gssapi Python library '
+                                       '(python3-requests-gssapi), which is not installed on this node.')
             kwargs = {}
             if principal:
                 kwargs['principal'] = principal
             if keytab:
+                _readable(keytab, 'keytab')
                 kwargs['keytab'] = keytab
             session.gssapi_login(**kwargs)
         elif auth == 'password':
@@ -134,9 +147,78 @@ def make_session(hub_url=None, topurl=None, profile=None, ca_cert=None, auth='no
     except FedoraBuildError:
         raise
     except Exception as exc:  # pylint: disable=broad-except
-        raise FedoraBuildError('auth: logging in to the Koji hub at %s with %s failed: %s.'
-                               % (hub_url, auth, _short(exc)))
+        raise login_error(exc, hub_url, auth, ca_cert, client_cert)
     return session, hub_url.rstrip('/'), topurl.rstrip('/')
+
+
+def close_session(session):
+    """Log out of the hub if logged in (a real hub keeps a session row per login otherwise)."""
+    if session is not None and getattr(session, 'logged_in', False):
+        try:
+            session.logout()
+        except Exception:  # pylint: disable=broad-except
+            pass
+
+
+def _readable(path, field):
+    if not os.path.isfile(path) or not os.access(path, os.R_OK):
+        raise FedoraBuildError('%s: %s does not exist or is not readable.' % (field, path))
+
+
+def _check_client_cert(path):
+    _readable(path, 'client_cert')
+    with open(path, 'rb') as handle:
+        data = handle.read()
+    if b'-----BEGIN CERTIFICATE-----' not in data or b'PRIVATE KEY-----' not in data:
+        raise FedoraBuildError('client_cert: %s must be one PEM file holding the client certificate and its '
+                               'private key (as for koji --cert).' % path)
+
+
+def _flat(text):
+    return ' '.join(str(text).split())
+
+
+def _tls_reason(text):
+    """The certificate-verification reason in an exception text (or None)."""
+    if 'CERTIFICATE_VERIFY_FAILED' not in text:
+        return None
+    found = re.search(r'certificate verify failed: (.+?) \(_ssl', text)
+    return found.group(1) if found else 'certificate verify failed'
+
+
+def cert_error(exc, url, ca_cert, field='ca_cert'):
+    """FedoraBuildError for a server certificate that did not verify, or None for other errors."""
+    reason = _tls_reason(_flat(exc))
+    if reason is None:
+        return None
+    if ca_cert:
+        how = 'with the CA bundle %s' % ca_cert
+        fix = 'is that the CA that signed it?'
+    else:
+        how = "with the system's CA certificates"
+        fix = 'set ca_cert to the CA that signed it.'
+    return FedoraBuildError('%s: the TLS certificate of %s could not be verified %s (%s); %s'
+                            % (field, url, how, reason, fix))
+
+
+def login_error(exc, hub_url, auth, ca_cert=None, client_cert=None):
+    """One sentence for a failed login (koji wraps the cause in several lines of text)."""
+    text = _flat(exc)
+    tls = cert_error(exc, 'the Koji hub at %s' % hub_url, ca_cert)
+    if tls is not None:
+        return tls
+    for prefix in ('unable to obtain a session', '(ssl auth failed:', '(gssapi auth failed:'):
+        if text.startswith(prefix):
+            text = text[len(prefix):].strip()
+    text = text.split(' Use following documentation to debug kerberos')[0].strip().rstrip(')').strip()
+    text = re.sub(r'^(koji\.)?[A-Za-z]+Error: ', '', text)
+    if auth == 'ssl' and ('SSLError' in text or 'alert' in text.lower() or 'ConnectionError' in text):
+        return FedoraBuildError('client_cert: the Koji hub at %s ended the TLS handshake when given the client '
+                                'certificate %s; the hub does not accept it (is it issued by the CA the hub trusts '
+                                'for clients, and still valid?).' % (hub_url, client_cert))
+    what = {'ssl': 'a client certificate', 'kerberos': 'Kerberos (GSSAPI)', 'password': 'a password'}.get(auth, auth)
+    return FedoraBuildError('auth: logging in to the Koji hub at %s with %s failed: %s.'
+                            % (hub_url, what, (text or exc.__class__.__name__).rstrip('.')[:300]))
 
 
 def _short(exc):
@@ -164,6 +246,12 @@ class KojiResolver(object):
                 with self.session.multicall(strict=False) as mc:
                     pending = [getattr(mc, method)(*args, **kwargs) for method, args, kwargs in chunk]
             except Exception as exc:  # pylint: disable=broad-except
+                tls = cert_error(exc, 'the Koji hub at %s' % self.hub_url, self.session.opts.get('serverca'))
+                if tls is not None:
+                    raise tls
+                if isinstance(exc, koji.AuthError):
+                    raise FedoraBuildError('auth: the Koji hub at %s refused the session: %s.'
+                                           % (self.hub_url, _short(exc)))
                 raise FedoraBuildError('hub_url: the Koji hub at %s is unreachable or failing after retries: %s.'
                                        % (self.hub_url, _short(exc)))
             self.multicalls += 1

@@ -233,7 +233,12 @@ class Downloader(object):
                 raise TransientError('HTTP %d' % exc.code)
             raise FedoraBuildError('topurl: %s could not be downloaded (HTTP %d %s).' % (url, exc.code, exc.reason))
         except (URLError, socket.timeout, HTTPException, ssl.SSLError, OSError) as exc:
-            raise TransientError(str(getattr(exc, 'reason', exc)))
+            reason = getattr(exc, 'reason', exc)
+            if isinstance(reason, ssl.SSLCertVerificationError):  # retrying cannot help
+                raise FedoraBuildError('ca_cert: the TLS certificate of the file server for %s could not be verified '
+                                       '(%s); %s' % (url, reason.verify_message or reason, 'is ca_cert the CA that signed it?'
+                                                     if self.ca_cert else 'set ca_cert to the CA that signed it.'))
+            raise TransientError(str(reason))
         got = 0
         try:
             declared = response.headers.get('Content-Length')

@@ -382,6 +382,14 @@ def run(module):
         principal=params['principal'], keytab=params['keytab'], username=params['username'],
         password=params['password'], timeout=params['timeout'], retries=params['retries'],
         retry_interval=params['backoff'], validate_certs=params['validate_certs'])
+    try:
+        return _build(module, session, hub_url, topurl)
+    finally:
+        koji_client.close_session(session)
+
+
+def _build(module, session, hub_url, topurl):
+    params = module.params
     resolver = koji_client.KojiResolver(session, hub_url, topurl)
     cache_dir = params['cache_dir']
     base_repos = [dict((k, v) for k, v in repo.items() if v is not None) for repo in params['base_repos']]

@@ -1,0 +1,167 @@
+# -*- coding: utf-8 -*-
+# Copyright: ondemand.fedora_build contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""koji_side_repo against the HTTPS hub stand-in: ca_cert, validate_certs and auth (ssl, password, kerberos)."""
+
+from __future__ import annotations
+
+import json
+
+import koji
+import pytest
+
+from support.ansible_run import LOCALHOST, run_playbook
+from support.koji_side import MODULE, via_ansible
+from support.koji_hub import KojiHub, TLSConfig
+from support.koji_pki import TestPKI
+
+from ansible_collections.ondemand.fedora_build.plugins.module_utils import koji_client
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.side_repo import SideRepo, build_side_repo
+
+BUILD = 'hello-1.0-1.fc41'
+PASSWORD = 'Pw-9f3c1e-not-in-logs'
+
+
+def _args(**extra):
+    args = dict(builds=[BUILD], arches=['x86_64'], sigkeys=[''], retries=1)
+    args.update(extra)
+    return args
+
+
+def _failed(run):
+    res = run.result('module')
+    assert run.rc != 0 and run.status('module') == 'failed', run.describe()
+    assert 'Traceback' not in run.stdout + run.stderr + json.dumps(res), run.describe()
+    return res['msg']
+
+
+def test_ca_cert_fetches_everything_over_https(koji_tls_world, koji_pki, tmp_path):
+    w = koji_tls_world
+    run = via_ansible(w.hub, tmp_path, **_args(ca_cert=koji_pki.ca_cert))
+    run.assert_ok()
+    res = run.result('module')
+    assert sorted(p['nvra'] for p in res['packages']) == ['hello-1.0-1.fc41.x86_64', 'hello-libs-1.0-1.fc41.x86_64']
+    assert all(p['url'].startswith('https://127.0.0.1:%d/kojifiles/' % w.hub.port) for p in res['packages'])
+    # the stand-in speaks only TLS: the downloads went through it
+    assert len([r for r in w.hub.file_requests if r[0] == 'GET']) == 2
+    assert 'multiCall' in w.hub.requests
+    # anonymous: no login, every call made without a session
+    assert w.hub.logins == [] and {u for _m, u in w.hub.callers} == {None}
+
+
+def test_self_signed_hub_without_ca_cert_is_one_sentence(koji_tls_world, tmp_path):
+    w = koji_tls_world
+    msg = _failed(via_ansible(w.hub, tmp_path, **_args()))
+    assert msg == ("ca_cert: the TLS certificate of the Koji hub at %s could not be verified with the system's CA "
+                   "certificates (self-signed certificate in certificate chain); set ca_cert to the CA that signed it."
+                   % w.hub.url)
+    assert w.hub.method_calls() == []
+    assert not (tmp_path / 'repo').exists()
+
+
+def test_wrong_ca_cert_is_named(koji_tls_world, koji_pki, tmp_path):
+    w = koji_tls_world
+    msg = _failed(via_ansible(w.hub, tmp_path, **_args(ca_cert=koji_pki.rogue_ca_cert)))
+    assert msg.startswith('ca_cert: the TLS certificate of the Koji hub at %s could not be verified with the CA '
+                          'bundle %s (' % (w.hub.url, koji_pki.rogue_ca_cert))
+    msg = _failed(via_ansible(w.hub, tmp_path, **_args(ca_cert=str(tmp_path / 'missing.crt'))))
+    assert msg == 'ca_cert: %s does not exist or is not readable.' % (tmp_path / 'missing.crt')
+
+
+def test_validate_certs_false_skips_verification(koji_tls_world, tmp_path):
+    w = koji_tls_world
+    run = via_ansible(w.hub, tmp_path, **_args(validate_certs=False))
+    run.assert_ok()
+    assert len(run.result('module')['packages']) == 2
+    assert len([r for r in w.hub.file_requests if r[0] == 'GET']) == 2
+
+
+def test_auth_ssl_logs_in_as_the_certificate_cn(koji_tls_world, koji_pki, tmp_path):
+    w = koji_tls_world
+    run = via_ansible(w.hub, tmp_path, **_args(ca_cert=koji_pki.ca_cert, auth='ssl',
+                                               client_cert=koji_pki.client('alice')))
+    run.assert_ok()
+    assert len(run.result('module')['packages']) == 2
+    assert w.hub.logins == [('sslLogin', 'alice', koji.AUTHTYPES['SSL'])]
+    # every API call after the login ran in alice's session, and the module logged out at the end
+    after = w.hub.callers[w.hub.callers.index(('sslLogin', None)) + 1:]
+    assert ('getBuild', 'alice') in after and ('listRPMs', 'alice') in after
+    assert after[-1] == ('logout', 'alice')
+    assert w.hub.open_sessions() == []
+
+
+def test_auth_ssl_refused_certificates(koji_tls_world, koji_pki, tmp_path):
+    w = koji_tls_world
+    rogue = koji_pki.rogue_client('mallory')
+    msg = _failed(via_ansible(w.hub, tmp_path, **_args(ca_cert=koji_pki.ca_cert, auth='ssl', client_cert=rogue)))
+    assert msg == ('client_cert: the Koji hub at %s ended the TLS handshake when given the client certificate %s; '
+                   'the hub does not accept it (is it issued by the CA the hub trusts for clients, and still valid?).'
+                   % (w.hub.url, rogue))
+    msg = _failed(via_ansible(w.hub, tmp_path, **_args(ca_cert=koji_pki.ca_cert, auth='ssl')))
+    assert msg == 'client_cert: auth is "ssl" but no client certificate was given.'
+    msg = _failed(via_ansible(w.hub, tmp_path, **_args(ca_cert=koji_pki.ca_cert, auth='ssl',
+                                                       client_cert=koji_pki.ca_cert)))
+    assert msg == ('client_cert: %s must be one PEM file holding the client certificate and its private key '
+                   '(as for koji --cert).' % koji_pki.ca_cert)
+    assert w.hub.logins == []
+    assert any('CERTIFICATE_VERIFY_FAILED' in f for f in w.hub.tls_failures)
+
+
+def _password_play(hub, tmp_path, password):
+    args = dict(_args(ca_cert=None, auth='password', username='carol', password=password), hub_url=hub.url,
+                topurl=hub.topurl, dest=str(tmp_path / 'repo'), cache_dir=str(tmp_path / 'cache'), backoff=0.05,
+                validate_certs=False)
+    del args['ca_cert']
+    play = {'name': 'password', 'hosts': 'localhost', 'gather_facts': False,
+            'tasks': [{'name': 'module', MODULE: args}]}
+    return run_playbook([play], LOCALHOST, verbosity=3)
+
+
+def test_auth_password_logs_in_and_never_shows_the_password(koji_tls_world, tmp_path):
+    w = koji_tls_world
+    w.hub.add_user('carol', password=PASSWORD)
+    run = _password_play(w.hub, tmp_path, PASSWORD)
+    run.assert_ok()
+    assert w.hub.logins == [('login', 'carol', koji.AUTHTYPES['NORMAL'])]
+    assert ('getBuild', 'carol') in w.hub.callers and w.hub.open_sessions() == []
+    assert PASSWORD not in run.stdout + run.stderr
+    assert PASSWORD not in json.dumps(run.result('module'))
+    assert 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER' in run.stdout  # -vvv shows the masked invocation
+    wrong = PASSWORD + '-wrong'
+    run = _password_play(w.hub, tmp_path, wrong)
+    msg = _failed(run)
+    assert msg == 'auth: logging in to the Koji hub at %s with a password failed: invalid username or password.' % w.hub.url
+    assert wrong not in run.stdout + run.stderr and PASSWORD not in run.stdout + run.stderr
+
+
+def test_kerberos_without_requests_gssapi_is_one_sentence(koji_tls_hub, koji_pki, monkeypatch):
+    """No KDC here, so a Kerberos login cannot be proven; the missing-library path can."""
+    monkeypatch.setattr(koji, 'reqgssapi', None)
+    with pytest.raises(FedoraBuildError) as info:
+        koji_client.make_session(hub_url=koji_tls_hub.url, topurl=koji_tls_hub.topurl, ca_cert=koji_pki.ca_cert,
+                                 auth='kerberos', retries=0)
+    assert info.value.msg == ('auth: kerberos login needs the requests-gssapi Python library '
+                              '(python3-requests-gssapi), which is not installed on this node.')
+    assert koji_tls_hub.requests == []
+
+
+def test_file_server_with_an_untrusted_certificate(koji_tls_world, koji_pki, tmp_path):
+    """Hub trusted via ca_cert, files on a server whose CA is another one: no retries, one sentence."""
+    w = koji_tls_world
+    other = TestPKI(tmp_path / 'pki2')
+    files = KojiHub(str(tmp_path / 'top2'), tls=TLSConfig(other.server_cert, other.ca_cert)).start()
+    try:
+        session, url, top = koji_client.make_session(hub_url=w.hub.url, topurl=files.topurl, ca_cert=koji_pki.ca_cert,
+                                                     retries=1, retry_interval=0.05)
+        resolver = koji_client.KojiResolver(session, url, top)
+        repo = SideRepo(str(tmp_path / 'repo'), str(tmp_path / 'cache'), retries=3, backoff=0.05,
+                        ca_cert=koji_pki.ca_cert)
+        with pytest.raises(FedoraBuildError) as info:
+            build_side_repo(resolver, repo, builds=[BUILD], arches=['x86_64'], sigkeys=[''])
+    finally:
+        files.stop()
+    assert info.value.msg.startswith('ca_cert: the TLS certificate of the file server for %s/packages/hello/'
+                                     % files.topurl)
+    assert info.value.msg.endswith('(self-signed certificate in certificate chain); is ca_cert the CA that signed it?')
+    assert len(files.tls_failures) <= 2  # one per parallel download, not retried
