@@ -50,31 +50,43 @@ options:
     description: Name of a koji client profile (as in C(koji -p NAME)) read from C(/etc/koji.conf), C(/etc/koji.conf.d/) and C(~/.koji/).
     type: str
   ca_cert:
-    description: CA bundle used to verify the hub and file server TLS certificates.
+    description:
+      - CA bundle (PEM) used to verify the TLS certificates of the hub and the file server, for a hub whose certificate
+        is not signed by a CA in the node's trust store (a private Koji). Like the koji CLI's C(serverca).
+      - Taken from the profile's C(serverca) when O(koji_profile) is used and this is not set.
     type: path
   validate_certs:
-    description: Verify TLS certificates of the hub and the file server.
+    description:
+      - Verify TLS certificates of the hub and the file server.
+      - V(false) turns verification off completely (even with O(ca_cert)). Meant for tests only; never use it against
+        a production hub.
     type: bool
     default: true
   auth:
-    description: How to log in to the hub. Reading builds needs no login, so the default is anonymous.
+    description:
+      - How to log in to the hub. Reading builds needs no login, so the default is anonymous.
+      - V(ssl) logs in with O(client_cert) (the hub takes the user name from the certificate's subject CN);
+        V(kerberos) uses a GSSAPI ticket (needs the requests-gssapi Python library on the node; O(principal) and
+        O(keytab) optional); V(password) uses O(username) and O(password), which only hubs configured for it accept
+        (Fedora's hub does not).
+      - After the run the module logs out again.
     type: str
     choices: [none, ssl, kerberos, password]
     default: none
   client_cert:
-    description: Client certificate (PEM with key) for O(auth=ssl).
+    description: Client certificate for O(auth=ssl), one PEM file with the certificate and its private key (as the koji CLI's C(--cert)).
     type: path
   principal:
-    description: Kerberos principal for O(auth=kerberos).
+    description: Kerberos principal for O(auth=kerberos), e.g. C(builder@FEDORAPROJECT.ORG); the default credential cache otherwise.
     type: str
   keytab:
-    description: Kerberos keytab for O(auth=kerberos).
+    description: Kerberos keytab for O(auth=kerberos) with O(principal).
     type: path
   username:
     description: User name for O(auth=password).
     type: str
   password:
-    description: Password for O(auth=password).
+    description: Password for O(auth=password). Never shown in results or logs (C(no_log)).
     type: str
   builds:
     description: Builds to include, each an NVR (C(name-version-release)) or a numeric build ID.
