@@ -14,6 +14,14 @@ FileServer fault injection, per URL path (``'*'`` = every path)::
     srv.set_truncate('/big.iso', 1000)          # full Content-Length, only 1000 bytes, then close
     srv.clear_faults()
     srv.requests                                # [(method, path, headers dict), ...]
+
+FtpServer fault injection (file names are matched with fnmatch on the basename)::
+
+    ftp.set_store_reply('552 Insufficient storage space.', pattern='*.iso*', times=None)  # STOR answered so
+    ftp.set_quota(10_000_000)       # bytes STORed beyond this total fail mid-transfer with 552 (ENOSPC)
+    ftp.set_tamper('*.iso*', times=1)  # flip the first byte of a matching file once it is received
+    ftp.clear_faults()
+    ftp.received                    # absolute paths of files received completely, in order
 """
 
 from __future__ import annotations
@@ -22,6 +30,8 @@ import asyncio
 import datetime
 import email
 import email.policy
+import errno
+import fnmatch
 import ipaddress
 import os
 import secrets
@@ -239,6 +249,116 @@ class FtpServer(_Server):
         self._server = None
         self._thread = None
         self._stopping = threading.Event()
+        self.lock = threading.Lock()
+        self.store_replies = []   # [pattern, reply, times left or None]
+        self.quota_left = None
+        self.tampers = []         # [pattern, times left]
+        self.received = []
+
+    # -- fault injection (see the module docstring)
+    def set_store_reply(self, reply, pattern='*', times=None):
+        """Answer STOR of a file whose name matches ``pattern`` with ``reply`` (e.g. '552 ...'); times=None: always."""
+        with self.lock:
+            self.store_replies.append([pattern, reply, times])
+
+    def set_quota(self, nbytes):
+        """Allow ``nbytes`` more bytes of uploads in total; a write beyond fails with ENOSPC, answered 552."""
+        with self.lock:
+            self.quota_left = int(nbytes)
+
+    def set_tamper(self, pattern='*', times=1):
+        """After receiving a file matching ``pattern``, flip its first byte (``times`` files, None: all)."""
+        with self.lock:
+            self.tampers.append([pattern, times])
+
+    def clear_faults(self):
+        with self.lock:
+            self.store_replies = []
+            self.quota_left = None
+            self.tampers = []
+
+    def _take(self, table, name):
+        """The first matching entry of a fault table with times left (consumes one), else None."""
+        with self.lock:
+            for item in table:
+                if fnmatch.fnmatch(os.path.basename(name), item[0]) and (item[-1] is None or item[-1] > 0):
+                    if item[-1] is not None:
+                        item[-1] -= 1
+                    return item
+        return None
+
+    def _charge(self, nbytes):
+        """Bytes allowed of an upload write of ``nbytes`` under the quota."""
+        with self.lock:
+            if self.quota_left is None:
+                return nbytes
+            allowed = min(nbytes, self.quota_left)
+            self.quota_left -= allowed
+            return allowed
+
+    def _handler_class(self, base_handler):
+        # pylint: disable=import-outside-toplevel
+        from pyftpdlib.exceptions import _FileReadWriteError
+        from pyftpdlib.filesystems import AbstractedFS
+        from pyftpdlib.handlers import DTPHandler
+
+        owner = self
+
+        class QuotaFile:
+            """An upload file object whose writes fail with ENOSPC beyond the server's quota."""
+
+            def __init__(self, handle):
+                self._handle = handle
+
+            def write(self, data):
+                allowed = owner._charge(len(data))
+                if allowed:
+                    self._handle.write(data[:allowed])
+                if allowed < len(data):
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                return len(data)
+
+            def __getattr__(self, name):
+                return getattr(self._handle, name)
+
+        class QuotaFS(AbstractedFS):
+            def open(self, filename, mode):
+                handle = super().open(filename, mode)
+                return QuotaFile(handle) if ('w' in mode or 'a' in mode or '+' in mode) else handle
+
+        class FaultDTP(DTPHandler):
+            def handle_error(self):
+                import sys  # pylint: disable=import-outside-toplevel
+                exc = sys.exc_info()[1]
+                cause = getattr(exc, '__cause__', None)
+                if isinstance(exc, _FileReadWriteError) and getattr(cause, 'errno', None) == errno.ENOSPC:
+                    self._resp = ('552 Requested file action aborted: insufficient storage space.', lambda *a: None)
+                    self.close()
+                    return
+                super().handle_error()
+
+        class FaultHandler(base_handler):
+            abstracted_fs = QuotaFS
+            dtp_handler = FaultDTP
+
+            def ftp_STOR(self, file, mode='w'):
+                fault = owner._take(owner.store_replies, file)
+                if fault is not None:
+                    self.respond(fault[1])
+                    return None
+                return super().ftp_STOR(file, mode)
+
+            def on_file_received(self, file):
+                with owner.lock:
+                    owner.received.append(file)
+                if owner._take(owner.tampers, file) is not None:
+                    with open(file, 'r+b') as handle:
+                        first = handle.read(1)
+                        if first:
+                            handle.seek(0)
+                            handle.write(bytes([first[0] ^ 0xFF]))
+
+        return FaultHandler
 
     @property
     def url(self):
@@ -250,7 +370,7 @@ class FtpServer(_Server):
         from pyftpdlib.handlers import FTPHandler  # pylint: disable=import-outside-toplevel
         from pyftpdlib.servers import FTPServer  # pylint: disable=import-outside-toplevel
 
-        handler = type('TestFTPHandler', (FTPHandler,), {
+        handler = type('TestFTPHandler', (self._handler_class(FTPHandler),), {
             'authorizer': self.authorizer,
             'passive_ports': self.passive_ports,
             'auth_failed_timeout': 0,

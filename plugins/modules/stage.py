@@ -1,0 +1,385 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: ondemand.fedora_build contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: stage
+short_description: Stage a finished build tree to a local directory, an SSH host or an FTP server, verified and atomic
+version_added: 0.1.0
+description:
+  - Copies the staging tree of one build (O(src), with a Fedora-style C(CHECKSUM) listing every file) to
+    C(<path>/.<build_id>.partial/) on the target, checks every file against C(CHECKSUM) (sha256 and size) as it arrives,
+    and only then renames the directory to C(<path>/<build_id>). Each file also travels under a temporary name
+    C(.<name>.<random>.tmp) and gets its real name only after its check, so nothing half-written ever carries a final name.
+  - A re-run skips what is already there. A file under its real name in the partial directory was checked before it got
+    that name, so it is trusted when its size matches. A final C(<build_id>) directory whose C(CHECKSUM) equals the
+    source's byte for byte, with every listed file at its listed size, is taken as staged without hashing the images
+    again (use O(verify_existing) to hash it all). An existing C(<build_id>) with other content (for example a failed
+    build's logs) is replaced by the new tree in two renames; the old tree is removed afterwards.
+  - Bytes are streamed, never held in memory or base64-encoded. C(ssh) targets are pushed from the build node
+    straight to the staging host (C(ssh host 'tee TMP | sha256sum') with the file as ssh's input, so the staging host
+    hashes exactly what it writes). C(ftp) targets are uploaded from the build node with C(STOR) in 1 MiB blocks and read
+    back with C(RETR), hashed block by block. C(local) targets are directories on the host the module runs on, normally
+    the controller (C(delegate_to=localhost)); with O(src_host) the files are pulled from the build node with
+    C(ssh node cat -- FILE) into a writer that hashes while it writes; without it O(src) is local and is hard-linked when
+    on the same filesystem (then hashed once), else copied while hashing.
+  - The O(latest) pointer is a symlink replaced by a rename (local, ssh) or a small file holding the build ID, replaced
+    by C(RNFR)/C(RNTO) (ftp).
+  - Errors are one sentence naming the target (never the password), for example an FTP server refusing writes, out of
+    space (C(552)), an unreachable host or a host key mismatch.
+author:
+  - ondemand.fedora_build developers (@ondemand)
+requirements:
+  - C(ssh) on the host the module runs on for C(ssh) targets and for O(src_host).
+  - C(sh), C(tee), C(sha256sum), C(stat), C(find), C(mv -T) (GNU coreutils/findutils) on an SSH staging host.
+extends_documentation_fragment:
+  - ondemand.fedora_build.attributes
+  - ondemand.fedora_build.attributes.ACTIONGROUP
+attributes:
+  check_mode:
+    support: full
+    details: Inspects the target and reports what would be transferred (RV(would_transfer), RV(bytes_to_transfer)); writes nothing.
+  diff_mode:
+    support: full
+    details: Shows the change of the O(latest) pointer.
+  idempotent:
+    support: full
+options:
+  src:
+    description:
+      - Directory holding the complete staging tree of one build, with its C(CHECKSUM) (lines C(SHA256 (relpath) = hex),
+        optional C(# relpath: N bytes) comments; relative paths may include subdirectories).
+      - Only the files listed in C(CHECKSUM), and C(CHECKSUM) itself, are staged.
+      - A path on the host the module runs on, or on O(src_host) when that is given.
+    type: path
+    required: true
+  build_id:
+    description: The build ID (see docs/pipeline.md); the name of the staged directory.
+    type: str
+    required: true
+  target:
+    description: Where to stage.
+    type: dict
+    required: true
+    suboptions:
+      type:
+        description:
+          - C(local) a directory on the host the module runs on; C(ssh) a directory on a host reached over SSH, pushed from
+            the build node; C(ftp) a directory on an FTP server, uploaded from the build node.
+        type: str
+        required: true
+        choices: [local, ssh, ftp]
+      path:
+        description: Staging directory (absolute for C(local) and C(ssh); for C(ftp) a path on the server, default C(/)).
+        type: str
+        required: true
+      host:
+        description: Host name or address (C(ssh), C(ftp)).
+        type: str
+      port:
+        description: TCP port (default 22 for C(ssh), 21 for C(ftp)).
+        type: int
+      user:
+        description: Login name (default C(root) for C(ssh), C(anonymous) for C(ftp)).
+        type: str
+      identity_file:
+        description: SSH private key (C(ssh)).
+        type: path
+      known_hosts_file:
+        description: known_hosts file with the staging host's key (C(ssh)). Host key checking is always strict.
+        type: path
+      ssh_args:
+        description:
+          - Extra ssh command-line arguments (C(ssh)), e.g. C([-o, ProxyJump=bastion]). Options that would weaken host key
+            checking or run local commands (C(StrictHostKeyChecking), C(UserKnownHostsFile), C(ProxyCommand),
+            C(LocalCommand), ...) are refused.
+        type: list
+        elements: str
+      password:
+        description: FTP password (C(ftp)). Never logged or returned.
+        type: str
+      password_env:
+        description: Name of an environment variable on the host the module runs on holding the FTP password, used when O(target.password) is not given.
+        type: str
+      tls:
+        description: Use explicit FTPS (C(AUTH TLS), protected data channel) (C(ftp)).
+        type: bool
+        default: false
+      ca_cert:
+        description: CA bundle to verify the FTPS server certificate.
+        type: path
+      validate_certs:
+        description: Verify the FTPS server certificate.
+        type: bool
+        default: true
+  latest:
+    description:
+      - Name of the pointer to update to this build, e.g. C(latest-boot-41-x86_64). Omit to leave pointers alone.
+      - Never updated when O(failed=true).
+    type: str
+  failed:
+    description: The tree is a failed build's (logs, C(build.json), C(CHECKSUM), no images); it is staged but O(latest) is not touched.
+    type: bool
+    default: false
+  src_host:
+    description:
+      - For C(local) targets only, when the module runs on the controller and O(src) is on a build node; the node's SSH
+        connection, usually taken from its inventory variables. Omit when O(src) is on the host the module runs on.
+    type: dict
+    suboptions:
+      host:
+        description: Node address.
+        type: str
+        required: true
+      port:
+        description: SSH port.
+        type: int
+        default: 22
+      user:
+        description: SSH user.
+        type: str
+        default: root
+      identity_file:
+        description: SSH private key.
+        type: path
+      known_hosts_file:
+        description: known_hosts file with the node's key. Host key checking is always strict.
+        type: path
+      ssh_args:
+        description: Extra ssh arguments, with the same restrictions as O(target.ssh_args).
+        type: list
+        elements: str
+  connect_timeout:
+    description: Seconds to wait for an SSH or FTP connection.
+    type: int
+    default: 30
+  timeout:
+    description: Seconds of silence after which an FTP transfer or a short remote command is given up.
+    type: int
+    default: 300
+  verify:
+    description:
+      - Check every transferred file's sha256 against C(CHECKSUM). With V(false) only sizes are checked (FTP then skips the
+        read-back).
+    type: bool
+    default: true
+  verify_existing:
+    description: Hash every file of an already staged C(<build_id>) again instead of trusting its C(CHECKSUM) and sizes; restage on any difference.
+    type: bool
+    default: false
+notes:
+  - FTP verification reads each file back after storing it. Server-side hash commands (C(HASH), C(XSHA256)) are not used -
+    they are a draft extension few servers implement alike, and reading back checks what the server really stored.
+  - The SSH staging host hashes the bytes while C(tee) writes them; the file's size is then checked with C(stat). A short
+    write (e.g. a full disk) shows as a size mismatch or a C(tee) error, never as a staged file.
+  - Files under O(src) that C(CHECKSUM) does not list are not staged.
+seealso:
+  - name: Staging layout
+    description: docs/pipeline.md in this collection.
+    link: https://github.com/ondemand/fedora_build/blob/main/docs/pipeline.md
+"""
+
+EXAMPLES = r"""
+- name: Push from the build node to the staging host over SSH
+  ondemand.fedora_build.stage:
+    src: /var/tmp/fedora-build/work/live-41-x86_64-0123456789ab/stage
+    build_id: live-41-x86_64-0123456789ab
+    latest: latest-live-41-x86_64
+    target:
+      type: ssh
+      host: staging.example.org
+      user: stage
+      path: /srv/staging
+      identity_file: /etc/fedora-build/stage_ed25519
+      known_hosts_file: /etc/fedora-build/known_hosts
+
+- name: Upload to FTP, password from the environment of the node
+  ondemand.fedora_build.stage:
+    src: /var/tmp/fedora-build/work/boot-41-x86_64-0123456789ab/stage
+    build_id: boot-41-x86_64-0123456789ab
+    latest: latest-boot-41-x86_64
+    target:
+      type: ftp
+      host: ftp.example.org
+      user: stage
+      password_env: FEDORA_BUILD_FTP_PASSWORD
+      path: /pub/staging
+      tls: true
+
+- name: Pull into a directory on the controller
+  ondemand.fedora_build.stage:
+    src: "{{ build_stage_dir }}"
+    build_id: "{{ build_id }}"
+    latest: "latest-{{ image_type }}-{{ release }}-{{ arch }}"
+    target:
+      type: local
+      path: /srv/staging
+    src_host:
+      host: "{{ ansible_host | default(inventory_hostname) }}"
+      port: "{{ ansible_port | default(22) }}"
+      user: "{{ ansible_user | default('root') }}"
+      identity_file: "{{ ansible_ssh_private_key_file | default(omit) }}"
+      known_hosts_file: /etc/fedora-build/known_hosts
+  delegate_to: localhost
+
+- name: Stage a failed build's logs (no latest update)
+  ondemand.fedora_build.stage:
+    src: /var/tmp/fedora-build/work/dvd-41-x86_64-0123456789ab/stage
+    build_id: dvd-41-x86_64-0123456789ab
+    failed: true
+    target: {type: local, path: /srv/staging}
+"""
+
+RETURN = r"""
+build_id:
+  description: The staged build ID.
+  returned: always
+  type: str
+  sample: live-41-x86_64-0123456789ab
+target_url:
+  description: URL of the staged build directory (C(file://), C(sftp://user@host/...), C(ftp://user@host/...); no password).
+  returned: always
+  type: str
+  sample: sftp://stage@staging.example.org/srv/staging/live-41-x86_64-0123456789ab
+target_type:
+  description: O(target.type).
+  returned: always
+  type: str
+  sample: ssh
+path:
+  description: Path of the staged build directory on the target.
+  returned: always
+  type: str
+  sample: /srv/staging/live-41-x86_64-0123456789ab
+files:
+  description: Every staged file (the files C(CHECKSUM) lists, then C(CHECKSUM)).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    relpath:
+      description: Path relative to the build directory.
+      type: str
+    size:
+      description: Size in bytes.
+      type: int
+    sha256:
+      description: sha256 from C(CHECKSUM).
+      type: str
+    transferred:
+      description: Whether this run sent the file (false when skipped, or in check mode).
+      type: bool
+  sample: [{relpath: images/boot.iso, size: 912261120, sha256: 3b1f..., transferred: true}]
+bytes_transferred:
+  description: Bytes sent in this run.
+  returned: always
+  type: int
+  sample: 912270000
+bytes_to_transfer:
+  description: Bytes this run sends (or, in check mode, would send).
+  returned: always
+  type: int
+  sample: 912270000
+would_transfer:
+  description: In check mode, the files that would be sent; empty otherwise.
+  returned: always
+  type: list
+  elements: str
+skipped_files:
+  description:
+    - Files not sent because the target already had them verified.
+    - Not called C(skipped), a key Ansible reserves for skipped tasks.
+  returned: always
+  type: list
+  elements: str
+already_staged:
+  description: The complete build was already on the target.
+  returned: always
+  type: bool
+latest:
+  description: The pointer handled, or null when O(latest) was omitted or O(failed=true).
+  returned: always
+  type: dict
+  contains:
+    name:
+      description: Pointer name.
+      type: str
+    build_id:
+      description: The build it points to now.
+      type: str
+    previous:
+      description: The build it pointed to before (null when it did not exist).
+      type: str
+    changed:
+      description: Whether the pointer changed.
+      type: bool
+seconds:
+  description: Wall-clock time of the module's work.
+  returned: always
+  type: float
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.staging import stage
+
+
+def argument_spec():
+    ssh_args = dict(type='list', elements='str')
+    return dict(
+        src=dict(type='path', required=True),
+        build_id=dict(type='str', required=True),
+        target=dict(type='dict', required=True, options=dict(
+            type=dict(type='str', required=True, choices=['local', 'ssh', 'ftp']),
+            path=dict(type='str', required=True),
+            host=dict(type='str'),
+            port=dict(type='int'),
+            user=dict(type='str'),
+            identity_file=dict(type='path'),
+            known_hosts_file=dict(type='path'),
+            ssh_args=ssh_args,
+            password=dict(type='str', no_log=True),
+            password_env=dict(type='str', no_log=False),
+            tls=dict(type='bool', default=False),
+            ca_cert=dict(type='path'),
+            validate_certs=dict(type='bool', default=True),
+        ), required_if=[('type', 'ssh', ('host',)), ('type', 'ftp', ('host',))]),
+        latest=dict(type='str'),
+        failed=dict(type='bool', default=False),
+        src_host=dict(type='dict', options=dict(
+            host=dict(type='str', required=True),
+            port=dict(type='int', default=22),
+            user=dict(type='str', default='root'),
+            identity_file=dict(type='path'),
+            known_hosts_file=dict(type='path'),
+            ssh_args=dict(type='list', elements='str'),
+        )),
+        connect_timeout=dict(type='int', default=30),
+        timeout=dict(type='int', default=300),
+        verify=dict(type='bool', default=True),
+        verify_existing=dict(type='bool', default=False),
+    )
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    params = dict(module.params)
+    if params['src_host'] and params['target']['type'] != 'local':
+        module.fail_json(msg='src_host: only local targets pull from a node; ssh and ftp targets are pushed from the node '
+                             'itself (run the module there).')
+    try:
+        result = stage(params, check_mode=module.check_mode)
+    except FedoraBuildError as exc:
+        exc.fail(module)
+    if not module._diff or not result.get('diff'):
+        result.pop('diff', None)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
