@@ -16,6 +16,7 @@ Pure stdlib, Python 3.8+, no I/O: runs on the controller.
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import posixpath
 import re
@@ -346,16 +347,18 @@ def _each(p, value, path, func, what='a list', unique=True):
 
 
 def _mapping(p, value, path, known, what=None, also=()):
-    """Check that value is a dict whose keys are all in known (or also); unknown keys are problems."""
+    """Check that value is a dict whose keys are all in known (or also); unknown keys are problems.
+
+    Returns INVALID only when value is not a mapping, so the known fields are still checked; callers take
+    ``start = len(p)`` before calling and compare at the end.
+    """
     if not isinstance(value, dict):
         return p.add(path, 'must be a mapping%s (got %s).' % (' with the fields %s' % ', '.join(known) if what is None
                                                                else what, kind(value)))
-    ok = True
     for key in value:
         if key not in known and key not in also:
             p.add(_join(path, key), 'unknown field; known fields are %s.' % ', '.join(known))
-            ok = False
-    return value if ok else INVALID
+    return value
 
 
 def _opt(p, data, key, path, func, *args, **kwargs):
@@ -382,10 +385,10 @@ def _kickstart(p, value, path, image_type, backend):
         return p.add(path, 'backend kiwi builds from builder.description, not from a kickstart; remove this field.')
     if isinstance(value, str):
         value = {'src': value}
+    start = len(p)
     data = _mapping(p, value, path, KICKSTART_FIELDS)
     if data is INVALID:
         return data
-    start = len(p)
     out = {}
     src = data.get('src')
     src_path = _join(path, 'src')
@@ -461,10 +464,10 @@ def _task_item(p, value, path):
 
 
 def _tag_latest(p, value, path):
+    start = len(p)
     data = _mapping(p, value, path, TAG_LATEST_FIELDS)
     if data is INVALID:
         return data
-    start = len(p)
     tag = data.get('tag')
     if tag is None:
         p.add(_join(path, 'tag'), 'missing; give the Koji tag name.')
@@ -533,10 +536,10 @@ def _koji_part(p, data, path):
 
 
 def _koji(p, value, path, defaults, arch):
+    start = len(p)
     data = {} if value is None else _mapping(p, value, path, KOJI_FIELDS)
     if data is INVALID:
         return data
-    start = len(p)
     given = _koji_part(p, data, path)
     base = dict(defaults or {})
     if any(key in given for key in KOJI_CONNECTION):
@@ -546,10 +549,10 @@ def _koji(p, value, path, defaults, arch):
     merged.update(given)
     if not any(merged.get(key) for key in KOJI_CONNECTION):
         merged['hub_url'], merged['topurl'] = FEDORA_KOJI_HUB, FEDORA_KOJI_TOPURL
-    if not merged.get('profile') and bool(merged.get('hub_url')) != bool(merged.get('topurl')):
+    if len(p) == start and not merged.get('profile') and bool(merged.get('hub_url')) != bool(merged.get('topurl')):
         p.add(_join(path, 'topurl' if merged.get('hub_url') else 'hub_url'),
               'missing; without a profile give both hub_url and topurl.')
-    if merged.get('multilib') and arch not in (None, INVALID, 'x86_64'):
+    if merged.get('multilib') is True and arch not in (None, INVALID, 'x86_64'):
         p.add(_join(path, 'multilib'), 'only applies to arch x86_64 (adds i686 packages), not to %s.' % arch)
     if len(p) != start:
         return INVALID
@@ -589,10 +592,10 @@ def default_mirror(arch):
 
 
 def _extra_repo(p, value, path):
+    start = len(p)
     data = _mapping(p, value, path, EXTRA_REPO_FIELDS)
     if data is INVALID:
         return data
-    start = len(p)
     out = {}
     name = data.get('name')
     if name is None:
@@ -611,10 +614,10 @@ def _extra_repo(p, value, path):
 
 
 def _repos(p, value, path, release, arch, image_type):
+    start = len(p)
     data = {} if value is None else _mapping(p, value, path, REPOS_FIELDS, also=REPOS_COMPUTED)
     if data is INVALID:
         return data
-    start = len(p)
     rawhide = release == 'rawhide'
     known_release = release not in (None, INVALID)
     presets = data.get('presets')
@@ -697,10 +700,10 @@ def _builder_value(p, value, path, spec, key):
 
 def _builder(p, value, path, image_type, default_timeout):
     options = BUILDER_OPTIONS[image_type]
+    start = len(p)
     data = {} if value is None else _mapping(p, value, path, tuple(options))
     if data is INVALID:
         return data
-    start = len(p)
     out = {}
     for key, spec in options.items():
         if data.get(key) is not None:
@@ -753,10 +756,8 @@ def _staging_target(p, value, path):
         return p.add(_join(path, 'type'), 'missing; give local, ssh or ftp.')
     if _choice(p, kind_, _join(path, 'type'), STAGING_TYPES) is INVALID:
         return INVALID
-    fields = STAGING_FIELDS[kind_]
-    if _mapping(p, value, path, fields) is INVALID:
-        return INVALID
     start = len(p)
+    _mapping(p, value, path, STAGING_FIELDS[kind_])
     out = {'type': kind_}
     if kind_ != 'local':
         host = value.get('host')
@@ -819,10 +820,13 @@ def _email(p, value, path):
 
 
 def _notify(p, value, path):
+    if isinstance(value, dict) and True in value and 'on' not in value:
+        # YAML 1.1 (PyYAML, Ansible) reads a plain `on:` key as the boolean true
+        value = dict((('on' if key is True else key), item) for key, item in value.items())
+    start = len(p)
     data = {} if value is None else _mapping(p, value, path, NOTIFY_FIELDS)
     if data is INVALID:
         return data
-    start = len(p)
     email = data.get('email')
     if isinstance(email, str):
         email = [email]
@@ -846,7 +850,7 @@ def _defaults(p, defaults, path='defaults'):
         return {'koji': {}, 'staging': INVALID, 'timeout': DEFAULT_TIMEOUT}
     out = {'koji': {}, 'staging': None, 'timeout': DEFAULT_TIMEOUT}
     koji = data.get('koji')
-    if koji is not None and _mapping(p, koji, _join(path, 'koji'), KOJI_FIELDS) is not INVALID:
+    if koji is not None and _mapping(p, koji, _join(path, 'koji'), KOJI_FIELDS, what=' of koji fields') is not INVALID:
         out['koji'] = _koji_part(p, koji, _join(path, 'koji'))
     if data.get('staging') is not None:
         out['staging'] = _staging(p, data['staging'], _join(path, 'staging'), None)
@@ -915,6 +919,7 @@ def _request(p, request, defaults, forced_type, prefix):
 
     if len(p) != start or any(value is INVALID for value in out.values()):
         return INVALID
+    out = copy.deepcopy(out)  # requests of a batch share the defaults; none may alias another
     out['request_id'] = build_identity.request_id(out)
     given = request.get('request_id')
     if given is not None and given != out['request_id']:
@@ -951,10 +956,10 @@ def validate_requests(requests, defaults=None, image_type=None, prefix='requests
     if len(requests) > MAX_LIST:
         p.add(prefix, 'has %d requests; at most %d are allowed in one batch.' % (len(requests), MAX_LIST))
         return [], p.items
-    out, seen = [], {}
+    out, seen, defaults_ok = [], {}, not p.items
     for index, request in enumerate(requests):
         norm = _request(p, request, norm_defaults, forced, _join(prefix, index))
-        norm = None if norm is INVALID else norm
+        norm = None if norm is INVALID or not defaults_ok else norm
         if norm is not None:
             first = seen.setdefault(norm['request_id'], index)
             if first != index:
