@@ -54,7 +54,7 @@ MASK = '********'
 
 # What the subject says after the prefix, and the first sentence of the body.
 OUTCOME = {
-    'submitted': ('submitted', 'was submitted and is queued. You will get another email when it finishes.'),
+    'submitted': ('submitted', 'was submitted and is queued.'),
     'succeeded': ('succeeded', 'SUCCEEDED.'),
     'failed': ('FAILED', 'FAILED.'),
     'cancelled': ('CANCELLED', 'was CANCELLED.'),
@@ -132,8 +132,8 @@ def check_address(value, field):
         text = match.group('addr').strip()
         if '"' in name or '\\' in name:
             raise FedoraBuildError('%s: %r has a quote or backslash in its display name.' % (field, value))
-    if text.count('@') != 1:
-        raise FedoraBuildError('%s: %r is not an email address (expected user@domain).' % (field, value))
+    if text.count('@') != 1 or '<' in text or '>' in text:
+        raise FedoraBuildError('%s: %r is not an email address (expected user@domain or Name <user@domain>).' % (field, value))
     local, domain = text.split('@')
     if not local or len(local) > 64 or not LOCAL_RE.match(local):
         raise FedoraBuildError('%s: %r has an invalid part before the "@" (letters, digits and !#$%%&\'*+/=?^_`{|}~.- '
@@ -421,7 +421,7 @@ def _human_duration(value):
 
 
 def _field_lines(pairs):
-    width = max(len(label) for label, _ in pairs) + 1
+    width = max(len(pair[0]) for pair in pairs) + 1
     return ['  %s %s' % ((label + ':').ljust(width), value) for label, value in pairs if value not in (None, '')]
 
 
@@ -499,7 +499,7 @@ def make_body(event, build):
             lines.append('')
 
     tail = build.get('log_tail') or []
-    if tail and event != 'submitted':
+    if tail and event in ('failed', 'cancelled'):
         total = build.get('log_total') or len(tail)
         if total > len(tail):
             lines.append('Log tail (last %d of %d lines):' % (len(tail), total))
@@ -529,7 +529,9 @@ def build_email(event, build, recipients, sender, now=None, msgid_domain=None):
         raise FedoraBuildError('event: %r is not one of %s.' % (event, ', '.join(EVENTS)))
     now = now or datetime.datetime.now(datetime.timezone.utc)
     domain = msgid_domain or sender.domain or 'localhost'
-    msg = EmailMessage(policy=SMTP_POLICY.clone(cte_type='7bit'))
+    # 7bit: no reliance on 8BITMIME/SMTPUTF8; lines up to the RFC 5322 limit, so a long subject is not folded
+    # into a leading space and an ASCII body stays readable as it is on the wire
+    msg = EmailMessage(policy=SMTP_POLICY.clone(cte_type='7bit', max_line_length=998))
     msg['Subject'] = make_subject(event, build)
     msg['From'] = sender
     msg['To'] = list(recipients)
@@ -569,6 +571,10 @@ def _tls_context(validate_certs, ca_file):
     return context
 
 
+def _text(value):
+    return value.decode('utf-8', 'replace') if isinstance(value, bytes) else value
+
+
 def _smtp_reply(exc):
     code = getattr(exc, 'smtp_code', None)
     text = getattr(exc, 'smtp_error', b'')
@@ -584,9 +590,8 @@ def _describe_failure(exc, smtp):
     if isinstance(exc, smtplib.SMTPNotSupportedError):
         return 'the SMTP server %s does not support %s' % (where, one_line(exc, 200) or 'a required extension')
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        refused = ', '.join('%s (%s %s)' % (addr, code, one_line(text.decode('utf-8', 'replace')
-                                                                  if isinstance(text, bytes) else text, 100))
-                            for addr, (code, text) in sorted(exc.recipients.items()))
+        refused = ', '.join('%s (%s %s)' % (addr, reply[0], one_line(_text(reply[1]), 100))
+                            for addr, reply in sorted(exc.recipients.items()))
         return 'the SMTP server %s refused every recipient: %s' % (where, refused)
     if isinstance(exc, smtplib.SMTPSenderRefused):
         return 'the SMTP server %s refused the sender %s (%s)' % (where, exc.sender, _smtp_reply(exc))
@@ -594,6 +599,9 @@ def _describe_failure(exc, smtp):
         return 'the SMTP server %s refused the message (%s)' % (where, _smtp_reply(exc))
     if isinstance(exc, smtplib.SMTPConnectError):
         return 'the SMTP server %s refused the connection (%s)' % (where, _smtp_reply(exc))
+    if isinstance(exc, smtplib.SMTPServerDisconnected) and 'timed out' in str(exc):
+        # smtplib turns a read timeout into a disconnect
+        return 'the SMTP server %s did not answer in time (timeout)' % where
     if isinstance(exc, smtplib.SMTPServerDisconnected):
         return 'the SMTP server %s closed the connection (%s)' % (where, one_line(exc, 200) or 'no reason given')
     if isinstance(exc, smtplib.SMTPResponseException):
@@ -666,7 +674,7 @@ def send_email(msg, smtp):
                 except Exception:  # pylint: disable=broad-except
                     pass
     if refused:
-        text = ', '.join('%s (%s)' % (addr, code) for addr, (code, _text) in sorted(refused.items()))
+        text = ', '.join('%s (%s)' % (addr, reply[0]) for addr, reply in sorted(refused.items()))
         return True, redact('Email was not delivered to every recipient: the SMTP server %s:%d refused %s.'
                             % (smtp['host'], smtp['port'], text), secrets)
     return True, None

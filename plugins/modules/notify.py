@@ -24,8 +24,8 @@ description:
     (in check mode, when at least one channel would be used).
   - Invalid input (a malformed address, a webhook URL that is not http or https, an unknown event) fails
     the task with one sentence naming the field.
-  - Meant to run on the controller (C(delegate_to: localhost) in a play on build nodes), where the SMTP
-    password and webhook token are available from the environment.
+  - "Meant to run on the controller (C(delegate_to: localhost) in a play on build nodes), where the SMTP
+    password and webhook token are available from the environment."
   - The SMTP password and the webhook token never appear in the results, warnings or errors.
 author:
   - ondemand.fedora_build developers (@ondemand)
@@ -55,7 +55,7 @@ options:
     description:
       - Email addresses to notify, each C(user@example.org) or C(Name <user@example.org>).
       - An empty list sends no email (and is not an error).
-      - A malformed address, or one containing a line break, fails the task naming it (C(to[1]: ...)).
+      - "A malformed address, or one containing a line break, fails the task naming it (C(to[1]: ...))."
     type: list
     elements: str
     default: []
@@ -113,12 +113,14 @@ options:
     type: dict
     suboptions:
       url:
-        description: The http or https URL. Any other scheme fails the task.
+        description:
+          - The http or https URL. Any other scheme fails the task.
+          - Treated as a secret (webhook URLs often embed one in their path); results show only C(scheme://host:port).
         type: str
       token:
         description:
-          - Sent as C(Authorization: Bearer <token>). When empty, the environment variable named by O(webhook.token_env) is used;
-            without either, no Authorization header is sent.
+          - "Sent as C(Authorization: Bearer <token>). When empty, the environment variable named by O(webhook.token_env) is used;
+            without either, no Authorization header is sent."
         type: str
       token_env:
         description: Environment variable that holds the token when O(webhook.token) is empty.
@@ -314,7 +316,7 @@ def argument_spec():
             ca_file=dict(type='path'),
         )),
         webhook=dict(type='dict', options=dict(
-            url=dict(type='str'),
+            url=dict(type='str', no_log=True),
             token=dict(type='str', no_log=True),
             token_env=dict(type='str', default='FEDORA_BUILD_WEBHOOK_TOKEN', no_log=False),
             timeout=dict(type='float', default=30),

@@ -9,6 +9,7 @@ Function-scoped; everything started is stopped at teardown::
         ftp = ftp_server(tmp_path / 'ftp', user='stage')       # .host .port .user .password .url
         smtp_sink.host, smtp_sink.port; smtp_sink.wait_for(1)[0]['Subject']
         tls = smtp_sink_factory(starttls=True, users={'u': 'p'})  # .cert_file for the client
+        smtps = smtp_sink_factory(implicit_tls=True)               # TLS from the first byte (port 465 style)
 
 Pass ``host=lab.controller_address`` to reach a server from lab nodes.
 See tests/support/servers.py for the options.
@@ -54,7 +55,7 @@ def ftp_server():
 
 @pytest.fixture
 def smtp_sink_factory():
-    """Factory ``smtp_sink_factory(host='127.0.0.1', starttls=False, users=None)`` -> started SmtpSink."""
+    """Factory ``smtp_sink_factory(host='127.0.0.1', starttls=False, users=None, implicit_tls=False)`` -> started SmtpSink."""
     make, started = _factory(SmtpSink)
     yield make
     _stop_all(started)

@@ -433,6 +433,11 @@ def _text(value):
     return value.decode('utf-8', 'replace') if isinstance(value, bytes) else value
 
 
+def _transport_tls(server):
+    transport = getattr(server, 'transport', None)
+    return transport is not None and transport.get_extra_info('ssl_object') is not None
+
+
 class _SinkHandler:
     def __init__(self, owner):
         self.owner = owner
@@ -449,7 +454,8 @@ class _SinkHandler:
             'rcpt_tos': list(envelope.rcpt_tos),
             'raw': content,
             'login': _text(getattr(session, 'auth_data', None)),
-            'tls': session.ssl is not None,
+            # STARTTLS sets session.ssl; over SMTPS (implicit_tls) the transport itself is TLS
+            'tls': session.ssl is not None or _transport_tls(server),
             # parsed with the wire's CRLF turned into \n, so bodies compare with Python text
             'message': email.message_from_bytes(content.replace(b'\r\n', b'\n'), policy=email.policy.default),
         }
@@ -463,14 +469,18 @@ class SmtpSink(_Server):
     """aiosmtpd sink on ``host``:``port`` (0 = a free port) keeping every message.
 
     starttls=True offers STARTTLS with a self-signed cert (``.cert_file`` to verify it);
+    implicit_tls=True speaks TLS from the first byte instead (SMTPS, what clients call "ssl"), same cert;
     users={'name': 'password'} enables AUTH LOGIN/PLAIN and requires it (over TLS when starttls).
     ``reject`` = an SMTP reply like ``'554 5.0.0 no thanks'`` makes DATA fail.
     """
 
-    def __init__(self, host='127.0.0.1', port=0, starttls=False, users=None, cert_dir=None):
+    def __init__(self, host='127.0.0.1', port=0, starttls=False, users=None, cert_dir=None, implicit_tls=False):
+        if starttls and implicit_tls:
+            raise ValueError('SmtpSink: starttls and implicit_tls exclude each other')
         self.host = host
         self.port = port or free_port(host)
         self.starttls = starttls
+        self.implicit_tls = implicit_tls
         self.users = dict(users or {})
         self.cert_dir = cert_dir
         self.cert_file = self.key_file = None
@@ -513,15 +523,19 @@ class SmtpSink(_Server):
         from aiosmtpd.controller import Controller  # pylint: disable=import-outside-toplevel
 
         kwargs = {}
-        if self.starttls:
+        if self.starttls or self.implicit_tls:
             import tempfile  # pylint: disable=import-outside-toplevel
             directory = self.cert_dir or tempfile.mkdtemp(prefix='smtp-sink-cert-')
             addresses = (self.host,) if self.host not in ('', '0.0.0.0', 'localhost') else ('127.0.0.1',)
             self.cert_file, self.key_file = make_self_signed(directory, ('localhost',), addresses)
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             context.load_cert_chain(str(self.cert_file), str(self.key_file))
-            kwargs.update(tls_context=context, require_starttls=bool(self.users))
+            if self.starttls:
+                kwargs.update(tls_context=context, require_starttls=bool(self.users))
+            else:
+                kwargs.update(ssl_context=context)
         if self.users:
+            # over SMTPS the session is TLS from the start, so AUTH needs nothing more
             kwargs.update(authenticator=self._authenticate, auth_required=True,
                           auth_require_tls=self.starttls)
         self._controller = Controller(_SinkHandler(self), hostname=self.host, port=self.port, ready_timeout=10,
