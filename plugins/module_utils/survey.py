@@ -37,9 +37,11 @@ SURVEY_FIELDS = {
     'fb_koji_tasks': ('koji.tasks', 'intlist'),
     'fb_koji_tag_latest': ('koji.tag_latest', 'taglist'),
     'fb_repo_presets': ('repos.presets', 'list'),
-    'fb_builder_tool': ('builder.tool', 'str'),
+    'fb_live_backend': ('builder.backend', 'str'),
+    'fb_kiwi_description': ('builder.description', 'str'),
     'fb_email': ('notify.email', 'list'),
     'fb_webhook': ('notify.webhook', 'str'),
+    'fb_notify_on': ('notify.on', 'list'),
     'fb_force': ('force', 'bool'),
 }
 
