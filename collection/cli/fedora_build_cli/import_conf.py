@@ -137,14 +137,6 @@ def _staging(conv, value):
             conv.error('[DEFAULT] staging: %r is not a file:/// URL with an absolute path.' % value)
             return None
         return [{'type': 'local', 'path': path.rstrip('/') or '/'}]
-    if re.match(r'^([A-Za-z0-9_.-]+@)?[A-Za-z0-9_.-]+:/', value):  # the May-2012 scp form host:/path
-        user, _, rest = value.rpartition('@') if '@' in value.split(':', 1)[0] else ('', '', value)
-        host, path = rest.split(':', 1)
-        conv.warn('[DEFAULT] staging: %r is the old scp form; converted to an ssh (sftp) staging target.' % value)
-        target = {'type': 'ssh', 'host': host, 'path': path}
-        if user:
-            target['user'] = user
-        return [target]
     if '://' in value:
         parts = urlsplit(value)
         if parts.scheme == 'ftp' and parts.hostname:
@@ -154,6 +146,14 @@ def _staging(conv, value):
             return [target]
         conv.error('[DEFAULT] staging: %r is neither file:///path nor an FTP host.' % value)
         return None
+    if re.match(r'^([A-Za-z0-9_.-]+@)?[A-Za-z0-9_.-]+:/', value):  # the May-2012 scp form host:/path
+        user, _, rest = value.rpartition('@') if '@' in value.split(':', 1)[0] else ('', '', value)
+        host, path = rest.split(':', 1)
+        conv.warn('[DEFAULT] staging: %r is the old scp form; converted to an ssh (sftp) staging target.' % value)
+        target = {'type': 'ssh', 'host': host, 'path': path}
+        if user:
+            target['user'] = user
+        return [target]
     if not re.match(r'^[A-Za-z0-9_.:-]+$', value):
         conv.error('[DEFAULT] staging: %r is neither file:///path nor an FTP host.' % value)
         return None
