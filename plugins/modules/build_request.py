@@ -64,9 +64,10 @@ options:
     type: str
     choices: [boot, dvd, live]
 notes:
-  - Passwords (C(staging[].password) of FTP targets, C(koji.password)) are never part of a problem text, but they are
-    part of the returned request, because the staging step needs them. Prefer C(password_env), or set C(no_log) on
-    the task.
+  - Passwords (C(staging[].password) of FTP targets, C(koji.password)) are never part of a problem text, and are hidden
+    in the echoed module arguments (C(invocation)). They are part of the returned requests, because the staging step
+    needs them, so a registered result holds them (AWX keeps task results in its job events); prefer
+    C(password_env) for FTP staging.
 """
 
 EXAMPLES = r"""
@@ -160,6 +161,16 @@ def failure_message(problems):
     return 'The build request has %d problems: %s.' % (len(problems), '; '.join(p.rstrip('.') for p in problems))
 
 
+def redact(value):
+    """A copy of value with every C(password) entry hidden (for the echoed module arguments)."""
+    if isinstance(value, dict):
+        return dict((key, 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER' if key == 'password' and item is not None
+                     else redact(item)) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return [redact(item) for item in value]
+    return value
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -178,10 +189,11 @@ def main():
     else:
         one, problems = validate_request(params['request'], params['defaults'], params['image_type'])
         normalized = [one]
+    invocation = {'module_args': redact(params)}
     if problems:
-        module.fail_json(msg=failure_message(problems), problems=problems)
+        module.fail_json(msg=failure_message(problems), problems=problems, invocation=invocation)
     module.exit_json(changed=False, requests=normalized, count=len(normalized),
-                     request_ids=[item['request_id'] for item in normalized], problems=[])
+                     request_ids=[item['request_id'] for item in normalized], problems=[], invocation=invocation)
 
 
 if __name__ == '__main__':

@@ -1,0 +1,54 @@
+# Copyright: ondemand.fedora_build contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""build_request through the real ansible-playbook on localhost, with the documented example files."""
+
+from __future__ import annotations
+
+from support.ansible_run import REPO, run_playbook
+
+DEFAULTS = {'staging': [{'type': 'local', 'path': '/srv/fedora-build/staging'}]}
+
+
+def play(task_args, check=False, extra_vars=None, args=()):
+    task = {'name': 'validate', 'ondemand.fedora_build.build_request': task_args, 'register': 'fb_valid'}
+    show = {'name': 'show', 'ansible.builtin.debug': {'msg': '{{ fb_valid.request_ids }}'}}
+    plays = [{'name': 'validate requests', 'hosts': 'localhost', 'gather_facts': False, 'tasks': [task, show]}]
+    return run_playbook(plays, extra_vars=extra_vars, check=check, args=args)
+
+
+def test_batch_example_file_through_extra_vars():
+    run = play({'requests': '{{ fedora_build_requests }}', 'defaults': DEFAULTS},
+               args=['-e', '@' + str(REPO / 'docs' / 'examples' / 'requests-batch.yml')])
+    run.assert_ok()
+    result = run.result('validate')
+    assert result['changed'] is False and result['count'] == len(result['requests']) >= 3
+    assert run.result('show')['msg'] == result['request_ids']
+    assert all(r['request_id'] in result['request_ids'] for r in result['requests'])
+
+
+def test_single_example_files_and_forced_type_in_check_mode():
+    for image_type in ('boot', 'dvd', 'live'):
+        run = play({'request': '{{ fedora_build_request }}', 'image_type': image_type, 'defaults': DEFAULTS}, check=True,
+                   args=['-e', '@' + str(REPO / 'docs' / 'examples' / ('request-%s.yml' % image_type))])
+        run.assert_ok()
+        normalized = run.result('validate')['requests'][0]
+        assert normalized['image_type'] == image_type
+        assert normalized['repos']['resolved'], normalized
+
+
+def test_every_problem_reported_and_the_play_fails():
+    requests = [{'image_type': 'live', 'release': 41, 'kickstart': {'src': '/srv/ks/live.ks'}},
+                {'image_type': 'live', 'release': 41, 'kickstart': {'src': '/srv/ks/live.ks'},
+                 'koji': {'builds': ['foo;rm']}, 'notify': {'email': ['nobody']},
+                 'staging': [{'type': 'ftp', 'host': 'ftp.example.org', 'path': 'rel', 'password': 'Sup3r-Secret'}]}]
+    run = play({'requests': '{{ reqs }}', 'defaults': DEFAULTS}, extra_vars={'reqs': requests})
+    assert run.rc == 2, run.describe()
+    result = run.result('validate')
+    assert run.status('validate') == 'failed'
+    assert result['problems'] == [
+        "requests[1].koji.builds[0]: 'foo;rm' is not an NVR (name-version-release) or a numeric build ID.",
+        "requests[1].staging[0].path: 'rel' is not an absolute path on the ftp server (it must start with \"/\").",
+        "requests[1].notify.email[0]: 'nobody' is not an email address."]
+    assert result['msg'].startswith('The build request has 3 problems: requests[1].koji.builds[0]: ')
+    assert 'Traceback' not in run.stdout + run.stderr
+    assert 'Sup3r-Secret' not in run.stdout + run.stderr
