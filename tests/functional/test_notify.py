@@ -254,8 +254,9 @@ def test_secrets_absent_from_verbose_output_on_failures(smtp_sink_factory, webho
 # --------------------------------------------------------------------------- not delivered: ok + warning
 
 
-def test_delivery_problems_are_warnings_not_failures(smtp_sink, smtp_sink_factory, webhook_receiver):
+def test_delivery_problems_are_warnings_not_failures(smtp_sink, smtp_sink_factory, webhook_receiver, tmp_path):
     down = closed_port()
+    https_hook = webhook_receiver(tls_dir=tmp_path / 'hook-tls')
     # a server that accepts the connection (the kernel does) but never says a word
     silent = socket.socket()
     silent.bind(('127.0.0.1', 0))
@@ -279,6 +280,7 @@ def test_delivery_problems_are_warnings_not_failures(smtp_sink, smtp_sink_factor
         task('no starttls', smtp={'host': smtp_sink.host, 'port': smtp_sink.port, 'security': 'starttls'}),
         task('redirect', smtp=plain_none, webhook={'url': redirecting.url()}),
         task('no smtp', smtp={'host': ''}),
+        task('untrusted hook', to=[], webhook={'url': https_hook.url(), 'timeout': 5}),
         task('no password', smtp={'host': smtp_sink.host, 'port': smtp_sink.port, 'security': 'none',
                                   'username': 'someone', 'password_env': 'FB_TEST_UNSET_PASSWORD'}),
     ]}]
@@ -309,6 +311,12 @@ def test_delivery_problems_are_warnings_not_failures(smtp_sink, smtp_sink_factor
     assert errors['redirect'] == ['Webhook to http://127.0.0.1:%d failed: it answered HTTP 302 (redirects are not '
                                   'followed).' % redirecting.port]
     assert 'no SMTP server is configured' in errors['no smtp'][0]
+    hook_errors = run.result('untrusted hook')['errors']
+    assert run.status('untrusted hook') == 'ok' and run.result('untrusted hook')['messages'][0]['kind'] == 'webhook'
+    assert hook_errors == ['Webhook to https://127.0.0.1:%d was not sent: the TLS certificate of the webhook '
+                           'https://127.0.0.1:%d could not be verified (self-signed certificate); set ca_file to the '
+                           'CA that signed it.' % (https_hook.port, https_hook.port)]
+    assert https_hook.posts == []
     assert 'no password' in errors['no password'][0] and 'FB_TEST_UNSET_PASSWORD' in errors['no password'][0]
     # every error is also a warning on the console
     for name, texts in errors.items():
