@@ -114,9 +114,9 @@ def run_batch(lab, work, label, requests, sleep, forks):
     if run.rc != 0 or len(records) != len(requests) or states.get('succeeded') != len(requests):
         failed = [(r.get('name'), r.get('node'), r.get('phase'), r.get('reason')) for r in records
                   if r.get('state') != 'succeeded']
+        tail = (run.stdout + run.stderr)[-4000:]
         raise BenchError('%s: ansible-playbook exited %s after %.0f s; %d status records %s; not succeeded: %s\n'
-                         '--- last output ---\n%s' % (label, run.rc, wall, len(records), states, failed,
-                                                        (run.stdout + run.stderr)[-4000:]))
+                         '--- last output ---\n%s' % (label, run.rc, wall, len(records), states, failed, tail))
     per_node = {}
     for record in records:
         per_node[record.get('node')] = per_node.get(record.get('node'), 0) + 1

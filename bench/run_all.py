@@ -273,13 +273,13 @@ def summary_table(rows):
         if row.get('error'):
             lines.append('%-28s %8s %10s %8s  %s' % (row['bench'], '-', '-', 'FAILED', row['error']))
             continue
-        lines.append('%-28s %8s %10s %8s  %s' % (row['name'], fmt_ratio(row.get('ratio')),
-                                                fmt_target(row.get('target'), row.get('better')),
-                                                row.get('verdict', '-'), row.get('unit', '')))
+        cells = (row['name'], fmt_ratio(row.get('ratio')), fmt_target(row.get('target'), row.get('better')),
+                 row.get('verdict', '-'), row.get('unit', ''))
+        lines.append('%-28s %8s %10s %8s  %s' % cells)
         for extra in row.get('ratios') or []:
-            lines.append('  %-26s %8s %10s %8s  %s' % (extra['label'][:26], fmt_ratio(extra.get('ratio')),
-                                                      fmt_target(extra.get('target'), extra.get('better')),
-                                                      extra.get('verdict', '-'), extra.get('unit', '')))
+            cells = (extra['label'][:26], fmt_ratio(extra.get('ratio')), fmt_target(extra.get('target'), extra.get('better')),
+                     extra.get('verdict', '-'), extra.get('unit', ''))
+            lines.append('  %-26s %8s %10s %8s  %s' % cells)
     return '\n'.join(lines)
 
 

@@ -78,7 +78,7 @@ def test_slot_hosts_reach_their_nodes_and_run_in_parallel(lab, tmp_path):
     slots = ['node-arm#1', 'node-x86a#1', 'node-x86a#2', 'node-x86b#1']
     assert [s['host'] for s in run.result('plan', 'localhost')['slots']] == slots
     for slot in slots:
-        node = slot.split('#')[0]
+        node = slot.split('#', maxsplit=1)[0]
         # the UTS namespace of each lab node has the node's name: the slot really ran there
         assert run.result('hostname', slot)['stdout'] == node
         args, work_dir = run.result('args', slot)['msg'].split('|')
