@@ -25,7 +25,8 @@ Result JSON of a benchmark (the common shape)::
      "measurements": {"makespan_s": 86.2, ...},  # the numbers behind it; keys ending in _s are seconds
      "command": ".venv/bin/python bench/batch_bench.py --duration 20",
      "date": "2026-11-26T14:05:00Z",           # UTC, ISO 8601
-     "ratios": [                               # optional: more ratios, same keys as the headline
+     "ratios": [                               # optional: more ratios, same keys as the headline; a unit
+                                               # starting with "s" (seconds) is tabled, not drawn as a ratio
         {"label": "overhead per build", "ratio": 4.1, "target": null, "unit": "s"}],
      "plot": {"title": "...", "bars": {"label": 1.0}, "unit": "s"}}   # optional: the bars of the right panel
 
@@ -214,7 +215,9 @@ def plot(data, path):
 
     entries = [{'label': data.get('label') or data['name'], 'ratio': data.get('ratio'), 'target': data.get('target'),
                 'verdict': data.get('verdict')}] + list(data.get('ratios') or [])
-    entries = [e for e in entries if isinstance(e.get('ratio'), (int, float)) and not isinstance(e['ratio'], bool)]
+    # seconds (a unit starting with "s") are listed in the table but are not ratios: not in the ratio panel
+    entries = [e for e in entries if isinstance(e.get('ratio'), (int, float)) and not isinstance(e['ratio'], bool)
+               and not re.match(r'^s\b', str(e.get('unit') or ''))]
     bars = (data.get('plot') or {}).get('bars')
     unit = (data.get('plot') or {}).get('unit', 's')
     if not bars:
@@ -230,7 +233,7 @@ def plot(data, path):
             left.annotate('%.2f' % e['ratio'], (x, e['ratio']), ha='center', va='bottom', fontsize=8)
             if e.get('target') is not None:
                 left.hlines(e['target'], x - 0.4, x + 0.4, colors='black', linestyles='dashed')
-                left.annotate('target %.2f' % e['target'], (x, e['target']), ha='center', va='top', fontsize=7)
+                left.annotate(' target %.2f' % e['target'], (x + 0.4, e['target']), ha='left', va='center', fontsize=7)
         left.set_xticks(list(xs))
         left.set_xticklabels([e['label'] for e in entries], rotation=20, ha='right', fontsize=8)
     left.set_title('%s: %s' % (data['name'], data.get('unit', '')), fontsize=9, wrap=True)
