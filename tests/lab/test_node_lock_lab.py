@@ -25,8 +25,8 @@ def play(node, owner, hold):
             {'name': 'lock', 'ondemand.fedora_build.node_lock': {'lock_dir': lock_dir, 'owner': owner, 'wait': 120},
              'register': 'slot'},
             {'name': 'build', 'ansible.builtin.command': {'argv': ['sleep', str(hold)]}},
-            {'name': 'unlock', 'ondemand.fedora_build.node_lock': {'lock_dir': lock_dir, 'state': 'released',
-                                                                  'token': '{{ slot.token }}'}},
+            {'name': 'unlock',
+             'ondemand.fedora_build.node_lock': {'lock_dir': lock_dir, 'state': 'released', 'token': '{{ slot.token }}'}},
         ],
     }]
 
