@@ -257,7 +257,7 @@ def ensure_dir(lock_dir):
 
 
 def _result(record, waited, changed):
-    return dict(changed=changed, slot=record['slot'], lock_file=record['lock_file'], token=record['token'],
+    return dict(changed=changed, free=True, slot=record['slot'], lock_file=record['lock_file'], token=record['token'],
                 holder_pid=record['pid'], owner=record['owner'], acquired=record.get('acquired'),
                 lease_expires=record.get('lease_expires'), waited=round(waited, 3))
 
@@ -292,9 +292,7 @@ def acquire(params, check_mode=False, clock=time.monotonic, sleep=time.sleep, no
             if not record or record.get('token') != token:
                 raise FedoraBuildError('lock_dir: the owner record %s was not written by the holder (pid %d).'
                                        % (record_path(lock_dir, slot), pid))
-            result = _result(record, clock() - start, True)
-            result['free'] = True
-            return result
+            return _result(record, clock() - start, True)
         waited = clock() - start
         if waited >= params['wait']:
             taken = holders(lock_dir, slots)

@@ -85,6 +85,9 @@ notes:
   - The holder runs the node's Python (the module's interpreter) with the holder program as C(-c) argument;
     its command line carries the token, which is how O(state=released) checks a pid before signalling it.
   - Run with the same privileges each time (usually C(become)), so every run can open the same lock files.
+  - The holder runs in its own session. A node whose systemd-logind kills a user's processes when the SSH session
+    ends (C(KillUserProcesses=yes); Fedora's default is V(no)) would drop the lock early; keep that setting off on
+    build nodes.
 seealso:
   - module: ondemand.fedora_build.build_cleanup
 """
@@ -151,7 +154,7 @@ lease_expires:
   type: str
   sample: "2026-11-27T14:05:00Z"
 free:
-  description: Whether a slot was free (check mode) or taken.
+  description: Whether a slot was free (check mode) or taken (always V(true) when a lock is returned).
   returned: with O(state=acquired)
   type: bool
   sample: true
