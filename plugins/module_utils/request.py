@@ -353,8 +353,8 @@ def _mapping(p, value, path, known, what=None, also=()):
     ``start = len(p)`` before calling and compare at the end.
     """
     if not isinstance(value, dict):
-        return p.add(path, 'must be a mapping%s (got %s).' % (' with the fields %s' % ', '.join(known) if what is None
-                                                               else what, kind(value)))
+        detail = ' with the fields %s' % ', '.join(known) if what is None else what
+        return p.add(path, 'must be a mapping%s (got %s).' % (detail, kind(value)))
     for key in value:
         if key not in known and key not in also:
             p.add(_join(path, key), 'unknown field; known fields are %s.' % ', '.join(known))
@@ -861,8 +861,8 @@ def _defaults(p, defaults, path='defaults'):
 
 def _request(p, request, defaults, forced_type, prefix):
     if not isinstance(request, dict):
-        return p.add(prefix, 'must be a mapping with the fields %s (got %s).' % (', '.join(REQUEST_FIELDS),
-                                                                               kind(request)))
+        return p.add(prefix, 'must be a mapping with the fields %s (got %s).'
+                     % (', '.join(REQUEST_FIELDS), kind(request)))
     start = len(p)
     _mapping(p, request, prefix, REQUEST_FIELDS, also=COMPUTED_FIELDS)
     out = {}

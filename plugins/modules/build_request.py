@@ -17,8 +17,8 @@ description:
   - A valid request is normalized, see docs/request.md; defaults are filled in, the repository presets are expanded to
     URLs in C(repos.resolved), the service defaults from O(defaults) are applied, and C(request_id) is added.
   - The field-by-field reference is C(docs/request.md) in the collection.
-  - Runs on the controller (C(delegate_to) is not needed with C(hosts: localhost)); pure, it reads no file and
-    changes nothing.
+  - "Runs on the controller (use it in a play with C(hosts: localhost) or with C(delegate_to: localhost)); it reads no
+    file and changes nothing."
 author:
   - ondemand.fedora_build developers (@ondemand)
 extends_documentation_fragment:

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import json
+
 from support.ansible_run import REPO, run_playbook
 
 DEFAULTS = {'staging': [{'type': 'local', 'path': '/srv/fedora-build/staging'}]}
@@ -52,3 +54,30 @@ def test_every_problem_reported_and_the_play_fails():
     assert result['msg'].startswith('The build request has 3 problems: requests[1].koji.builds[0]: ')
     assert 'Traceback' not in run.stdout + run.stderr
     assert 'Sup3r-Secret' not in run.stdout + run.stderr
+
+
+def test_normalized_requests_pass_the_build_role_argument_spec():
+    """What build_request returns is what roles/build/meta/argument_specs.yml accepts (Ansible's own validation)."""
+    spec = "{{ (lookup('ansible.builtin.file', '%s') | from_yaml).argument_specs.main.options }}" % (
+        REPO / 'roles' / 'build' / 'meta' / 'argument_specs.yml')
+    tasks = [
+        {'name': 'validate', 'ondemand.fedora_build.build_request': {'requests': '{{ fedora_build_requests }}',
+                                                                     'defaults': DEFAULTS},
+         'register': 'fb_valid'},
+        {'name': 'role spec', 'ansible.builtin.validate_argument_spec': {
+            'argument_spec': spec, 'provided_arguments': {'build_request': '{{ item }}'}},
+         'loop': '{{ fb_valid.requests }}'},
+        {'name': 'role spec refuses a raw request', 'ansible.builtin.validate_argument_spec': {
+            'argument_spec': spec, 'provided_arguments': {'build_request': {'image_type': 'cloud', 'release': 41}}},
+         'ignore_errors': True, 'register': 'fb_raw'},
+    ]
+    for name in ('requests-batch.yml', 'request-live.yml'):
+        extra = ['-e', '@' + str(REPO / 'docs' / 'examples' / name)]
+        if name == 'request-live.yml':
+            extra += ['-e', '{"fedora_build_requests": ["{{ fedora_build_request }}"]}']
+        run = run_playbook([{'name': 'spec', 'hosts': 'localhost', 'gather_facts': False, 'tasks': tasks}], args=extra)
+        run.assert_ok()
+        assert run.status('role spec') in ('ok', 'changed'), run.describe()
+        raw = run.result('role spec refuses a raw request')
+        assert run.status('role spec refuses a raw request') == 'ignored', raw
+        assert 'image_type' in json.dumps(raw['argument_errors'])

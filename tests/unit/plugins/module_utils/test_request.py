@@ -30,14 +30,16 @@ def base(image_type='live', **fields):
     return req
 
 
-def ok(req, defaults=DEFAULTS, **kwargs):
+def ok(req, defaults=None, **kwargs):
+    defaults = DEFAULTS if defaults is None else defaults
     norm, problems = validate_request(req, defaults, **kwargs)
     assert problems == [], problems
     assert norm is not None
     return norm
 
 
-def bad(req, defaults=DEFAULTS, **kwargs):
+def bad(req, defaults=None, **kwargs):
+    defaults = DEFAULTS if defaults is None else defaults
     norm, problems = validate_request(req, defaults, **kwargs)
     assert norm is None
     assert problems
@@ -48,7 +50,7 @@ def bad(req, defaults=DEFAULTS, **kwargs):
     return problems
 
 
-def one_problem(req, field, needle=None, defaults=DEFAULTS, **kwargs):
+def one_problem(req, field, needle=None, defaults=None, **kwargs):
     problems = bad(req, defaults, **kwargs)
     assert len(problems) == 1, problems
     assert problems[0].startswith(field + ': '), problems
@@ -256,8 +258,8 @@ def test_kickstart_not_a_mapping():
 def test_koji_good_values():
     koji = {'builds': ['bash-5.2.32-1.fc41', 2601234, '2601235', 'bash-5.2.32-1.fc41'], 'tasks': [123, '456'],
             'tag_latest': [{'tag': 'f41-updates-candidate', 'packages': ['glibc', 'kernel']}],
-            'sigkeys': ['E99D6AD1', ''], 'gpgkeys': ['/etc/pki/rpm-gpg/RPM-GPG-KEY-fedora-41-primary',
-                                                   'https://example.org/key.asc'],
+            'sigkeys': ['E99D6AD1', ''],
+            'gpgkeys': ['/etc/pki/rpm-gpg/RPM-GPG-KEY-fedora-41-primary', 'https://example.org/key.asc'],
             'multilib': True, 'exclude': ['*-devel', 'kernel-debug*']}
     norm = ok(base(koji=koji))['koji']
     assert norm['builds'] == ['bash-5.2.32-1.fc41', 2601234, 2601235]
@@ -338,7 +340,7 @@ def test_koji_default_exclude_matches_koji_client():
 
 # --- repos ---------------------------------------------------------------------------------------------------
 
-def resolved(req, defaults=DEFAULTS):
+def resolved(req, defaults=None):
     return ok(req, defaults)['repos']['resolved']
 
 
@@ -580,7 +582,7 @@ def test_staging_defaults():
     assert ok(req, {'staging': [{'type': 'local', 'path': '/a'}]})['staging'] == [{'type': 'local', 'path': '/a'}]
     assert ok(dict(req, staging=[{'type': 'local', 'path': '/b'}]), {'staging': [{'type': 'local', 'path': '/a'}]}
               )['staging'] == [{'type': 'local', 'path': '/b'}]
-    one_problem(req, 'request.staging', 'missing; give at least one staging target', defaults=None)
+    one_problem(req, 'request.staging', 'missing; give at least one staging target', defaults={})
     one_problem(dict(req, staging=[]), 'request.staging', 'is empty')
     problems = bad(req, {'staging': [{'type': 'local', 'path': 'rel'}]})
     assert problems == ["defaults.staging[0].path: 'rel' is not an absolute path on the controller (it must start with \"/\")."]
