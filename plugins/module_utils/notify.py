@@ -48,6 +48,7 @@ DEFAULT_PASSWORD_ENV = 'FEDORA_BUILD_SMTP_PASSWORD'
 DEFAULT_TOKEN_ENV = 'FEDORA_BUILD_WEBHOOK_TOKEN'
 DEFAULT_TIMEOUT = 30
 DEFAULT_LOG_LINES = 40
+LOG_READ_BYTES = 256 * 1024
 MAX_LOG_LINE = 500
 SUBJECT_PREFIX = '[fedora-build]'
 MASK = '********'
@@ -499,12 +500,17 @@ def make_body(event, build):
             lines.append('')
 
     tail = build.get('log_tail') or []
-    if tail and event in ('failed', 'cancelled'):
+    if event in ('failed', 'cancelled') and (tail or build.get('log_note')):
         total = build.get('log_total') or len(tail)
-        if total > len(tail):
-            lines.append('Log tail (last %d of %d lines):' % (len(tail), total))
+        source = ' of %s' % one_line(build['log_source'], 300) if build.get('log_source') else ''
+        if not tail:
+            lines.append('Log tail%s:' % source)
+        elif total > len(tail):
+            lines.append('Log tail (last %d of %d lines%s):' % (len(tail), total, source))
         else:
-            lines.append('Log tail (last %d lines):' % len(tail))
+            lines.append('Log tail (last %d lines%s):' % (len(tail), source))
+        if build.get('log_note'):
+            lines.append('  (%s)' % one_line(build['log_note'], 300))
         lines.extend('  | %s' % line for line in tail)
         lines.append('')
 
@@ -557,6 +563,8 @@ def build_webhook_payload(event, build, subject):
     total = data.pop('log_total', None)
     if total is not None:
         data['log_lines_total'] = total
+    data.pop('log_note', None)
+    data.pop('log_source', None)
     return {'event': event, 'summary': subject, 'build': data}
 
 
@@ -724,13 +732,36 @@ def send_webhook(payload, webhook):
     return False, redact('Webhook to %s failed: it answered HTTP %d.' % (where, status), webhook['secrets'])
 
 
+def read_log_tail(path, log_lines, max_bytes=LOG_READ_BYTES):
+    """The last ``log_lines`` lines of the file at ``path`` (reads at most ``max_bytes`` from its end).
+
+    Returns ``(lines, total, note)``: ``total`` is the file's line count when the whole file was read,
+    else None; ``note`` is a sentence when the file could not be read (the notification still goes out).
+    """
+    try:
+        with open(path, 'rb') as handle:
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            start = max(0, size - max_bytes)
+            handle.seek(start)
+            data = handle.read()
+    except (IOError, OSError) as exc:
+        return [], None, 'log_file %s could not be read: %s' % (path, one_line(exc.strerror or exc, 200))
+    lines = data.decode('utf-8', 'replace').splitlines()
+    if start > 0 and lines:
+        lines = lines[1:]  # the first one is cut
+    total = len(lines) if start == 0 else None
+    return [clean_line(line) for line in lines[-log_lines:]] if log_lines > 0 else [], total, None
+
+
 # --------------------------------------------------------------------------- the whole notification
 
 
 def notify(event, recipients, smtp, webhook, build, check_mode=False, log_lines=DEFAULT_LOG_LINES, environ=None,
-           now=None):
-    """Validate, build and (unless check_mode) send one notification; the module's result dict.
+           now=None, log_file=None):
+    """Validate, build and (unless check_mode) send one notification; returns ``(result, secrets)``.
 
+    ``log_file``: a log on this host whose tail is used when ``build`` has no ``log_tail``.
     Raises FedoraBuildError for invalid input. Delivery problems end up in ``errors``.
     """
     if event not in EVENTS:
@@ -739,6 +770,9 @@ def notify(event, recipients, smtp, webhook, build, check_mode=False, log_lines=
     smtp_conf = normalize_smtp(smtp, environ)
     hook = normalize_webhook(webhook, environ)
     info = normalize_build(build, log_lines)
+    if log_file and not info['log_tail']:
+        info['log_tail'], info['log_total'], info['log_note'] = read_log_tail(log_file, log_lines)
+        info['log_source'] = os.path.basename(log_file)
     secrets = [s for s in ([smtp_conf and smtp_conf.get('password')] + (hook['secrets'] if hook else [])) if s]
     subject = make_subject(event, info)
     result = {

@@ -151,9 +151,15 @@ options:
     type: dict
     default: {}
   log_lines:
-    description: How many lines of O(build) C(log_tail) the email and the webhook carry at most (the last ones).
+    description: How many lines of O(build) C(log_tail) (or of O(log_file)) the email and the webhook carry at most (the last ones).
     type: int
     default: 40
+  log_file:
+    description:
+      - A log file on the host the module runs on (e.g. the staged C(<staging>/<build_id>/logs/build.log)) whose last
+        O(log_lines) lines are used when O(build) has no C(log_tail). Only the last 256 KiB are read.
+      - A file that cannot be read does not stop the notification; the email says so instead of showing the log.
+    type: path
 notes:
   - Lines of the log are sent as plain text; control characters (terminal escapes, CR) are shown as C(?), lines are
     cut at 500 characters.
@@ -325,6 +331,7 @@ def argument_spec():
         )),
         build=dict(type='dict', default={}),
         log_lines=dict(type='int', default=40),
+        log_file=dict(type='path'),
     )
 
 
@@ -335,7 +342,7 @@ def main():
         if params['log_lines'] < 0:
             raise FedoraBuildError('log_lines: %d is negative; give the number of log lines to send.' % params['log_lines'])
         result, secrets = notify(params['event'], params['to'], params['smtp'], params['webhook'], params['build'],
-                                 check_mode=module.check_mode, log_lines=params['log_lines'])
+                                 check_mode=module.check_mode, log_lines=params['log_lines'], log_file=params['log_file'])
     except FedoraBuildError as exc:
         exc.fail(module)
     # secrets from the environment are not module parameters: make Ansible mask them as well

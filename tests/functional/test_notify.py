@@ -369,12 +369,15 @@ def test_ssl_mode_with_login(smtp_sink_factory):
 # --------------------------------------------------------------------------- check mode and bad input
 
 
-def test_check_mode_sends_nothing(smtp_sink, webhook_receiver):
+def test_check_mode_sends_nothing(smtp_sink, webhook_receiver, tmp_path):
     receiver = webhook_receiver()
+    log = tmp_path / 'build.log'
+    log.write_text('starting\nanaconda: killed by SIGTERM\n', encoding='utf-8')
     run = run_module(MODULE, {'event': 'cancelled', 'to': ['qa@example.org'],
                               'smtp': {'host': smtp_sink.host, 'port': smtp_sink.port, 'security': 'none'},
                               'webhook': {'url': receiver.url(), 'token': 'check-token'},
-                              'build': build_record(state='cancelled', reason='cancelled by the requester')},
+                              'build': build_record(state='cancelled', reason='cancelled by the requester', log_tail=None),
+                              'log_file': str(log)},
                      check=True)
     run.assert_ok()
     res = run.result('module')
@@ -382,6 +385,7 @@ def test_check_mode_sends_nothing(smtp_sink, webhook_receiver):
     assert [m['kind'] for m in res['messages']] == ['email', 'webhook']
     assert res['messages'][0]['subject'] == '[fedora-build] CANCELLED: live 41 x86_64 (live-41-x86_64-abc123abc123)'
     assert 'cancelled by the requester' in res['messages'][0]['body']
+    assert 'Log tail (last 2 lines of build.log):\n  | starting\n  | anaconda: killed by SIGTERM\n' in res['messages'][0]['body']
     assert res['messages'][1]['payload']['event'] == 'cancelled'
     with pytest.raises(TimeoutError):
         smtp_sink.wait_for(1, timeout=0.5)

@@ -359,3 +359,41 @@ def test_unknown_event_fails():
 
 def test_redact():
     assert notify.redact('login pw=hunter2 failed (hunter2)', ['hunter2', None, '']) == 'login pw=******** failed (********)'
+
+
+# --------------------------------------------------------------------------- log_file
+
+
+def test_log_file_tail_is_used_when_the_build_has_none(tmp_path):
+    log = tmp_path / 'build.log'
+    log.write_text(''.join('step %d\n' % i for i in range(500)), encoding='utf-8')
+    result, _secrets = notify.notify('failed', ['qa@example.org'], {'host': '127.0.0.1', 'security': 'none'}, None,
+                                     record(state='failed', reason='boom', log_tail=None), check_mode=True, environ={},
+                                     log_lines=5, log_file=str(log))
+    body = result['messages'][0]['body']
+    assert 'Log tail (last 5 of 500 lines of build.log):\n  | step 495\n' in body and '  | step 499\n' in body
+    assert 'step 494\n' not in body
+    # a log_tail given in the build wins over the file
+    result, _secrets = notify.notify('failed', ['qa@example.org'], {'host': '127.0.0.1', 'security': 'none'}, None,
+                                     record(state='failed', log_tail=['given']), check_mode=True, environ={},
+                                     log_file=str(log))
+    assert '  | given\n' in result['messages'][0]['body'] and 'step 499' not in result['messages'][0]['body']
+
+
+def test_log_file_reads_only_the_end_of_a_big_file(tmp_path):
+    log = tmp_path / 'huge.log'
+    with open(log, 'wb') as handle:
+        handle.write(b'x' * (3 * notify.LOG_READ_BYTES))
+        handle.write(b'\n' + b''.join(b'line %d\n' % i for i in range(50)))
+    lines, total, note = notify.read_log_tail(str(log), 3)
+    assert lines == ['line 47', 'line 48', 'line 49'] and total is None and note is None
+
+
+def test_unreadable_log_file_is_noted_not_fatal(tmp_path):
+    result, _secrets = notify.notify('failed', ['qa@example.org'], {'host': '127.0.0.1', 'security': 'none'}, None,
+                                     record(state='failed', log_tail=None), check_mode=True, environ={},
+                                     log_file=str(tmp_path / 'missing.log'))
+    body = result['messages'][0]['body']
+    assert 'Log tail of missing.log:\n  (log_file %s could not be read: No such file or directory)\n' % (
+        tmp_path / 'missing.log') in body
+    assert result['errors'] == []
