@@ -216,6 +216,9 @@ def login_error(exc, hub_url, auth, ca_cert=None, client_cert=None):
         return FedoraBuildError('client_cert: the Koji hub at %s ended the TLS handshake when given the client '
                                 'certificate %s; the hub does not accept it (is it issued by the CA the hub trusts '
                                 'for clients, and still valid?).' % (hub_url, client_cert))
+    if auth == 'kerberos' and '401' in text:
+        return FedoraBuildError('auth: the Koji hub at %s did not accept a Kerberos login (HTTP 401): no valid ticket '
+                                'for the hub (check klist, or give principal and keytab).' % hub_url)
     what = {'ssl': 'a client certificate', 'kerberos': 'Kerberos (GSSAPI)', 'password': 'a password'}.get(auth, auth)
     return FedoraBuildError('auth: logging in to the Koji hub at %s with %s failed: %s.'
                             % (hub_url, what, (text or exc.__class__.__name__).rstrip('.')[:300]))

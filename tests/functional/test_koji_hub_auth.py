@@ -209,3 +209,44 @@ def test_koji_cli_password_login(koji_tls_hub, koji_pki, tmp_path):
     assert ', carol!' in out and 'Authenticated via password' in out
     rc, out = _cli(conf, '--authtype', 'password', '--user', 'carol', '--password', 'nope', 'moshimoshi')
     assert rc != 0 and 'invalid username or password' in out
+
+
+@pytest.fixture
+def kerberos(koji_kdc, koji_tls_hub, monkeypatch, tmp_path):
+    """The TLS hub with GSSAPI on /kojihub/ssllogin; this process and its children use the test KDC."""
+    for key, value in koji_kdc.env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv('KRB5CCNAME', 'FILE:%s' % (tmp_path / 'ccache'))
+    koji_tls_hub.gssapi_keytab = koji_kdc.http_keytab
+    return koji_kdc
+
+
+def test_gssapi_login_with_a_real_kdc(kerberos, koji_tls_hub, koji_pki, monkeypatch, tmp_path):
+    hub = koji_tls_hub
+    principal, keytab = kerberos.user('kuser1')
+    s = _session(hub, koji_pki)
+    assert s.gssapi_login(principal=principal, keytab=keytab)
+    me = s.getLoggedInUser()
+    assert me['name'] == 'kuser1' and me['krb_principals'] == [principal]
+    assert me['authtype'] == koji.AUTHTYPES['GSSAPI']
+    assert hub.logins == [('sslLogin', 'kuser1', koji.AUTHTYPES['GSSAPI'])]
+    s.logout()
+    # the keytab login left a ticket in the credential cache: the next login needs neither principal nor keytab
+    s = _session(hub, koji_pki)
+    assert s.gssapi_login() and s.getLoggedInUser()['name'] == 'kuser1'
+    s.logout()
+    # no ticket and no keytab: the hub's 401 stands
+    monkeypatch.setenv('KRB5CCNAME', 'FILE:%s' % (tmp_path / 'empty-ccache'))
+    with pytest.raises(koji.GSSAPIAuthError, match='401'):
+        _session(hub, koji_pki).gssapi_login()
+    assert len(hub.logins) == 2
+
+
+def test_koji_cli_kerberos_login(kerberos, koji_tls_hub, koji_pki, tmp_path):
+    hub = koji_tls_hub
+    principal, keytab = kerberos.user('kuser2')
+    conf = hub.write_cli_config(str(tmp_path / 'koji.conf'), serverca=koji_pki.ca_cert)
+    rc, out = _cli(conf, '--authtype', 'kerberos', '--principal', principal, '--keytab', keytab, 'moshimoshi')
+    assert rc == 0, out
+    assert ', kuser2!' in out and 'Authenticated via GSSAPI' in out
+    assert hub.open_sessions() == []

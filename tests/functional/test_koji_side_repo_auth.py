@@ -165,3 +165,42 @@ def test_file_server_with_an_untrusted_certificate(koji_tls_world, koji_pki, tmp
                                      % files.topurl)
     assert info.value.msg.endswith('(self-signed certificate in certificate chain); is ca_cert the CA that signed it?')
     assert len(files.tls_failures) <= 2  # one per parallel download, not retried
+
+
+@pytest.fixture
+def kerberos(koji_kdc, koji_tls_world, monkeypatch, tmp_path):
+    """GSSAPI on the TLS hub's /kojihub/ssllogin; ansible-playbook and the module inherit KRB5_CONFIG/KRB5CCNAME."""
+    for key, value in koji_kdc.env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv('KRB5CCNAME', 'FILE:%s' % (tmp_path / 'ccache'))
+    koji_tls_world.hub.gssapi_keytab = koji_kdc.http_keytab
+    return koji_kdc
+
+
+def test_auth_kerberos_with_principal_and_keytab(kerberos, koji_tls_world, koji_pki, tmp_path):
+    w = koji_tls_world
+    principal, keytab = kerberos.user('builder1')
+    run = via_ansible(w.hub, tmp_path, **_args(ca_cert=koji_pki.ca_cert, auth='kerberos', principal=principal,
+                                               keytab=keytab))
+    run.assert_ok()
+    assert len(run.result('module')['packages']) == 2
+    assert w.hub.logins == [('sslLogin', 'builder1', koji.AUTHTYPES['GSSAPI'])]
+    assert ('getBuild', 'builder1') in w.hub.callers and w.hub.callers[-1] == ('logout', 'builder1')
+    assert w.hub.open_sessions() == []
+
+
+def test_auth_kerberos_with_a_ticket_and_without(kerberos, koji_tls_world, koji_pki, tmp_path, monkeypatch):
+    w = koji_tls_world
+    principal, keytab = kerberos.user('builder2')
+    kerberos.kinit(principal, keytab)  # into this test's KRB5CCNAME, as `kinit` on a build node
+    run = via_ansible(w.hub, tmp_path, **_args(ca_cert=koji_pki.ca_cert, auth='kerberos'))
+    run.assert_ok()
+    assert w.hub.logins == [('sslLogin', 'builder2', koji.AUTHTYPES['GSSAPI'])]
+    monkeypatch.setenv('KRB5CCNAME', 'FILE:%s' % (tmp_path / 'no-ticket'))
+    msg = _failed(via_ansible(w.hub, tmp_path, **_args(ca_cert=koji_pki.ca_cert, auth='kerberos')))
+    assert msg == ('auth: the Koji hub at %s did not accept a Kerberos login (HTTP 401): no valid ticket for the hub '
+                   '(check klist, or give principal and keytab).' % w.hub.url)
+    msg = _failed(via_ansible(w.hub, tmp_path, **_args(ca_cert=koji_pki.ca_cert, auth='kerberos', principal=principal,
+                                                       keytab=str(tmp_path / 'nope.keytab'))))
+    assert msg == 'keytab: %s does not exist or is not readable.' % (tmp_path / 'nope.keytab')
+    assert len(w.hub.logins) == 1

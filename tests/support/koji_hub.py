@@ -37,7 +37,10 @@ Wire format as the real hub (koji 1.36, ``kojixmlrpc.py``), so the real
   ``AuthError('Invalid session or bad credentials')`` for the whole request, an expired one
   ``AuthExpired`` (the client then renews with ``renew=True``), the session's client IP is checked
   (``CheckClientIP``). ``createTag`` needs the ``tag`` permission (``ActionNotAllowed`` otherwise):
-  a write call to prove that anonymous callers are refused with the hub's real fault. Recorded:
+  a write call to prove that anonymous callers are refused with the hub's real fault.
+  With ``hub.gssapi_keytab`` set (a keytab holding HTTP/<host>), ``/kojihub/ssllogin`` answers 401
+  ``WWW-Authenticate: Negotiate`` and accepts a SPNEGO token with python-gssapi, then passes the client
+  principal as ``REMOTE_USER`` like mod_auth_gssapi (``tests/support/koji_kdc.py`` runs a real KDC). Recorded:
   ``hub.logins`` (method, user, authtype), ``hub.logouts``, ``hub.callers`` (method, user or None).
 
 Only the API the collection and the koji CLI cross-check use is implemented;
@@ -168,6 +171,7 @@ class KojiHub(object):
         self.logouts = []
         self.callers = []
         self.tls_failures = []
+        self.gssapi_keytab = None        # set: /kojihub/ssllogin wants SPNEGO, as with mod_auth_gssapi
         self.login_creates_user = True   # hub.conf LoginCreatesUser (on by default)
         self.check_client_ip = True      # hub.conf CheckClientIP (on by default)
         self._ctx = threading.local()
@@ -703,6 +707,26 @@ def _api_sslLogin(hub, proxyuser=None, proxyauthtype=None, renew=False, exclusiv
     if sess.logged_in:
         raise koji.AuthError('Already logged in')
     environ = hub._ctx.environ
+    if environ.get('REMOTE_USER'):  # a Kerberos principal from mod_auth_gssapi
+        if proxyuser:
+            raise koji.AuthError('%s is not authorized to login other users' % environ['REMOTE_USER'])
+        principal = environ['REMOTE_USER']
+        info = None
+        for user in hub.users.values():
+            if principal in user['krb_principals']:
+                info = user
+        if info is None:
+            if not hub.login_creates_user:
+                raise koji.AuthError('Unknown user: %s' % principal)
+            info = hub.user_by_name(principal.split('@', 1)[0])
+            if info is None:
+                info = hub.add_user(principal.split('@', 1)[0], krb_principals=[principal])
+            elif not info['krb_principals']:
+                hub.users[info['id']]['krb_principals'].append(principal)
+            else:
+                raise koji.AuthError('Unknown user: %s' % principal)
+        hub._check_login_allowed(info['id'])
+        return hub._create_session(info['id'], koji.AUTHTYPES['GSSAPI'], renew=renew)
     if environ.get('SSL_CLIENT_VERIFY') != 'SUCCESS':
         raise koji.AuthError('could not verify client: %s' % environ.get('SSL_CLIENT_VERIFY'))
     username = environ.get('SSL_CLIENT_S_DN_CN')
@@ -869,6 +893,14 @@ class HubHandler(BaseHTTPRequestHandler):
         # the SSL_CLIENT_* variables exist only where the httpd config exports them: /kojihub/ssllogin
         hub._ctx.environ = self.ssl_environ() if path == '/kojihub/ssllogin' else {}
         hub._ctx.session = None
+        extra_headers = []
+        if path == '/kojihub/ssllogin' and hub.gssapi_keytab:
+            principal, token = self.negotiate()
+            if principal is None:
+                return
+            hub._ctx.environ['REMOTE_USER'] = principal
+            if token:
+                extra_headers.append(('WWW-Authenticate', 'Negotiate ' + token))
         try:
             hub._load_session(self.headers, query, self.client_address[0])
             result = hub.dispatch(method, params)
@@ -882,8 +914,41 @@ class HubHandler(BaseHTTPRequestHandler):
         self.send_header('Content-Type', 'text/xml')
         self.send_header('Content-Length', str(len(data)))
         self.send_header('Koji-Version', KOJI_VERSION)
+        for name, value in extra_headers:
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
+
+    def negotiate(self):
+        """SPNEGO as mod_auth_gssapi: (principal, mutual-auth token) or (None, None) after a 401 reply."""
+        import base64
+        import gssapi  # the client side's requests-gssapi depends on it; only needed when gssapi_keytab is set
+        header = self.headers.get('Authorization') or ''
+        if not header.startswith('Negotiate '):
+            self._unauthorized('Negotiate')
+            return None, None
+        try:
+            creds = gssapi.Credentials(usage='accept', store={'keytab': self.hub.gssapi_keytab})
+            ctx = gssapi.SecurityContext(creds=creds, usage='accept')
+            out = ctx.step(base64.b64decode(header[len('Negotiate '):]))
+        except (gssapi.exceptions.GSSError, ValueError) as exc:
+            with self.hub._lock:
+                self.hub.tls_failures.append('gssapi: %s' % exc)
+            self._unauthorized('Negotiate')
+            return None, None
+        if not ctx.complete:
+            self._unauthorized('Negotiate ' + base64.b64encode(out).decode())
+            return None, None
+        return str(ctx.initiator_name), base64.b64encode(out).decode() if out else None
+
+    def _unauthorized(self, challenge):
+        body = b'Unauthorized\n'
+        self.send_response(401)
+        self.send_header('WWW-Authenticate', challenge)
+        self.send_header('Content-Type', 'text/plain')
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def do_HEAD(self):
         self._serve_file(head=True)

@@ -13,6 +13,8 @@
   (``verify_client='optional'|'require'|'none'``).
 * ``koji_pki`` (session): test CA, hub server certificate, client certificates (``koji_pki.client('alice')``),
   see ``support.koji_pki``.
+* ``koji_kdc`` (session): a real MIT KDC on loopback (``support.koji_kdc``); skips where krb5kdc is missing.
+  Use ``koji_tls_hub.gssapi_keytab = koji_kdc.http_keytab`` and the KDC's ``env`` (KRB5_CONFIG, KRB5CCNAME).
 * ``koji_tls_hub`` (function): an HTTPS hub (client certificates optional, as Koji's mod_ssl setup).
 * ``koji_tls_world`` (function): ``koji_world``'s builds on an HTTPS hub.
 """
@@ -62,6 +64,17 @@ def rpm_factory(tmp_path_factory, rpm_tools):
 def koji_pki(tmp_path_factory):
     from support.koji_pki import TestPKI
     return TestPKI(tmp_path_factory.mktemp('koji-pki'))
+
+
+@pytest.fixture(scope='session')
+def koji_kdc(tmp_path_factory):
+    from support.koji_kdc import TestKDC, missing_tools
+    missing = missing_tools()
+    if missing:
+        pytest.skip('Kerberos KDC tools missing: %s (Debian: krb5-kdc krb5-admin-server krb5-user)' % ', '.join(missing))
+    kdc = TestKDC(tmp_path_factory.mktemp('kdc'))
+    yield kdc
+    kdc.close()
 
 
 @pytest.fixture
