@@ -79,6 +79,12 @@ class Project:
         if paths:
             env['ANSIBLE_COLLECTIONS_PATH'] = os.pathsep.join(paths)
         env['ANSIBLE_ROLES_PATH'] = str(self.root / 'roles')
+        # ansible-playbook from the same environment as this Python (a venv is often not on PATH)
+        here = os.path.dirname(sys.executable)
+        path = os.environ.get('PATH', os.defpath)
+        if here not in path.split(os.pathsep):
+            path = here + os.pathsep + path
+        env['PATH'] = path
         return env
 
     def _cfg(self, key):
