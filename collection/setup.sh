@@ -24,7 +24,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" >"$stamp"
 fi
 # The fedora-build CLI (collection/cli, docs/cli.md), editable: it runs this checkout's code.
-[ -x "$venv/bin/fedora-build" ] || "$venv/bin/pip" install -q --no-build-isolation -e collection/cli
+[ -x "$venv/bin/fedora-build" ] || "$venv/bin/pip" install -q -e collection/cli
 
 # In-place collection: .collections/ansible_collections/ondemand/fedora_build -> repo root
 link=.collections/ansible_collections/ondemand/fedora_build
