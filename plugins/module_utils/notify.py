@@ -671,16 +671,14 @@ def send_email(msg, smtp):
             client.login(smtp['username'], smtp['password'])
         refused = client.send_message(msg, from_addr=sender, to_addrs=recipients)
     except Exception as exc:  # pylint: disable=broad-except
-        return False, redact('%s: %s.' % (label, _describe_failure(exc, smtp)), secrets)
-    finally:
+        # no QUIT after a failure: it would wait for the same broken server once more
         if client is not None:
-            try:
-                client.quit()
-            except Exception:  # pylint: disable=broad-except
-                try:
-                    client.close()
-                except Exception:  # pylint: disable=broad-except
-                    pass
+            client.close()
+        return False, redact('%s: %s.' % (label, _describe_failure(exc, smtp)), secrets)
+    try:
+        client.quit()
+    except (smtplib.SMTPException, OSError):
+        client.close()  # the message was accepted already; a lost QUIT changes nothing
     if refused:
         text = ', '.join('%s (%s)' % (addr, reply[0]) for addr, reply in sorted(refused.items()))
         return True, redact('Email was not delivered to every recipient: the SMTP server %s:%d refused %s.'

@@ -14,6 +14,7 @@ import json
 import secrets
 import socket
 import ssl
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -409,3 +410,33 @@ def test_invalid_input_fails_with_one_sentence(args, msg, smtp_sink):
     assert run.status('module') == 'failed'
     assert run.result('module')['msg'] == msg
     assert smtp_sink.messages == []
+
+
+# --------------------------------------------------------------------------- as the role calls it
+
+
+def test_delegated_to_the_controller_from_a_build_node_play(smtp_sink_factory):
+    """A play on a build node that is never contacted: the task runs on the controller (delegate_to), takes
+    the password from the controller's environment and its SMTP settings from the action group's module_defaults."""
+    password = 'pw-' + secrets.token_hex(8)
+    sink = smtp_sink_factory(starttls=True, users={'notifier': password})
+    inventory = {'all': {'hosts': {
+        # TEST-NET-1: unreachable on purpose, the play must not need it
+        'build-x86-01': {'ansible_host': '192.0.2.1', 'ansible_connection': 'ssh', 'ansible_ssh_timeout': 2},
+        'localhost': {'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable},
+    }}}
+    play = [{
+        'name': 'per-build pipeline (notify step)', 'hosts': 'build-x86-01', 'gather_facts': False,
+        'module_defaults': {'group/ondemand.fedora_build.fedora_build': {
+            'smtp': {'host': sink.host, 'port': sink.port, 'username': 'notifier', 'ca_file': str(sink.cert_file),
+                     'sender': 'builds@example.org'}}},
+        'tasks': [{'name': 'notify', 'delegate_to': 'localhost', MODULE: {
+            'event': 'succeeded', 'to': ['qa@example.org'],
+            'build': build_record(state='succeeded', reason=None, node='{{ inventory_hostname }}')}}],
+    }]
+    run = run_playbook(play, inventory, env={'FEDORA_BUILD_SMTP_PASSWORD': password})
+    run.assert_ok()
+    assert run.result('notify', 'build-x86-01')['sent']['email'] is True
+    msg = sink.wait_for(1)[0]
+    assert 'Node:         build-x86-01\n' in msg.get_content()
+    assert password not in output_of(run)
