@@ -820,9 +820,9 @@ def _email(p, value, path):
 
 
 def _notify(p, value, path):
-    if isinstance(value, dict) and True in value and 'on' not in value:
-        # YAML 1.1 (PyYAML, Ansible) reads a plain `on:` key as the boolean true
-        value = dict((('on' if key is True else key), item) for key, item in value.items())
+    if isinstance(value, dict) and 'on' not in value and sum(1 for key in value if key is True or key == 'true') == 1:
+        # YAML 1.1 (PyYAML, Ansible) reads a plain `on:` key as the boolean true, which JSON then makes "true"
+        value = dict((('on' if key is True or key == 'true' else key), item) for key, item in value.items())
     start = len(p)
     data = {} if value is None else _mapping(p, value, path, NOTIFY_FIELDS)
     if data is INVALID:

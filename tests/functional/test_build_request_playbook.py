@@ -38,6 +38,16 @@ def test_single_example_files_and_forced_type_in_check_mode():
         assert normalized['repos']['resolved'], normalized
 
 
+def test_plain_on_key_in_a_yaml_file(tmp_path):
+    """YAML 1.1 reads `on:` as true, and JSON makes that "true" on its way to the module."""
+    path = tmp_path / 'req.yml'
+    path.write_text('fedora_build_request:\n  image_type: boot\n  release: 41\n  notify:\n'
+                    '    email: [a@example.org]\n    on: [failed]\n')
+    run = play({'request': '{{ fedora_build_request }}', 'defaults': DEFAULTS}, args=['-e', '@%s' % path])
+    run.assert_ok()
+    assert run.result('validate')['requests'][0]['notify']['on'] == ['failed']
+
+
 def test_every_problem_reported_and_the_play_fails():
     requests = [{'image_type': 'live', 'release': 41, 'kickstart': {'src': '/srv/ks/live.ks'}},
                 {'image_type': 'live', 'release': 41, 'kickstart': {'src': '/srv/ks/live.ks'},

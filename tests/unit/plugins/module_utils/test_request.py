@@ -599,6 +599,8 @@ def test_notify():
     # a plain `on:` key in YAML 1.1 is the boolean true
     data = yaml.safe_load('notify: {on: [succeeded]}')
     assert ok(base(**data))['notify']['on'] == ['succeeded']
+    assert ok(base(notify=json.loads(json.dumps(data['notify']))))['notify']['on'] == ['succeeded']  # {"true": [...]}
+    one_problem(base(notify={'true': ['failed'], 'on': ['failed']}), 'request.notify.true', 'unknown field')
 
 
 @pytest.mark.parametrize('notify,field,needle', [
