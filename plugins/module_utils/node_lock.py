@@ -49,6 +49,10 @@ POLL = 0.5
 # Python 3.8+ and stdlib only: it runs on the build node next to the module.
 HOLDER_SOURCE = r'''
 import fcntl, json, os, signal, sys, time
+# SIGTERM (release) stays pending until sigtimedwait below takes it: no window in which it is lost.
+signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGTERM])
+signal.signal(signal.SIGHUP, signal.SIG_IGN)
+signal.signal(signal.SIGINT, signal.SIG_IGN)
 mark, lock_file, record_file, slot, owner, token, lease = sys.argv[1:8]
 slot = int(slot)
 lease = float(lease)
@@ -60,14 +64,6 @@ except OSError as err:
     out.write('busy %s\n' % err)
     out.flush()
     sys.exit(3)
-class Stop(Exception):
-    pass
-def on_term(*args):
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    raise Stop()
-signal.signal(signal.SIGTERM, on_term)
-signal.signal(signal.SIGHUP, signal.SIG_IGN)
-signal.signal(signal.SIGINT, signal.SIG_IGN)
 now = time.time()
 record = {'slot': slot, 'owner': owner, 'token': token, 'pid': os.getpid(), 'lock_file': lock_file,
           'acquired': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(now)), 'acquired_epoch': now,
@@ -87,12 +83,10 @@ null = os.open(os.devnull, os.O_RDWR)
 os.dup2(null, 1)
 os.dup2(null, 2)
 deadline = now + lease
-try:
-    while time.time() < deadline:
-        time.sleep(min(5.0, max(0.0, deadline - time.time())))
-except Stop:
-    pass
-signal.signal(signal.SIGTERM, signal.SIG_IGN)
+while True:
+    left = deadline - time.time()
+    if left <= 0 or signal.sigtimedwait([signal.SIGTERM], min(left, 3600.0)) is not None:
+        break
 try:
     with open(record_file) as handle:
         mine = json.load(handle).get('token') == token

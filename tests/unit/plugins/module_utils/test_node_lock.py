@@ -135,6 +135,15 @@ def test_release_frees_and_is_idempotent(lock_dir):
     assert gone['changed'] is False
 
 
+def test_release_right_after_acquire_is_never_lost(lock_dir):
+    # SIGTERM may reach the holder while it is still setting up; it must still clean up
+    for _round in range(8):
+        res = node_lock.run(params(lock_dir, owner='quick'))
+        assert node_lock.run(params(lock_dir, state='released', token=res['token']))['changed'] is True
+        assert flock_free(res['lock_file'])
+        assert not os.path.exists(os.path.join(lock_dir, 'slot-0.json'))
+
+
 def test_lease_expiry_frees_the_slot(lock_dir):
     res = node_lock.run(params(lock_dir, owner='short', lease=1.0))
     assert not flock_free(res['lock_file'])
