@@ -259,8 +259,11 @@ class SshConnection(object):
         return argv + self.ssh_args
 
     def argv(self, script):
-        """argv running ``script`` (a shell string built only from quoted, validated values) on the host."""
-        return self.base_argv() + [self.host, '--', script]
+        """argv running ``script`` (a shell string built only from quoted, validated values) with sh on the host.
+
+        The whole script is one quoted argument of ``sh -c``, so the user's login shell does not matter.
+        """
+        return self.base_argv() + [self.host, '--', 'sh -c %s' % _quote(script)]
 
     def error(self, stderr, action):
         text = (stderr or b'').decode('utf-8', 'replace') if isinstance(stderr, bytes) else (stderr or '')
@@ -518,6 +521,11 @@ class LocalTarget(_Target):
     def _put_pulled(self, entry, tmp):
         proc = self.source.open_stream(entry.relpath)
         try:
+            try:
+                import fcntl  # pylint: disable=import-outside-toplevel
+                fcntl.fcntl(proc.stdout.fileno(), 1031, BLOCK)  # F_SETPIPE_SZ: fewer, larger reads
+            except (ImportError, OSError):
+                pass
             with open(tmp, 'wb', buffering=0) as writer:
                 # stop after the expected size: a longer file is a mismatch, not a disk filler
                 result = copy_hashing(proc.stdout, writer, limit=entry.size)
@@ -577,13 +585,52 @@ printf '\0checksum\0'
 [ -f {final}/CHECKSUM ] && cat -- {final}/CHECKSUM
 exit 0'''
 
+# The receiving side of an SSH push: write stdin to the temp name while hashing it, in one process with
+# 1 MiB reads (python3's hashlib uses the CPU's SHA instructions; coreutils sha256sum often does not).
+RECEIVER = '''import hashlib, os, sys
+path = sys.argv[1]
+digest, total = hashlib.sha256(), 0
+buf = bytearray(1 << 20)
+view = memoryview(buf)
+source = sys.stdin.buffer.raw
+try:
+    import fcntl
+    fcntl.fcntl(0, 1031, 1 << 20)
+except Exception:
+    pass
+try:
+    with open(path, "wb", buffering=0) as out:
+        while True:
+            count = source.readinto(buf)
+            if not count:
+                break
+            digest.update(view[:count])
+            done = 0
+            while done < count:
+                done += out.write(view[done:count])
+            total += count
+        os.fsync(out.fileno())
+except OSError as exc:
+    sys.stderr.write("%s: %s\\n" % (path, exc.strerror or exc))
+    sys.exit(4)
+sys.stdout.write("%s %d\\n" % (digest.hexdigest(), total))
+'''
+
 PUT_SCRIPT = r'''umask 022
 mkdir -p -- {dir} || exit 3
-h=$(tee -- {tmp} | sha256sum) || {{ rm -f -- {tmp}; exit 4; }}
+if command -v python3 >/dev/null 2>&1; then
+  r=$(python3 -c {receiver} {tmp}) || {{ rm -f -- {tmp}; exit 4; }}
+else
+  h=$(tee -- {tmp} | sha256sum) || {{ rm -f -- {tmp}; exit 4; }}
+  s=$(stat -c %s -- {tmp}) || {{ rm -f -- {tmp}; exit 4; }}
+  sync -- {tmp} 2>/dev/null
+  r="${{h%% *}} $s"
+fi
+set -- $r
+printf '%s %s\n' "$1" "$2"
 s=$(stat -c %s -- {tmp}) || exit 4
-printf '%s %s\n' "${{h%% *}}" "$s"
-if {{ [ {sha} = any ] || [ "${{h%% *}}" = {sha} ]; }} && [ "$s" = {size} ]; then
-  sync -- {tmp} 2>/dev/null; mv -f -- {tmp} {dest} || exit 5
+if {{ [ {sha} = any ] || [ "$1" = {sha} ]; }} && [ "$2" = {size} ] && [ "$s" = {size} ]; then
+  mv -f -- {tmp} {dest} || exit 5
 else
   rm -f -- {tmp}; exit 6
 fi'''
@@ -663,6 +710,7 @@ class SshTarget(_Target):
         dest = self.partial + '/' + entry.relpath
         tmp = self.partial + '/' + tmp_name(entry.relpath)
         script = PUT_SCRIPT.format(dir=_quote(os.path.dirname(dest)), tmp=_quote(tmp), dest=_quote(dest),
+                                   receiver=_quote(RECEIVER),
                                    sha=_quote(entry.sha256 if self.verify else 'any'), size=_quote(str(entry.size)))
         if data is not None:
             stdin = tempfile.TemporaryFile()

@@ -1,0 +1,166 @@
+# Copyright: (c) 2026, ondemand.fedora_build contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""stage on the lab: SSH push from a build node to another node, and the controller pulling from a node.
+
+Every node has a private tmpfs at node_root (the same path, other contents), so a
+tree staged "to node-x86b's node_root" is only visible through node-x86b: that is
+how the tests tell that the bytes went node to node, not through the controller.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+from support.ansible_run import run_module
+from support.stage_tree import make_tree, tree_digests
+
+pytestmark = pytest.mark.lab
+
+LATEST = 'latest-boot-41-x86_64'
+
+
+def new_bid():
+    return 'boot-41-x86_64-%s' % uuid.uuid4().hex[:12]
+
+
+def ssh_target(lab, host, path, **extra):
+    spec = {'type': 'ssh', 'host': lab.hosts[host]['address'], 'user': 'root', 'path': path,
+            'identity_file': str(lab.ssh_key), 'known_hosts_file': str(lab.known_hosts)}
+    spec.update(extra)
+    return spec
+
+
+def put_tree_on(lab, host, local_tree, name):
+    """Copy a tree made on the shared filesystem into a node's private node_root; returns the node path."""
+    dest = '%s/stage-src/%s' % (lab.hosts[host]['node_root'], name)
+    lab.ssh(host, 'mkdir', '-p', os.path.dirname(dest))
+    lab.ssh(host, 'cp', '-a', str(local_tree), dest)
+    return dest
+
+
+def remote_digests(lab, host, root):
+    out = lab.ssh(host, 'sh', '-c', 'cd "$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum', 'sh', root).stdout
+    return {line.split(None, 1)[1].strip()[2:]: line.split()[0] for line in out.splitlines()}
+
+
+def stage_on(lab, host, check=False, **args):
+    return run_module('ondemand.fedora_build.stage', args, inventory=lab.inventory, hosts=host, check=check)
+
+
+def test_ssh_push_node_to_node_rerun_and_check_mode(lab, tmp_path):
+    tree = tmp_path / 'tree'
+    make_tree(tree)
+    bid = new_bid()
+    src = put_tree_on(lab, 'node-x86a', tree, bid)
+    staging = '%s/staging-%s' % (lab.hosts['node-x86b']['node_root'], bid[-6:])
+    args = dict(src=src, build_id=bid, latest=LATEST, target=ssh_target(lab, 'node-x86b', staging))
+
+    run = stage_on(lab, 'node-x86a', check=True, **args)
+    run.assert_ok()
+    res = run.result('module', 'node-x86a')
+    assert res['changed'] is True and len(res['would_transfer']) == len(tree_digests(tree))
+    assert lab.ssh('node-x86b', 'test', '-e', staging, check=False).returncode == 1
+
+    run = stage_on(lab, 'node-x86a', **args)
+    run.assert_ok()
+    res = run.result('module', 'node-x86a')
+    assert res['changed'] is True
+    assert res['target_url'] == 'sftp://root@%s%s/%s' % (lab.hosts['node-x86b']['address'], staging, bid)
+    assert all(f['transferred'] for f in res['files'])
+    assert remote_digests(lab, 'node-x86b', '%s/%s' % (staging, bid)) == tree_digests(tree)
+    assert lab.ssh('node-x86b', 'readlink', '%s/%s' % (staging, LATEST)).stdout.strip() == bid
+    assert sorted(lab.ssh('node-x86b', 'ls', '-A', staging).stdout.split()) == sorted([bid, LATEST])
+    # node_root is private: the sending node does not see the staged tree
+    assert lab.ssh('node-x86a', 'test', '-e', staging, check=False).returncode == 1
+
+    run = stage_on(lab, 'node-x86a', **args)
+    run.assert_ok()
+    res = run.result('module', 'node-x86a')
+    assert res['changed'] is False and res['already_staged'] is True and res['bytes_transferred'] == 0
+
+
+def test_ssh_out_of_space_then_resume(lab, tmp_path):
+    """node-x86b's tmpfs nearly full: the image does not fit, a clear error; after making room the re-run resumes."""
+    tree = tmp_path / 'tree'
+    make_tree(tree, {'build.json': b'{}\n', 'images/boot.iso': 48 * 1024 * 1024, 'logs/build.log': b'ok\n'})
+    bid = new_bid()
+    src = put_tree_on(lab, 'node-x86a', tree, bid)
+    root_b = lab.hosts['node-x86b']['node_root']
+    staging = '%s/staging-%s' % (root_b, bid[-6:])
+    filler = '%s/filler-%s' % (root_b, bid[-6:])
+    free = int(lab.ssh('node-x86b', 'df', '--output=avail', '-B1', root_b).stdout.split()[-1])
+    lab.ssh('node-x86b', 'fallocate', '-l', str(free - 16 * 1024 * 1024), filler)
+    args = dict(src=src, build_id=bid, latest=LATEST, target=ssh_target(lab, 'node-x86b', staging))
+    try:
+        run = stage_on(lab, 'node-x86a', **args)
+        assert run.rc != 0
+        res = run.result('module', 'node-x86a')
+        assert res['msg'] == 'SSH target sftp://root@%s%s: cannot write images/boot.iso: out of space.' % (
+            lab.hosts['node-x86b']['address'], staging), res['msg']
+        partial = '%s/.%s.partial' % (staging, bid)
+        assert sorted(remote_digests(lab, 'node-x86b', partial)) == ['build.json']  # no temp file left
+        assert lab.ssh('node-x86b', 'test', '-e', '%s/%s' % (staging, bid), check=False).returncode == 1
+    finally:
+        lab.ssh('node-x86b', 'rm', '-f', filler)
+    run = stage_on(lab, 'node-x86a', **args)
+    run.assert_ok()
+    res = run.result('module', 'node-x86a')
+    assert res['skipped_files'] == ['build.json']
+    assert sorted(f['relpath'] for f in res['files'] if f['transferred']) == ['CHECKSUM', 'images/boot.iso',
+                                                                             'logs/build.log']
+    assert remote_digests(lab, 'node-x86b', '%s/%s' % (staging, bid)) == tree_digests(tree)
+    lab.ssh('node-x86b', 'rm', '-rf', staging)
+
+
+def test_ssh_host_key_mismatch_and_unreachable_host(lab, tmp_path):
+    tree = tmp_path / 'tree'
+    make_tree(tree, {'a.txt': b'a\n'})
+    bid = new_bid()
+    src = put_tree_on(lab, 'node-x86a', tree, bid)
+    addr_b = lab.hosts['node-x86b']['address']
+    # a known_hosts that names node-x86b's address with node-arm's key
+    lines = lab.known_hosts.read_text().splitlines()
+    key_arm = [ln for ln in lines if ln.split(None, 1)[0].split(',')[0] == lab.hosts['node-arm']['address']][0]
+    wrong = tmp_path / 'known_hosts'
+    wrong.write_text('%s %s\n' % (addr_b, key_arm.split(None, 1)[1]))
+    staging = '/srv/never-%s' % bid[-6:]
+    run = stage_on(lab, 'node-x86a', src=src, build_id=bid, target=ssh_target(lab, 'node-x86b', staging,
+                                                                               known_hosts_file=str(wrong)))
+    res = run.result('module', 'node-x86a')
+    assert run.rc != 0
+    assert res['msg'] == ('SSH target sftp://root@%s%s: cannot inspect %s: host key verification failed '
+                          '(the host key is not the one in %s).' % (addr_b, staging, staging, wrong))
+
+    nowhere = lab.hosts['node-x86b']['address'].rsplit('.', 1)[0] + '.250'
+    target = ssh_target(lab, 'node-x86b', staging)
+    target['host'] = nowhere
+    run = stage_on(lab, 'node-x86a', src=src, build_id=bid, connect_timeout=3, target=target)
+    res = run.result('module', 'node-x86a')
+    assert run.rc != 0
+    assert res['msg'].startswith('SSH target sftp://root@%s%s: cannot inspect %s: ssh: connect to host %s port 22: '
+                                 % (nowhere, staging, staging, nowhere)), res['msg']
+
+
+def test_controller_pulls_from_a_node_into_a_local_dir(lab, tmp_path):
+    tree = tmp_path / 'tree'
+    make_tree(tree, {'images/boot.iso': 20 * 1024 * 1024 + 3, 'logs/build.log': b'ok\n', 'build.json': b'{}\n'})
+    bid = new_bid()
+    src = put_tree_on(lab, 'node-x86a', tree, bid)
+    staging = tmp_path / 'staging'
+    src_host = {'host': lab.hosts['node-x86a']['address'], 'user': 'root', 'identity_file': str(lab.ssh_key),
+                'known_hosts_file': str(lab.known_hosts)}
+    args = dict(src=src, build_id=bid, latest=LATEST, target={'type': 'local', 'path': str(staging)}, src_host=src_host)
+    run = run_module('ondemand.fedora_build.stage', args)   # on the controller, as the role's delegate_to: localhost
+    run.assert_ok()
+    res = run.result('module')
+    assert res['changed'] is True and res['target_url'] == 'file://%s/%s' % (staging, bid)
+    assert tree_digests(staging / bid) == tree_digests(tree)
+    assert os.readlink(staging / LATEST) == bid
+    # the source really was the node's private copy: it is not on the controller's filesystem
+    assert not os.path.exists(src)
+    run = run_module('ondemand.fedora_build.stage', args)
+    run.assert_ok()
+    assert run.result('module')['changed'] is False
