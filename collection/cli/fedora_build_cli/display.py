@@ -63,16 +63,20 @@ def table(views, columns, stream=None, title=None):
     """Rows of build views as a table (rich on a TTY, aligned text otherwise)."""
     stream = stream or sys.stdout
     rows = [[cell(v, key) for key, _ in columns] for v in views]
-    if use_rich(stream):
-        tab = rich.table.Table(title=title, box=None, header_style='bold')
-        for _, head in columns:
-            tab.add_column(head)
-        for row in rows:
-            tab.add_row(*row)
-        rich.console.Console(file=stream).print(tab)
-        return
     heads = [head for _, head in columns]
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(heads)]
+    console = rich.console.Console(file=stream) if use_rich(stream) else None
+    # rich only when the whole table fits: a cropped ID is worse than plain text
+    if console is not None and sum(widths) + 3 * len(widths) <= console.width:
+        tab = rich.table.Table(title=title, box=None, header_style='bold')
+        for index, (key, head) in enumerate(columns):
+            # IDs are for copying: never shortened with an ellipsis
+            width = max([len(head)] + [len(r[index]) for r in rows]) if key in ('request_id', 'build_id') else None
+            tab.add_column(head, min_width=width, overflow='fold')
+        for row in rows:
+            tab.add_row(*row)
+        console.print(tab)
+        return
     for row in [heads] + rows:
         stream.write('  '.join(c.ljust(w) for c, w in zip(row, widths)).rstrip() + '\n')
 

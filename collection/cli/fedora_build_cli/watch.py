@@ -59,8 +59,8 @@ def _views(store, run, request_ids):
 
 def _rich_table(views, run, events):
     tab = rich.table.Table(box=None, header_style='bold', title='run %s  (runner: %s)' % (run.run_id, run.runner_status))
-    for _, head in display.STATUS_COLUMNS[:4] + (('node', 'NODE'),):
-        tab.add_column(head)
+    for key, head in display.STATUS_COLUMNS[:4] + (('node', 'NODE'),):
+        tab.add_column(head, min_width=27 if key == 'build_id' else 15 if key == 'request_id' else None, overflow='fold')
     for view in views:
         tab.add_row(*[display.cell(view, k) for k in ('request_id', 'build_id', 'state', 'phase', 'node')])
     if events.task:
