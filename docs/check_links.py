@@ -87,7 +87,7 @@ def check(files):
             if not os.path.exists(dest):
                 problems.append('%s: %s does not exist' % (where, os.path.relpath(dest, ROOT)))
                 continue
-            if os.path.relpath(dest, ROOT).startswith('..'):
+            if not os.path.relpath(path, ROOT).startswith('..') and os.path.relpath(dest, ROOT).startswith('..'):
                 problems.append('%s: points outside the repository' % where)
                 continue
             if fragment and dest.endswith('.md'):

@@ -9,7 +9,7 @@ checkout, through a private collections path that links to it) and renders the A
 ``M()``, ...) with antsibull-docs-parser (a dependency of antsibull-changelog). Fails, naming the plugin
 and field, when ansible-doc cannot load a plugin's docs or a description has broken markup.
 
-    docs/gen_reference.py [--dest docs/modules]
+    docs/gen_reference.py [--dest docs/modules] [--root COLLECTION_ROOT]
 """
 
 from __future__ import annotations
@@ -33,6 +33,19 @@ from antsibull_docs_parser.parser import Context, parse
 # antsibull-docs-parser escapes every punctuation mark (`lock\_dir\.`), which is valid but unreadable in the
 # Markdown source; escaping only what Markdown (and a table cell) would misread renders the same.
 md_render._MD_ESCAPE = re.compile(r'([\\`*_\[\]<>|])')
+
+
+class Formatter(md_render.MDFormatter):
+    """Links to plugins as code with a plain target (our page names need no escaping)."""
+
+    def format_module(self, part, url):
+        return '[`%s`](%s)' % (part.fqcn, url) if url else '`%s`' % part.fqcn
+
+    def format_plugin(self, part, url):
+        return '[`%s`](%s)' % (part.plugin.fqcn, url) if url else '`%s`' % part.plugin.fqcn
+
+
+FORMATTER = Formatter()
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NS = 'ondemand.fedora_build'
@@ -151,7 +164,7 @@ class Renderer:
                          strict=True)
         except Exception as exc:  # the parser raises plain ValueError-like errors
             raise ReferenceError('%s %s, %s: %s' % (self.kind, self.fqcn, where, exc))
-        return to_md(pars, link_provider=self.links, current_plugin=self.plugin)
+        return to_md(pars, formatter=FORMATTER, link_provider=self.links, current_plugin=self.plugin)
 
     def cell(self, value, where, role_entrypoint=None):
         return self.text(value, where, role_entrypoint).replace('\n\n', '<br><br>').replace('\n', ' ').replace('|', '\\|')
@@ -329,10 +342,13 @@ def generate(dest):
 
 
 def main(argv=None):
+    global ROOT  # pylint: disable=global-statement
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--dest', default=os.path.join(ROOT, 'docs', 'modules'),
-                        help='output directory (replaced as a whole; default docs/modules)')
+    parser.add_argument('--dest', default=None, help='output directory (replaced as a whole; default docs/modules)')
+    parser.add_argument('--root', default=ROOT, help='the collection to document (default: this checkout)')
     args = parser.parse_args(argv)
+    ROOT = os.path.abspath(args.root)
+    args.dest = args.dest or os.path.join(ROOT, 'docs', 'modules')
     try:
         pages = generate(os.path.abspath(args.dest))
     except ReferenceError as exc:
