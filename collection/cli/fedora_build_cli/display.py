@@ -62,8 +62,8 @@ def emit_json(data, stream=None):
 def table(views, columns, stream=None, title=None):
     """Rows of build views as a table (rich on a TTY, aligned text otherwise)."""
     stream = stream or sys.stdout
-    rows = [[cell(v, key) for key, _ in columns] for v in views]
-    heads = [head for _, head in columns]
+    rows = [[cell(v, key) for key, dummy in columns] for v in views]
+    heads = [head for dummy, head in columns]
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(heads)]
     console = rich.console.Console(file=stream) if use_rich(stream) else None
     # rich only when the whole table fits: a cropped ID is worse than plain text

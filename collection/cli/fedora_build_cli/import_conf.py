@@ -97,7 +97,7 @@ def interpolate(conv, section, values):
     out = {}
     for key, value in values.items():
         text = value
-        for _ in range(10):
+        for dummy in range(10):
             new = _REF.sub(lambda m: values.get(m.group(1).lower(), m.group(0)), text)
             if new == text:
                 break
@@ -147,7 +147,7 @@ def _staging(conv, value):
         conv.error('[DEFAULT] staging: %r is neither file:///path nor an FTP host.' % value)
         return None
     if re.match(r'^([A-Za-z0-9_.-]+@)?[A-Za-z0-9_.-]+:/', value):  # the May-2012 scp form host:/path
-        user, _, rest = value.rpartition('@') if '@' in value.split(':', 1)[0] else ('', '', value)
+        user, dummy, rest = value.rpartition('@') if '@' in value.split(':', 1)[0] else ('', '', value)
         host, path = rest.split(':', 1)
         conv.warn('[DEFAULT] staging: %r is the old scp form; converted to an ssh (sftp) staging target.' % value)
         target = {'type': 'ssh', 'host': host, 'path': path}

@@ -263,8 +263,8 @@ def cmd_logs(ctx):
             logs.show_staged(what['files'], ctx.stdout)
         elif ctx.args.follow:
             logs.follow(what['path'], build.run, ctx.stdout)
-            _, files = logs.staged_logs(type(build)(build.request_id, ctx.store.record(build.request_id), build.run),
-                                        ctx.status_dir)
+            fresh = type(build)(build.request_id, ctx.store.record(build.request_id), build.run)
+            dummy, files = logs.staged_logs(fresh, ctx.status_dir)
             if files:
                 ctx.warn('staged logs: %s' % files[0].parent)
         else:
@@ -340,7 +340,7 @@ def cmd_import_conf(ctx):
     text = import_conf.to_yaml(request, os.path.basename(ctx.args.conf))
     problems = []
     try:
-        _, problems = requests_io.validate(ctx.project, [request], defaults=requests_io.service_defaults(ctx.status_dir))
+        dummy, problems = requests_io.validate(ctx.project, [request], defaults=requests_io.service_defaults(ctx.status_dir))
     except CLIError as exc:
         warnings.append('not validated: %s' % exc.msg)
     warnings.extend('the request needs editing: %s' % p for p in problems)
@@ -376,8 +376,8 @@ def main(argv=None, stdout=None, stderr=None):
             display.emit_json(data, ctx.stdout)
         if exc.details.get('problems'):
             display.problems(exc.details['problems'], ctx.stderr)
-            ctx.warn('fedora-build %s: %d problem%s.' % (args.command, len(exc.details['problems']),
-                                                        '' if len(exc.details['problems']) == 1 else 's'))
+            count = len(exc.details['problems'])
+            ctx.warn('fedora-build %s: %d problem%s.' % (args.command, count, '' if count == 1 else 's'))
         else:
             ctx.warn('fedora-build %s: %s' % (args.command, exc.msg))
         code = exc.code

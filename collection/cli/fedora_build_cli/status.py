@@ -76,7 +76,8 @@ def pid_alive(pid, marker='fedora_build_cli'):
                 return False
     except OSError:
         return True
-    return marker in cmdline if marker else True
+    # an empty command line: a process in the middle of exec (or a kernel thread); cannot tell, assume it is ours
+    return marker in cmdline if marker and cmdline.strip() else True
 
 
 class Run:

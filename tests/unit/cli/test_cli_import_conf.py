@@ -105,7 +105,7 @@ def test_default_inheritance_quirk(tmp_path):
 
 
 def test_nvr_and_bid_lists(tmp_path):
-    request, _ = convert_text(tmp_path, """\
+    request, dummy = convert_text(tmp_path, """\
         [DEFAULT]
         type=boot
         arch=x86_64
@@ -150,7 +150,7 @@ def test_updates_repos(tmp_path):
     }
     assert has(warnings, '[boot] 40_url: not used')
     # the 2012 layout of the updates tree (no Everything/) is not a preset: it stays as an extra repo
-    request, _ = convert_text(tmp_path, """\
+    request, dummy = convert_text(tmp_path, """\
         [DEFAULT]
         type=boot
         arch=x86_64
@@ -191,7 +191,7 @@ def test_updates_flag_without_urls_and_rawhide(tmp_path):
     ('gene@stage.example.org:/srv/images', {'type': 'ssh', 'host': 'stage.example.org', 'user': 'gene', 'path': '/srv/images'}),
 ])
 def test_staging_forms(tmp_path, value, target):
-    request, _ = convert_text(tmp_path, """\
+    request, dummy = convert_text(tmp_path, """\
         [DEFAULT]
         type=boot
         release=41
@@ -261,7 +261,7 @@ def test_type_from_single_section(tmp_path):
 
 
 def test_other_sections_and_unknown_keys(tmp_path):
-    _, warnings = convert_text(tmp_path, """\
+    dummy, warnings = convert_text(tmp_path, """\
         [DEFAULT]
         type=boot
         release=41

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -53,6 +54,11 @@ def write_run(status_dir, run_id, request_ids, worker=None, created=None, reques
 def runner_pid():
     """A live process that looks like a runner process (its command line names fedora_build_cli)."""
     proc = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)', 'fedora_build_cli.runner'])
+    for dummy in range(100):  # /proc/<pid>/cmdline is empty for a moment around exec
+        with open('/proc/%d/cmdline' % proc.pid, 'rb') as handle:
+            if b'fedora_build_cli' in handle.read():
+                break
+        time.sleep(0.01)
     yield proc.pid
     proc.kill()
     proc.wait()
@@ -96,7 +102,7 @@ def test_usage_errors_exit_2(argv, capsys):
 def test_help_documents_exit_codes(capsys):
     assert cli.main(['--help']) == 0
     text = capsys.readouterr().out
-    for code, _ in errors.EXIT_CODES:
+    for code, dummy in errors.EXIT_CODES:
         assert '\n  %-4d ' % code in text
 
 
@@ -113,7 +119,7 @@ def test_extra_vars(tmp_path):
 
 
 def test_list_json(store):
-    code, out, _ = run_cli('list', '--json', '--status-dir', str(store))
+    code, out, dummy = run_cli('list', '--json', '--status-dir', str(store))
     assert code == 0
     views = json.loads(out)
     assert [v['request_id'] for v in views] == ['rq-bbbbbbbbbbbb', 'rq-cccccccccccc', 'rq-aaaaaaaaaaaa']  # newest first
@@ -121,14 +127,14 @@ def test_list_json(store):
     assert done['size'] == 3 * 1024 * 1024 + 100
     assert 7100 <= done['age_seconds'] <= 7300
     assert (done['state'], done['image_type'], done['release'], done['arch']) == ('succeeded', 'live', '41', 'x86_64')
-    code, out, _ = run_cli('list', '--json', '--status-dir', str(store), '--state', 'failed')
+    code, out, dummy = run_cli('list', '--json', '--status-dir', str(store), '--state', 'failed')
     assert [v['request_id'] for v in json.loads(out)] == ['rq-cccccccccccc']
-    code, out, _ = run_cli('list', '--json', '--status-dir', str(store), '-n', '1')
+    code, out, dummy = run_cli('list', '--json', '--status-dir', str(store), '-n', '1')
     assert len(json.loads(out)) == 1
 
 
 def test_list_plain_table(store):
-    code, out, _ = run_cli('list', '--status-dir', str(store))
+    code, out, dummy = run_cli('list', '--status-dir', str(store))
     lines = out.splitlines()
     assert lines[0].split() == ['REQUEST', 'BUILD', 'STATE', 'TYPE', 'RELEASE', 'ARCH', 'AGE', 'SIZE']
     assert lines[3].split()[:6] == ['rq-aaaaaaaaaaaa', 'live-41-x86_64-111111111111', 'succeeded', 'live', '41', 'x86_64']
@@ -137,15 +143,15 @@ def test_list_plain_table(store):
 
 
 def test_status_by_request_build_prefix(store):
-    code, out, _ = run_cli('status', '--json', '--status-dir', str(store), 'rq-bbbbbbbbbbbb')
+    code, out, dummy = run_cli('status', '--json', '--status-dir', str(store), 'rq-bbbbbbbbbbbb')
     assert code == 0 and json.loads(out)['phase'] == 'build'
-    code, out, _ = run_cli('status', '--json', '--status-dir', str(store), 'live-41-x86_64-111111111111')
+    code, out, dummy = run_cli('status', '--json', '--status-dir', str(store), 'live-41-x86_64-111111111111')
     assert json.loads(out)['request_id'] == 'rq-aaaaaaaaaaaa'
-    code, out, _ = run_cli('status', '--json', '--status-dir', str(store), 'rq-cccc')
+    code, out, dummy = run_cli('status', '--json', '--status-dir', str(store), 'rq-cccc')
     assert json.loads(out)['reason'] == 'preflight: lorax is missing.'
-    code, out, _ = run_cli('status', '--status-dir', str(store), 'rq-aaaaaaaaaaaa')
+    code, out, dummy = run_cli('status', '--status-dir', str(store), 'rq-aaaaaaaaaaaa')
     assert 'state:      succeeded' in out and 'artifact:   a.iso  3.0 MiB' in out
-    code, out, _ = run_cli('status', '--status-dir', str(store))
+    code, out, dummy = run_cli('status', '--status-dir', str(store))
     assert code == 0 and len(out.splitlines()) == 4
 
 
@@ -155,7 +161,7 @@ def test_status_not_found_and_ambiguous(store):
     code, out, err = run_cli('status', '--json', '--status-dir', str(store), 'rq-ffffffffffff')
     assert json.loads(out)['exit_code'] == errors.NOT_FOUND
     write_record(store, 'rq-aaaaaaaaaaab')
-    code, _, err = run_cli('status', '--status-dir', str(store), 'rq-aaaaaaaaa')
+    code, dummy, err = run_cli('status', '--status-dir', str(store), 'rq-aaaaaaaaa')
     assert code == errors.NOT_FOUND and 'matches 2 builds' in err
 
 
@@ -188,13 +194,13 @@ def test_corrupt_record_is_infra_error(tmp_path):
     status = tmp_path / 'status'
     status.mkdir()
     (status / 'rq-dddddddddddd.json').write_text('{not json')
-    code, _, err = run_cli('list', '--status-dir', str(status))
+    code, dummy, err = run_cli('list', '--status-dir', str(status))
     assert code == errors.INFRA and 'rq-dddddddddddd.json: cannot read it as JSON' in err
 
 
 def test_status_dir_from_environment(store, monkeypatch):
     monkeypatch.setenv('FEDORA_BUILD_STATUS_DIR', str(store))
-    code, out, _ = run_cli('list', '--json')
+    code, out, dummy = run_cli('list', '--json')
     assert code == 0 and len(json.loads(out)) == 3
 
 
@@ -203,13 +209,13 @@ def test_logs_staged(store, tmp_path):
     logs.mkdir(parents=True)
     (logs / 'build.log').write_text('lorax said hello\n')
     (logs / 'pipeline.log').write_text('phase done\n')
-    code, out, _ = run_cli('logs', '--status-dir', str(store), 'rq-aaaaaaaaaaaa')
+    code, out, dummy = run_cli('logs', '--status-dir', str(store), 'rq-aaaaaaaaaaaa')
     assert code == 0
     assert '==> %s <==\nlorax said hello' % (logs / 'build.log') in out and 'phase done' in out
-    code, out, _ = run_cli('logs', '--json', '--status-dir', str(store), 'live-41-x86_64-111111111111')
+    code, out, dummy = run_cli('logs', '--json', '--status-dir', str(store), 'live-41-x86_64-111111111111')
     data = json.loads(out)
     assert data['source'] == 'staged' and data['files'] == [str(logs / 'build.log'), str(logs / 'pipeline.log')]
-    code, _, err = run_cli('logs', '--status-dir', str(store), 'rq-cccccccccccc')
+    code, dummy, err = run_cli('logs', '--status-dir', str(store), 'rq-cccccccccccc')
     assert code == errors.NOT_FOUND and 'no logs yet' in err
 
 
@@ -219,12 +225,12 @@ def test_logs_of_a_running_build_are_the_runner_output(tmp_path, runner_pid):
     run = write_run(status, 'run-4', ['rq-444444444444'], worker={'pid': runner_pid, 'status': 'running'})
     (run / 'artifacts' / 'main').mkdir(parents=True)
     (run / 'artifacts' / 'main' / 'stdout').write_text('TASK [build]\n')
-    code, out, _ = run_cli('logs', '--status-dir', str(status), 'rq-444444444444')
+    code, out, dummy = run_cli('logs', '--status-dir', str(status), 'rq-444444444444')
     assert code == 0 and out == 'TASK [build]\n'
 
 
 def test_cancel_finished_build(store):
-    code, _, err = run_cli('cancel', '--status-dir', str(store), 'rq-aaaaaaaaaaaa')
+    code, dummy, err = run_cli('cancel', '--status-dir', str(store), 'rq-aaaaaaaaaaaa')
     assert code == errors.FAILED and 'already succeeded; nothing to cancel' in err
 
 
@@ -250,7 +256,7 @@ def _project_has_request_model():
 def test_validate_exit_codes(tmp_path):
     good = tmp_path / 'good.yml'
     good.write_text(yaml.safe_dump({'fedora_build_request': {'image_type': 'boot', 'release': 41, 'arch': 'x86_64'}}))
-    code, out, _ = run_cli('validate', '--status-dir', str(tmp_path / 'status'), str(good))
+    code, out, dummy = run_cli('validate', '--status-dir', str(tmp_path / 'status'), str(good))
     assert code == 0 and out.startswith('ok  rq-') and 'boot 41 x86_64' in out
     bad = tmp_path / 'bad.yml'
     bad.write_text(yaml.safe_dump({'fedora_build_requests': [
@@ -258,11 +264,11 @@ def test_validate_exit_codes(tmp_path):
     code, out, err = run_cli('validate', '--status-dir', str(tmp_path / 'status'), str(bad))
     assert code == errors.FAILED
     assert 'requests[0].release' in err and 'requests[1].arch' in err and 'requests[1].kickstart' in err
-    code, out, _ = run_cli('validate', '--json', '--status-dir', str(tmp_path / 'status'), str(bad))
+    code, out, dummy = run_cli('validate', '--json', '--status-dir', str(tmp_path / 'status'), str(bad))
     data = json.loads(out)
     assert data['valid'] is False and len(data['problems']) >= 3
-    code, _, err = run_cli('validate', str(tmp_path / 'missing.yml'))
+    code, dummy, err = run_cli('validate', str(tmp_path / 'missing.yml'))
     assert code == errors.NOT_FOUND
     (tmp_path / 'broken.yml').write_text('a: [1\n')
-    code, _, err = run_cli('validate', str(tmp_path / 'broken.yml'))
+    code, dummy, err = run_cli('validate', str(tmp_path / 'broken.yml'))
     assert code == errors.FAILED and 'is not valid YAML' in err
