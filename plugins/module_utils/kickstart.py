@@ -406,10 +406,18 @@ def repo_summary(repo):
 
 def _new_repo(handler, spec, field):
     if not isinstance(spec, dict):
-        raise FedoraBuildError('%s: each item must be a mapping with name and baseurl.' % field)
+        raise FedoraBuildError('%s: each item must be a mapping with name and baseurl (or metalink or mirrorlist).' % field)
     name = check_name(spec.get('name'), '%s.name' % field)
-    baseurl = check_url(spec.get('baseurl'), REPO_SCHEMES, '%s.baseurl' % field)
-    repo = handler.RepoData(name=name, baseurl=baseurl)
+    given = [key for key in ('baseurl', 'metalink', 'mirrorlist') if spec.get(key)]
+    if len(given) != 1:
+        raise FedoraBuildError('%s: give exactly one of baseurl, metalink and mirrorlist (got %s).'
+                               % (field, ', '.join(given) or 'none'))
+    if given[0] == 'baseurl':
+        repo = handler.RepoData(name=name, baseurl=check_url(spec['baseurl'], REPO_SCHEMES, '%s.baseurl' % field))
+    else:
+        # Mirror services are web services: only http(s), never file/nfs.
+        url = check_url(spec[given[0]], ('http', 'https'), '%s.%s' % (field, given[0]))
+        repo = handler.RepoData(name=name, **{given[0]: url})
     repo.cost = _check_cost(spec.get('cost'), '%s.cost' % field)
     repo.includepkgs = _check_packages(spec.get('includepkgs'), '%s.includepkgs' % field, groups=False)
     repo.excludepkgs = _check_packages(spec.get('excludepkgs'), '%s.excludepkgs' % field, groups=False)

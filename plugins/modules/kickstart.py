@@ -75,9 +75,18 @@ options:
         type: str
         required: true
       baseurl:
-        description: Repo URL (C(http), C(https), C(ftp), C(file) or C(nfs)).
+        description:
+          - Repo URL (C(http), C(https), C(ftp), C(file) or C(nfs)).
+          - Exactly one of O(repos[].baseurl), O(repos[].metalink) and O(repos[].mirrorlist) is required.
         type: str
-        required: true
+      metalink:
+        description: C(--metalink) URL (C(http) or C(https)), e.g. Fedora's C(https://mirrors.fedoraproject.org/metalink?repo=fedora-41&arch=x86_64).
+        type: str
+        version_added: 0.2.0
+      mirrorlist:
+        description: C(--mirrorlist) URL (C(http) or C(https)).
+        type: str
+        version_added: 0.2.0
       cost:
         description: C(--cost) of the repo; lower wins between identical packages.
         type: int
@@ -276,7 +285,9 @@ def argument_spec():
         version=dict(type='str'),
         repos=dict(type='list', elements='dict', default=[], options=dict(
             name=dict(type='str', required=True),
-            baseurl=dict(type='str', required=True),
+            baseurl=dict(type='str'),
+            metalink=dict(type='str'),
+            mirrorlist=dict(type='str'),
             cost=dict(type='int'),
             includepkgs=dict(type='list', elements='str', default=[]),
             excludepkgs=dict(type='list', elements='str', default=[]),

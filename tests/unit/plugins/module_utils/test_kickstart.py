@@ -338,6 +338,36 @@ def test_repos_replace_remove_and_url(spin):
            '--excludepkgs="nano"' in text
 
 
+def test_repos_by_metalink_or_mirrorlist(spin):
+    handler = flat_handler(spin)
+    ks.transform(handler, repos=[
+        {'name': 'fedora', 'metalink': 'https://mirrors.fedoraproject.org/metalink?repo=fedora-41&arch=x86_64'},
+        {'name': 'updates', 'mirrorlist': 'https://mirrors.fedoraproject.org/mirrorlist?repo=updates-released-f41&arch=x86_64'}])
+    repos = repos_of(handler)
+    assert repos['fedora']['metalink'] == 'https://mirrors.fedoraproject.org/metalink?repo=fedora-41&arch=x86_64'
+    assert repos['fedora']['baseurl'] is None and repos['fedora']['mirrorlist'] is None
+    assert repos['updates']['mirrorlist'].startswith('https://mirrors.fedoraproject.org/mirrorlist?')
+    line = [x for x in str(handler).splitlines() if x.startswith('repo --name="fedora"')][0]
+    assert line.split() == ['repo', '--name="fedora"', '--metalink=https://mirrors.fedoraproject.org/metalink?repo=fedora-41&arch=x86_64']
+
+
+@pytest.mark.parametrize('spec,message', [
+    ({'name': 'fedora'}, 'repos[0]: give exactly one of baseurl, metalink and mirrorlist (got none).'),
+    ({'name': 'fedora', 'baseurl': 'http://m/os/', 'metalink': 'https://m/metalink'},
+     'repos[0]: give exactly one of baseurl, metalink and mirrorlist (got baseurl, metalink).'),
+])
+def test_repo_needs_exactly_one_source(spin, spec, message):
+    with pytest.raises(FedoraBuildError) as err:
+        ks.transform(flat_handler(spin), repos=[spec])
+    assert str(err.value) == message
+
+
+def test_metalink_must_be_a_web_url(spin):
+    with pytest.raises(FedoraBuildError) as err:
+        ks.transform(flat_handler(spin), repos=[{'name': 'fedora', 'metalink': 'file:///etc/passwd'}])
+    assert str(err.value).startswith('repos[0].metalink: ')
+
+
 def test_packages_and_excludes(spin):
     handler = flat_handler(spin)
     added, _notes = ks.transform(handler, packages=['kernel', 'nano', 'git-core', '@development-tools'],
@@ -364,7 +394,7 @@ def test_packages_section_created_when_missing(tmp_path):
     ({'repos': [{'name': 'a b', 'baseurl': 'http://x/'}]}, "repos[0].name: 'a b' is not a valid name"),
     ({'repos': [{'name': 'ok', 'baseurl': 'gopher://x/'}]}, "repos[0].baseurl: scheme 'gopher' is not allowed"),
     ({'repos': [{'name': 'ok', 'baseurl': 'http://x/', 'cost': -1}]}, 'repos[0].cost: -1 is not a non-negative whole number.'),
-    ({'repos': ['fedora']}, 'repos[0]: each item must be a mapping with name and baseurl.'),
+    ({'repos': ['fedora']}, 'repos[0]: each item must be a mapping with name and baseurl (or metalink or mirrorlist).'),
     ({'side_repo': {'name': 'side', 'baseurl': 'file:///s', 'packages': ['bash-5.2-1.fc41 x']}},
      "side_repo.packages: 'bash-5.2-1.fc41 x' is not a package name or glob."),
     ({'side_repo': {'name': 'side', 'baseurl': 'file:///s', 'packages': ['@core']}},

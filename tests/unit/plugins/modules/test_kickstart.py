@@ -57,7 +57,7 @@ def test_result_shape_check_and_diff(capsys, src, tmp_path):
     ({'src': 'file:///etc/hosts'}, "src: URL scheme 'file' is not allowed for kickstart sources"),
     ({'version': 'F4x'}, "version: 'F4x' is not a kickstart syntax version known to pykickstart"),
     ({'checksum': 'sha256:xyz'}, "checksum: 'sha256:xyz' is not a checksum of the form sha256:<64 hex digits>."),
-    ({'repos': [{'name': 'x'}]}, 'missing required arguments: baseurl found in repos'),
+    ({'repos': [{'name': 'x'}]}, 'repos[0]: give exactly one of baseurl, metalink and mirrorlist (got none).'),
     ({'side_repo': {'name': 'side', 'baseurl': 'file:///s', 'packages': ['a;b']}}, "side_repo.packages: 'a;b' is not"),
 ])
 def test_bad_input_one_sentence(capsys, src, tmp_path, extra, needle):
