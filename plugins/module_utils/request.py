@@ -75,7 +75,7 @@ STAGING_FIELDS = {
     'ftp': ('type', 'host', 'port', 'user', 'password', 'password_env', 'path', 'tls'),
 }
 NOTIFY_FIELDS = ('email', 'webhook', 'on')
-DEFAULTS_FIELDS = ('koji', 'staging', 'timeout')
+DEFAULTS_FIELDS = ('arch', 'koji', 'staging', 'timeout')
 
 # --- builder options a request may set, per image type -------------------------------------------------------
 # Each entry mirrors the builder module's argument_spec entry (type, elements, choices); the pipeline itself sets
@@ -489,9 +489,8 @@ def _sigkey(p, value, path):
 
 
 def _gpgkey(p, value, path):
-    if isinstance(value, str) and '://' in value:
-        return _url(p, value, path, ('http', 'https', 'file'))
-    return _abs_path(p, value, path, 'an absolute path on the build node or an http, https or file URL')
+    # koji_side_repo checks signatures with keys on the node (rpmkeys --import <file>): no URLs.
+    return _abs_path(p, value, path, 'an absolute path of a public key file on the build node')
 
 
 def _glob(p, value, path):
@@ -842,13 +841,17 @@ def _notify(p, value, path):
 
 
 def _defaults(p, defaults, path='defaults'):
-    """Validate the service-level defaults: {koji, staging, timeout}."""
+    """Validate the service-level defaults: {arch, koji, staging, timeout}."""
+    out = {'arch': DEFAULT_ARCH, 'koji': {}, 'staging': None, 'timeout': DEFAULT_TIMEOUT}
     if defaults is None:
-        return {'koji': {}, 'staging': None, 'timeout': DEFAULT_TIMEOUT}
+        return out
     data = _mapping(p, defaults, path, DEFAULTS_FIELDS)
     if data is INVALID:
-        return {'koji': {}, 'staging': INVALID, 'timeout': DEFAULT_TIMEOUT}
-    out = {'koji': {}, 'staging': None, 'timeout': DEFAULT_TIMEOUT}
+        out['staging'] = INVALID
+        return out
+    if data.get('arch') is not None:
+        # The playbook's default: the arch of the first reachable build node.
+        out['arch'] = _choice(p, data['arch'], _join(path, 'arch'), ARCHES)
     koji = data.get('koji')
     if koji is not None and _mapping(p, koji, _join(path, 'koji'), KOJI_FIELDS, what=' of koji fields') is not INVALID:
         out['koji'] = _koji_part(p, koji, _join(path, 'koji'))
@@ -896,7 +899,7 @@ def _request(p, request, defaults, forced_type, prefix):
         out['release'] = p.check(check_release, release, field=path)
 
     arch = request.get('arch')
-    out['arch'] = DEFAULT_ARCH if arch is None else _choice(p, arch, _join(prefix, 'arch'), ARCHES)
+    out['arch'] = defaults['arch'] if arch is None else _choice(p, arch, _join(prefix, 'arch'), ARCHES)
 
     builder = INVALID
     if image_type in IMAGE_TYPES:

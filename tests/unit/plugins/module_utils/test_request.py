@@ -157,6 +157,17 @@ def test_arch_defaults_to_x86_64():
     assert ok(req)['arch'] == 'x86_64'
 
 
+def test_arch_default_comes_from_the_service_defaults():
+    req = base()
+    del req['arch']
+    staging = [{'type': 'local', 'path': '/srv/staging'}]
+    norm, problems = validate_request(req, defaults={'arch': 'aarch64', 'staging': staging})
+    assert problems == [] and norm['arch'] == 'aarch64'
+    assert validate_request(base(arch='x86_64'), defaults={'arch': 'aarch64', 'staging': staging})[0]['arch'] == 'x86_64'
+    assert "defaults.arch: 'sparc' is not one of x86_64, aarch64, ppc64le, s390x." in validate_request(
+        req, defaults={'arch': 'sparc'})[1]
+
+
 def test_name():
     assert ok(base('boot'))['name'] == 'boot'
     assert ok(base(name='xfce-spin'))['name'] == 'xfce-spin'
@@ -259,7 +270,7 @@ def test_koji_good_values():
     koji = {'builds': ['bash-5.2.32-1.fc41', 2601234, '2601235', 'bash-5.2.32-1.fc41'], 'tasks': [123, '456'],
             'tag_latest': [{'tag': 'f41-updates-candidate', 'packages': ['glibc', 'kernel']}],
             'sigkeys': ['E99D6AD1', ''],
-            'gpgkeys': ['/etc/pki/rpm-gpg/RPM-GPG-KEY-fedora-41-primary', 'https://example.org/key.asc'],
+            'gpgkeys': ['/etc/pki/rpm-gpg/RPM-GPG-KEY-fedora-41-primary', '/srv/keys/key.asc'],
             'multilib': True, 'exclude': ['*-devel', 'kernel-debug*']}
     norm = ok(base(koji=koji))['koji']
     assert norm['builds'] == ['bash-5.2.32-1.fc41', 2601234, 2601235]
@@ -288,8 +299,8 @@ def test_koji_good_values():
     ({'sigkeys': ['xyz']}, 'sigkeys[0]', 'is not a Koji signing key ID (8 hex digits)'),
     ({'sigkeys': ['e99d6ad1e99d']}, 'sigkeys[0]', 'is not a Koji signing key ID'),
     ({'sigkeys': []}, 'sigkeys', 'is empty'),
-    ({'gpgkeys': ['key.asc']}, 'gpgkeys[0]', 'absolute path on the build node or an http, https or file URL'),
-    ({'gpgkeys': ['ftp://x/key']}, 'gpgkeys[0]', "scheme 'ftp' is not allowed"),
+    ({'gpgkeys': ['key.asc']}, 'gpgkeys[0]', 'absolute path of a public key file on the build node'),
+    ({'gpgkeys': ['https://x/key']}, 'gpgkeys[0]', 'absolute path of a public key file on the build node'),
     ({'multilib': 'yes'}, 'multilib', 'must be true or false'),
     ({'exclude': ['a b']}, 'exclude[0]', 'is not a package name glob'),
     ({'hub_url': 'koji.example'}, 'hub_url', "scheme '(none)' is not allowed"),
@@ -782,7 +793,7 @@ def test_requests_of_a_batch_do_not_share_lists():
 def test_bad_defaults_fail_every_request_of_the_batch():
     norm, problems = validate_requests([base(), base('boot')], {'staging': 'somewhere', 'timeout': -1, 'x': 1})
     assert problems == [
-        'defaults.x: unknown field; known fields are koji, staging, timeout.',
+        'defaults.x: unknown field; known fields are arch, koji, staging, timeout.',
         'defaults.staging: must be a list of staging targets (got a string).',
         'defaults.timeout: -1 is out of range (1 to 604800).']
     assert norm == [None, None]
