@@ -263,8 +263,10 @@ def describe_artifacts(dest, found):
     arts = []
     for kind, rel in found:
         path = os.path.join(dest, rel)
+        # mtime taken before hashing: build_manifest trusts this sha256 only while size and mtime still match.
+        st = os.stat(path)
         arts.append(dict(kind=kind, name=os.path.basename(rel), relpath=rel, path=path,
-                         size=os.path.getsize(path), sha256=sha256_file(path)))
+                         size=st.st_size, mtime=st.st_mtime, sha256=sha256_file(path)))
     return arts
 
 

@@ -287,6 +287,9 @@ artifacts:
     sha256:
       description: SHA-256 of the file.
       type: str
+    mtime:
+      description: Modification time (seconds since the epoch) when the file was hashed.
+      type: float
   sample: [{kind: boot_iso, name: boot.iso, relpath: images/boot.iso, path: /srv/images/boot-41/images/boot.iso,
             size: 912261120, sha256: 0f3c...}]
 log_path:

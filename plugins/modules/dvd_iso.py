@@ -240,6 +240,9 @@ artifacts:
     sha256:
       description: SHA-256 of the file.
       type: str
+    mtime:
+      description: Modification time (seconds since the epoch) when the file was hashed.
+      type: float
 log_path:
   description: The full build log (in the work dir on failure, in O(dest)/build-logs on success).
   returned: always
