@@ -160,8 +160,10 @@ def test_submit_wait_status_list_logs(tmp_path, project):
     assert data['source'] == 'runner'  # nothing staged: the runner's ansible-playbook output
     assert 'builder broke' in Path(data['path']).read_text()
 
-    # the runner's record of the environment is redacted after the run
+    # the runner process kept the IDs the playbook's build_request computed: the same as submit printed
     run_dir = Path(view['run']['path'])
+    assert json.loads((run_dir / 'request_ids.json').read_text())['request_ids'] == ids
+    # the runner's record of the environment is redacted after the run
     command = json.loads((run_dir / 'artifacts' / 'main' / 'command').read_text())
     assert set(command['env'].values()) == {'(redacted)'}
 

@@ -171,7 +171,11 @@ def cmd_submit(ctx):
         inventory = os.path.abspath(inventory)
     else:
         inventory = ctx.project.default_inventory()
-    extravars = {'fedora_build_requests': raw, 'fedora_build_status_dir': ctx.status_dir}
+    # an omitted arch is made explicit: the playbook would default it to its first reachable node's arch,
+    # and the request ID (and record name) must be the one printed here
+    submitted = [dict(req, arch=norm['arch']) if isinstance(req, dict) and req.get('arch') is None else req
+                 for req, norm in zip(raw, normalized)]
+    extravars = {'fedora_build_requests': submitted, 'fedora_build_status_dir': ctx.status_dir}
     extravars.update(extra)
     ids = [r['request_id'] for r in normalized]
     run = runner.start(ctx.project, ctx.status_dir, ctx.project.playbook('build.yml'), inventory, extravars, ids, normalized)

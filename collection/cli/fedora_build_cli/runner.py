@@ -124,6 +124,7 @@ class Worker:
         self.cancel = threading.Event()
         self.state = {'pid': os.getpid(), 'status': 'starting', 'started': now_iso(), 'rc': None}
         self.signals = []
+        self.ids_seen = False
 
     def write(self, **fields):
         self.state.update(fields)
@@ -160,6 +161,17 @@ class Worker:
         else:
             self._signal_playbook(signum)
 
+    def on_event(self, event):
+        """Keep the request IDs the playbook computed (build_request's result) in request_ids.json."""
+        data = event.get('event_data') or {}
+        if (event.get('event') == 'runner_on_ok' and not self.ids_seen
+                and 'build_request' in str(data.get('resolved_action') or data.get('task_action') or '')):
+            ids = (data.get('res') or {}).get('request_ids')
+            if ids:
+                self.ids_seen = True
+                atomic_json(self.run_dir / 'request_ids.json', {'request_ids': ids, 'task': data.get('task')})
+        return True
+
     def on_status(self, data, runner_config=None):  # pylint: disable=unused-argument
         status = data.get('status')
         fields = {'status': status}
@@ -182,6 +194,7 @@ class Worker:
                 playbook=self.info['playbook'], inventory=self.info.get('inventory') or None,
                 extravars=self.info.get('extravars') or {}, envvars=self.info.get('envvars') or {},
                 ident=IDENT, quiet=True, cancel_callback=self.cancel.is_set, status_handler=self.on_status,
+                event_handler=self.on_event,
                 settings={'pexpect_timeout': 1},
             )
             while thread.is_alive():

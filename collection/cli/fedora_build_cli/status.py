@@ -91,8 +91,21 @@ class Run:
         self.cancel = load_json(self.path / 'cancel.json')
 
     @property
-    def request_ids(self):
+    def submitted_ids(self):
+        """The request IDs `submit` computed and printed."""
         return list(self.info.get('request_ids') or [])
+
+    @property
+    def request_ids(self):
+        """The request IDs the playbook computed (build_request), once known; until then the submitted ones.
+
+        They differ only when the playbook normalizes with other service defaults than the CLI
+        (e.g. an inventory's fedora_build_koji); the playbook's IDs name the status records.
+        """
+        played = load_json(self.path / 'request_ids.json')
+        if played and played.get('request_ids'):
+            return list(played['request_ids'])
+        return self.submitted_ids
 
     @property
     def artifacts(self):
@@ -124,9 +137,13 @@ class Run:
         return self.worker.get('pid') or self.info.get('worker_pid')
 
     def request(self, request_id):
-        for req in self.info.get('requests') or []:
+        reqs = self.info.get('requests') or []
+        for req in reqs:
             if req.get('request_id') == request_id:
                 return req
+        ids = self.request_ids
+        if request_id in ids and len(ids) == len(reqs):  # same request, ID computed by the playbook
+            return reqs[ids.index(request_id)]
         return None
 
     def summary(self):

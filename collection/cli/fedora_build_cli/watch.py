@@ -82,6 +82,11 @@ def watch(store, run, request_ids, interval=1.0, stream=None, quiet=False):
         while True:
             run = Run(run.path)
             events.poll()
+            if run.request_ids != list(request_ids):
+                if not quiet:
+                    sys.stderr.write('note: the playbook computed other request IDs (other service defaults): %s\n'
+                                     % ', '.join('%s -> %s' % pair for pair in zip(request_ids, run.request_ids)))
+                request_ids = run.request_ids
             views = _views(store, run, request_ids)
             if live is not None:
                 live.update(_rich_table(views, run, events))

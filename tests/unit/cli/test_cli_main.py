@@ -190,6 +190,18 @@ def test_run_states(tmp_path, runner_pid):
     assert [b.request_id for b in Store(status).resolve('run-2')] == ['rq-222222222222']
 
 
+def test_playbook_request_ids_win(tmp_path):
+    status = tmp_path / 'status'
+    path = write_run(status, 'run-6', ['rq-666666666666'], worker={'pid': 999999999, 'status': 'successful', 'rc': 0},
+                     requests=[{'request_id': 'rq-666666666666', 'image_type': 'dvd', 'release': '41', 'arch': 'x86_64'}])
+    write_record(status, 'rq-777777777777', state='succeeded', phase='done', image_type=None)
+    (path / 'request_ids.json').write_text('{"request_ids": ["rq-777777777777"]}')
+    builds = Store(status).resolve('run-6')
+    assert [b.request_id for b in builds] == ['rq-777777777777']
+    assert builds[0].state == 'succeeded' and builds[0].view()['image_type'] == 'dvd'
+    assert [b.request_id for b in Store(status).builds()] == ['rq-777777777777']
+
+
 def test_corrupt_record_is_infra_error(tmp_path):
     status = tmp_path / 'status'
     status.mkdir()
