@@ -2,6 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """`logs`: the staged logs of a finished build, or the runner's output of a running one."""
 
+import re
 import sys
 import time
 from pathlib import Path
@@ -43,6 +44,16 @@ def plan(build, status_dir):
                    NOT_FOUND)
 
 
+ANSI = re.compile(r'\x1b\[[0-9;?]*[A-Za-z]')
+
+
+def plain(stream):
+    """A writer that drops terminal colour codes (ansible-playbook's) unless ``stream`` is a terminal."""
+    if hasattr(stream, 'isatty') and stream.isatty():
+        return stream.write
+    return lambda text: stream.write(ANSI.sub('', text))
+
+
 def show_staged(files, stream=None):
     stream = stream or sys.stdout
     for path in files:
@@ -56,16 +67,17 @@ def show_staged(files, stream=None):
 def follow(path, run, stream=None, interval=0.5):
     """Print ``path`` and keep printing what is appended until the run's runner process ends."""
     stream = stream or sys.stdout
+    write = plain(stream)
     with open(path, 'r', encoding='utf-8', errors='replace') as handle:
         while True:
             chunk = handle.read()
             if chunk:
-                stream.write(chunk)
+                write(chunk)
                 stream.flush()
                 continue
             if run is None or Run(run.path).finished:
                 chunk = handle.read()
                 if chunk:
-                    stream.write(chunk)
+                    write(chunk)
                 return
             time.sleep(interval)

@@ -273,7 +273,7 @@ def cmd_logs(ctx):
                 ctx.warn('staged logs: %s' % files[0].parent)
         else:
             with open(what['path'], encoding='utf-8', errors='replace') as handle:
-                ctx.stdout.write(handle.read())
+                logs.plain(ctx.stdout)(handle.read())
     except KeyboardInterrupt:
         return errors.INTERRUPTED
     return errors.OK

@@ -236,9 +236,9 @@ def test_logs_of_a_running_build_are_the_runner_output(tmp_path, runner_pid):
     write_record(status, 'rq-444444444444', state='running', phase='build')
     run = write_run(status, 'run-4', ['rq-444444444444'], worker={'pid': runner_pid, 'status': 'running'})
     (run / 'artifacts' / 'main').mkdir(parents=True)
-    (run / 'artifacts' / 'main' / 'stdout').write_text('TASK [build]\n')
+    (run / 'artifacts' / 'main' / 'stdout').write_text('TASK [build]\n\x1b[0;32mok: [localhost]\x1b[0m\n')
     code, out, dummy = run_cli('logs', '--status-dir', str(status), 'rq-444444444444')
-    assert code == 0 and out == 'TASK [build]\n'
+    assert code == 0 and out == 'TASK [build]\nok: [localhost]\n'  # colour codes dropped: stdout is no terminal
 
 
 def test_cancel_finished_build(store):
