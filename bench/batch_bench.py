@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Benchmark: a batch of builds over the 3 lab nodes, makespan vs the ideal, and the controller overhead per build.
 
-    .venv/bin/python bench/batch_bench.py [--builds 12] [--duration 60] [--no-overhead]   (as root: it starts the lab)
+    .venv/bin/python bench/batch_bench.py [--builds 12] [--duration 60] [--no-overhead] [--no-warm]   (as root: it starts the lab)
 
 Starts the SSH lab (tests/lab/lab.sh: node-x86a and node-x86b for x86_64, node-arm for aarch64) and
 runs the real pipeline, ``playbooks/build.yml`` with ``fedora_build_requests`` (docs/pipeline.md), on
@@ -15,6 +15,8 @@ node gets the same number of builds.
 
 * makespan: wall time of ``ansible-playbook playbooks/build.yml`` for the batch with D = --duration,
   against the ideal ceil(builds / 3) x D (target: at most 1.15x);
+* warm re-run: the same batch again into the same staging; every build is found there and nothing is
+  rebuilt (status records ``reused: true``), its wall time against the first run's;
 * controller overhead per build: the same pipeline with D = 0, once with one build per node and once
   with the whole batch; (wall(batch) - wall(one per node)) / (builds per node - 1) is what one more
   build in a slot's queue costs besides the builder, and the difference is the fixed cost of a run.
@@ -88,11 +90,12 @@ def parse_time(text):
     return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
 
 
-def run_batch(lab, work, label, requests, sleep, forks):
-    """Run the pipeline on a batch; returns its measurements. Raises BenchError unless every build succeeded."""
-    staging = os.path.join(work, label, 'staging')
+def run_batch(lab, work, label, requests, sleep, forks, staging=None, reused=False):
+    """Run the pipeline on a batch; returns its measurements. Raises BenchError unless every build succeeded
+    (and, with ``reused``, unless every build was taken from staging instead of being rebuilt)."""
+    staging = staging or os.path.join(work, label, 'staging')
     status_dir = os.path.join(staging, 'status')
-    os.makedirs(status_dir)
+    os.makedirs(status_dir, exist_ok=True)
     extra_vars = {
         'fedora_build_requests': requests,
         'fedora_build_staging': [{'type': 'local', 'path': staging}],
@@ -117,6 +120,10 @@ def run_batch(lab, work, label, requests, sleep, forks):
         tail = (run.stdout + run.stderr)[-4000:]
         raise BenchError('%s: ansible-playbook exited %s after %.0f s; %d status records %s; not succeeded: %s\n'
                          '--- last output ---\n%s' % (label, run.rc, wall, len(records), states, failed, tail))
+    rebuilt = [r.get('name') for r in records if str(r.get('reused')).lower() != 'true']
+    if reused and rebuilt:
+        raise BenchError('%s: a re-run of the same batch rebuilt %s (status records without reused: true)'
+                         % (label, ', '.join(str(n) for n in rebuilt)))
     per_node = {}
     for record in records:
         per_node[record.get('node')] = per_node.get(record.get('node'), 0) + 1
@@ -148,6 +155,7 @@ def main():
     parser.add_argument('--builds', type=int, default=12, help='builds in the batch (a multiple of 3)')
     parser.add_argument('--duration', type=float, default=60, help='seconds each stand-in builder takes (D)')
     parser.add_argument('--no-overhead', action='store_true', help='skip the two D=0 runs')
+    parser.add_argument('--no-warm', action='store_true', help='skip the warm re-run of the batch')
     parser.add_argument('--forks', type=int, default=10)
     parser.add_argument('--out', default=os.path.join(REPO, 'bench', 'results'))
     args = parser.parse_args()
@@ -178,12 +186,21 @@ def main():
         measurements = {'nodes': NODES, 'builds': args.builds, 'duration_s': args.duration, 'ideal_s': ideal,
                         'lab_id': lab.lab_id}
 
-        timed = run_batch(lab, work, 'timed', make_requests(args.builds, repo, kiwi_dir, 'd%d' % args.duration),
-                          args.duration, args.forks)
+        batch = make_requests(args.builds, repo, kiwi_dir, 'd%g' % args.duration)
+        timed = run_batch(lab, work, 'timed', batch, args.duration, args.forks)
         measurements['makespan_s'] = timed['wall_s']
         measurements['timed'] = timed
         ratio = round(timed['wall_s'] / ideal, 3)
         extra = []
+        if not args.no_warm:
+            # the same batch again, same staging: every build is already there, nothing is rebuilt
+            warm = run_batch(lab, work, 'warm', batch, args.duration, args.forks,
+                             staging=os.path.join(work, 'timed', 'staging'), reused=True)
+            measurements['warm'] = warm
+            measurements['warm_rerun_s'] = warm['wall_s']
+            extra.append({'label': 'warm re-run / first run', 'ratio': round(warm['wall_s'] / timed['wall_s'], 3),
+                          'target': None, 'better': 'lower',
+                          'unit': 'wall time of the same batch again (nothing rebuilt) / first run'})
         if not args.no_overhead:
             small = run_batch(lab, work, 'overhead-1', make_requests(NODES, repo, kiwi_dir, 'o1'), 0, args.forks)
             full = run_batch(lab, work, 'overhead-n', make_requests(args.builds, repo, kiwi_dir, 'on'), 0, args.forks)
@@ -203,8 +220,8 @@ def main():
             extra.append({'label': 'batch wall time (D=0)', 'ratio': full['wall_s'], 'target': None,
                           'unit': 's for %d builds with no builder time' % args.builds})
 
-        command = '.venv/bin/python bench/batch_bench.py --builds %d --duration %g%s' % (
-            args.builds, args.duration, ' --no-overhead' if args.no_overhead else '')
+        command = '.venv/bin/python bench/batch_bench.py --builds %d --duration %g%s%s' % (
+            args.builds, args.duration, ' --no-overhead' if args.no_overhead else '', ' --no-warm' if args.no_warm else '')
         result = {
             'name': 'batch',
             'label': '%d builds, 3 nodes, D=%gs' % (args.builds, args.duration),
@@ -216,6 +233,7 @@ def main():
             'date': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
             'plot': {'title': 'batch of %d over 3 lab nodes' % args.builds, 'unit': 's', 'bars': dict(
                 [('ideal (D=%g)' % args.duration, ideal), ('makespan (D=%g)' % args.duration, timed['wall_s'])]
+                + ([('warm re-run', measurements['warm_rerun_s'])] if not args.no_warm else [])
                 + ([('3 builds, D=0', measurements['overhead_one_per_node']['wall_s']),
                     ('%d builds, D=0' % args.builds, measurements['overhead_batch']['wall_s'])]
                    if not args.no_overhead else []))},
@@ -229,6 +247,8 @@ def main():
         os.replace(path + '.tmp', path)
         print('%d builds over 3 nodes, D = %g s: makespan %.1f s, ideal %.0f s, ratio %.3f (target <= %.2f)'
               % (args.builds, args.duration, timed['wall_s'], ideal, ratio, TARGET))
+        if not args.no_warm:
+            print('warm re-run of the same batch (nothing rebuilt): %.1f s' % measurements['warm_rerun_s'])
         if not args.no_overhead:
             print('controller overhead per build (D = 0): %.1f s; fixed per run: %.1f s'
                   % (measurements['overhead_per_build_s'], measurements['overhead_fixed_s']))
