@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, ondemand.fedora_build contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -81,7 +80,7 @@ def check(files):
             if SCHEME_RE.match(raw) or raw.startswith('//'):
                 continue
             target = ESCAPE_RE.sub(r'\1', raw).replace('&amp;', '&')
-            file_part, _, fragment = target.partition('#')
+            file_part, _sep, fragment = target.partition('#')
             where = '%s:%d: %s' % (os.path.relpath(path, ROOT), number, raw)
             dest = os.path.normpath(os.path.join(os.path.dirname(path), file_part)) if file_part else path
             if not os.path.exists(dest):

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, ondemand.fedora_build contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -139,8 +138,8 @@ class Links(LinkProvider):
             return None          # another collection's plugin: no page here
         tree = self.trees.get((plugin.type, plugin.fqcn, entrypoint if plugin.type == 'role' else None, what))
         if tree is None or not has_path(tree, name):
-            self.errors.append('%s %s has no %s %s' % (plugin.type, plugin.fqcn, 'option' if what == 'option'
-                                                        else 'return value', '.'.join(name)))
+            label = 'option' if what == 'option' else 'return value'
+            self.errors.append('%s %s has no %s %s' % (plugin.type, plugin.fqcn, label, '.'.join(name)))
             return None
         return '%s#%s' % ('' if current_plugin else page, anchor(what, name))
 

@@ -203,7 +203,7 @@ def test_survey_variables_are_mapped_onto_request_fields(path):
 
 
 def test_every_mapping_is_asked_somewhere():
-    asked = {item['variable'] for _, item in questions()}
+    asked = {item['variable'] for _name, item in questions()}
     # fb_image_type is set by the per-type job templates (extra_vars), not asked
     assert set(survey.SURVEY_FIELDS) - asked == {'fb_image_type'}
     templates = load(os.path.join(AWX, 'configure.yml'))[0]['vars']['fedora_build_awx_templates']
@@ -244,7 +244,7 @@ def test_choices_equal_the_role_argument_spec():
 
 
 def test_text_limits_fit_the_request_fields():
-    spec = {item['variable']: item for _, item in questions()}
+    spec = {item['variable']: item for _name, item in questions()}
     assert spec['fb_name']['max'] <= 64             # request.name: at most 64 characters
     assert spec['fb_release']['max'] <= 16
     for var in ('fb_release', 'fb_arch'):
@@ -470,7 +470,7 @@ def render_injectors(inputs):
     for label, template in CREDENTIAL['injectors'].get('file', {}).items():
         name = label.split('.', 1)[1]
         files[name] = ('/tmp/awx_1_abc/tmp_%s' % name, env.from_string(template).render(**namespace))
-    namespace['tower'] = {'filename': {name: path for name, (path, _) in files.items()}}
+    namespace['tower'] = {'filename': {name: path for name, (path, _content) in files.items()}}
     environ = {key: env.from_string(template).render(**namespace) for key, template in CREDENTIAL['injectors']['env'].items()}
     return environ, files
 
@@ -503,7 +503,7 @@ def test_credential_injectors_render_like_awx():
     assert environ['FEDORA_BUILD_KOJI_CA_CERT'] == ''          # not given: no path to an empty file
     assert environ['FEDORA_BUILD_KOJI_KEYTAB_BASE64'] == ''
     assert environ['FEDORA_BUILD_FTP_PASSWORD'] == 's3cret' and environ['FEDORA_BUILD_SMTP_PASSWORD'] == 'mail'
-    empty, _ = render_injectors({})
+    empty = render_injectors({})[0]
     assert empty['FEDORA_BUILD_KOJI_AUTH'] == 'none'
     assert all(value == '' for key, value in empty.items() if key != 'FEDORA_BUILD_KOJI_AUTH')
 
