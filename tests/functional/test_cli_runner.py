@@ -180,6 +180,15 @@ def live_processes_in(path):
     return found
 
 
+def running(pid):
+    """Alive and not a zombie (a killed child its parent has not reaped yet is dead)."""
+    try:
+        with open('/proc/%d/stat' % pid) as handle:
+            return handle.read().rsplit(')', 1)[-1].split()[0] != 'Z'
+    except OSError:
+        return False
+
+
 def wait_for(predicate, timeout, what):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -220,9 +229,9 @@ def test_submit_then_cancel_mid_build(tmp_path, project):
     assert cancel['cleanup'][rid]['status'] == 'successful'
     # the node is clean: runner process, ansible-playbook and the builder are gone, the slot dir
     # is removed and the slot is free again
-    assert not os.path.exists('/proc/%d' % worker) or open('/proc/%d/stat' % worker).read().split()[2] == 'Z'
+    assert not running(worker)
     for pid in builder:
-        assert not os.path.exists('/proc/%d' % pid), 'builder %d survived the cancel' % pid
+        assert not running(pid), 'builder %d survived the cancel' % pid
     assert not live_processes_in(project['work'])
     assert not list(project['work'].glob('slot-*'))
     from ansible_collections.ondemand.fedora_build.plugins.module_utils import node_lock
