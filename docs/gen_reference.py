@@ -129,13 +129,19 @@ class Links(LinkProvider):
                 self.trees[(kind, fqcn, None, 'retval')] = data.get('return') or {}
         self.errors = []
 
+    def _page(self, plugin):
+        page = self.known.get((plugin.type, plugin.fqcn))
+        if page is None and plugin.fqcn.startswith(NS + '.'):
+            self.errors.append('there is no %s %s' % (plugin.type, plugin.fqcn))
+        return page              # None for another collection's plugin: no page here
+
     def plugin_link(self, plugin):
-        return self.known.get((plugin.type, plugin.fqcn))
+        return self._page(plugin)
 
     def plugin_option_like_link(self, plugin, entrypoint, what, name, current_plugin):
-        page = self.known.get((plugin.type, plugin.fqcn))
+        page = self._page(plugin)
         if page is None:
-            return None          # another collection's plugin: no page here
+            return None
         tree = self.trees.get((plugin.type, plugin.fqcn, entrypoint if plugin.type == 'role' else None, what))
         if tree is None or not has_path(tree, name):
             label = 'option' if what == 'option' else 'return value'

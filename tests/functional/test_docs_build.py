@@ -103,6 +103,14 @@ def test_generator_fails_on_a_reference_to_a_missing_option(tmp_path):
     assert not (tmp_path / 'out').exists()
 
 
+def test_generator_fails_on_a_link_to_a_missing_plugin_of_the_collection(tmp_path):
+    coll = make_collection(tmp_path, 'See M(ondemand.fedora_build.nothere) and M(community.general.ini_file).')
+    proc = run([PY, GEN, '--root', str(coll), '--dest', str(tmp_path / 'out')])
+    assert proc.returncode == 1
+    assert 'there is no module ondemand.fedora_build.nothere' in proc.stderr
+    assert 'community.general' not in proc.stderr      # other collections have no page here, and that is fine
+
+
 def test_generator_fails_on_docs_ansible_doc_cannot_load(tmp_path):
     coll = make_collection(tmp_path, '[an unclosed flow sequence')     # not YAML: ansible-doc cannot load it
     proc = run([PY, GEN, '--root', str(coll), '--dest', str(tmp_path / 'out')])
