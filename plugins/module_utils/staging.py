@@ -44,6 +44,7 @@ from __future__ import annotations
 import errno
 import ftplib
 import hashlib
+import json
 import os
 import re
 import secrets
@@ -313,11 +314,16 @@ class SshSource(object):
     def path(self, rel):
         return self.root + '/' + rel
 
+    def sizes(self, entries):
+        if all(e.size is not None for e in entries):
+            return dict((e.relpath, e.size) for e in entries)  # the CHECKSUM size comments; checked on arrival
+        return self._stat(entries)
+
     def read_checksum(self):
         return self.conn.run('cat -- %s' % _quote(self.path(CHECKSUM_NAME)), 'cannot read %s' % self.path(CHECKSUM_NAME),
                              timeout=self.timeout)[1]
 
-    def sizes(self, entries):
+    def _stat(self, entries):
         script = 'cd -- %s && stat -c %%s -- %s' % (_quote(self.root), ' '.join(_quote(e.relpath) for e in entries))
         out = self.conn.run(script, 'cannot list the files of %s listed in CHECKSUM' % self.root, timeout=self.timeout)[1]
         values = out.decode('ascii', 'replace').split()
@@ -326,10 +332,10 @@ class SshSource(object):
                                    % (self.conn.describe, self.root, len(values), len(entries)))
         return dict((e.relpath, int(v)) for e, v in zip(entries, values))
 
-    def open_stream(self, rel):
-        """A Popen whose stdout is the file's bytes."""
-        return subprocess.Popen(self.conn.argv('cat -- %s' % _quote(self.path(rel))), stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
+    def open_stream(self, *rels):
+        """A Popen whose stdout is the files' bytes, one after the other."""
+        return subprocess.Popen(self.conn.argv('cat -- %s' % ' '.join(_quote(self.path(r)) for r in rels)),
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
 
     def close(self):
         self.conn.close()
@@ -355,6 +361,24 @@ def copy_hashing(reader, writer, limit=None):
         if limit is not None and total > limit:
             break
     return total, digest.hexdigest()
+
+
+def receive_exactly(reader, path, size):
+    """Write exactly ``size`` bytes (fewer at EOF) of a stream to path while hashing; returns (bytes, hexdigest)."""
+    digest = hashlib.sha256()
+    buf = bytearray(BLOCK)
+    view = memoryview(buf)
+    left = size
+    with open(path, 'wb', buffering=0) as writer:
+        while left > 0:
+            count = reader.readinto(view[:min(left, BLOCK)])
+            if not count:
+                break
+            digest.update(view[:count])
+            writer.write(view[:count])
+            left -= count
+        os.fsync(writer.fileno())
+    return size - left, digest.hexdigest()
 
 
 def hash_file(path):
@@ -390,10 +414,23 @@ def mismatch(describe, entry, size, digest):
 
 
 class _Target(object):
-    """Common attributes of the targets."""
+    """Common attributes of the targets, and the generic transfer: one file after the other."""
 
     verify = True
     partial = None
+
+    def transfer(self, build_id, files, checksum, replace, pointer):
+        """Send files (then CHECKSUM when not None) to the partial dir, commit, update the pointer; returns bytes sent."""
+        self.prepare(build_id)
+        total = 0
+        for entry in files:
+            total += self.put(entry)
+        if checksum is not None:
+            total += self.put(checksum_entry(checksum), data=checksum)
+        self.commit(build_id, replace)
+        if pointer:
+            self.set_latest(pointer, build_id)
+        return total
 
 
 class TargetState(object):
@@ -498,6 +535,66 @@ class LocalTarget(_Target):
                 os.unlink(tmp)
         return size
 
+    def transfer(self, build_id, files, checksum, replace, pointer):
+        if not isinstance(self.source, SshSource):
+            return super(LocalTarget, self).transfer(build_id, files, checksum, replace, pointer)
+        # pulled: big files one ssh call each, the small ones together in one `cat` split by their sizes
+        self.prepare(build_id)
+        total = 0
+        for entry in files:
+            if entry.size >= BATCH_LIMIT:
+                total += self.put(entry)
+        small = [e for e in files if e.size < BATCH_LIMIT]
+        if small:
+            total += self._pull_batch(small)
+        if checksum is not None:
+            total += self.put(checksum_entry(checksum), data=checksum)
+        self.commit(build_id, replace)
+        if pointer:
+            self.set_latest(pointer, build_id)
+        return total
+
+    def _pull_batch(self, entries):
+        proc = self.source.open_stream(*[e.relpath for e in entries])
+        tmp = None
+        try:
+            for entry in entries:
+                dest = os.path.join(self.partial, entry.relpath)
+                tmp = os.path.join(self.partial, tmp_name(entry.relpath))
+                try:
+                    os.makedirs(os.path.dirname(dest), exist_ok=True)
+                    size, digest = receive_exactly(proc.stdout, tmp, entry.size)
+                except OSError as exc:
+                    why = 'out of space' if exc.errno in (errno.ENOSPC, errno.EDQUOT) else (exc.strerror or str(exc))
+                    raise FedoraBuildError('%s: cannot write %s: %s.' % (self.describe, entry.relpath, why))
+                if size != entry.size or (self.verify and digest != entry.sha256):
+                    proc.kill()
+                    proc.wait()
+                    stderr = proc.stderr.read()
+                    if stderr.strip():
+                        raise self.source.conn.error(stderr, 'cannot read the files of %s' % self.source.root)
+                    raise mismatch(self.describe, entry, size, digest)
+                os.chmod(tmp, 0o644)
+                os.rename(tmp, dest)
+                tmp = None
+            extra = proc.stdout.read(1)
+            stderr = proc.stderr.read()
+            proc.wait()
+            if proc.returncode != 0:
+                raise self.source.conn.error(stderr, 'cannot read the files of %s' % self.source.root)
+            if extra:
+                raise FedoraBuildError('%s: the source files under %s are longer than CHECKSUM says; they changed '
+                                       'while staging.' % (self.describe, self.source.description))
+        finally:
+            if tmp and os.path.lexists(tmp):
+                os.unlink(tmp)
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            proc.stdout.close()
+            proc.stderr.close()
+        return sum(e.size for e in entries)
+
     def _put_local(self, src, tmp):
         same_fs = False
         try:
@@ -574,7 +671,10 @@ class LocalTarget(_Target):
 
 
 # Remote scripts for SSH targets. Only validated values go in, each through shlex.quote.
-INSPECT_SCRIPT = r'''cd -- {path} 2>/dev/null || exit 0
+INSPECT_SCRIPT = r'''printf 'python\0'
+command -v python3 >/dev/null 2>&1 && printf yes
+printf '\0'
+cd -- {path} 2>/dev/null || exit 0
 printf 'final\0'
 [ -d {final} ] && find {final} -type f -printf '%s %P\0'
 printf 'partial\0'
@@ -636,11 +736,56 @@ else
 fi'''
 
 COMMIT_SCRIPT = r'''cd -- {path} || exit 3
+find {partial} -name '.*.tmp' -type f -delete 2>/dev/null
 old=.{bid}.old.$$
 if [ {replace} = yes ] && [ -e {final} ]; then mv -T -- {final} "$old" || exit 4; fi
 mv -T -- {partial} {final} || exit 5
-[ -e "$old" ] && rm -rf -- "$old"
-exit 0'''
+if [ -e "$old" ]; then rm -rf -- "$old"; fi'''
+
+# Receiving side of a batch: stdin is the files' bytes one after the other; argv[1] is JSON
+# [[tmp, dest, size, sha256 or ""], ...]. Each file is written to its temp name while hashed, checked,
+# renamed; one "hex size" line per file. Exit 6 at the first mismatch, 4 on a write error.
+BATCH_RECEIVER = '''import hashlib, json, os, sys
+files = json.loads(sys.argv[1])
+source = sys.stdin.buffer.raw
+buf = bytearray(1 << 20)
+view = memoryview(buf)
+try:
+    import fcntl
+    fcntl.fcntl(0, 1031, 1 << 20)
+except Exception:
+    pass
+for tmp, dest, size, sha in files:
+    digest, left = hashlib.sha256(), size
+    try:
+        os.makedirs(os.path.dirname(tmp), exist_ok=True)
+        with open(tmp, "wb", buffering=0) as out:
+            while left > 0:
+                count = source.readinto(view[:min(left, len(buf))])
+                if not count:
+                    break
+                digest.update(view[:count])
+                done = 0
+                while done < count:
+                    done += out.write(view[done:count])
+                left -= count
+            os.fsync(out.fileno())
+    except OSError as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        sys.stderr.write("%s: %s\\n" % (tmp, exc.strerror or exc))
+        sys.exit(4)
+    got = size - left
+    sys.stdout.write("%s %d\\n" % (digest.hexdigest(), got))
+    sys.stdout.flush()
+    if got != size or (sha and digest.hexdigest() != sha):
+        os.unlink(tmp)
+        sys.exit(6)
+    os.rename(tmp, dest)
+'''
+BATCH_LIMIT = 8 * 1024 * 1024     # files at least this big travel alone, straight from the file
 
 LATEST_SCRIPT = r'''cd -- {path} || exit 3
 t=.{name}.$$.tmp
@@ -679,11 +824,15 @@ class SshTarget(_Target):
         fields = head.split(b'\0')
         section = None
         for item in fields:
-            if item in (b'final', b'partial', b'latest'):
+            if item in (b'final', b'partial', b'latest', b'python'):
                 section = item
                 continue
             if section == b'latest':
                 state.latest = item.decode('utf-8', 'replace') or None
+                section = None
+                continue
+            if section == b'python':
+                self.has_python = item == b'yes'
                 section = None
                 continue
             if not item or section is None:
@@ -693,6 +842,84 @@ class SshTarget(_Target):
         if b'final' in fields and 'CHECKSUM' in state.final_sizes:
             state.final_checksum = checksum
         return state
+
+    has_python = False
+
+    def transfer(self, build_id, files, checksum, replace, pointer):
+        if not self.has_python:
+            return super(SshTarget, self).transfer(build_id, files, checksum, replace, pointer)
+        self.partial = self.path + '/.%s.partial' % build_id
+        total = 0
+        big = [e for e in files if e.size >= BATCH_LIMIT]
+        small = [e for e in files if e.size < BATCH_LIMIT]
+        for entry in big:
+            total += self._batch([entry], None, None)
+        finish = COMMIT_SCRIPT.format(replace='yes' if replace else 'no', **self._fmt(build_id))
+        if pointer:
+            finish += '\n' + LATEST_SCRIPT.format(path=_quote(self.path), name=_quote(pointer), bid=_quote(build_id))
+        while len(small) > 1 and sum(e.size for e in small) > 8 * BATCH_LIMIT:
+            part, size = [], 0
+            while small and size + small[0].size <= 8 * BATCH_LIMIT:
+                size += small[0].size
+                part.append(small.pop(0))
+            total += self._batch(part or [small.pop(0)], None, None)
+        return total + self._batch(small, checksum, finish)
+
+    def _batch(self, entries, checksum, finish):
+        """One ssh call: receive entries (+ CHECKSUM) into the partial dir, verified; then ``finish`` (a script)."""
+        items = list(entries) + ([checksum_entry(checksum)] if checksum is not None else [])
+        spec = [[self.partial + '/' + tmp_name(e.relpath), self.partial + '/' + e.relpath, e.size,
+                 e.sha256 if self.verify else ''] for e in items]
+        script = 'umask 022\nmkdir -p -- %s || exit 3\n' % _quote(self.partial)
+        if items:
+            script += 'python3 -c %s %s || exit $?\n' % (_quote(BATCH_RECEIVER), _quote(json.dumps(spec)))
+        if finish:
+            script += finish + '\n'
+        if len(items) == 1 and checksum is None:
+            try:
+                stdin = open(self.source.path(items[0].relpath), 'rb')
+            except (IOError, OSError) as exc:
+                raise FedoraBuildError('src: cannot read %s: %s.' % (self.source.path(items[0].relpath),
+                                                                      exc.strerror or exc))
+        else:
+            stdin = tempfile.TemporaryFile()
+            for entry in entries:
+                try:
+                    with open(self.source.path(entry.relpath), 'rb') as handle:
+                        shutil.copyfileobj(handle, stdin, BLOCK)
+                except (IOError, OSError) as exc:
+                    stdin.close()
+                    raise FedoraBuildError('src: cannot read %s: %s.' % (self.source.path(entry.relpath),
+                                                                          exc.strerror or exc))
+            if checksum is not None:
+                stdin.write(checksum)
+            stdin.seek(0)
+        names = ', '.join(e.relpath for e in items[:3]) + (' ...' if len(items) > 3 else '') or 'the build'
+        try:
+            try:
+                proc = subprocess.run(self.conn.argv(script), stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                      check=False)
+            except OSError as exc:
+                raise FedoraBuildError('%s: cannot run ssh: %s.' % (self.describe, exc.strerror or exc))
+        finally:
+            stdin.close()
+        lines = proc.stdout.decode('ascii', 'replace').splitlines()
+        if proc.returncode == 255:
+            raise self.conn.error(proc.stderr, 'cannot send %s' % names)
+        if proc.returncode == 6 and lines and len(lines) <= len(items):
+            digest, size = lines[-1].split()
+            raise mismatch(self.describe, items[len(lines) - 1], int(size), digest)
+        if proc.returncode != 0:
+            err = proc.stderr.decode('utf-8', 'replace')
+            failing = items[min(len(lines), len(items) - 1)].relpath if items else 'the build'
+            if 'No space left' in err or 'Disk quota' in err:
+                raise FedoraBuildError('%s: cannot write %s: out of space.' % (self.describe, failing))
+            why = ([ln for ln in err.splitlines() if ln.strip()] or ['remote status %d' % proc.returncode])[-1]
+            if len(lines) >= len(items) and finish:
+                raise FedoraBuildError('%s: cannot rename .%s to its final name: %s.'
+                                       % (self.describe, self.partial.rsplit('/', 1)[-1], why.rstrip('.')))
+            raise FedoraBuildError('%s: cannot write %s: %s.' % (self.describe, failing, why.rstrip('.')))
+        return sum(e.size for e in items)
 
     def hash_final(self, build_id, rel):
         script = 'cd -- %s && stat -c %%s -- %s && sha256sum < %s' % (
@@ -1153,29 +1380,27 @@ def stage(params, check_mode=False):
             'already_staged': mode == 'complete', 'latest': None, 'diff': {},
         }
         sent = set()
-        if mode != 'complete':
-            result['changed'] = True
-            if not check_mode:
-                target.prepare(build_id)
-                for entry in send:
-                    if entry.relpath == CHECKSUM_NAME:
-                        continue
-                    result['bytes_transferred'] += target.put(entry)
-                    sent.add(entry.relpath)
-                if CHECKSUM_NAME in [e.relpath for e in send]:
-                    result['bytes_transferred'] += target.put(checksum_entry(checksum), data=checksum)
-                    sent.add(CHECKSUM_NAME)
-                target.commit(build_id, replace)
-        result['files'] = [e.as_dict(e.relpath in sent) for e in entries + [checksum_entry(checksum)]]
+        pointer = None
         if latest and not failed:
             before = state.latest
             result['latest'] = {'name': latest, 'build_id': build_id, 'previous': before, 'changed': before != build_id}
             if before != build_id:
+                pointer = latest
                 result['changed'] = True
                 result['diff'] = {'before_header': latest, 'after_header': latest,
                                   'before': (before or '') + '\n' if before else '', 'after': build_id + '\n'}
-                if not check_mode:
-                    target.set_latest(latest, build_id)
+        if mode != 'complete':
+            result['changed'] = True
+            if not check_mode:
+                # CHECKSUM goes last; the commit (and the pointer) only after every file is verified
+                files = [e for e in send if e.relpath != CHECKSUM_NAME]
+                with_checksum = len(files) != len(send)
+                result['bytes_transferred'] = target.transfer(build_id, files, checksum if with_checksum else None,
+                                                              replace, pointer)
+                sent = set(e.relpath for e in send)
+        elif pointer and not check_mode:
+            target.set_latest(pointer, build_id)
+        result['files'] = [e.as_dict(e.relpath in sent) for e in entries + [checksum_entry(checksum)]]
         result['seconds'] = round(time.monotonic() - started, 3)
         return result
     finally:

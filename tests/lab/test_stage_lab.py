@@ -85,14 +85,15 @@ def test_ssh_push_node_to_node_rerun_and_check_mode(lab, tmp_path):
 def test_ssh_out_of_space_then_resume(lab, tmp_path):
     """node-x86b's tmpfs nearly full: the image does not fit, a clear error; after making room the re-run resumes."""
     tree = tmp_path / 'tree'
-    make_tree(tree, {'build.json': b'{}\n', 'images/boot.iso': 48 * 1024 * 1024, 'logs/build.log': b'ok\n'})
+    make_tree(tree, {'build.json': b'{}\n', 'images/a.iso': 12 * 1024 * 1024, 'images/boot.iso': 48 * 1024 * 1024,
+                     'logs/build.log': b'ok\n'})
     bid = new_bid()
     src = put_tree_on(lab, 'node-x86a', tree, bid)
     root_b = lab.hosts['node-x86b']['node_root']
     staging = '%s/staging-%s' % (root_b, bid[-6:])
     filler = '%s/filler-%s' % (root_b, bid[-6:])
     free = int(lab.ssh('node-x86b', 'df', '--output=avail', '-B1', root_b).stdout.split()[-1])
-    lab.ssh('node-x86b', 'fallocate', '-l', str(free - 16 * 1024 * 1024), filler)
+    lab.ssh('node-x86b', 'fallocate', '-l', str(free - 32 * 1024 * 1024), filler)  # a.iso fits, boot.iso not
     args = dict(src=src, build_id=bid, latest=LATEST, target=ssh_target(lab, 'node-x86b', staging))
     try:
         run = stage_on(lab, 'node-x86a', **args)
@@ -101,16 +102,16 @@ def test_ssh_out_of_space_then_resume(lab, tmp_path):
         assert res['msg'] == 'SSH target sftp://root@%s%s: cannot write images/boot.iso: out of space.' % (
             lab.hosts['node-x86b']['address'], staging), res['msg']
         partial = '%s/.%s.partial' % (staging, bid)
-        assert sorted(remote_digests(lab, 'node-x86b', partial)) == ['build.json']  # no temp file left
+        assert sorted(remote_digests(lab, 'node-x86b', partial)) == ['images/a.iso']  # verified; no temp file left
         assert lab.ssh('node-x86b', 'test', '-e', '%s/%s' % (staging, bid), check=False).returncode == 1
     finally:
         lab.ssh('node-x86b', 'rm', '-f', filler)
     run = stage_on(lab, 'node-x86a', **args)
     run.assert_ok()
     res = run.result('module', 'node-x86a')
-    assert res['skipped_files'] == ['build.json']
-    assert sorted(f['relpath'] for f in res['files'] if f['transferred']) == ['CHECKSUM', 'images/boot.iso',
-                                                                             'logs/build.log']
+    assert res['skipped_files'] == ['images/a.iso']
+    assert sorted(f['relpath'] for f in res['files'] if f['transferred']) == ['CHECKSUM', 'build.json',
+                                                                             'images/boot.iso', 'logs/build.log']
     assert remote_digests(lab, 'node-x86b', '%s/%s' % (staging, bid)) == tree_digests(tree)
     lab.ssh('node-x86b', 'rm', '-rf', staging)
 
