@@ -10,29 +10,19 @@ playbooks/cancel.yml is the real one (build_cleanup, node_lock, build_status).
 """
 
 import json
-import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import yaml
 
+from support.cli_helpers import cli, live_processes_in, running, wait_for
+
 REPO = Path(__file__).resolve().parents[2]
-CLI = REPO / 'collection' / 'cli'
 HERE = Path(__file__).resolve().parent
 SAMPLES = REPO / 'tests' / 'unit' / 'cli' / 'data'
-
-
-def cli(*argv, env=None, timeout=300):
-    full = dict(os.environ)
-    full['PYTHONPATH'] = os.pathsep.join([str(CLI)] + [p for p in full.get('PYTHONPATH', '').split(os.pathsep) if p])
-    full.update(env or {})
-    proc = subprocess.run([sys.executable, '-m', 'fedora_build_cli.main'] + [str(a) for a in argv],
-                          capture_output=True, text=True, env=full, timeout=timeout, cwd=str(REPO), check=False)
-    return proc
 
 
 def write_yaml(path, data):
@@ -166,37 +156,6 @@ def test_submit_wait_status_list_logs(tmp_path, project):
     # the runner's record of the environment is redacted after the run
     command = json.loads((run_dir / 'artifacts' / 'main' / 'command').read_text())
     assert set(command['env'].values()) == {'(redacted)'}
-
-
-def live_processes_in(path):
-    found = []
-    for entry in os.listdir('/proc'):
-        if entry.isdigit():
-            try:
-                if os.readlink('/proc/%s/cwd' % entry).startswith(str(path)):
-                    found.append(int(entry))
-            except OSError:
-                continue
-    return found
-
-
-def running(pid):
-    """Alive and not a zombie (a killed child its parent has not reaped yet is dead)."""
-    try:
-        with open('/proc/%d/stat' % pid) as handle:
-            return handle.read().rsplit(')', 1)[-1].split()[0] != 'Z'
-    except OSError:
-        return False
-
-
-def wait_for(predicate, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError('timed out waiting for %s' % what)
 
 
 def test_submit_then_cancel_mid_build(tmp_path, project):
