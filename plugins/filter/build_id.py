@@ -13,8 +13,8 @@ author: ondemand.fedora_build developers (@ondemand)
 version_added: 0.2.0
 short_description: Build ID of a normalized request and its resolved inputs
 description:
-  - Returns C(<image_type>-<release>-<arch>-<12 hex>), a digest over the normalized request (without O(_input.force),
-    O(_input.notify) and O(_input.staging)) and the resolved inputs. The same inputs always give the same ID, which is how
+  - Returns C(<image_type>-<release>-<arch>-<12 hex>), a digest over the normalized request (without C(force),
+    C(notify) and C(staging)) and the resolved inputs. The same inputs always give the same ID, which is how
     a finished build in staging is found again.
 options:
   _input:

@@ -14,8 +14,9 @@ version_added: 0.2.0
 short_description: A build node's SSH connection variables as the src_host of the stage module
 description:
   - Turns a host's connection variables (C(ansible_host), C(ansible_port), C(ansible_user),
-    C(ansible_ssh_private_key_file), C(ansible_ssh_common_args), C(ansible_ssh_extra_args)) into the O(src_host) of
-    M(ondemand.fedora_build.stage), so the controller pulls from the node the way Ansible reaches it.
+    C(ansible_ssh_private_key_file), C(ansible_ssh_common_args), C(ansible_ssh_extra_args)) into the
+    O(ondemand.fedora_build.stage#module:src_host) of M(ondemand.fedora_build.stage), so the controller pulls from
+    the node the way Ansible reaches it.
   - C(-o UserKnownHostsFile=...) becomes C(known_hosts_file) and C(-i ...) C(identity_file).
     C(StrictHostKeyChecking) is dropped because the stage module always checks host keys strictly.
   - Returns V(null) for C(ansible_connection=local): the files are on the controller already.

@@ -1,0 +1,182 @@
+# Copyright: (c) 2026, ondemand.fedora_build contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""playbooks/build*.yml end to end on this machine as the only build node.
+
+Real: ansible-playbook, the Koji hub stand-in with rpmbuild-made signed RPMs,
+createrepo_c, pykickstart, the SMTP sink, flock slots, staging to a local
+directory. Stand-ins: the builder tools (lorax, pungi, livemedia-creator).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+
+import pytest
+
+from support.ansible_run import REPO, run_playbook
+
+ARCH = platform.machine()
+KICKSTARTS = REPO / 'tests' / 'functional' / 'data' / 'kickstarts'
+
+
+@pytest.fixture
+def node(tmp_path):
+    """This machine as the build node, with its dirs under tmp_path."""
+    dirs = {name: tmp_path / 'node' / name for name in ('work', 'cache', 'lock')}
+    inventory = {'all': {'children': {'builders': {'hosts': {'localhost': {
+        'ansible_connection': 'local',
+        'ansible_python_interpreter': sys.executable,
+        'fedora_build_work_dir': str(dirs['work']),
+        'fedora_build_cache_dir': str(dirs['cache']),
+        'fedora_build_lock_dir': str(dirs['lock']),
+    }}}}}}
+    return dict(dirs, inventory=inventory, staging=tmp_path / 'staging')
+
+
+def service_vars(builder_standins, node, **extra):
+    data = {
+        'fedora_build_staging': [{'type': 'local', 'path': str(node['staging'])}],
+        'fedora_build_environment': builder_standins.environment,
+        # this Debian machine is no Fedora 41; enough free space is checked elsewhere
+        'fedora_build_preflight_require': ['root', 'tools', 'arch'],
+        'fedora_build_poll': 1,
+    }
+    data.update(extra)
+    return data
+
+
+def boot_request(koji_world, fedora_repo, **extra):
+    w = koji_world
+    req = {
+        'image_type': 'boot', 'release': '41', 'arch': ARCH,
+        'koji': {'hub_url': w.hub.url, 'topurl': w.hub.topurl, 'builds': ['hello-2.0-1.fc41'],
+                 'sigkeys': [w.key1.sigkey]},
+        'repos': {'presets': [], 'extra': [{'name': 'fedora', 'baseurl': 'file://%s/' % fedora_repo}]},
+    }
+    req.update(extra)
+    return req
+
+
+def build(node, tmp_path, extra_vars, playbook='build.yml', name='run'):
+    return run_playbook(str(REPO / 'playbooks' / playbook), inventory=node['inventory'], extra_vars=extra_vars,
+                        workdir=tmp_path / name)
+
+
+def status_records(staging):
+    status = staging / 'status'
+    return {p.stem: json.loads(p.read_text()) for p in status.glob('rq-*.json')}
+
+
+def lock_holders(lock_dir):
+    out = subprocess.run(['pgrep', '-f', str(lock_dir)], capture_output=True, text=True, check=False)
+    return out.stdout.split()
+
+
+def test_boot_build_with_a_koji_build_lands_verified_in_staging_and_is_not_rebuilt(
+        node, tmp_path, koji_world, fedora_repo, builder_standins):
+    request = boot_request(koji_world, fedora_repo)
+    run = build(node, tmp_path, dict(service_vars(builder_standins, node), fedora_build_request=request))
+    run.assert_ok()
+
+    (rid, record), = status_records(node['staging']).items()
+    assert record['state'] == 'succeeded' and record['phase'] == 'done', record
+    phases = [h['phase'] for h in record['history']]
+    for phase in ('queued', 'lock', 'preflight', 'side_repo', 'build', 'checksum', 'staging', 'done'):
+        assert phase in phases, phases
+    build_id = record['build_id']
+    assert build_id.startswith('boot-41-%s-' % ARCH)
+    staged = node['staging'] / build_id
+    assert (staged / 'output' / 'images' / 'boot.iso').is_file()
+    assert (staged / 'logs' / 'lorax' / 'build.log').is_file()
+    subprocess.run(['sha256sum', '--quiet', '-c', 'CHECKSUM'], cwd=staged, check=True)
+    manifest = json.loads((staged / 'build.json').read_text())
+    assert manifest['result']['state'] == 'succeeded' and manifest['request_id'] == rid
+    assert manifest['argv'][0].endswith('/lorax') and manifest['tool'] == 'lorax'
+    assert [p['nvra'] for p in manifest['side_repo']['packages'] if p['nvra'].startswith('hello-2.0')]
+    koji = json.loads((staged / 'koji-manifest.json').read_text())
+    assert 'hello-2.0-1.fc41' in json.dumps(koji)
+    assert os.readlink(node['staging'] / ('latest-boot-41-%s' % ARCH)) == build_id
+    assert not list(node['work'].glob('slot-*')), 'work dirs must be removed'
+    assert not lock_holders(node['lock']), 'the slot must be released'
+    assert not list(node['staging'].glob('.*partial*'))
+
+    # Same request again: the finished build in staging is found, nothing is rebuilt.
+    again = build(node, tmp_path, dict(service_vars(builder_standins, node), fedora_build_request=request), name='again')
+    again.assert_ok()
+    record2 = status_records(node['staging'])[rid]
+    assert record2['state'] == 'succeeded' and record2['build_id'] == build_id and record2['reused'] is True
+    assert 'build' not in [h['phase'] for h in record2['history'][len(record['history']):]]
+    assert sorted(p.name for p in node['staging'].iterdir() if p.name.startswith('boot-')) == [build_id]
+
+    # force: built again under the same ID (same inputs).
+    forced = build(node, tmp_path, dict(service_vars(builder_standins, node), fedora_build_request=dict(request, force=True)),
+                   name='forced')
+    forced.assert_ok()
+    record3 = status_records(node['staging'])[rid]
+    assert record3['reused'] is False and record3['build_id'] == build_id
+    assert json.loads((staged / 'build.json').read_text())['times'] != manifest['times']
+
+
+def test_failed_build_stages_its_logs_and_mails_the_reason(
+        node, tmp_path, koji_world, fedora_repo, builder_standins, smtp_sink):
+    request = boot_request(koji_world, fedora_repo,
+                           koji={'hub_url': koji_world.hub.url, 'topurl': koji_world.hub.topurl},
+                           repos={'presets': [], 'extra': [{'name': 'fedora', 'baseurl': 'file:///nonexistent/repo/'}]},
+                           notify={'email': ['qa@example.org']})
+    smtp = {'host': smtp_sink.host, 'port': smtp_sink.port, 'security': 'none', 'sender': 'builds@example.org'}
+    run = build(node, tmp_path, dict(service_vars(builder_standins, node, fedora_build_smtp=smtp), fedora_build_request=request))
+    assert run.rc == 2
+    (rid, record), = status_records(node['staging']).items()
+    assert record['state'] == 'failed' and 'lorax failed' in record['reason'], record
+    staged = node['staging'] / record['build_id']
+    assert (staged / 'logs' / 'lorax' / 'build.log').is_file()
+    assert json.loads((staged / 'build.json').read_text())['result']['state'] == 'failed'
+    subprocess.run(['sha256sum', '--quiet', '-c', 'CHECKSUM'], cwd=staged, check=True)
+    assert not (node['staging'] / ('latest-boot-41-%s' % ARCH)).exists()
+    assert not list(node['work'].glob('slot-*')) and not lock_holders(node['lock'])
+    assert 'builds failed' in run.result('Fail the run when a build failed', 'localhost')['msg']
+
+    smtp_sink.wait_for(2)
+    subjects = [m['subject'] for m in smtp_sink.messages]
+    assert any(s.startswith('[fedora-build] submitted: boot 41') for s in subjects), subjects
+    failed = [m for m in smtp_sink.messages if m['subject'].startswith('[fedora-build] FAILED: boot 41')]
+    assert failed and 'nonexistent' in failed[0]['body'], subjects
+
+
+def test_dvd_and_live_from_kickstarts_in_one_batch(node, tmp_path, fedora_repo, builder_standins):
+    common = {'release': '41', 'arch': ARCH,
+              'repos': {'presets': [], 'extra': [{'name': 'fedora', 'baseurl': 'file://%s/' % fedora_repo}]}}
+    requests = [
+        dict(common, image_type='dvd', name='dvd-minimal',
+             kickstart={'src': str(KICKSTARTS / 'fedora-live-minimal.ks'), 'include_path': [str(KICKSTARTS)]}),
+        dict(common, image_type='live', name='live-minimal',
+             kickstart={'src': str(KICKSTARTS / 'fedora-live-minimal.ks'), 'include_path': [str(KICKSTARTS)],
+                        'packages': ['nano']}),
+    ]
+    run = build(node, tmp_path, dict(service_vars(builder_standins, node), fedora_build_requests=requests))
+    run.assert_ok()
+    records = status_records(node['staging'])
+    assert sorted(r['image_type'] for r in records.values()) == ['dvd', 'live']
+    for record in records.values():
+        assert record['state'] == 'succeeded', record
+        staged = node['staging'] / record['build_id']
+        subprocess.run(['sha256sum', '--quiet', '-c', 'CHECKSUM'], cwd=staged, check=True)
+        kickstart = (staged / 'kickstart' / ('%s.ks' % record['name'])).read_text()
+        assert 'repo --name="fedora"' in kickstart
+        assert '%include' not in kickstart  # flattened
+    live = [r for r in records.values() if r['image_type'] == 'live'][0]
+    assert 'nano' in (node['staging'] / live['build_id'] / 'kickstart' / 'live-minimal.ks').read_text()
+
+
+def test_per_type_playbook_refuses_another_type(node, tmp_path, koji_world, fedora_repo, builder_standins):
+    request = boot_request(koji_world, fedora_repo)
+    run = build(node, tmp_path, dict(service_vars(builder_standins, node), fedora_build_request=request),
+                playbook='build_live.yml')
+    assert run.rc == 2
+    msg = run.result('Validate every request (all problems at once)', 'localhost')['msg']
+    assert "image_type: 'boot' does not match this playbook, which builds image_type live." in msg
+    assert not node['staging'].exists() or not status_records(node['staging'])
