@@ -141,10 +141,13 @@ def test_failed_build_stages_its_logs_and_mails_the_reason(
     assert 'builds failed' in run.result('Fail the run when a build failed', 'localhost')['msg']
 
     smtp_sink.wait_for(2)
-    subjects = [m['subject'] for m in smtp_sink.messages]
+    mails = [e['message'] for e in smtp_sink.envelopes]
+    subjects = [m['subject'] for m in mails]
     assert any(s.startswith('[fedora-build] submitted: boot 41') for s in subjects), subjects
-    failed = [m for m in smtp_sink.messages if m['subject'].startswith('[fedora-build] FAILED: boot 41')]
-    assert failed and 'nonexistent' in failed[0]['body'], subjects
+    failed = [m for m in mails if m['subject'].startswith('[fedora-build] FAILED: boot 41')]
+    assert failed, subjects
+    body = failed[0].get_content()
+    assert "Failed to download metadata for repo 'fedora'" in body and record['build_id'] in body
 
 
 def test_dvd_and_live_from_kickstarts_in_one_batch(node, tmp_path, fedora_repo, builder_standins):
