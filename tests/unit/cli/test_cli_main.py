@@ -284,3 +284,31 @@ def test_validate_exit_codes(tmp_path):
     (tmp_path / 'broken.yml').write_text('a: [1\n')
     code, dummy, err = run_cli('validate', str(tmp_path / 'broken.yml'))
     assert code == errors.FAILED and 'is not valid YAML' in err
+
+
+class FakeRun:
+    def __init__(self, status, cancel=None):
+        self.runner_status = status
+        self.cancel = cancel
+
+
+@pytest.mark.parametrize('states, runner, cancel, code', [
+    ([('succeeded', 'succeeded'), ('succeeded', 'succeeded')], 'successful', None, errors.OK),
+    ([('succeeded', 'succeeded'), ('failed', 'failed')], 'failed', None, errors.FAILED),
+    ([('cancelled', 'cancelled')], 'failed', None, errors.FAILED),
+    ([('failed', 'running')], 'failed', {'requested': 'x'}, errors.FAILED),   # cancelled through the CLI
+    ([('failed', None)], 'failed', None, errors.INFRA),                      # the playbook broke before any record
+    ([('failed', 'running')], 'error', None, errors.INFRA),                  # the runner died under a running build
+    ([('succeeded', 'succeeded')], 'failed', None, errors.INFRA),            # builds fine, the run still failed
+])
+def test_submit_wait_exit_codes(states, runner, cancel, code):
+    views = [{'state': state, 'record_state': rec} for state, rec in states]
+    assert cli._run_exit_code(views, FakeRun(runner, cancel)) == code
+
+
+def test_interrupt_exits_130(monkeypatch, tmp_path):
+    def interrupted(ctx):
+        raise KeyboardInterrupt
+    monkeypatch.setitem(cli.COMMANDS, 'list', interrupted)
+    code, dummy, err = run_cli('list', '--status-dir', str(tmp_path))
+    assert code == errors.INTERRUPTED == 130 and 'interrupted' in err
