@@ -349,7 +349,10 @@ def cmd_import_conf(ctx):
         warnings.append('not validated: %s' % exc.msg)
     warnings.extend('the request needs editing: %s' % p for p in problems)
     if ctx.args.output:
-        runner.atomic_write_text(ctx.args.output, text)
+        try:
+            runner.atomic_write_text(ctx.args.output, text)
+        except OSError as exc:
+            raise CLIError('-o %s: cannot write it (%s).' % (ctx.args.output, exc.strerror or exc), errors.FAILED)
     if ctx.json:
         display.emit_json({'request': request, 'warnings': warnings, 'output': ctx.args.output}, ctx.stdout)
     elif not ctx.args.output:

@@ -290,6 +290,13 @@ def test_command_writes_yaml_and_warns(tmp_path):
     assert any('[boot] outdir' in line for line in lines)
 
 
+def test_command_unwritable_output(tmp_path):
+    stderr = io.StringIO()
+    code = cli.main(['import-conf', str(DATA / 'boot_imagebuild.conf'), '-o', str(tmp_path / 'no' / 'dir.yml'),
+                     '--status-dir', str(tmp_path)], io.StringIO(), stderr)
+    assert code == errors.FAILED and 'cannot write it' in stderr.getvalue() and 'Traceback' not in stderr.getvalue()
+
+
 def test_command_missing_file(tmp_path):
     stderr = io.StringIO()
     assert cli.main(['import-conf', str(tmp_path / 'nope.conf')], io.StringIO(), stderr) == errors.NOT_FOUND
