@@ -201,3 +201,17 @@ def test_submit_then_cancel_mid_build(tmp_path, project):
     assert proc.returncode == 0 and 'already cancelled' in proc.stdout
     proc = cli('--json', 'status', rid, env=project['env'])
     assert json.loads(proc.stdout)['state'] == 'cancelled'
+
+
+def test_logs_follow_until_the_run_ends(tmp_path, project):
+    req = request_file(tmp_path, 'quick')
+    proc = cli('--json', 'submit', req, '--inventory', project['inventory'], env=project['env'])
+    assert proc.returncode == 0, proc.stderr
+    rid = json.loads(proc.stdout)['requests'][0]['request_id']
+    proc = cli('logs', rid, '--follow', env=project['env'], timeout=300)  # started right away: waits for the output
+    assert proc.returncode == 0, proc.stderr
+    assert 'TASK [Build (a stand-in builder in the work dir)]' in proc.stdout
+    assert proc.stdout.rstrip().splitlines()[-1].startswith('localhost')  # the PLAY RECAP: followed to the end
+    assert '\x1b[' not in proc.stdout
+    assert 'staged logs: %s' % (project['staging'] / record(project, rid)['build_id'] / 'logs') in proc.stderr
+    assert record(project, rid)['state'] == 'succeeded'

@@ -54,6 +54,17 @@ def plain(stream):
     return lambda text: stream.write(ANSI.sub('', text))
 
 
+def wait_for_runner_output(build, status_dir, interval=0.5):
+    """--follow on a run that has just started: wait until ansible-runner has created its stdout."""
+    while True:
+        try:
+            return plan(build, status_dir)
+        except CLIError:
+            if build.run is None or Run(build.run.path).finished:
+                raise
+        time.sleep(interval)
+
+
 def show_staged(files, stream=None):
     stream = stream or sys.stdout
     for path in files:

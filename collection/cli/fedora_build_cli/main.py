@@ -256,7 +256,12 @@ def cmd_list(ctx):
 def cmd_logs(ctx):
     builds = ctx.store.resolve(ctx.args.id)
     build = builds[0]
-    what = logs.plan(build, ctx.status_dir)
+    try:
+        what = logs.plan(build, ctx.status_dir)
+    except CLIError:
+        if not (ctx.args.follow and build.run is not None and not build.run.finished):
+            raise
+        what = logs.wait_for_runner_output(build, ctx.status_dir)
     what['request_id'] = build.request_id
     what['build_id'] = build.build_id
     if ctx.json:
