@@ -39,6 +39,9 @@ import signal
 import sys
 import tempfile
 import time
+from pathlib import Path
+
+import yaml
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[:0] = [os.path.join(REPO, 'tests'), os.path.join(REPO, '.collections')]
@@ -90,23 +93,55 @@ def parse_time(text):
     return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
 
 
-def run_batch(lab, work, label, requests, sleep, forks, staging=None, reused=False):
+def lab_inventory(lab, work):
+    """The lab's inventory with each node's cache and lock dirs in its private tmpfs (as the lab tests do)."""
+    data = yaml.safe_load(Path(lab.inventory).read_text(encoding='utf-8'))
+    data['all']['children']['builders']['vars'].update({'fedora_build_cache_dir': '{{ node_root }}/cache',
+                                                        'fedora_build_lock_dir': '{{ node_root }}/lock'})
+    path = os.path.join(work, 'inventory.yml')
+    with open(path, 'w', encoding='utf-8') as handle:
+        yaml.safe_dump(data, handle)
+    return path
+
+
+def service_vars(staging, status_dir, sleep, poll):
+    """Service variables of a run: stand-in builders on PATH, a lab-sized preflight, poll interval."""
+    return {
+        'fedora_build_staging': [{'type': 'local', 'path': staging}],
+        'fedora_build_status_dir': status_dir,
+        'fedora_build_environment': dict(Standins(STANDINS).environment, FB_STANDIN_SLEEP=str(sleep)),
+        # the lab nodes are Debian machines with a 1 GiB tmpfs: check root and the tools, not release or space
+        'fedora_build_preflight_require': ['root', 'tools'],
+        'fedora_build_min_free_gb': 0.01,
+        'fedora_build_poll': poll,
+    }
+
+
+def phase_means(records):
+    """Mean seconds per pipeline phase over the builds, from the status records' history."""
+    totals = {}
+    for record in records:
+        history = sorted(record.get('history') or [], key=lambda h: parse_time(h['time']))
+        for this, after in zip(history, history[1:]):
+            phase = this.get('phase') or this.get('state')
+            totals.setdefault(phase, []).append((parse_time(after['time']) - parse_time(this['time'])).total_seconds())
+    return dict((phase, round(sum(v) / len(records), 3)) for phase, v in totals.items())
+
+
+def run_batch(lab, work, label, requests, sleep, forks, poll, staging=None, reused=False):
     """Run the pipeline on a batch; returns its measurements. Raises BenchError unless every build succeeded
     (and, with ``reused``, unless every build was taken from staging instead of being rebuilt)."""
     staging = staging or os.path.join(work, label, 'staging')
     status_dir = os.path.join(staging, 'status')
     os.makedirs(status_dir, exist_ok=True)
-    extra_vars = {
-        'fedora_build_requests': requests,
-        'fedora_build_staging': [{'type': 'local', 'path': staging}],
-        'fedora_build_status_dir': status_dir,
-        'fedora_build_environment': dict(Standins(STANDINS).environment, FB_STANDIN_SLEEP=str(sleep)),
-    }
+    extra_vars = dict(service_vars(staging, status_dir, sleep, poll), fedora_build_requests=requests)
     print('-- %s: %d builds, builder time %s s each' % (label, len(requests), sleep), flush=True)
+    load_before = os.getloadavg()[0]
     start = time.monotonic()
-    run = run_playbook(PLAYBOOK, lab.inventory, extra_vars=extra_vars, args=['--forks', str(forks)],
+    run = run_playbook(PLAYBOOK, lab_inventory(lab, work), extra_vars=extra_vars, args=['--forks', str(forks)],
                        workdir=os.path.join(work, label, 'ansible'), timeout=3600)
     wall = time.monotonic() - start
+    load_after = os.getloadavg()[0]
     records = []
     for path in sorted(glob.glob(os.path.join(status_dir, '*.json'))):
         with open(path, encoding='utf-8') as handle:
@@ -135,13 +170,15 @@ def run_batch(lab, work, label, requests, sleep, forks, staging=None, reused=Fal
     spans = [(parse_time(r['finished']) - parse_time(r['started'])).total_seconds() for r in records
              if r.get('started') and r.get('finished')]
     result = {'wall_s': round(wall, 3), 'builds': len(requests), 'per_node': per_node,
-              'builder_sleep_s': sleep}
+              'builder_sleep_s': sleep, 'phase_mean_s': phase_means(records),
+              'loadavg_1min': [round(load_before, 2), round(load_after, 2)], 'cpus': os.cpu_count()}
     if started and finished:
         result['records_span_s'] = round((max(finished) - min(started)).total_seconds(), 3)
     if spans:
         result['build_mean_s'] = round(sum(spans) / len(spans), 3)
         result['build_max_s'] = round(max(spans), 3)
-    print('   wall %.1f s, per node %s' % (wall, per_node), flush=True)
+    print('   wall %.1f s, per node %s; mean seconds per phase: %s' % (
+        wall, per_node, ', '.join('%s %.1f' % kv for kv in result['phase_mean_s'].items())), flush=True)
     return result
 
 
@@ -157,6 +194,7 @@ def main():
     parser.add_argument('--no-overhead', action='store_true', help='skip the two D=0 runs')
     parser.add_argument('--no-warm', action='store_true', help='skip the warm re-run of the batch')
     parser.add_argument('--forks', type=int, default=10)
+    parser.add_argument('--poll', type=float, default=1, help='fedora_build_poll: seconds between checks of a running builder')
     parser.add_argument('--out', default=os.path.join(REPO, 'bench', 'results'))
     args = parser.parse_args()
     if args.builds < NODES or args.builds % NODES:
@@ -184,17 +222,17 @@ def main():
         per_node = args.builds // NODES
         ideal = per_node * args.duration
         measurements = {'nodes': NODES, 'builds': args.builds, 'duration_s': args.duration, 'ideal_s': ideal,
-                        'lab_id': lab.lab_id}
+                        'lab_id': lab.lab_id, 'poll_s': args.poll, 'forks': args.forks}
 
         batch = make_requests(args.builds, repo, kiwi_dir, 'd%g' % args.duration)
-        timed = run_batch(lab, work, 'timed', batch, args.duration, args.forks)
+        timed = run_batch(lab, work, 'timed', batch, args.duration, args.forks, args.poll)
         measurements['makespan_s'] = timed['wall_s']
         measurements['timed'] = timed
         ratio = round(timed['wall_s'] / ideal, 3)
         extra = []
         if not args.no_warm:
             # the same batch again, same staging: every build is already there, nothing is rebuilt
-            warm = run_batch(lab, work, 'warm', batch, args.duration, args.forks,
+            warm = run_batch(lab, work, 'warm', batch, args.duration, args.forks, args.poll,
                              staging=os.path.join(work, 'timed', 'staging'), reused=True)
             measurements['warm'] = warm
             measurements['warm_rerun_s'] = warm['wall_s']
@@ -202,8 +240,9 @@ def main():
                           'target': None, 'better': 'lower',
                           'unit': 'wall time of the same batch again (nothing rebuilt) / first run'})
         if not args.no_overhead:
-            small = run_batch(lab, work, 'overhead-1', make_requests(NODES, repo, kiwi_dir, 'o1'), 0, args.forks)
-            full = run_batch(lab, work, 'overhead-n', make_requests(args.builds, repo, kiwi_dir, 'on'), 0, args.forks)
+            small = run_batch(lab, work, 'overhead-1', make_requests(NODES, repo, kiwi_dir, 'o1'), 0, args.forks, args.poll)
+            full = run_batch(lab, work, 'overhead-n', make_requests(args.builds, repo, kiwi_dir, 'on'), 0, args.forks,
+                             args.poll)
             measurements['overhead_one_per_node'] = small
             measurements['overhead_batch'] = full
             if per_node > 1:

@@ -30,8 +30,9 @@ Result JSON of a benchmark (the common shape)::
         {"label": "overhead per build", "ratio": 4.1, "target": null, "unit": "s"}],
      "plot": {"title": "...", "bars": {"label": 1.0}, "unit": "s"}}   # optional: the bars of the right panel
 
-A benchmark whose JSON lacks ``name``/``ratio`` is read through an adapter (side_repo_bench.py
-writes a flat dict of its own). Exit status: 1 when a benchmark failed to run or wrote no
+A benchmark writes ``bench/results/<stem>-<UTC time>.json`` (``<stem>.json`` and ``<name>.json`` are found
+too). JSON without ``name``/``ratio`` is read through an adapter: side_repo_bench.py and
+staging_bench.py write shapes of their own. Exit status: 1 when a benchmark failed to run or wrote no
 result, 2 with ``--strict`` when a target was missed, else 0.
 """
 
@@ -123,7 +124,51 @@ def adapt_side_repo(raw):
     }
 
 
-ADAPTERS = {'side_repo_bench': adapt_side_repo}
+def adapt_staging(raw):
+    """staging_bench.py writes bench/results/staging.json, with a push and a pull scenario.
+
+    Issue 6's target: the pipeline's transfer at least 0.9 of the raw throughput of plain rsync/scp of the same
+    file. The pipeline's transfer is the stage module's own time inside ansible-playbook (``module_ansible_inner
+    _seconds``: what a staging task takes in a running pipeline, without ansible-playbook's start-up); the headline
+    holds it against the faster of rsync and scp, in the worse scenario. Every baseline/variant ratio the bench
+    computed is listed too, each against the same 0.9.
+    """
+    ratios = []
+    headline = None
+    bars = {}
+    for scenario in ('push', 'pull'):
+        data = raw.get(scenario)
+        if not isinstance(data, dict):
+            continue
+        medians = dict((k, v['median_s']) for k, v in data.items() if isinstance(v, dict) and 'median_s' in v)
+        for key, value in sorted(medians.items()):
+            bars['%s %s' % (scenario, key.replace('_', ' '))] = value
+        inner = medians.get('module_ansible_inner_seconds')
+        raw_best = min([medians[k] for k in ('rsync', 'scp') if k in medians] or [None]) if medians else None
+        if inner and raw_best:
+            ratio = round(raw_best / inner, 3)
+            ratios.append({'label': '%s: fastest raw / stage task' % scenario, 'ratio': ratio, 'target': 0.9,
+                           'better': 'higher', 'unit': 'min(rsync, scp) time / stage module time in ansible'})
+            headline = ratio if headline is None else min(headline, ratio)
+        for key in sorted(k for k in data if k.startswith('ratio_')):
+            ratios.append({'label': '%s %s' % (scenario, key[len('ratio_'):].replace('_vs_', '/').replace('module_', '')),
+                           'ratio': data[key], 'target': 0.9, 'better': 'higher', 'unit': 'baseline time / module time'})
+    return {
+        'name': 'staging',
+        'label': 'worse of push/pull',
+        'ratio': headline,
+        'target': 0.9,
+        'better': 'higher',
+        'unit': 'throughput of the stage module vs the faster of rsync and scp, same file, same run',
+        'measurements': raw,
+        'ratios': ratios,
+        'plot': {'title': 'staging %.1f GiB, median of %s rounds' % ((raw.get('size_bytes') or 0) / 2.0 ** 30,
+                                                                     raw.get('rounds')),
+                 'unit': 's', 'bars': bars},
+    }
+
+
+ADAPTERS = {'side_repo_bench': adapt_side_repo, 'staging_bench': adapt_staging}
 
 
 def normalize(raw, stem, command, path):
@@ -154,14 +199,23 @@ def normalize(raw, stem, command, path):
     return data
 
 
+def result_files(stem, results=RESULTS):
+    """Result files a benchmark may have written: <stem>-*.json (the convention), <stem>.json, <name>.json."""
+    short = stem[:-len('_bench')] if stem.endswith('_bench') else stem
+    found = set()
+    for pattern in (stem + '-*.json', stem + '.json', short + '.json', short + '-*.json'):
+        found.update(glob.glob(os.path.join(results, pattern)))
+    return [p for p in found if not os.path.basename(p).startswith('summary-')]
+
+
 def newest_result(stem, since, results=RESULTS):
-    """The newest <results>/<stem>-*.json written at or after ``since`` (epoch seconds), or None."""
-    found = [p for p in glob.glob(os.path.join(results, stem + '-*.json')) if os.path.getmtime(p) >= since - 1]
+    """The newest result file of ``stem`` written at or after ``since`` (epoch seconds), or None."""
+    found = [p for p in result_files(stem, results) if os.path.getmtime(p) >= since - 1]
     return max(found, key=os.path.getmtime) if found else None
 
 
 def latest_result(stem, results=RESULTS):
-    found = glob.glob(os.path.join(results, stem + '-*.json'))
+    found = result_files(stem, results)
     return max(found, key=os.path.getmtime) if found else None
 
 
@@ -223,19 +277,27 @@ def plot(data, path):
     if not bars:
         bars = dict((k[:-2].replace('_', ' '), v) for k, v in sorted(data.get('measurements', {}).items())
                     if k.endswith('_s') and isinstance(v, (int, float)) and not isinstance(v, bool))
-    fig, axes = pyplot.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={'width_ratios': [1, 1.4]})
+    fig, axes = pyplot.subplots(1, 2, figsize=(max(11, 7 + 0.55 * len(entries)), 4.6),
+                                gridspec_kw={'width_ratios': [max(1, 0.25 * len(entries)), 1.4]})
     left, right = axes
     colors = {'ok': '#2e7d32', 'MISSED': '#c62828', '-': '#607d8b'}
     if entries:
-        xs = range(len(entries))
+        xs = list(range(len(entries)))
         left.bar(xs, [e['ratio'] for e in entries], color=[colors.get(e.get('verdict'), '#607d8b') for e in entries])
         for x, e in zip(xs, entries):
-            left.annotate('%.2f' % e['ratio'], (x, e['ratio']), ha='center', va='bottom', fontsize=8)
-            if e.get('target') is not None:
-                left.hlines(e['target'], x - 0.4, x + 0.4, colors='black', linestyles='dashed')
-                left.annotate(' target %.2f' % e['target'], (x + 0.4, e['target']), ha='left', va='center', fontsize=7)
-        left.set_xticks(list(xs))
-        left.set_xticklabels([e['label'] for e in entries], rotation=20, ha='right', fontsize=8)
+            left.annotate('%.2f' % e['ratio'], (x, e['ratio']), ha='center', va='bottom', fontsize=7)
+        targets = sorted({e['target'] for e in entries if e.get('target') is not None})
+        if len(targets) == 1:   # one target for all: one line
+            left.axhline(targets[0], color='black', linestyle='dashed', linewidth=1, label='target %.2f' % targets[0])
+        else:
+            for x, e in zip(xs, entries):
+                if e.get('target') is not None:
+                    left.hlines(e['target'], x - 0.4, x + 0.4, colors='black', linestyles='dashed', linewidth=1,
+                                label='target' if x == xs[0] else None)
+        if targets:
+            left.legend(fontsize=7, loc='upper right')
+        left.set_xticks(xs)
+        left.set_xticklabels([e['label'] for e in entries], rotation=30, ha='right', fontsize=7)
     left.set_title('%s: %s' % (data['name'], data.get('unit', '')), fontsize=9, wrap=True)
     left.set_ylabel('ratio')
     if bars:

@@ -24,6 +24,15 @@ SIDE_REPO_RAW = {'builds': 14, 'rpms': 42, 'delay_s': 0.1, 'koji_cli_cold_s': 20
                  'ratio_warm_library': 40.98}
 
 
+# staging_bench.py writes bench/results/staging.json (fixed name), trimmed.
+STAGING_RAW = {'size_bytes': 2147483648, 'rounds': 3, 'push': {
+    'rsync': {'median_s': 8.978}, 'scp': {'median_s': 8.475}, 'module_inproc': {'median_s': 8.346},
+    'module_ansible': {'median_s': 8.565}, 'module_ansible_inner_seconds': {'median_s': 7.307},
+    'ratio_rsync_vs_module_ansible': 1.048, 'ratio_scp_vs_module_ansible': 0.989}, 'pull': {
+    'rsync': {'median_s': 10.542}, 'scp': {'median_s': 6.793}, 'module_ansible_inner_seconds': {'median_s': 7.797},
+    'ratio_scp_vs_module_ansible': 0.759}}
+
+
 def load_runner():
     spec = importlib.util.spec_from_file_location('bench_run_all', str(RUN_ALL))
     module = importlib.util.module_from_spec(spec)
@@ -65,6 +74,19 @@ def test_side_repo_result_is_adapted(tmp_path):
     assert data['command'] == '.venv/bin/python bench/side_repo_bench.py'
 
 
+def test_staging_result_is_adapted(tmp_path):
+    runner = load_runner()
+    path = tmp_path / 'staging.json'
+    path.write_text(json.dumps(STAGING_RAW))
+    data = runner.normalize(STAGING_RAW, 'staging_bench', 'cmd', str(path))
+    # the worse scenario (pull) against its faster raw tool (scp): 6.793 / 7.797
+    assert (data['name'], data['ratio'], data['target'], data['verdict']) == ('staging', 0.871, 0.9, 'MISSED')
+    assert [(r['label'], r['ratio'], r['verdict']) for r in data['ratios']] == [
+        ('push: fastest raw / stage task', 1.16, 'ok'), ('push rsync/ansible', 1.048, 'ok'),
+        ('push scp/ansible', 0.989, 'ok'), ('pull: fastest raw / stage task', 0.871, 'MISSED'),
+        ('pull scp/ansible', 0.759, 'MISSED')]
+
+
 def test_runs_every_bench_plots_and_summarizes(tmp_path):
     bench = tmp_path / 'bench'
     bench.mkdir()
@@ -75,6 +97,10 @@ def test_runs_every_bench_plots_and_summarizes(tmp_path):
                'ratios': [{'label': 'overhead per build', 'ratio': 4.2, 'target': 3, 'better': 'lower', 'unit': 's'}]})
         ''')
     write_bench(bench, 'side_repo_bench', 'write(%r)\n' % (SIDE_REPO_RAW,))
+    write_bench(bench, 'staging_bench', """
+        with open(os.path.join(out, 'staging.json'), 'w') as handle:
+            json.dump(%r, handle)
+        """ % (STAGING_RAW,))
     write_bench(bench, 'broken_bench', "print('no lab here', file=sys.stderr)\nsys.exit(3)\n")
     write_bench(bench, 'silent_bench', 'pass\n')
     (bench / 'helper.py').write_text('raise SystemExit("not a benchmark")\n')
@@ -87,15 +113,17 @@ def test_runs_every_bench_plots_and_summarizes(tmp_path):
     assert lines['fast'].split()[1:4] == ['1.08', '<=', '1.15'] and ' ok ' in lines['fast']
     assert lines['overhead'].split()[3:6] == ['4.20', '<=', '3.00'] and 'MISSED' in lines['overhead']
     assert lines['side_repo'].split()[1:5] == ['7.28', '>=', '3.00', 'ok']
+    assert lines['staging'].split()[1:5] == ['0.87', '>=', '0.90', 'MISSED']
     assert 'FAILED  exit status 3' in lines['broken_bench'] and 'broken_bench.log' in lines['broken_bench']
     assert 'FAILED  wrote no bench/results/silent_bench-*.json' in lines['silent_bench']
     assert '  | measuring' in out                                     # bench output is shown while it runs
     assert 'no lab here' in (bench / 'results' / 'broken_bench.log').read_text()
-    for stem in ('fast_bench', 'side_repo_bench'):
+    for stem in ('fast_bench', 'side_repo_bench', 'staging_bench'):
         assert (bench / 'results' / (stem + '.png')).read_bytes()[:8] == PNG_MAGIC
     assert not (bench / 'results' / 'broken_bench.png').exists()
     summary = json.loads(next((bench / 'results').glob('summary-*.json')).read_text())
-    assert [r.get('name', r.get('bench')) for r in summary['results']] == ['broken_bench', 'fast', 'side_repo', 'silent_bench']
+    names = [r.get('name', r.get('bench')) for r in summary['results']]
+    assert names == ['broken_bench', 'fast', 'side_repo', 'silent_bench', 'staging']
 
     # --strict: a missed target alone gives exit status 2; --no-run re-reads the latest results
     proc = subprocess.run([sys.executable, str(RUN_ALL), '--bench-dir', str(bench), '--only', 'fast', '--strict',
