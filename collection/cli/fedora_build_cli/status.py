@@ -215,6 +215,11 @@ class Store:
         exact = [b for b in builds if ident in (b.request_id, b.build_id)]
         if exact:
             return exact[:1] if ident.startswith('rq-') else exact
+        for run in self.runs():  # an ID submit printed that the playbook computed differently
+            submitted, played = run.submitted_ids, run.request_ids
+            if ident in submitted and submitted != played and len(submitted) == len(played):
+                rid = played[submitted.index(ident)]
+                return [Build(rid, self.record(rid), run)]
         if len(ident) >= 6:
             prefix = [b for b in builds if (b.request_id or '').startswith(ident) or (b.build_id or '').startswith(ident)]
             if len(prefix) == 1:

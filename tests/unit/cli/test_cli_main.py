@@ -200,6 +200,8 @@ def test_playbook_request_ids_win(tmp_path):
     assert [b.request_id for b in builds] == ['rq-777777777777']
     assert builds[0].state == 'succeeded' and builds[0].view()['image_type'] == 'dvd'
     assert [b.request_id for b in Store(status).builds()] == ['rq-777777777777']
+    # the ID submit printed still finds the build
+    assert [b.request_id for b in Store(status).resolve('rq-666666666666')] == ['rq-777777777777']
 
 
 def test_corrupt_record_is_infra_error(tmp_path):
