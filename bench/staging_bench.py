@@ -19,7 +19,9 @@ each method timed once per round, rounds interleaved so that load from elsewhere
 
 Every module run includes the verification (sha256 of what the receiver wrote vs CHECKSUM), the
 partial directory and the final rename; the target is cleared before each run. Baselines use the same
-ssh options (key, strict host key checking, known_hosts) and ssh's default cipher, like the module.
+ssh options (key, strict host key checking, known_hosts). ``rsync`` and ``scp`` keep ssh's default cipher
+order (chacha20-poly1305 first); the module prefers AES-GCM (staging.CIPHERS, same ciphers, other order),
+so ``scp_module_ciphers`` (scp with the module's order) is timed too, to show what the cipher alone buys.
 Ratios are baseline time / module time (>= 0.9 is the target), from the medians over the rounds.
 Results: bench/results/staging.json. The lab is torn down at the end, also on failure.
 """
@@ -42,7 +44,7 @@ sys.path[:0] = [os.path.join(REPO, 'tests'), os.path.join(REPO, '.collections')]
 
 from support.ansible_run import run_module  # noqa: E402  pylint: disable=wrong-import-position
 from support.plugin_lab import LabError, start_lab  # noqa: E402  pylint: disable=wrong-import-position
-from ansible_collections.ondemand.fedora_build.plugins.module_utils.staging import stage  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.staging import CIPHERS, stage  # noqa: E402  pylint: disable=wrong-import-position
 
 BID = 'boot-41-x86_64-0123456789ab'
 LATEST = 'latest-boot-41-x86_64'
@@ -120,6 +122,8 @@ def main():
             methods = {
                 'rsync': lambda: timed(on('bench-a', 'rsync', '-e', remote_ssh, big, 'root@%s:%s/' % (addr['bench-b'], dst))),
                 'scp': lambda: timed(on('bench-a', 'scp', *(opts + [big, 'root@%s:%s/' % (addr['bench-b'], dst)]))),
+                'scp_module_ciphers': lambda: timed(on('bench-a', 'scp', *(opts + ['-o', 'Ciphers=' + CIPHERS, big,
+                                                                                   'root@%s:%s/' % (addr['bench-b'], dst)]))),
                 'module_inproc': lambda: timed(on('bench-a', '/usr/bin/python3', '-c', inproc, json.dumps(params))),
                 'module_ansible': lambda: timed(lambda: run_module('ondemand.fedora_build.stage', params,
                                                                    inventory=lab.inventory, hosts='bench-a').assert_ok()),
@@ -147,7 +151,7 @@ def main():
             push = {name: summary(t) for name, t in times.items()}
             push['module_ansible_inner_seconds'] = summary(module_seconds)
             push['module_rerun_already_staged_s'] = round(rerun2, 3)
-            for base in ('rsync', 'scp'):
+            for base in ('rsync', 'scp', 'scp_module_ciphers'):
                 for mod in ('module_inproc', 'module_ansible'):
                     push['ratio_%s_vs_%s' % (base, mod)] = round(push[base]['median_s'] / push[mod]['median_s'], 3)
             results['push'] = push
@@ -168,6 +172,8 @@ def main():
             methods = {
                 'rsync': lambda: timed(['rsync', '-e', remote_ssh, 'root@%s:%s' % (addr['bench-a'], big), dst + '/']),
                 'scp': lambda: timed(['scp'] + opts + ['root@%s:%s' % (addr['bench-a'], big), dst + '/']),
+                'scp_module_ciphers': lambda: timed(['scp'] + opts + ['-o', 'Ciphers=' + CIPHERS,
+                                                                      'root@%s:%s' % (addr['bench-a'], big), dst + '/']),
                 'module_inproc': lambda: timed(lambda: stage(dict(params))),
                 'module_ansible': lambda: timed(lambda: run_module('ondemand.fedora_build.stage', params).assert_ok()),
             }
@@ -185,7 +191,7 @@ def main():
                     print('pull round %d %-15s %7.2f s' % (rnd + 1, name, seconds), flush=True)
             pull = {name: summary(t) for name, t in times.items()}
             pull['module_ansible_inner_seconds'] = summary(module_seconds)
-            for base in ('rsync', 'scp'):
+            for base in ('rsync', 'scp', 'scp_module_ciphers'):
                 for mod in ('module_inproc', 'module_ansible'):
                     pull['ratio_%s_vs_%s' % (base, mod)] = round(pull[base]['median_s'] / pull[mod]['median_s'], 3)
             results['pull'] = pull
@@ -207,6 +213,9 @@ def main():
             print('     ratios: rsync/in-process %.2f  scp/in-process %.2f  rsync/ansible %.2f  scp/ansible %.2f'
                   % (data['ratio_rsync_vs_module_inproc'], data['ratio_scp_vs_module_inproc'],
                      data['ratio_rsync_vs_module_ansible'], data['ratio_scp_vs_module_ansible']))
+            print('     scp with the module\'s cipher order %.2f s: ratio to in-process %.2f, to ansible %.2f'
+                  % (data['scp_module_ciphers']['median_s'], data['ratio_scp_module_ciphers_vs_module_inproc'],
+                     data['ratio_scp_module_ciphers_vs_module_ansible']))
         print('results: %s' % os.path.relpath(path, REPO))
     except LabError as exc:
         print('staging bench: %s' % exc, file=sys.stderr)

@@ -165,3 +165,33 @@ def test_controller_pulls_from_a_node_into_a_local_dir(lab, tmp_path):
     run = run_module('ondemand.fedora_build.stage', args)
     run.assert_ok()
     assert run.result('module')['changed'] is False
+
+
+def test_ssh_push_without_python3_on_the_staging_host(lab, tmp_path, monkeypatch):
+    """The tee | sha256sum receiver (hosts without python3), driven in-process from the controller."""
+    from ansible_collections.ondemand.fedora_build.plugins.module_utils import staging
+
+    inspect = staging.SshTarget.inspect
+
+    def without_python(self, build_id, latest):
+        state = inspect(self, build_id, latest)
+        assert self.has_python is True   # the lab nodes have python3; pretend they do not
+        self.has_python = False
+        return state
+    monkeypatch.setattr(staging.SshTarget, 'inspect', without_python)
+    tree = tmp_path / 'tree'
+    make_tree(tree, {'images/boot.iso': 9 * 1024 * 1024, 'logs/build.log': b'ok\n', 'build.json': b'{}\n'})
+    bid = new_bid()
+    staging_dir = '%s/staging-%s' % (lab.hosts['node-x86b']['node_root'], bid[-6:])
+    target = ssh_target(lab, 'node-x86b', staging_dir)
+    res = staging.stage({'src': str(tree), 'build_id': bid, 'latest': LATEST, 'target': target})
+    assert res['changed'] is True and all(f['transferred'] for f in res['files'])
+    assert remote_digests(lab, 'node-x86b', '%s/%s' % (staging_dir, bid)) == tree_digests(tree)
+    assert lab.ssh('node-x86b', 'readlink', '%s/%s' % (staging_dir, LATEST)).stdout.strip() == bid
+
+    # a damaged source file (same size, other bytes) is caught by the receiver's sha256sum
+    bid2 = new_bid()
+    (tree / 'logs/build.log').write_bytes(b'OK\n')
+    with pytest.raises(staging.FedoraBuildError, match=r'logs/build\.log arrived with sha256 [0-9a-f]{64} instead of'):
+        staging.stage({'src': str(tree), 'build_id': bid2, 'target': target})
+    assert lab.ssh('node-x86b', 'test', '-e', '%s/%s' % (staging_dir, bid2), check=False).returncode == 1
