@@ -661,8 +661,8 @@ class LocalTarget(_Target):
                 os.rename(final, old)
             os.rename(self.partial, final)
         except OSError as exc:
-            raise FedoraBuildError('%s: cannot rename %s to %s: %s.' % (self.describe, self.partial, final,
-                                                                          exc.strerror or exc))
+            raise FedoraBuildError('%s: cannot rename %s to %s: %s.'
+                                   % (self.describe, self.partial, final, exc.strerror or exc))
         if old:
             shutil.rmtree(old, ignore_errors=True)
 
@@ -890,8 +890,8 @@ class SshTarget(_Target):
             try:
                 stdin = open(self.source.path(items[0].relpath), 'rb')
             except (IOError, OSError) as exc:
-                raise FedoraBuildError('src: cannot read %s: %s.' % (self.source.path(items[0].relpath),
-                                                                      exc.strerror or exc))
+                raise FedoraBuildError('src: cannot read %s: %s.'
+                                       % (self.source.path(items[0].relpath), exc.strerror or exc))
         else:
             stdin = tempfile.TemporaryFile()
             for entry in entries:
@@ -900,8 +900,8 @@ class SshTarget(_Target):
                         shutil.copyfileobj(handle, stdin, BLOCK)
                 except (IOError, OSError) as exc:
                     stdin.close()
-                    raise FedoraBuildError('src: cannot read %s: %s.' % (self.source.path(entry.relpath),
-                                                                          exc.strerror or exc))
+                    raise FedoraBuildError('src: cannot read %s: %s.'
+                                           % (self.source.path(entry.relpath), exc.strerror or exc))
             if checksum is not None:
                 stdin.write(checksum)
             stdin.seek(0)

@@ -58,7 +58,7 @@ options:
   src:
     description:
       - Directory holding the complete staging tree of one build, with its C(CHECKSUM) (lines C(SHA256 (relpath) = hex),
-        optional C(# relpath: N bytes) comments; relative paths may include subdirectories).
+        optional comments C(# relpath) followed by a colon and C(N bytes); relative paths may include subdirectories).
       - Only the files listed in C(CHECKSUM), and C(CHECKSUM) itself, are staged.
       - A path on the host the module runs on, or on O(src_host) when that is given.
     type: path

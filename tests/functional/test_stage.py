@@ -317,8 +317,8 @@ def test_ftp_out_of_space_then_resume(tmp_path, ftp_server, how):
     sent = sorted(f['relpath'] for f in res['files'] if f['transferred'])
     assert sent == ['CHECKSUM', 'images/z-second.iso', 'logs/build.log']
     assert sorted(res['skipped_files']) == before
-    assert [os.path.basename(p).split('.')[1] for p in srv.received] == ['z-second', 'build', 'CHECKSUM',
-                                                                        'latest-live-41-x86_64']
+    stored = [os.path.basename(p).split('.')[1] for p in srv.received]
+    assert stored == ['z-second', 'build', 'CHECKSUM', 'latest-live-41-x86_64']
     assert tree_digests(root / 'staging' / BID) == tree_digests(src)
     assert not partial.exists() and not leftovers(root)
 

@@ -110,8 +110,8 @@ def test_ssh_out_of_space_then_resume(lab, tmp_path):
     run.assert_ok()
     res = run.result('module', 'node-x86a')
     assert res['skipped_files'] == ['images/a.iso']
-    assert sorted(f['relpath'] for f in res['files'] if f['transferred']) == ['CHECKSUM', 'build.json',
-                                                                             'images/boot.iso', 'logs/build.log']
+    sent = sorted(f['relpath'] for f in res['files'] if f['transferred'])
+    assert sent == ['CHECKSUM', 'build.json', 'images/boot.iso', 'logs/build.log']
     assert remote_digests(lab, 'node-x86b', '%s/%s' % (staging, bid)) == tree_digests(tree)
     lab.ssh('node-x86b', 'rm', '-rf', staging)
 
@@ -128,8 +128,8 @@ def test_ssh_host_key_mismatch_and_unreachable_host(lab, tmp_path):
     wrong = tmp_path / 'known_hosts'
     wrong.write_text('%s %s\n' % (addr_b, key_arm.split(None, 1)[1]))
     staging = '/srv/never-%s' % bid[-6:]
-    run = stage_on(lab, 'node-x86a', src=src, build_id=bid, target=ssh_target(lab, 'node-x86b', staging,
-                                                                               known_hosts_file=str(wrong)))
+    target = ssh_target(lab, 'node-x86b', staging, known_hosts_file=str(wrong))
+    run = stage_on(lab, 'node-x86a', src=src, build_id=bid, target=target)
     res = run.result('module', 'node-x86a')
     assert run.rc != 0
     assert res['msg'] == ('SSH target sftp://root@%s%s: cannot inspect %s: host key verification failed '
