@@ -71,11 +71,14 @@ def test_installed_playbook_runs_by_fqcn_and_stops_in_preflight(installed, tmp_p
     env = ansible_env(tmp_path, dest)
     run = run_playbook('ondemand.fedora_build.build', inventory={'all': {'children': {'builders': {'hosts': {
         'localhost': {'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable}}}}}},
-        extra_vars={'fedora_build_request': {'image_type': 'boot'}, 'preflight_become': False},
+        extra_vars={'fedora_build_request': {'image_type': 'boot', 'release': '41'},
+                    'fedora_build_staging': [{'type': 'local', 'path': str(tmp_path / 'staging')}],
+                    'fedora_build_work_dir': str(tmp_path / 'work'), 'fedora_build_lock_dir': str(tmp_path / 'lock'),
+                    'fedora_build_cache_dir': str(tmp_path / 'cache')},
         env={'ANSIBLE_CONFIG': env['ANSIBLE_CONFIG'], 'ANSIBLE_COLLECTIONS_PATH': str(dest)}, workdir=tmp_path / 'run')
     assert run.rc == 2
-    task = 'ondemand.fedora_build.preflight : Check that the node can build the image'
-    assert run.status(task, 'localhost') == 'failed'
-    result = run.result(task, 'localhost')
+    task = 'ondemand.fedora_build.build : Check that the node can build the image'
+    assert run.status(task, 'localhost#1') == 'failed'
+    result = run.result(task, 'localhost#1')
     assert 'lorax is not installed on ' in result['msg']
     assert 'playbooks/provision.yml' in result['msg']

@@ -132,6 +132,7 @@ def test_failed_build_stages_its_logs_and_mails_the_reason(
     assert run.rc == 2
     (rid, record), = status_records(node['staging']).items()
     assert record['state'] == 'failed' and 'lorax failed' in record['reason'], record
+    assert record['phase'] == 'build' and record['reason'].endswith('; the logs are staged with the build (logs/).')
     staged = node['staging'] / record['build_id']
     assert (staged / 'logs' / 'lorax' / 'build.log').is_file()
     assert json.loads((staged / 'build.json').read_text())['result']['state'] == 'failed'
