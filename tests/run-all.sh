@@ -71,6 +71,7 @@ want sanity && gate "ansible-test sanity" tests/ansible-test.sh sanity
 want units && gate "ansible-test units" tests/ansible-test.sh units
 want lint && gate "ansible-lint (production)" ansible-lint --offline --profile production
 want changelog && gate "antsibull-changelog lint" antsibull-changelog lint
+want docs && gate "docs build (reference up to date, links)" tests/docs-build.sh --check
 want molecule && gate "molecule" tests/molecule.sh
 
 echo
