@@ -56,13 +56,24 @@ def ssh_opts(lab):
             '-o', 'StrictHostKeyChecking=yes', '-o', 'UserKnownHostsFile=%s' % lab.known_hosts, '-o', 'LogLevel=ERROR']
 
 
-def timed(argv_or_func):
-    start = time.monotonic()
-    if callable(argv_or_func):
-        value = argv_or_func()
-    else:
-        value = subprocess.run(argv_or_func, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=True)
-    return time.monotonic() - start, value
+FAILURES = []
+
+
+def timed(argv_or_func, attempts=2):
+    """Time a callable or a command; a command failing (e.g. ssh 255 under heavy load) is retried once and noted."""
+    for attempt in range(attempts):
+        start = time.monotonic()
+        if callable(argv_or_func):
+            value = argv_or_func()
+            return time.monotonic() - start, value
+        value = subprocess.run(argv_or_func, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False)
+        if value.returncode == 0:
+            return time.monotonic() - start, value
+        FAILURES.append({'argv': argv_or_func, 'rc': value.returncode, 'stderr': value.stderr[-2000:],
+                         'attempt': attempt + 1})
+        print('  (attempt %d failed with status %d: %s)' % (attempt + 1, value.returncode, value.stderr.strip()[-300:]),
+              flush=True)
+    raise RuntimeError('%s failed %d times: %s' % (argv_or_func[0], attempts, value.stderr.strip()[-500:]))
 
 
 def summary(times):
@@ -198,6 +209,7 @@ def main():
             clear_local()
 
         results['loadavg_end'] = os.getloadavg()
+        results['failed_attempts'] = FAILURES
         os.makedirs(args.out, exist_ok=True)
         path = os.path.join(args.out, 'staging.json')
         with open(path + '.tmp', 'w') as handle:
