@@ -35,7 +35,7 @@ import uuid
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.cmd_runner import (
     find_binary, last_message, log_tail, probe_version, quote_argv, run_logged, tool_environment)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
-from ansible_collections.ondemand.fedora_build.plugins.module_utils.fileutil import atomic_write, sha256_bytes, sha256_file
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.fileutil import atomic_write, check_tree_path, sha256_bytes, sha256_file
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import check_arch, check_name
 
 MANIFEST = '.fedora_build.json'
@@ -283,6 +283,9 @@ def run_build(module, tool, module_name):
         raise FedoraBuildError('arch: %s cannot build %s images on this %s node (it does not cross-build); '
                                'run the task on a %s build node.' % (tool.executable, arch, host, arch))
     tool.validate(params, arch)
+    # dest is replaced and work_root holds trees that get removed: never system directories.
+    check_tree_path(params['dest'], 'dest')
+    check_tree_path(params['work_root'], 'work_root')
     if params.get('timeout') is not None and params['timeout'] <= 0:
         raise FedoraBuildError('timeout: %r must be a positive number of seconds.' % params['timeout'])
     build_id = check_name(params.get('build_id') or new_build_id(module_name), 'build_id')

@@ -26,6 +26,7 @@ import sys
 import time
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.fileutil import check_tree_path
 
 MNT_DETACH = 2
 LOOP_CLR_FD = 0x4C01
@@ -36,6 +37,8 @@ def resolve_target(path, work_root):
     for field, value in (('path', path), ('work_root', work_root)):
         if not value or not os.path.isabs(value):
             raise FedoraBuildError('%s: %r is not an absolute path.' % (field, value))
+    check_tree_path(work_root, 'work_root')
+    check_tree_path(path, 'path')
     norm_root = os.path.normpath(work_root)
     real_root = os.path.realpath(norm_root)
     norm = os.path.normpath(path)

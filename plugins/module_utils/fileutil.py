@@ -14,7 +14,38 @@ import hashlib
 import os
 import tempfile
 
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
+
 CHUNK = 1024 * 1024
+
+# Directories no build tree may be (work roots, destinations, staging paths)
+# and trees nothing of ours ever lives under. Modules that replace or remove
+# directory trees check their paths against these first: a wrong variable
+# must never remove /etc.
+SYSTEM_DIRS = frozenset((
+    '/', '/bin', '/boot', '/dev', '/etc', '/home', '/lib', '/lib32', '/lib64', '/libx32', '/media', '/mnt',
+    '/opt', '/proc', '/root', '/run', '/sbin', '/srv', '/sys', '/tmp', '/usr', '/var', '/var/lib', '/var/cache',
+    '/var/log', '/var/spool', '/var/tmp', '/var/www', '/var/lib/fedora-build',
+))
+SYSTEM_TREES = ('/bin', '/boot', '/dev', '/etc', '/lib', '/lib32', '/lib64', '/libx32', '/proc', '/sbin', '/sys', '/usr')
+
+
+def check_tree_path(path, field, resolve=True):
+    """Refuse a system directory (or anything under /etc, /usr, ...) as a place for build trees.
+
+    ``resolve`` also checks where symlinks lead (paths on this host); a remote
+    path (an SSH staging target) is checked as written.
+    """
+    if not path or not os.path.isabs(path):
+        raise FedoraBuildError('%s: %r is not an absolute path.' % (field, path))
+    candidates = {os.path.normpath(path)}
+    if resolve:
+        candidates.add(os.path.realpath(path))
+    for candidate in candidates:
+        if candidate in SYSTEM_DIRS or any(candidate.startswith(tree + '/') for tree in SYSTEM_TREES):
+            raise FedoraBuildError('%s: %s is a system directory; build trees are never created, replaced or '
+                                   'removed there.' % (field, path))
+    return path
 
 
 def sha256_file(path, chunk=CHUNK):

@@ -42,7 +42,7 @@ import time
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.fileutil import (
-    atomic_write, read_text, remove_quietly, sha256_file)
+    atomic_write, check_tree_path, read_text, remove_quietly, sha256_file)
 
 try:
     from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -295,7 +295,7 @@ class SideRepo(object):
             raise FedoraBuildError('parallel: %r must be between 1 and 64.' % (parallel,))
         if not isinstance(retries, int) or not 0 <= retries <= 20:
             raise FedoraBuildError('retries: %r must be between 0 and 20.' % (retries,))
-        self.dest = os.path.normpath(dest)
+        self.dest = os.path.normpath(check_tree_path(dest, 'dest'))
         self.cache_dir = os.path.normpath(cache_dir)
         self.repo_name = repo_name
         self.repo_file = repo_file or os.path.join(self.dest, '%s.repo' % repo_name)

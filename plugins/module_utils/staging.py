@@ -65,6 +65,7 @@ except ImportError:  # pragma: no cover - Python 2 is not supported
     from pipes import quote as _quote  # type: ignore
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.fileutil import check_tree_path
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import check_name
 
 CHECKSUM_NAME = 'CHECKSUM'
@@ -460,7 +461,7 @@ class LocalTarget(_Target):
     kind = 'local'
 
     def __init__(self, spec, source):
-        self.path = check_abs_path(spec.get('path'), 'target.path')
+        self.path = check_tree_path(check_abs_path(spec.get('path'), 'target.path'), 'target.path')
         self.source = source
         self.url_base = 'file://' + self.path
         self.describe = 'local target %s' % self.path
@@ -809,7 +810,7 @@ class SshTarget(_Target):
     kind = 'ssh'
 
     def __init__(self, spec, source, connect_timeout, timeout):
-        self.path = check_abs_path(spec.get('path'), 'target.path')
+        self.path = check_tree_path(check_abs_path(spec.get('path'), 'target.path'), 'target.path', resolve=False)
         self.conn = SshConnection(spec, 'target', connect_timeout, '')
         port = '' if self.conn.port == 22 else ':%d' % self.conn.port
         self.url_base = 'sftp://%s@%s%s%s' % (self.conn.user, host_for_url(self.conn.host), port, self.path)

@@ -25,7 +25,7 @@ def root(tmp_path):
     ('{root}/b1/../..', 'is not strictly below work_root'),
     ('{root}/../other', 'is not strictly below work_root'),
     ('{root}x/b1', 'is not strictly below work_root'),
-    ('/', 'is not strictly below work_root'),
+    ('/', 'path: / is a system directory'),
     ('relative/b1', "path: 'relative/b1' is not an absolute path."),
 ])
 def test_refuses_paths_not_below_work_root(root, path, needle):
