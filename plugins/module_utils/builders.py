@@ -439,4 +439,8 @@ def run_module(module, tool, module_name):
         result = run_build(module, tool, module_name)
     except FedoraBuildError as exc:
         exc.fail(module)
+    except OSError as exc:
+        # e.g. the node's work area filling up while the log is written: one sentence, not a traceback
+        FedoraBuildError('%s: the build in %s failed on the node: %s.' % (
+            module_name, getattr(exc, 'filename', None) or module.params.get('work_root'), exc.strerror or exc)).fail(module)
     module.exit_json(**result)
