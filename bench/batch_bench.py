@@ -36,6 +36,7 @@ import math
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -53,6 +54,7 @@ from support.plugin_lab import LabError, start_lab  # noqa: E402  pylint: disabl
 PLAYBOOK = os.path.join(REPO, 'playbooks', 'build.yml')
 NODES = 3
 TARGET = 1.15
+RUN_TIMEOUT = [1800]   # seconds per ansible-playbook run (--run-timeout)
 
 
 class BenchError(Exception):
@@ -117,11 +119,12 @@ def service_vars(staging, status_dir, sleep, poll):
     }
 
 
-def phase_means(records):
-    """Mean seconds per pipeline phase over the builds, from the status records' history."""
+def phase_means(records, since):
+    """Mean seconds per pipeline phase over the builds, from the status records' history entries of this run."""
     totals = {}
     for record in records:
-        history = sorted(record.get('history') or [], key=lambda h: parse_time(h['time']))
+        history = sorted((h for h in record.get('history') or [] if parse_time(h['time']) >= since),
+                         key=lambda h: parse_time(h['time']))
         for this, after in zip(history, history[1:]):
             phase = this.get('phase') or this.get('state')
             totals.setdefault(phase, []).append((parse_time(after['time']) - parse_time(this['time'])).total_seconds())
@@ -137,9 +140,10 @@ def run_batch(lab, work, label, requests, sleep, forks, poll, staging=None, reus
     extra_vars = dict(service_vars(staging, status_dir, sleep, poll), fedora_build_requests=requests)
     print('-- %s: %d builds, builder time %s s each' % (label, len(requests), sleep), flush=True)
     load_before = os.getloadavg()[0]
+    since = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
     start = time.monotonic()
     run = run_playbook(PLAYBOOK, lab_inventory(lab, work), extra_vars=extra_vars, args=['--forks', str(forks)],
-                       workdir=os.path.join(work, label, 'ansible'), timeout=3600)
+                       workdir=os.path.join(work, label, 'ansible'), timeout=RUN_TIMEOUT[0])
     wall = time.monotonic() - start
     load_after = os.getloadavg()[0]
     records = []
@@ -170,7 +174,7 @@ def run_batch(lab, work, label, requests, sleep, forks, poll, staging=None, reus
     spans = [(parse_time(r['finished']) - parse_time(r['started'])).total_seconds() for r in records
              if r.get('started') and r.get('finished')]
     result = {'wall_s': round(wall, 3), 'builds': len(requests), 'per_node': per_node,
-              'builder_sleep_s': sleep, 'phase_mean_s': phase_means(records),
+              'builder_sleep_s': sleep, 'phase_mean_s': phase_means(records, since),
               'loadavg_1min': [round(load_before, 2), round(load_after, 2)], 'cpus': os.cpu_count()}
     if started and finished:
         result['records_span_s'] = round((max(finished) - min(started)).total_seconds(), 3)
@@ -194,9 +198,11 @@ def main():
     parser.add_argument('--no-overhead', action='store_true', help='skip the two D=0 runs')
     parser.add_argument('--no-warm', action='store_true', help='skip the warm re-run of the batch')
     parser.add_argument('--forks', type=int, default=10)
+    parser.add_argument('--run-timeout', type=int, default=1800, help='seconds one ansible-playbook run may take')
     parser.add_argument('--poll', type=float, default=1, help='fedora_build_poll: seconds between checks of a running builder')
     parser.add_argument('--out', default=os.path.join(REPO, 'bench', 'results'))
     args = parser.parse_args()
+    RUN_TIMEOUT[0] = args.run_timeout
     if args.builds < NODES or args.builds % NODES:
         parser.error('--builds must be a multiple of %d (one arch group of 2 nodes, one of 1)' % NODES)
 
@@ -258,6 +264,10 @@ def main():
                           'target': None, 'unit': 's per playbook run (start, plan, report)'})
             extra.append({'label': 'batch wall time (D=0)', 'ratio': full['wall_s'], 'target': None,
                           'unit': 's for %d builds with no builder time' % args.builds})
+            # makespan(D) ~ wall(D=0) + per_node * D, so the target holds from D >= wall(D=0) / ((target - 1) * per_node)
+            measurements['break_even_duration_s'] = round(full['wall_s'] / ((TARGET - 1) * per_node), 1)
+            extra.append({'label': 'builder time for <= %.2fx' % TARGET, 'ratio': measurements['break_even_duration_s'],
+                          'target': None, 'unit': 's per build at which the overhead measured with D=0 stays within the target'})
 
         command = '.venv/bin/python bench/batch_bench.py --builds %d --duration %g%s%s' % (
             args.builds, args.duration, ' --no-overhead' if args.no_overhead else '', ' --no-warm' if args.no_warm else '')
@@ -289,12 +299,17 @@ def main():
         if not args.no_warm:
             print('warm re-run of the same batch (nothing rebuilt): %.1f s' % measurements['warm_rerun_s'])
         if not args.no_overhead:
-            print('controller overhead per build (D = 0): %.1f s; fixed per run: %.1f s'
-                  % (measurements['overhead_per_build_s'], measurements['overhead_fixed_s']))
+            print('controller overhead per build (D = 0): %.1f s; fixed per run: %.1f s; the target holds for builds of '
+                  '%.0f s or longer' % (measurements['overhead_per_build_s'], measurements['overhead_fixed_s'],
+                                        measurements['break_even_duration_s']))
         print('results: %s' % os.path.relpath(path, REPO))
         return 0
     except BenchError as exc:
         print('batch_bench: %s' % exc, file=sys.stderr)
+        return 1
+    except subprocess.TimeoutExpired as exc:
+        print('batch_bench: ansible-playbook did not finish within %s s (--run-timeout); it was stopped.' % exc.timeout,
+              file=sys.stderr)
         return 1
     finally:
         if lab:
