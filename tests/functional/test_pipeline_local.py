@@ -103,6 +103,11 @@ def test_boot_build_with_a_koji_build_lands_verified_in_staging_and_is_not_rebui
     assert not list(node['work'].glob('slot-*')), 'work dirs must be removed'
     assert not lock_holders(node['lock']), 'the slot must be released'
     assert not list(node['staging'].glob('.*partial*'))
+    # what AWX workflows get (set_stats)
+    stats, = run.custom['_run']['fedora_build_results']
+    assert stats['build_id'] == build_id and stats['state'] == 'succeeded' and stats['artifacts']
+    assert {a['sha256'] for a in stats['artifacts']} <= {line.split(' = ')[1] for line in (
+        staged / 'CHECKSUM').read_text().splitlines() if ' = ' in line}
 
     # Same request again: the finished build in staging is found, nothing is rebuilt.
     again = build(node, tmp_path, dict(service_vars(builder_standins, node), fedora_build_request=request), name='again')

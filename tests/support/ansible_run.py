@@ -88,6 +88,7 @@ class PlaybookRun:
     stderr: str
     results: list = field(default_factory=list)
     stats: dict = field(default_factory=dict)
+    custom: dict = field(default_factory=dict)
 
     @property
     def hosts(self):
@@ -202,6 +203,7 @@ def run_playbook(playbook, inventory=None, extra_vars=None, check=False, diff=Fa
             data = json.loads(results_file.read_text(encoding='utf-8'))
             run.results = [TaskResult(**item) for item in data.get('results', [])]
             run.stats = data.get('stats', {})
+            run.custom = data.get('custom', {})  # set_stats data ('_run' when per_host is false)
         return run
     finally:
         if own_dir:

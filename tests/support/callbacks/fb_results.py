@@ -79,5 +79,6 @@ class CallbackModule(CallbackBase):
         summary = {host: stats.summarize(host) for host in sorted(stats.processed)}
         tmp = '%s.tmp' % self._path
         with open(tmp, 'w', encoding='utf-8') as handle:
-            json.dump({'results': self._results, 'stats': _plain(summary)}, handle, indent=1, default=str)
+            json.dump({'results': self._results, 'stats': _plain(summary),
+                       'custom': _plain(getattr(stats, 'custom', {}) or {})}, handle, indent=1, default=str)
         os.replace(tmp, self._path)
