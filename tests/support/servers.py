@@ -368,6 +368,7 @@ class FtpServer(_Server):
 
     def start(self):
         from pyftpdlib.handlers import FTPHandler  # pylint: disable=import-outside-toplevel
+        from pyftpdlib.ioloop import IOLoop  # pylint: disable=import-outside-toplevel
         from pyftpdlib.servers import FTPServer  # pylint: disable=import-outside-toplevel
 
         handler = type('TestFTPHandler', (self._handler_class(FTPHandler),), {
@@ -377,7 +378,9 @@ class FtpServer(_Server):
             'banner': 'fedora-build test ftp ready',
             'timeout': 60,
         })
-        self._server = FTPServer((self.host, self.port), handler)
+        # An IOLoop of its own: without one, every FTPServer of the process shares IOLoop.instance(), and two
+        # servers (two threads) polling the same loop mix up their sessions' replies.
+        self._server = FTPServer((self.host, self.port), handler, ioloop=IOLoop())
         self.port = self._server.address[1]
         self._stopping.clear()
         self._thread = threading.Thread(target=self._serve, name='ftp-server-%d' % self.port, daemon=True)
