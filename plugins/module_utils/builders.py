@@ -36,7 +36,8 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.cmd_runner i
     find_binary, last_message, log_tail, probe_version, quote_argv, run_logged, tool_environment)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.fileutil import atomic_write, check_tree_path, sha256_bytes, sha256_file
-from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import check_arch, check_name
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import (
+    check_arch, check_builder_option, check_name, check_params_text, check_url)
 
 MANIFEST = '.fedora_build.json'
 LOGS_IN_DEST = 'build-logs'
@@ -274,6 +275,28 @@ def new_build_id(module_name):
     return '%s-%s-%s' % (module_name, time.strftime('%Y%m%d%H%M%S'), uuid.uuid4().hex[:8])
 
 
+def check_inputs(params, spec):
+    """Content checks every builder module shares, before anything runs: clean text everywhere, no bool for a
+    number, the option-specific checks of validate.check_builder_option, and the side repos' names and URLs."""
+    check_params_text(params, spec)
+    for key, value in params.items():
+        if value is not None:
+            check_builder_option(key, value, key)
+    for index, repo in enumerate(params.get('side_repos') or []):
+        check_name(repo.get('name'), 'side_repos[%d].name' % index)
+        check_url(repo.get('baseurl'), ('http', 'https', 'ftp', 'file'), 'side_repos[%d].baseurl' % index)
+    for index, repo in enumerate(params.get('add_repos') or []):  # kiwi --add-repo
+        check_name(repo.get('alias'), 'add_repos[%d].alias' % index)
+        check_url(repo.get('source'), ('http', 'https', 'ftp', 'file', 'dir', 'iso', 'obs'), 'add_repos[%d].source' % index)
+    for index, key in enumerate(params.get('signing_keys') or []):  # kiwi --signing-key: a key file on the node
+        path = key[len('file://'):] if key.startswith('file://') else key
+        if not path.startswith('/') or '..' in path.split('/'):
+            raise FedoraBuildError('signing_keys[%d]: %r is not an absolute path (or file:// URL) on the node, without "..".'
+                                   % (index, key[:60]))
+    if params.get('source_date_epoch') is not None and params['source_date_epoch'] < 0:
+        raise FedoraBuildError('source_date_epoch: %r is negative (seconds since 1970).' % params['source_date_epoch'])
+
+
 def run_build(module, tool, module_name):
     """Run one image build for a module; return the result dict or raise FedoraBuildError."""
     params = module.params
@@ -283,6 +306,7 @@ def run_build(module, tool, module_name):
         raise FedoraBuildError('arch: %s cannot build %s images on this %s node (it does not cross-build); '
                                'run the task on a %s build node.' % (tool.executable, arch, host, arch))
     tool.validate(params, arch)
+    check_inputs(params, module.argument_spec)
     # dest is replaced and work_root holds trees that get removed: never system directories.
     check_tree_path(params['dest'], 'dest')
     check_tree_path(params['work_root'], 'work_root')

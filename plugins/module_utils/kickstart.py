@@ -31,7 +31,7 @@ import warnings
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.fileutil import atomic_write, read_text, sha256_bytes
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.kickstart_fetch import (
-    DEFAULT_MAX_SIZE, DEFAULT_TIMEOUT, Fetcher, NotFound, is_remote, parse_checksum)
+    DEFAULT_MAX_SIZE, DEFAULT_TIMEOUT, Fetcher, NotFound, check_location, is_remote, parse_checksum)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import check_name, check_release, check_url
 
 try:
@@ -499,8 +499,18 @@ def prepare(src, include_path=None, version=None, checksum=None, repos=None, rem
     """Flatten, transform and validate; return the final text and what the module reports."""
     fetcher = Fetcher(timeout=timeout, max_size=max_size, validate_certs=validate_certs)
     for index, directory in enumerate(include_path or []):
+        if not os.path.isabs(directory) or '..' in directory.split('/'):
+            raise FedoraBuildError('include_path[%d]: %r is not an absolute path without "..".' % (index, directory))
         if not os.path.isdir(directory):
             raise FedoraBuildError('include_path[%d]: %s is not a directory on the node.' % (index, directory))
+    check_location(src, 'src')
+    parse_checksum(checksum)
+    if version is not None:
+        resolve_version(version)
+    # The changes are checked on an empty kickstart first, so a bad value fails before anything is fetched.
+    _require_pykickstart()
+    transform(makeVersion(), repos=repos, remove_repos=remove_repos, url=url, side_repo=side_repo,
+              packages=packages, exclude_packages=exclude_packages)
     flat = flatten(src, fetcher, include_path=include_path, version=version, checksum=checksum, strict=strict)
     handler = flat['handler']
     added, notes = transform(handler, repos=repos, remove_repos=remove_repos, url=url, side_repo=side_repo,
@@ -517,8 +527,7 @@ def prepare(src, include_path=None, version=None, checksum=None, repos=None, rem
     }
 
 
-def write(dest, text, check_mode=False):
-    """Write text to dest atomically when it differs; return (changed, diff)."""
+def _check_dest(dest):
     if not dest:
         raise FedoraBuildError('dest: a path on the node is required.')
     if os.path.isdir(dest):
@@ -526,6 +535,11 @@ def write(dest, text, check_mode=False):
     parent = os.path.dirname(os.path.abspath(dest))
     if not os.path.isdir(parent):
         raise FedoraBuildError('dest: directory %s does not exist.' % parent)
+
+
+def write(dest, text, check_mode=False):
+    """Write text to dest atomically when it differs; return (changed, diff)."""
+    _check_dest(dest)
     before = read_text(dest) if os.path.exists(dest) else None
     changed = before != text
     if changed and not check_mode:
@@ -540,12 +554,14 @@ def write(dest, text, check_mode=False):
 
 def run(params, check_mode=False):
     """Module entry: prepare + write; returns the module result (without 'diff')."""
+    _check_dest(params['dest'])
     result = prepare(
         params['src'], include_path=params.get('include_path'), version=params.get('version'),
         checksum=params.get('checksum'), repos=params.get('repos'), remove_repos=params.get('remove_repos'),
         url=params.get('url'), side_repo=params.get('side_repo'), packages=params.get('packages'),
-        exclude_packages=params.get('exclude_packages'), timeout=params.get('timeout') or DEFAULT_TIMEOUT,
-        max_size=params.get('max_size') or DEFAULT_MAX_SIZE,
+        exclude_packages=params.get('exclude_packages'),
+        timeout=DEFAULT_TIMEOUT if params.get('timeout') is None else params['timeout'],
+        max_size=DEFAULT_MAX_SIZE if params.get('max_size') is None else params['max_size'],
         validate_certs=params.get('validate_certs', True), strict=params.get('strict', False))
     changed, diff = write(params['dest'], result['text'], check_mode=check_mode)
     return {

@@ -62,7 +62,10 @@ def check_location(location, field='src'):
     """Refuse anything that is neither a path nor an http/https/ftp URL with a host."""
     if not isinstance(location, str) or not location.strip():
         raise FedoraBuildError('%s: a path or an http, https or ftp URL is required.' % field)
-    scheme = scheme_of(location)
+    if any(ord(c) < 32 or ord(c) == 127 for c in location):
+        raise FedoraBuildError('%s: %r contains control characters (such as a newline).' % (field, location[:60]))
+    scheme = scheme_of(location) or (location.split(':', 1)[0].lower() if re.match(r'^[A-Za-z][A-Za-z0-9+.-]*:', location)
+                                     else '')
     if scheme and scheme not in REMOTE_SCHEMES:
         raise FedoraBuildError('%s: URL scheme %r is not allowed for kickstart sources (use a path on the node, '
                                'or an http, https or ftp URL).' % (field, scheme))

@@ -140,7 +140,7 @@ class Lorax(Tool):
         for index, url in enumerate(params['sources']):
             check_url(url, URL_SCHEMES, 'sources[%d]' % index)
         for index, url in enumerate(params['mirrorlists']):
-            check_url(url, URL_SCHEMES, 'mirrorlists[%d]' % index)
+            check_url(url, ('http', 'https'), 'mirrorlists[%d]' % index)
         for index, path in enumerate(params['repo_files']):
             check_file(path, 'repo_files[%d]' % index)
             if not path.endswith('.repo'):

@@ -24,7 +24,7 @@ import re
 from ansible_collections.ondemand.fedora_build.plugins.module_utils import build_identity
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import (
-    check_name, check_nvr, check_release, check_url)
+    check_builder_option, check_name, check_nvr, check_release, check_url)
 
 IMAGE_TYPES = ('boot', 'dvd', 'live')
 ARCHES = ('x86_64', 'aarch64', 'ppc64le', 's390x')
@@ -694,7 +694,10 @@ def _builder_value(p, value, path, spec, key):
         return _choice(p, value, path, spec['choices'])
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         value = str(value)
-    return _text(p, value, path)
+    value = _text(p, value, path)
+    if value is INVALID:
+        return value
+    return p.check(check_builder_option, key, value, path)
 
 
 def _builder(p, value, path, image_type, default_timeout):

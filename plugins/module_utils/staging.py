@@ -81,7 +81,8 @@ USER_RE = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$')
 # Only the order differs from OpenSSH's default list; ssh_args with -c or Ciphers replace it.
 CIPHERS = 'aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr'
 FORBIDDEN_SSH_OPTIONS = ('stricthostkeychecking', 'userknownhostsfile', 'globalknownhostsfile', 'proxycommand',
-                         'localcommand', 'permitlocalcommand', 'knownhostscommand', 'controlpath', 'controlmaster')
+                         'localcommand', 'permitlocalcommand', 'knownhostscommand', 'controlpath', 'controlmaster',
+                         'hostkeyalias', 'include')
 
 
 class Entry(object):
@@ -146,11 +147,11 @@ def check_ssh_args(value, field):
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise FedoraBuildError('%s: must be a list of ssh command-line arguments (strings).' % field)
     for item in value:
-        text = item[2:] if item.startswith('-o') else item
-        words = text.strip().replace('=', ' ').split()
-        key = words[0].lower() if words else ''
-        low = item.lower().replace(' ', '')
-        if key in FORBIDDEN_SSH_OPTIONS or any(opt + '=' in low for opt in FORBIDDEN_SSH_OPTIONS):
+        # Any spelling: "-o", "Key=value", "-oKey value", "-4oKey=value", tabs, quotes, any case.
+        squeezed = re.sub(r'[\s="\']', '', item.lower())
+        # -F (another config file) could turn host key checking off, alone or in a flag cluster (-qF).
+        config_file = re.match(r'^-[46AaCfGgKkMNnqsTtVvXxYy]*F', item)
+        if config_file or any(opt in squeezed for opt in FORBIDDEN_SSH_OPTIONS):
             raise FedoraBuildError('%s: %r is not allowed (host key checking stays on with known_hosts_file, '
                                    'and no local commands).' % (field, item))
     return list(value)

@@ -72,3 +72,104 @@ def check_url(value, schemes, field='url'):
     if parts.scheme.lower() != 'file' and not parts.netloc:
         raise FedoraBuildError('%s: %r has no host.' % (field, value))
     return value
+
+
+# --- content of builder options (shared by the builder modules and the request validator) ------------------
+# The builder modules pass these options as argv items, so no shell ever reads them; they still end up in
+# tool configuration (.treeinfo, repo files, grub.cfg, kiwi XML), file names and logs, so each one is held to
+# what it can legitimately be.  Checked by builders.run_build and request.py (builder.<option>).
+_LABEL_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9 ._+-]*$')           # product, project, volid: may have spaces
+_WORD_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._+-]*$')             # versions, profiles, arches, file names
+_PACKAGE_RE = re.compile(r'^[A-Za-z0-9_@^*?\[][A-Za-z0-9_.+*?\[\]@^~:-]*$')  # names, globs, @group, @^env
+_PROXY_HOST_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9.-]*(:[0-9]{1,5})?$')
+_ARG_BAD_RE = re.compile(r'[;$`|&<>{}\\]')                          # kernel/dracut/anaconda argument text
+UNSAFE_TEXT_RE = re.compile(u'[\x00-\x1f\x7f\x85\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]')
+BUILDER_TEXT = {
+    'label': ('product', 'variant', 'volid', 'name', 'flavor', 'project', 'fs_label'),
+    'word': ('version', 'release', 'releasever', 'release_version', 'profiles', 'image_type', 'multilib',
+             'lookaside_repos'),
+    'file_name': ('iso_name', 'image_name', 'kiwi_file'),
+    'package': ('installpkgs', 'excludepkgs', 'add_packages', 'delete_packages', 'dnfplugins'),
+    'args': ('dracut_args', 'anaconda_args', 'extra_boot_args'),
+    'web_url': ('bugurl',),
+    'proxy_url': ('proxy',),
+}
+_KIND_OF = dict((key, kind) for kind, keys in BUILDER_TEXT.items() for key in keys)
+
+
+def check_text(value, field):
+    """A string without control or invisible formatting characters (newlines, zero-width spaces, bidi marks)."""
+    if not isinstance(value, str):
+        raise FedoraBuildError('%s: must be a string (got %s).' % (field, type(value).__name__))
+    if UNSAFE_TEXT_RE.search(value):
+        raise FedoraBuildError('%s: %r contains control or invisible characters (such as a newline).'
+                               % (field, value[:60]))
+    return value
+
+
+def check_builder_option(key, value, field):
+    """Check one builder option's string value (or each item of a list); returns it unchanged."""
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            check_builder_option(key, item, '%s[%d]' % (field, index))
+        return value
+    if isinstance(value, dict):
+        for name, item in value.items():
+            if isinstance(item, str):
+                check_text(item, '%s.%s' % (field, name))
+        return value
+    if not isinstance(value, str) or value == '':
+        return value
+    check_text(value, field)
+    kind = _KIND_OF.get(key)
+    what = {'label': 'letters, digits, spaces, ".", "_", "+", "-"; starting with a letter or digit',
+            'word': 'letters, digits, ".", "_", "+", "-"; starting with a letter or digit',
+            'file_name': 'a file name: letters, digits, ".", "_", "+", "-"; no "/"',
+            'package': 'a package name, glob, @group or @^environment (no leading "-", no spaces)'}
+    if kind == 'label' and not _LABEL_RE.match(value) or kind in ('word', 'file_name') and not _WORD_RE.match(value):
+        raise FedoraBuildError('%s: %r is not allowed (%s).' % (field, value[:60], what[kind]))
+    if kind == 'package' and not _PACKAGE_RE.match(value):
+        raise FedoraBuildError('%s: %r is not allowed (%s).' % (field, value[:60], what[kind]))
+    if kind == 'args' and _ARG_BAD_RE.search(value):
+        raise FedoraBuildError('%s: %r contains a character that is not allowed in an argument here (; $ ` | & < > { } \\).'
+                               % (field, value[:60]))
+    if kind == 'web_url':
+        check_url(value, ('http', 'https'), field)
+    if kind == 'proxy_url' and '://' not in value:
+        if not _PROXY_HOST_RE.match(value):
+            raise FedoraBuildError('%s: %r is not a proxy (host:port or a http, https or socks URL).' % (field, value[:60]))
+    elif kind == 'proxy_url':
+        check_url(value, ('http', 'https', 'socks4', 'socks5', 'socks5h'), field)
+    return value
+
+
+def check_params_text(params, spec, field=''):
+    """Walk module params along their argument_spec: strings (also in lists and dicts) must be clean text,
+    and a bool is not a number where the spec says int or float (Ansible would pass True on as 1)."""
+    for key, opts in spec.items():
+        value = params.get(key)
+        name = '%s.%s' % (field, key) if field else key
+        if value is None:
+            continue
+        if opts.get('no_log'):
+            if isinstance(value, str) and UNSAFE_TEXT_RE.search(value):
+                raise FedoraBuildError('%s: contains control or invisible characters (such as a newline).' % name)
+            continue
+        kind = opts.get('type', 'str')
+        if kind in ('int', 'float') and isinstance(value, bool):
+            raise FedoraBuildError('%s: %r is a boolean, not a number.' % (name, value))
+        items = value if isinstance(value, list) else [value]
+        for index, item in enumerate(items):
+            item_name = '%s[%d]' % (name, index) if isinstance(value, list) else name
+            if isinstance(item, str):
+                check_text(item, item_name)
+            elif isinstance(item, bool) and opts.get('elements') in ('int', 'float'):
+                raise FedoraBuildError('%s: %r is a boolean, not a number.' % (item_name, item))
+            elif isinstance(item, dict):
+                if opts.get('options'):
+                    check_params_text(item, opts['options'], item_name)
+                else:
+                    for sub, sub_value in item.items():
+                        if isinstance(sub_value, str):
+                            check_text(sub_value, '%s.%s' % (item_name, sub))
+    return params

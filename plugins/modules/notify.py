@@ -301,6 +301,7 @@ messages:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import check_params_text
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.notify import EVENTS, notify
 
 
@@ -339,6 +340,8 @@ def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     params = module.params
     try:
+        # The service settings and addresses are checked before any connection; the build record is data.
+        check_params_text(params, dict((k, v) for k, v in module.argument_spec.items() if k != 'build'))
         if params['log_lines'] < 0:
             raise FedoraBuildError('log_lines: %d is negative; give the number of log lines to send.' % params['log_lines'])
         result, secrets = notify(params['event'], params['to'], params['smtp'], params['webhook'], params['build'],

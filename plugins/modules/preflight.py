@@ -187,7 +187,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 from ansible_collections.ondemand.fedora_build.plugins.module_utils import preflight
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.fileutil import read_text
-from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import check_arch, check_release
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import check_arch, check_name, check_release
 
 
 def validate_params(params):
@@ -199,6 +199,12 @@ def validate_params(params):
     for field in ('min_free_gb', 'min_cache_free_gb'):
         if params[field] < 0:
             raise FedoraBuildError('%s: %s is negative; give the free space required in GiB.' % (field, params[field]))
+    for field in ('work_dir', 'cache_dir'):
+        if params[field] and not os.path.isabs(params[field]):
+            raise FedoraBuildError('%s: %r is not an absolute path on the node.' % (field, params[field]))
+    for index, tool in enumerate(params['tools'] or []):
+        # a tool is a command name looked up on PATH, never a path or anything a shell would read
+        check_name(tool, 'tools[%d]' % index)
     probed = preflight.tools_for(params['image_type'], params['tools'])
     known = set(preflight.CHECKS) | set(probed)
     for item in params['require']:
