@@ -90,6 +90,7 @@ def test_koji_faults_fail_only_their_builds_and_smtp_down_is_a_warning(
     hub.inject('*/archtool-*.rpm', 'http', status=502)   # the file server failing
     sigkeys = [w.key1.sigkey, w.key2.sigkey, '']
     notify = {'email': ['qa@example.org']}
+    down_url = 'http://127.0.0.1:%d/kojihub' % free_port()   # nothing listens there
 
     def koji(h, build):
         return {'hub_url': h.url, 'topurl': h.topurl, 'builds': [build], 'sigkeys': sigkeys}
@@ -99,6 +100,7 @@ def test_koji_faults_fail_only_their_builds_and_smtp_down_is_a_warning(
         boot('truncated', fedora_repo, koji=koji(hub, 'hello-2.0-1.fc41')),
         boot('files-502', fedora_repo, koji=koji(hub, 'archtool-3.1-1.fc41')),
         boot('hub-500', fedora_repo, koji=koji(dead_hub, 'hello-1.0-1.fc41')),
+        boot('hub-down', fedora_repo, koji=dict(koji(hub, 'hello-1.0-1.fc41'), hub_url=down_url)),
         boot('no-koji', fedora_repo, notify=notify),
     ]
     # SMTP down: nothing listens on that port
@@ -109,7 +111,7 @@ def test_koji_faults_fail_only_their_builds_and_smtp_down_is_a_warning(
     assert run.rc == 2, run.describe()
     status = by_name(node['staging'] / 'status')
 
-    for name in ('tampered', 'truncated', 'files-502', 'hub-500'):
+    for name in ('tampered', 'truncated', 'files-502', 'hub-500', 'hub-down'):
         rec = status[name]
         # the record keeps the phase the build failed in
         assert rec['state'] == 'failed' and rec['phase'] == 'side_repo', rec
@@ -126,6 +128,9 @@ def test_koji_faults_fail_only_their_builds_and_smtp_down_is_a_warning(
     assert status['hub-500']['reason'].startswith(
         'hub_url: the Koji hub at %s is unreachable or failing after retries: ' % dead_hub.url), status['hub-500']
     assert '500' in status['hub-500']['reason']
+    assert status['hub-down']['reason'].startswith(
+        'hub_url: the Koji hub at %s is unreachable or failing after retries: ' % down_url), status['hub-down']
+    assert 'Connection refused' in status['hub-down']['reason'], status['hub-down']
 
     # The build without Koji in the same batch: unaffected, and SMTP being down only warned.
     assert status['no-koji']['state'] == 'succeeded', status['no-koji']
