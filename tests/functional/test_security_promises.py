@@ -1,0 +1,236 @@
+# Copyright: (c) 2026, ondemand.fedora_build contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The promises of docs/security.md, each with a test.
+
+One pipeline build (playbooks/build.yml, this machine as the node, as in
+test_pipeline_local.py) uses every secret the service knows: a Koji password
+login (the hub stand-in checks it), an FTP staging target whose password comes
+from ``password_env`` in the controller's environment, an SMTP relay that
+requires AUTH with the password from ``FEDORA_BUILD_SMTP_PASSWORD``, and a
+webhook with the token from ``FEDORA_BUILD_WEBHOOK_TOKEN``.  Each secret is
+proven delivered (the server saw it), then every file the run produced and the
+``-vvv`` output are searched for it.  File modes are checked with ``os.stat``.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import stat
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from support.ansible_run import REPO, run_playbook
+
+ARCH = platform.machine()
+KOJI_PW = 'kojiPW-3f9c1e7a-secret'
+FTP_PW = 'ftpPW-91d2b4c8-secret'
+SMTP_PW = 'smtpPW-5e6a7d20-secret'
+HOOK_TOKEN = 'hookTOKEN-c0ffee42-secret'
+SECRETS = (KOJI_PW, FTP_PW, SMTP_PW, HOOK_TOKEN)
+
+
+class HookReceiver(object):
+    """Records each POST's headers and body."""
+
+    def __init__(self):
+        owner = self
+        self.posts = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                length = int(self.headers.get('Content-Length') or 0)
+                owner.posts.append({'headers': dict(self.headers), 'body': self.rfile.read(length).decode('utf-8')})
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={'poll_interval': 0.05}, daemon=True)
+        self.thread.start()
+        self.url = 'http://127.0.0.1:%d/hooks/fedora-build' % self.httpd.server_address[1]
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def hook():
+    receiver = HookReceiver()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture
+def node(tmp_path):
+    dirs = {name: tmp_path / 'node' / name for name in ('work', 'cache', 'lock')}
+    inventory = {'all': {'children': {'builders': {'hosts': {'localhost': {
+        'ansible_connection': 'local',
+        'ansible_python_interpreter': sys.executable,
+        'fedora_build_work_dir': str(dirs['work']),
+        'fedora_build_cache_dir': str(dirs['cache']),
+        'fedora_build_lock_dir': str(dirs['lock']),
+    }}}}}}
+    return dict(dirs, inventory=inventory, staging=tmp_path / 'staging')
+
+
+def files_under(*roots):
+    for root in roots:
+        root = Path(root)
+        if root.is_file():
+            yield root
+            continue
+        for path in sorted(root.rglob('*')) if root.exists() else ():
+            if path.is_file() and not path.is_symlink():
+                yield path
+
+
+def leaks(paths, secrets=SECRETS):
+    found = []
+    for path in paths:
+        data = path.read_bytes()
+        for secret in secrets:
+            if secret.encode() in data:
+                found.append((str(path), secret))
+    return found
+
+
+@pytest.fixture
+def secret_build(tmp_path, node, koji_world, fedora_repo, builder_standins, ftp_server, smtp_sink_factory, hook):
+    """One build through playbooks/build.yml that uses every secret; returns what it produced."""
+    w = koji_world
+    w.hub.add_user('carol', password=KOJI_PW)
+    ftp_root = tmp_path / 'ftp-root'
+    (ftp_root / 'pub').mkdir(parents=True)
+    ftp = ftp_server(ftp_root, user='stage', password=FTP_PW)
+    smtp = smtp_sink_factory(users={'mailer': SMTP_PW})
+    request = {
+        'image_type': 'boot', 'release': '41', 'arch': ARCH, 'name': 'secret-test',
+        'koji': {'builds': ['hello-2.0-1.fc41'], 'sigkeys': [w.key1.sigkey]},
+        'repos': {'presets': [], 'extra': [{'name': 'fedora', 'baseurl': 'file://%s/' % fedora_repo}]},
+        'staging': [{'type': 'local', 'path': str(node['staging'])},
+                    {'type': 'ftp', 'host': ftp.host, 'port': ftp.port, 'user': 'stage',
+                     'password_env': 'FB_TEST_FTP_PASSWORD', 'path': '/pub'}],
+        'notify': {'email': ['qa@example.org'], 'webhook': hook.url},
+    }
+    extra_vars = {
+        'fedora_build_request': request,
+        'fedora_build_koji': {'hub_url': w.hub.url, 'topurl': w.hub.topurl, 'auth': 'password',
+                              'username': 'carol', 'password': KOJI_PW},
+        'fedora_build_smtp': {'host': smtp.host, 'port': smtp.port, 'security': 'none', 'username': 'mailer',
+                              'sender': 'builds@example.org'},
+        'fedora_build_status_dir': str(node['staging'] / 'status'),
+        'fedora_build_environment': builder_standins.environment,
+        'fedora_build_preflight_require': ['root', 'tools', 'arch'],
+        'fedora_build_poll': 1,
+    }
+    env = {'FB_TEST_FTP_PASSWORD': FTP_PW, 'FEDORA_BUILD_SMTP_PASSWORD': SMTP_PW,
+           'FEDORA_BUILD_WEBHOOK_TOKEN': HOOK_TOKEN}
+    workdir = tmp_path / 'run'
+    run = run_playbook(str(REPO / 'playbooks' / 'build.yml'), inventory=node['inventory'], extra_vars=extra_vars,
+                       env=env, verbosity=3, workdir=workdir)
+    smtp.wait_for(2)
+    return dict(run=run, node=node, ftp=ftp, ftp_root=ftp_root, smtp=smtp, hook=hook, hub=w.hub, workdir=workdir,
+                tmp_path=tmp_path)
+
+
+def test_secrets_are_used_but_never_written(secret_build):
+    b = secret_build
+    run = b['run']
+    run.assert_ok()
+    # Every secret was delivered to the server that needs it ...
+    assert ('login', 'carol', 0) in [(m, u, 0) for (m, u, _t) in b['hub'].logins], b['hub'].logins
+    staged_ftp = [p for p in (b['ftp_root'] / 'pub').iterdir() if p.name.startswith('boot-41-')]
+    assert staged_ftp, 'nothing reached the FTP target'
+    assert b['smtp'].envelopes, 'no mail'
+    assert [e for e in b['smtp'].envelopes if e.get('login') == 'mailer'], b['smtp'].envelopes
+    assert b['hook'].posts and all(p['headers'].get('Authorization') == 'Bearer %s' % HOOK_TOKEN
+                                   for p in b['hook'].posts), b['hook'].posts
+    # ... and is nowhere in what the run wrote or printed: staging (local and FTP), status
+    # records, build.json, CHECKSUM, the node's work/cache/lock dirs, Ansible's own temp and
+    # home dirs, the -vvv output, mails, webhook bodies.
+    node = b['node']
+    produced = list(files_under(node['staging'], b['ftp_root'], node['work'], node['cache'], node['lock'],
+                                b['workdir'] / 'ansible-home'))
+    assert any(p.name == 'build.json' for p in produced) and any(p.name == 'CHECKSUM' for p in produced)
+    assert any(p.parent.name == 'status' for p in produced)
+    assert leaks(produced) == []
+    for secret in SECRETS:
+        if secret != KOJI_PW:  # see test_koji_password_stays_out_of_task_results
+            assert secret not in run.stdout and secret not in run.stderr, secret
+        for envelope in b['smtp'].envelopes:
+            assert secret not in str(envelope['message']), secret
+        for post in b['hook'].posts:
+            assert secret not in post['body'], secret
+    # Every task result (what AWX and ansible-runner keep as job events): the passwords and the token
+    # that come from the controller's environment never appear; in particular no env facts are gathered.
+    assert leaks([b['workdir'] / 'results.json'], (FTP_PW, SMTP_PW, HOOK_TOKEN)) == []
+
+
+@pytest.mark.xfail(strict=True, reason='known gap (docs/security.md): a Koji password given in fedora_build_koji is part '
+                                       'of the normalized request, so it is in the task results (job events) of '
+                                       'build_request, build_plan, build_status and notify, and in the -v output; '
+                                       'use auth ssl or kerberos')
+def test_koji_password_stays_out_of_task_results(secret_build):
+    b = secret_build
+    b['run'].assert_ok()
+    assert leaks([b['workdir'] / 'results.json'], (KOJI_PW,)) == []
+    assert KOJI_PW not in b['run'].stdout
+
+
+def test_modes_of_what_a_build_creates(secret_build):
+    b = secret_build
+    b['run'].assert_ok()
+    node = b['node']
+    staging = node['staging']
+    status = staging / 'status'
+    records = list(status.glob('rq-*.json'))
+    assert records
+    for path in records:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644, path
+    (build_dir,) = [p for p in staging.iterdir() if p.name.startswith('boot-41-')]
+    for path in files_under(build_dir):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644, path
+    for path in [build_dir] + [p for p in build_dir.rglob('*') if p.is_dir()]:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o755, path
+    for name in ('work', 'cache', 'lock'):
+        assert stat.S_IMODE(node[name].stat().st_mode) == 0o750, name
+    assert not list(node['work'].glob('slot-*')), 'the slot dir (0700 while it lives) is removed'
+    for path in files_under(node['lock']):
+        assert not stat.S_IMODE(path.stat().st_mode) & 0o022, path
+
+
+def test_ssh_source_cannot_turn_off_host_key_checking(tmp_path):
+    """A node's Ansible connection variables cannot weaken the controller's pull over SSH."""
+    from ansible_collections.ondemand.fedora_build.plugins.filter.ssh_source import ssh_source
+    from ansible_collections.ondemand.fedora_build.plugins.module_utils import staging
+    from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
+
+    hostvars = {'ansible_host': '10.77.0.11', 'ansible_user': 'root',
+                'ansible_ssh_common_args': '-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null',
+                'ansible_ssh_extra_args': '-oStrictHostKeyChecking=accept-new'}
+    src = ssh_source(hostvars, 'node-1')
+    assert 'stricthostkeychecking' not in json.dumps(src).lower(), src
+    assert src['known_hosts_file'] == '/dev/null'
+    # /dev/null is no known_hosts file: the pull refuses it instead of accepting any key
+    with pytest.raises(FedoraBuildError, match=r'known_hosts_file: /dev/null does not exist'):
+        staging.SshConnection(src, 'src_host', 10, 'node')
+    # with a real known_hosts file, ssh always runs with strict checking, no user config and batch mode
+    known = tmp_path / 'known_hosts'
+    known.write_text('10.77.0.11 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDummy\n')
+    conn = staging.SshConnection(dict(src, known_hosts_file=str(known)), 'src_host', 10, 'node')
+    argv = conn.base_argv()
+    assert argv[:3] == ['ssh', '-F', '/dev/null']
+    assert 'StrictHostKeyChecking=yes' in argv and 'BatchMode=yes' in argv
+    assert 'UserKnownHostsFile=%s' % known in argv and 'GlobalKnownHostsFile=/dev/null' in argv
+    assert not [a for a in argv if a.lower().startswith('stricthostkeychecking=') and a != 'StrictHostKeyChecking=yes']
+    # the remote script is one quoted argument of sh -c
+    remote = conn.argv("cat -- '/srv/it'\"'\"'s; id'")
+    assert remote[-3:-1] == ['10.77.0.11', '--'] and remote[-1].startswith('sh -c ')
