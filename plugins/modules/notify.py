@@ -340,8 +340,8 @@ def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     params = module.params
     try:
-        # The service settings and addresses are checked before any connection; the build record is data.
-        check_params_text(params, dict((k, v) for k, v in module.argument_spec.items() if k != 'build'))
+        # The service settings are checked before any connection (addresses by notify(); the build record is data).
+        check_params_text(params, dict((k, v) for k, v in module.argument_spec.items() if k in ('smtp', 'webhook', 'log_lines')))
         if params['log_lines'] < 0:
             raise FedoraBuildError('log_lines: %d is negative; give the number of log lines to send.' % params['log_lines'])
         result, secrets = notify(params['event'], params['to'], params['smtp'], params['webhook'], params['build'],
