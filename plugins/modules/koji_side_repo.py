@@ -330,6 +330,8 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 from ansible_collections.ondemand.fedora_build.plugins.module_utils import koji_client
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.side_repo import SideRepo, build_side_repo
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import (
+    check_arch, check_name, check_params_text, check_url)
 
 DEFAULT_EXCLUDE = ['*-debuginfo', '*-debugsource', '*-debuginfo-*', '*-debugsource-*']
 
@@ -386,8 +388,33 @@ def node_arch():
     return {'amd64': 'x86_64', 'arm64': 'aarch64'}.get(machine, machine)
 
 
+def precheck(params, spec):
+    """What can be checked without the hub, checked before the hub is asked anything."""
+    check_params_text(params, spec)
+    for field in ('timeout', 'backoff'):
+        if params[field] is not None and (params[field] <= 0 if field == 'timeout' else params[field] < 0):
+            raise FedoraBuildError('%s: %r is not a positive number of seconds.' % (field, params[field]))
+    for field in ('hub_url', 'topurl'):
+        if params[field]:
+            check_url(params[field], ('http', 'https'), field)
+    if params['repo_baseurl']:
+        check_url(params['repo_baseurl'], ('http', 'https', 'ftp', 'file'), 'repo_baseurl')
+    for index, repo in enumerate(params['base_repos'] or []):
+        for key in ('baseurl', 'metalink', 'mirrorlist'):
+            if repo.get(key):
+                check_url(repo[key], ('http', 'https', 'ftp', 'file') if key == 'baseurl' else ('http', 'https'),
+                          'base_repos[%d].%s' % (index, key))
+    for index, entry in enumerate(params['tag_latest'] or []):
+        check_name(entry['tag'], 'tag_latest[%d].tag' % index)
+        for number, package in enumerate(entry['packages'] or []):
+            check_name(package, 'tag_latest[%d].packages[%d]' % (index, number))
+    for index, arch in enumerate(params['arches'] or []):
+        check_arch(arch, 'arches[%d]' % index)
+
+
 def run(module):
     params = module.params
+    precheck(params, module.argument_spec)
     session, hub_url, topurl = koji_client.make_session(
         hub_url=params['hub_url'], topurl=params['topurl'], profile=params['koji_profile'],
         ca_cert=params['ca_cert'], auth=params['auth'], client_cert=params['client_cert'],
