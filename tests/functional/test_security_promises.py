@@ -234,3 +234,50 @@ def test_ssh_source_cannot_turn_off_host_key_checking(tmp_path):
     # the remote script is one quoted argument of sh -c
     remote = conn.argv("cat -- '/srv/it'\"'\"'s; id'")
     assert remote[-3:-1] == ['10.77.0.11', '--'] and remote[-1].startswith('sh -c ')
+
+
+def test_cli_runner_artifacts_hold_no_secret(tmp_path, builder_standins, fedora_repo, ftp_server, smtp_sink_factory,
+                                             hook):
+    """The same secrets through the CLI (ansible-runner): the run dir (job events, stdout, the runner's
+    command record, run.json) and everything staged stay free of them; run dirs are 0700."""
+    from support.cli_helpers import cli
+
+    ftp_root = tmp_path / 'ftp-root'
+    (ftp_root / 'pub').mkdir(parents=True)
+    ftp = ftp_server(ftp_root, user='stage', password=FTP_PW)
+    smtp = smtp_sink_factory(users={'mailer': SMTP_PW})
+    node = tmp_path / 'node'
+    staging = tmp_path / 'staging'
+    host = {'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable,
+            'fedora_build_environment': builder_standins.environment, 'fedora_build_work_dir': str(node / 'work'),
+            'fedora_build_cache_dir': str(node / 'cache'), 'fedora_build_lock_dir': str(node / 'lock'),
+            'fedora_build_preflight_require': ['tools'], 'fedora_build_poll': 1,
+            'fedora_build_smtp': {'host': smtp.host, 'port': smtp.port, 'security': 'none', 'username': 'mailer',
+                                  'sender': 'builds@example.org'}}
+    inventory = tmp_path / 'inventory.yml'
+    inventory.write_text(json.dumps({'all': {'children': {'builders': {'hosts': {'localhost': host}}}}}))
+    request = tmp_path / 'boot.yml'
+    request.write_text(json.dumps({'fedora_build_request': {
+        'image_type': 'boot', 'release': 41, 'arch': ARCH, 'name': 'clisecret',
+        'repos': {'presets': [], 'extra': [{'name': 'local', 'baseurl': 'file://%s' % fedora_repo}]},
+        'staging': [{'type': 'local', 'path': str(staging)},
+                    {'type': 'ftp', 'host': ftp.host, 'port': ftp.port, 'user': 'stage',
+                     'password_env': 'FB_TEST_FTP_PASSWORD', 'path': '/pub'}],
+        'notify': {'email': ['qa@example.org'], 'webhook': hook.url}}}))
+    env = {'FEDORA_BUILD_STATUS_DIR': str(staging / 'status'), 'FEDORA_BUILD_PROJECT': str(REPO),
+           'FB_TEST_FTP_PASSWORD': FTP_PW, 'FEDORA_BUILD_SMTP_PASSWORD': SMTP_PW, 'FEDORA_BUILD_WEBHOOK_TOKEN': HOOK_TOKEN}
+    proc = cli('submit', request, '--wait', '-i', inventory, env=env, timeout=900)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    smtp.wait_for(2)
+    assert [p for p in (ftp_root / 'pub').iterdir() if p.name.startswith('boot-41-')], 'nothing reached FTP'
+    assert [e for e in smtp.envelopes if e.get('login') == 'mailer'], smtp.envelopes
+    assert hook.posts and hook.posts[0]['headers'].get('Authorization') == 'Bearer %s' % HOOK_TOKEN
+    runs = staging / 'status' / 'runs'
+    (run_dir,) = [p for p in runs.iterdir() if p.name.startswith('run-')]
+    assert stat.S_IMODE(run_dir.stat().st_mode) == 0o700
+    events = list((run_dir / 'artifacts').rglob('job_events/*.json'))
+    assert events, sorted(str(p) for p in run_dir.rglob('*'))[:50]
+    produced = list(files_under(run_dir, staging, ftp_root, node))
+    assert leaks(produced, (FTP_PW, SMTP_PW, HOOK_TOKEN)) == []
+    for secret in (FTP_PW, SMTP_PW, HOOK_TOKEN):
+        assert secret not in proc.stdout + proc.stderr
