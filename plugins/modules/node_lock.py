@@ -195,6 +195,8 @@ def main():
         supports_check_mode=True,
     )
     try:
+        if isinstance(module.params['slots'], bool):
+            raise FedoraBuildError('slots: %r is a boolean, not a number of slots.' % module.params['slots'])
         result = node_lock.run(dict(module.params), check_mode=module.check_mode)
     except FedoraBuildError as err:
         err.fail(module)

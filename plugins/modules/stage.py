@@ -338,6 +338,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.staging import stage
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import check_params_text
 
 
 def argument_spec():
@@ -384,6 +385,11 @@ def main():
         module.fail_json(msg='src_host: only local targets pull from a node; ssh and ftp targets are pushed from the node '
                              'itself (run the module there).')
     try:
+        # text and numbers are checked before any connection (a password is never echoed)
+        check_params_text(params, module.argument_spec)
+        for field in ('connect_timeout', 'timeout'):
+            if params[field] is not None and params[field] <= 0:
+                raise FedoraBuildError('%s: %r is not a positive number of seconds.' % (field, params[field]))
         result = stage(params, check_mode=module.check_mode)
     except FedoraBuildError as exc:
         exc.fail(module)
