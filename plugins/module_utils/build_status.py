@@ -35,6 +35,7 @@ import time
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.fileutil import atomic_write, read_text
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import check_name
 
 REQUEST_ID_RE = re.compile(r'^rq-[0-9a-f]{12}$')
 STATES = ('queued', 'running', 'succeeded', 'failed', 'cancelled')
@@ -75,6 +76,8 @@ def check_fields(fields):
             raise FedoraBuildError('fields: %r is not a field name (lowercase letters, digits, "_").' % (key,))
         if key in LIST_FIELDS and value is not None and not isinstance(value, list):
             raise FedoraBuildError('fields.%s: must be a list.' % key)
+        if key == 'build_id' and value is not None:
+            check_name(value, 'fields.build_id')  # the CLI finds staged builds by it
     try:
         json.dumps(fields)
     except (TypeError, ValueError) as err:

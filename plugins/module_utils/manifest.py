@@ -29,6 +29,7 @@ import re
 import stat
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import check_name
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.fileutil import (
     atomic_write, read_text, sha256_bytes, sha256_file)
 
@@ -37,6 +38,8 @@ BUILD_JSON_NAME = 'build.json'
 SHA256_RE = re.compile(r'^[0-9a-f]{64}$')
 MTIME_SLACK = 1e-6  # a float mtime survives JSON, but allow for a last-digit rounding
 
+
+RESULT_STATES = ('succeeded', 'failed', 'cancelled')
 
 def render_build_json(build):
     """The exact text of build.json for a build dict (stable: sorted keys, 2-space indent)."""
@@ -162,6 +165,11 @@ def write_manifest(path, build, known_checksums=None, check_mode=False):
         raise FedoraBuildError('path: %s is not a directory.' % path)
     if not isinstance(build, dict):
         raise FedoraBuildError('build: must be a dict (request, resolved builds, argv, tool versions, timings, node, result).')
+    if build.get('build_id') is not None:
+        check_name(build['build_id'], 'build.build_id')  # names the staged directory
+    state = (build.get('result') or {}).get('state') if isinstance(build.get('result'), dict) else None
+    if state is not None and state not in RESULT_STATES:
+        raise FedoraBuildError('build.result.state: %r is not one of %s.' % (state, ', '.join(RESULT_STATES)))
     known = check_known(known_checksums, root)
     build_json_path = os.path.join(root, BUILD_JSON_NAME)
     checksum_path = os.path.join(root, CHECKSUM_NAME)
