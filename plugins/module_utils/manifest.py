@@ -37,9 +37,8 @@ CHECKSUM_NAME = 'CHECKSUM'
 BUILD_JSON_NAME = 'build.json'
 SHA256_RE = re.compile(r'^[0-9a-f]{64}$')
 MTIME_SLACK = 1e-6  # a float mtime survives JSON, but allow for a last-digit rounding
-
-
 RESULT_STATES = ('succeeded', 'failed', 'cancelled')
+
 
 def render_build_json(build):
     """The exact text of build.json for a build dict (stable: sorted keys, 2-space indent)."""
