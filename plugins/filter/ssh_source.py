@@ -19,7 +19,7 @@ description:
     the node the way Ansible reaches it.
   - C(-o UserKnownHostsFile=...) becomes C(known_hosts_file) and C(-i ...) C(identity_file).
     C(StrictHostKeyChecking) is dropped because the stage module always checks host keys strictly.
-  - Returns V(null) for C(ansible_connection=local): the files are on the controller already.
+  - Returns V(null) for C(ansible_connection=local), where the files are on the controller already.
 options:
   _input:
     description: The host's variables, e.g. C(hostvars[inventory_hostname]).

@@ -74,7 +74,7 @@ class FaultLab(Lab):
         """
         listener = self.listener_pid(node)
         handles = {kind: os.open('/proc/%d/ns/%s' % (listener, kind), os.O_RDONLY) for kind in ('mnt', 'uts')}
-        for _ in range(20):
+        for _attempt in range(20):
             pids = self.sshd_pids(node)
             if not pids:
                 break
