@@ -66,13 +66,16 @@ def test_required_problems_fail_with_one_sentence_each(lab, tmp_path):
 
 
 def test_build_request_is_dispatched_to_a_node_of_its_arch(lab, tmp_path):
-    run = run_playbook(str(REPO / 'playbooks' / 'build.yml'), lab.inventory, workdir=tmp_path,
-                       extra_vars={'fedora_build_request': {'arch': 'aarch64', 'release': '41'},
-                                   'preflight_work_dir': lab.hosts['node-arm']['work_dir']})
+    node_root = lab.hosts['node-arm']['node_root']
+    run = run_playbook(str(REPO / 'playbooks' / 'build.yml'), lab.inventory, workdir=tmp_path / 'run',
+                       extra_vars={'fedora_build_request': {'image_type': 'boot', 'arch': 'aarch64', 'release': '41'},
+                                   'fedora_build_staging': [{'type': 'local', 'path': str(tmp_path / 'staging')}],
+                                   'fedora_build_cache_dir': node_root + '/cache',
+                                   'fedora_build_lock_dir': node_root + '/lock'})
     assert run.rc == 2
-    task = 'ondemand.fedora_build.preflight : Check that the node can build the image'
+    task = 'ondemand.fedora_build.build : Check that the node can build the image'
     ran_on = sorted({r.host for r in run.results if r.task == task})
-    assert ran_on == ['node-arm']
-    msg = run.result(task, 'node-arm')['msg']
+    assert ran_on == ['node-arm#1']
+    msg = run.result(task, 'node-arm#1')['msg']
     assert 'lorax is not installed on node-arm' in msg
     assert 'node-arm is x86_64, but the target arch is aarch64' in msg
