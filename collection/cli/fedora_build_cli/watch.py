@@ -2,6 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """`submit --wait`: follow the status records and the runner's job events until the run ends."""
 
+import calendar
 import json
 import sys
 import time
@@ -68,6 +69,26 @@ def _rich_table(views, run, events):
     return tab
 
 
+def _epoch(text):
+    try:
+        return calendar.timegm(time.strptime((text or '')[:19], '%Y-%m-%dT%H:%M:%S'))
+    except ValueError:
+        return None
+
+
+def _clock(text):
+    epoch = _epoch(text)
+    return time.strftime('%H:%M:%S', time.localtime(epoch)) if epoch is not None else time.strftime('%H:%M:%S')
+
+
+def _new_history(record, since, shown, request_id):
+    """The record's history entries from this run (at or after ``since``) not printed yet."""
+    fresh = [h for h in record.get('history') or [] if (_epoch(h.get('time')) or 0) >= int(since)]
+    done = shown.get(request_id, 0)
+    shown[request_id] = len(fresh)
+    return fresh[done:]
+
+
 def watch(store, run, request_ids, interval=1.0, stream=None, quiet=False):
     """Block until the run ends; return the final build views."""
     stream = stream or sys.stdout
@@ -77,6 +98,7 @@ def watch(store, run, request_ids, interval=1.0, stream=None, quiet=False):
         live = rich.live.Live(console=rich.console.Console(file=stream), refresh_per_second=4, transient=False)
         live.start()
     shown = {}
+    since = time.time() - 1  # history entries of this run, not of earlier runs of the same request
     reported = 0
     try:
         while True:
@@ -92,13 +114,14 @@ def watch(store, run, request_ids, interval=1.0, stream=None, quiet=False):
                 live.update(_rich_table(views, run, events))
             elif not quiet:
                 for view in views:
-                    key = (view['state'], view['phase'], view.get('build_id'))
-                    if shown.get(view['request_id']) != key:
-                        shown[view['request_id']] = key
+                    # every phase change from the record's history, so none is missed between two polls
+                    entries = _new_history(store.record(view['request_id']) or {}, since, shown, view['request_id'])
+                    for entry in entries:
                         stream.write('%s  %s  %s  %s%s%s\n' % (
-                            time.strftime('%H:%M:%S'), view['request_id'], view['state'], view['phase'] or '-',
+                            _clock(entry.get('time')), view['request_id'], entry.get('state'), entry.get('phase') or '-',
                             ('  ' + view['build_id']) if view.get('build_id') else '',
                             ('  on ' + view['node']) if view.get('node') else ''))
+                    if entries:
                         stream.flush()
                 for line in events.failures[reported:]:
                     stream.write('%s  %s\n' % (time.strftime('%H:%M:%S'), line))
