@@ -61,7 +61,8 @@ COMPUTED_FIELDS = ('request_id',)
 KICKSTART_FIELDS = ('src', 'checksum', 'include_path', 'packages', 'exclude_packages')
 KOJI_CONNECTION = ('profile', 'hub_url', 'topurl')
 # optional: present in the normalized request only when set
-KOJI_OPTIONAL = ('ca_cert', 'validate_certs', 'auth', 'client_cert', 'principal', 'keytab', 'username', 'password')
+KOJI_OPTIONAL = ('ca_cert', 'validate_certs', 'auth', 'client_cert', 'principal', 'keytab', 'username', 'password',
+                 'password_env', 'timeout', 'retries', 'parallel')
 KOJI_FIELDS = KOJI_CONNECTION + KOJI_OPTIONAL + ('builds', 'tasks', 'tag_latest', 'sigkeys', 'gpgkeys', 'multilib',
                                                  'exclude')
 TAG_LATEST_FIELDS = ('tag', 'packages')
@@ -517,6 +518,11 @@ def _koji_part(p, data, path):
         'keytab': lambda v, f: _abs_path(p, v, f, 'an absolute path on the build node'),
         'username': lambda v, f: _text(p, v, f, 256),
         'password': lambda v, f: _secret(p, v, f),
+        # the password read from the controller's environment at build time: never part of the request
+        'password_env': lambda v, f: _env_name(p, v, f),
+        'timeout': lambda v, f: _int(p, v, f, 1, 3600),
+        'retries': lambda v, f: _int(p, v, f, 0, 20),
+        'parallel': lambda v, f: _int(p, v, f, 1, 64),
         'builds': lambda v, f: _each(p, v, f, _build_item),
         'tasks': lambda v, f: _each(p, v, f, _task_item),
         'tag_latest': lambda v, f: _each(p, v, f, _tag_latest),
@@ -551,6 +557,8 @@ def _koji(p, value, path, defaults, arch):
     if len(p) == start and not merged.get('profile') and bool(merged.get('hub_url')) != bool(merged.get('topurl')):
         p.add(_join(path, 'topurl' if merged.get('hub_url') else 'hub_url'),
               'missing; without a profile give both hub_url and topurl.')
+    if merged.get('password') is not None and merged.get('password_env') is not None:
+        p.add(path, 'give password or password_env, not both.')
     if merged.get('multilib') is True and arch not in (None, INVALID, 'x86_64'):
         p.add(_join(path, 'multilib'), 'only applies to arch x86_64 (adds i686 packages), not to %s.' % arch)
     if len(p) != start:

@@ -797,3 +797,32 @@ def test_bad_defaults_fail_every_request_of_the_batch():
         'defaults.staging: must be a list of staging targets (got a string).',
         'defaults.timeout: -1 is out of range (1 to 604800).']
     assert norm == [None, None]
+
+
+def test_koji_password_env_and_transfer_settings():
+    koji = {'hub_url': 'https://koji.example.org/kojihub', 'topurl': 'https://koji.example.org/files',
+            'auth': 'password', 'username': 'carol', 'password_env': 'FB_KOJI_PW', 'timeout': 5, 'retries': 0,
+            'parallel': 2, 'builds': ['hello-1.0-1.fc41']}
+    norm, problems = validate_request(base(koji=koji), defaults={'staging': [{'type': 'local', 'path': '/srv/s'}]})
+    assert problems == []
+    assert {k: norm['koji'][k] for k in ('password_env', 'timeout', 'retries', 'parallel')} == {
+        'password_env': 'FB_KOJI_PW', 'timeout': 5, 'retries': 0, 'parallel': 2}
+    assert 'password' not in norm['koji']
+
+
+@pytest.mark.parametrize('field,value,needle', [
+    ('password_env', 'A B', 'is not an environment variable name'),
+    ('timeout', 0, 'koji.timeout'),
+    ('retries', 21, 'koji.retries'),
+    ('parallel', True, 'koji.parallel'),
+])
+def test_koji_password_env_and_transfer_settings_bad(field, value, needle):
+    _norm, problems = validate_request(base(koji={'builds': ['hello-1.0-1.fc41'], field: value}),
+                                       defaults={'staging': [{'type': 'local', 'path': '/srv/s'}]})
+    assert len(problems) == 1 and problems[0].startswith('request.koji.%s: ' % field) and needle in problems[0], problems
+
+
+def test_koji_password_and_password_env_exclude_each_other():
+    _norm, problems = validate_request(base(koji={'builds': ['hello-1.0-1.fc41'], 'password': 'x', 'password_env': 'P'}),
+                                       defaults={'staging': [{'type': 'local', 'path': '/srv/s'}]})
+    assert problems == ['request.koji: give password or password_env, not both.']
