@@ -84,6 +84,8 @@ def test_koji_faults_fail_only_their_builds_and_smtp_down_is_a_warning(
     hub = w.hub
     dead_hub = koji_hub_factory()                  # a hub whose every XML-RPC call answers HTTP 500
     dead_hub.inject('kojihub', 'rpc-http', status=500)
+    slow_hub = koji_hub_factory()                  # a hub that answers every call only after 30 s
+    slow_hub.rpc_delay = 30.0
     hub.inject('*/' + TAMPERED, 'tamper')          # a byte flipped on every download
     hub.inject('*/hello-2.0-1.fc41.*.rpm', 'truncate')   # half the file, then the connection closes
     hub.inject('*/archtool-*.rpm', 'http', status=502)   # the file server failing
@@ -100,6 +102,8 @@ def test_koji_faults_fail_only_their_builds_and_smtp_down_is_a_warning(
         boot('files-502', fedora_repo, koji=koji(hub, 'archtool-3.1-1.fc41')),
         boot('hub-500', fedora_repo, koji=koji(dead_hub, 'hello-1.0-1.fc41')),
         boot('hub-down', fedora_repo, koji=dict(koji(hub, 'hello-1.0-1.fc41'), hub_url=down_url)),
+        # the request's own Koji timeout and retries: a hanging hub costs 2 x 2 s, not 5 x 60 s
+        boot('hub-timeout', fedora_repo, koji=dict(koji(slow_hub, 'hello-1.0-1.fc41'), timeout=2, retries=1)),
         boot('no-koji', fedora_repo, notify=notify),
     ]
     # SMTP down: nothing listens on that port
@@ -110,7 +114,7 @@ def test_koji_faults_fail_only_their_builds_and_smtp_down_is_a_warning(
     assert run.rc == 2, run.describe()
     status = by_name(node['staging'] / 'status')
 
-    for name in ('tampered', 'truncated', 'files-502', 'hub-500', 'hub-down'):
+    for name in ('tampered', 'truncated', 'files-502', 'hub-500', 'hub-down', 'hub-timeout'):
         rec = status[name]
         # the record keeps the phase the build failed in
         assert rec['state'] == 'failed' and rec['phase'] == 'side_repo', rec
@@ -130,6 +134,9 @@ def test_koji_faults_fail_only_their_builds_and_smtp_down_is_a_warning(
     assert status['hub-down']['reason'].startswith(
         'hub_url: the Koji hub at %s is unreachable or failing after retries: ' % down_url), status['hub-down']
     assert 'Connection refused' in status['hub-down']['reason'], status['hub-down']
+    assert status['hub-timeout']['reason'].startswith(
+        'hub_url: the Koji hub at %s is unreachable or failing after retries: ' % slow_hub.url), status['hub-timeout']
+    assert 'timed out' in status['hub-timeout']['reason'], status['hub-timeout']
 
     # The build without Koji in the same batch: unaffected, and SMTP being down only warned.
     assert status['no-koji']['state'] == 'succeeded', status['no-koji']
