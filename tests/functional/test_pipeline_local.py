@@ -114,6 +114,7 @@ def test_boot_build_with_a_koji_build_lands_verified_in_staging_and_is_not_rebui
     again.assert_ok()
     record2 = status_records(node['staging'])[rid]
     assert record2['state'] == 'succeeded' and record2['build_id'] == build_id and record2['reused'] is True
+    assert record2['staging'] == ['file://%s/%s' % (node['staging'], build_id)]
     assert 'build' not in [h['phase'] for h in record2['history'][len(record['history']):]]
     assert sorted(p.name for p in node['staging'].iterdir() if p.name.startswith('boot-')) == [build_id]
 
