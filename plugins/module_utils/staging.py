@@ -36,8 +36,11 @@ Bytes are streamed, never held in memory or base64-encoded:
   Small files and CHECKSUM go in one call that also commits and moves the
   pointer. Without python3 there: ``tee -- TMP | sha256sum`` + ``stat``;
 * SSH pull (local target, module on the controller): ``ssh node cat -- FILE``
-  into a writer that hashes while it writes; small files in one ``cat``
-  split by their sizes;
+  with the temp file itself as ssh's stdout (no pipe, no copy through Python),
+  while this process hashes the file behind ssh as it grows, from the page
+  cache, and starts its writeback as it goes (so the final fsync is short and
+  a multi-GB image does not crowd the controller's page cache); small files
+  in one ``cat`` split by their sizes;
 * same machine: a hard link when source and target share a filesystem (then
   the file is hashed once), else a copy that hashes while it writes;
 * FTP: STOR in blocks, then a streamed read-back (RETR) hashed block by block.
@@ -345,10 +348,12 @@ class SshSource(object):
                                    % (self.conn.describe, self.root, len(values), len(entries)))
         return dict((e.relpath, int(v)) for e, v in zip(entries, values))
 
-    def open_stream(self, *rels):
-        """A Popen whose stdout is the files' bytes, one after the other."""
+    def open_stream(self, *rels, **files):
+        """A Popen whose stdout is the files' bytes, one after the other (``stdout``/``stderr``: where they go,
+        pipes by default)."""
         return subprocess.Popen(self.conn.argv('cat -- %s' % ' '.join(_quote(self.path(r)) for r in rels)),
-                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
+                                stdin=subprocess.DEVNULL, stdout=files.get('stdout', subprocess.PIPE),
+                                stderr=files.get('stderr', subprocess.PIPE), bufsize=0)
 
     def close(self):
         self.conn.close()
@@ -406,6 +411,43 @@ def hash_file(path):
                 break
             digest.update(view[:count])
             total += count
+    return total, digest.hexdigest()
+
+
+WRITEBACK_STEP = 64 * 1024 * 1024   # start writing back (and let go of) what was hashed every 64 MiB
+
+
+def follow_hashing(reader, proc, limit, pause=0.005):
+    """Hash a file while another process (``proc``) appends to it, until that process exits.
+
+    ``reader`` is the file opened for reading. A process appending sequentially only ever grows the file and
+    the kernel raises the size after the bytes are in, so whatever a read returns is final. Every
+    WRITEBACK_STEP bytes, POSIX_FADV_DONTNEED starts the writeback of what was hashed (the fsync after is then
+    short) and drops it from the page cache once written. More than ``limit`` bytes stops the writer: a longer
+    file is a mismatch, not a disk filler. Returns (bytes, hexdigest).
+    """
+    digest = hashlib.sha256()
+    buf = bytearray(BLOCK)
+    view = memoryview(buf)
+    fadvise = getattr(os, 'posix_fadvise', None)
+    total = flushed = 0
+    while True:
+        exited = proc.poll() is not None   # before the read: an exited writer's last bytes are in this read
+        count = reader.readinto(buf)
+        if count:
+            digest.update(view[:count])
+            total += count
+            if total > limit:
+                proc.kill()
+                proc.wait()
+                break
+            if fadvise is not None and total - flushed >= WRITEBACK_STEP:
+                fadvise(reader.fileno(), flushed, total - flushed, os.POSIX_FADV_DONTNEED)
+                flushed = total
+            continue
+        if exited:
+            break
+        time.sleep(pause)
     return total, digest.hexdigest()
 
 
@@ -629,28 +671,20 @@ class LocalTarget(_Target):
         return result
 
     def _put_pulled(self, entry, tmp):
-        proc = self.source.open_stream(entry.relpath)
-        try:
+        # ssh writes the temp file itself; this process hashes behind it (follow_hashing)
+        with open(tmp, 'wb') as writer, open(tmp, 'rb', buffering=0) as reader, tempfile.TemporaryFile() as errors:
+            proc = self.source.open_stream(entry.relpath, stdout=writer, stderr=errors)
             try:
-                import fcntl  # pylint: disable=import-outside-toplevel
-                fcntl.fcntl(proc.stdout.fileno(), 1031, BLOCK)  # F_SETPIPE_SZ: fewer, larger reads
-            except (ImportError, OSError):
-                pass
-            with open(tmp, 'wb', buffering=0) as writer:
-                # stop after the expected size: a longer file is a mismatch, not a disk filler
-                result = copy_hashing(proc.stdout, writer, limit=entry.size)
-                os.fsync(writer.fileno())
-            if result[0] > entry.size:
-                proc.kill()
-            stderr = proc.stderr.read()
-            proc.wait()
-        finally:
-            if proc.poll() is None:
-                proc.kill()
+                result = follow_hashing(reader, proc, limit=entry.size)
                 proc.wait()
-            proc.stdout.close()
-            proc.stderr.close()
-        if proc.returncode != 0:
+                os.fsync(writer.fileno())
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+            errors.seek(0)
+            stderr = errors.read()
+        if proc.returncode != 0 and result[0] <= entry.size:
             raise self.source.conn.error(stderr, 'cannot read %s' % self.source.path(entry.relpath))
         return result
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -368,8 +369,8 @@ def test_ftp_unreachable(tmp_path):
     assert res['msg'] == 'FTP target ftp://u@127.0.0.1:%d/x: cannot connect: Connection refused.' % port
 
 
-def test_large_file_streams_through_a_pull_like_reader(tmp_path):
-    """copy_hashing never holds more than one block: a 64 MiB file copies with a 1 MiB buffer."""
+def test_large_file_copies_through_one_block(tmp_path):
+    """copy_hashing (a local copy across filesystems) never holds more than one block: 64 MiB with a 1 MiB buffer."""
     from ansible_collections.ondemand.fedora_build.plugins.module_utils import staging
     big = tmp_path / 'big'
     write_random(big, 64 * 1024 * 1024)
@@ -377,3 +378,41 @@ def test_large_file_streams_through_a_pull_like_reader(tmp_path):
         size, digest = staging.copy_hashing(reader, writer)
     assert size == 64 * 1024 * 1024
     assert digest == tree_digests(tmp_path)['big'] == tree_digests(tmp_path)['copy']
+
+
+# A writer that appends in bursts with pauses, as ssh does when the network is slower than the disk.
+BURST_WRITER = """import os, sys, time
+data = open(sys.argv[1], 'rb').read()
+out = sys.stdout.buffer
+for start in range(0, len(data), 3 * 1024 * 1024 + 7):
+    out.write(data[start:start + 3 * 1024 * 1024 + 7])
+    out.flush()
+    time.sleep(0.01)
+"""
+
+
+def test_follow_hashing_hashes_a_file_while_another_process_writes_it(tmp_path):
+    """The pull path: ssh writes the temp file itself and follow_hashing hashes behind it; the digest is the
+    file's, with the writer pausing between bursts (reads that find nothing new yet)."""
+    from ansible_collections.ondemand.fedora_build.plugins.module_utils import staging
+    src = tmp_path / 'src'
+    write_random(src, 70 * 1024 * 1024 + 5)   # more than one WRITEBACK_STEP
+    dest = tmp_path / 'dest'
+    with open(dest, 'wb') as writer, open(dest, 'rb', buffering=0) as reader:
+        proc = subprocess.Popen([sys.executable, '-c', BURST_WRITER, str(src)], stdout=writer)
+        size, digest = staging.follow_hashing(reader, proc, limit=70 * 1024 * 1024 + 5)
+        assert proc.wait() == 0
+    assert size == 70 * 1024 * 1024 + 5
+    assert digest == tree_digests(tmp_path)['src'] == tree_digests(tmp_path)['dest']
+
+
+def test_follow_hashing_stops_a_writer_that_goes_past_the_size(tmp_path):
+    """A source longer than CHECKSUM says is a mismatch, not a disk filler: the writer is killed soon after."""
+    from ansible_collections.ondemand.fedora_build.plugins.module_utils import staging
+    dest = tmp_path / 'dest'
+    with open(dest, 'wb') as writer, open(dest, 'rb', buffering=0) as reader:
+        proc = subprocess.Popen(['head', '-c', str(2 * 1024 ** 3), '/dev/zero'], stdout=writer)   # 2 GiB
+        size, _digest = staging.follow_hashing(reader, proc, limit=1024 * 1024)
+        assert proc.poll() is not None, 'the writer still runs'
+    assert 1024 * 1024 < size < 1024 ** 3
+    assert os.path.getsize(dest) < 1024 ** 3

@@ -167,6 +167,40 @@ def test_controller_pulls_from_a_node_into_a_local_dir(lab, tmp_path):
     assert run.result('module')['changed'] is False
 
 
+@pytest.mark.parametrize('fault, reason', [
+    ('tampered', 'arrived with sha256 '),                       # same size, one byte changed on the node
+    ('grown', ' bytes instead of %d; the copy was discarded' % (20 * 1024 * 1024)),  # 200 MiB longer than CHECKSUM
+    ('missing', 'cannot read '),                                # gone from the node
+])
+def test_a_pulled_file_that_is_not_what_checksum_says_is_discarded(lab, tmp_path, fault, reason):
+    """ssh writes the pulled file itself and the controller hashes behind it: a mismatch still fails the staging,
+    leaves no temp file and no final directory, and a longer file stops the transfer instead of filling the disk."""
+    tree = tmp_path / 'tree'
+    make_tree(tree, {'images/boot.iso': 20 * 1024 * 1024, 'build.json': b'{}\n'})
+    bid = new_bid()
+    src = put_tree_on(lab, 'node-x86a', tree, bid)
+    iso = src + '/images/boot.iso'
+    if fault == 'tampered':
+        lab.ssh('node-x86a', 'sh', '-c', 'printf X | dd of="$1" bs=1 seek=12345 conv=notrunc status=none', 'sh', iso)
+    elif fault == 'grown':
+        lab.ssh('node-x86a', 'sh', '-c', 'head -c 200M /dev/zero >> "$1"', 'sh', iso)
+    else:
+        lab.ssh('node-x86a', 'rm', '--', iso)
+    staging = tmp_path / 'staging'
+    src_host = {'host': lab.hosts['node-x86a']['address'], 'user': 'root', 'identity_file': str(lab.ssh_key),
+                'known_hosts_file': str(lab.known_hosts)}
+    run = run_module('ondemand.fedora_build.stage', dict(src=src, build_id=bid, latest=LATEST, src_host=src_host,
+                                                         target={'type': 'local', 'path': str(staging)}))
+    assert run.rc != 0 and run.status('module') == 'failed', run.describe()
+    msg = run.result('module')['msg']
+    assert reason in msg, msg
+    if fault == 'grown':   # stopped soon after the expected size, not after the 200 MiB
+        assert int(msg.split(' arrived with ')[1].split()[0]) < 100 * 1024 * 1024, msg
+    assert not (staging / bid).exists() and not (staging / LATEST).exists()
+    leftovers = [str(p) for p in staging.rglob('*') if p.is_file()]
+    assert not [p for p in leftovers if p.endswith('.tmp') or 'boot.iso' in p], leftovers
+
+
 def test_ssh_push_without_python3_on_the_staging_host(lab, tmp_path, monkeypatch):
     """The tee | sha256sum receiver (hosts without python3), driven in-process from the controller."""
     from ansible_collections.ondemand.fedora_build.plugins.module_utils import staging
