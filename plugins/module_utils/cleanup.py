@@ -191,20 +191,43 @@ def _proc_state(pid):
     return data[data.rfind(')') + 2:].split(' ', 1)[0]
 
 
-def process_uses(pid, target):
+def _same_object(proc_link, path, target_dev):
+    """Whether /proc/<pid>/<link> is the object at path as this process sees it.
+
+    The link's text is a path in the other process's mount namespace: a container, a private /tmp or
+    another build node sharing this kernel (the test lab) may show the same path for something else. So
+    the object the link leads to must be the one at that path here (device and inode); a deleted one only
+    has to be on the target's filesystem.
+    """
+    try:
+        theirs = os.stat(proc_link)
+    except OSError:
+        return False
+    try:
+        ours = os.stat(path)
+    except OSError:
+        return theirs.st_dev == target_dev
+    return (theirs.st_dev, theirs.st_ino) == (ours.st_dev, ours.st_ino)
+
+
+def process_uses(pid, target, target_dev=None):
     """Why pid uses target ('cwd', 'exe', 'root', 'fd N'), or None."""
+    if target_dev is None:
+        target_dev = os.stat(target).st_dev
     base = '/proc/%d' % pid
     for what in ('cwd', 'exe', 'root'):
-        link = _link(os.path.join(base, what))
-        if link and below(link, target):
+        proc_link = os.path.join(base, what)
+        link = _link(proc_link)
+        if link and below(link, target) and _same_object(proc_link, link, target_dev):
             return what
     try:
         fds = os.listdir(os.path.join(base, 'fd'))
     except OSError:
         return None
     for fd in fds:
-        link = _link(os.path.join(base, 'fd', fd))
-        if link and link.startswith('/') and below(link, target):
+        proc_link = os.path.join(base, 'fd', fd)
+        link = _link(proc_link)
+        if link and link.startswith('/') and below(link, target) and _same_object(proc_link, link, target_dev):
             return 'fd %s' % fd
     return None
 
@@ -227,13 +250,14 @@ def processes_using(target):
     """[{pid, name, cmdline, uses}] of live processes (not this one) whose cwd, exe, root or an fd is below target."""
     me = os.getpid()
     found = []
+    target_dev = os.stat(target).st_dev
     for entry in os.listdir('/proc'):
         if not entry.isdigit() or int(entry) == me:
             continue
         pid = int(entry)
         if _proc_state(pid) in (None, 'Z', 'X'):
             continue
-        uses = process_uses(pid, target)
+        uses = process_uses(pid, target, target_dev)
         if uses:
             name, argv = _describe(pid)
             found.append(dict(pid=pid, name=name, cmdline=argv, uses=uses))
@@ -275,13 +299,50 @@ def kill_processes(target, grace, check_mode=False, sleep=time.sleep):
     return found
 
 
-def cleanup(path, work_root, kill=False, unmount=True, grace=10.0, check_mode=False):
-    """Remove path (strictly below work_root); return the module result."""
+def check_subdirs(subdirs):
+    """The relative directory names of ``recreate``: no absolute path, no '..', nothing hidden."""
+    if not isinstance(subdirs, list):
+        raise FedoraBuildError('recreate: must be a list of relative directory names, not %r.' % (subdirs,))
+    for index, rel in enumerate(subdirs):
+        field = 'recreate[%d]' % index
+        if not isinstance(rel, str) or not rel or rel.startswith('/') or '\0' in rel or '\n' in rel:
+            raise FedoraBuildError('%s: %r is not a relative directory name.' % (field, rel))
+        if any(part in ('', '.', '..') or part.startswith('.') for part in rel.split('/')):
+            raise FedoraBuildError('%s: %r may not have empty, "." or ".." parts or hidden names.' % (field, rel))
+    return subdirs
+
+
+def make_fresh(path, work_root, subdirs):
+    """Create path (0700) and its subdirs (0700) after the removal; work_root (0750) when it is missing."""
+    if not os.path.isdir(work_root):
+        os.makedirs(work_root, 0o750)
+        os.chmod(work_root, 0o750)   # makedirs' mode is subject to the umask
+    target, info = resolve_target(path, work_root)   # again: nothing on the way may be a symlink now either
+    if info is not None:
+        raise FedoraBuildError('path: %s appeared again while it was being made anew.' % target)
+    parent = os.path.dirname(target)
+    if not os.path.isdir(parent):
+        os.makedirs(parent, 0o750)
+    os.mkdir(target, 0o700)
+    for rel in subdirs:
+        os.makedirs(os.path.join(target, rel), 0o700)
+    return [target] + [os.path.join(target, rel) for rel in subdirs]
+
+
+def cleanup(path, work_root, kill=False, unmount=True, grace=10.0, check_mode=False, recreate=None):
+    """Remove path (strictly below work_root), then with ``recreate`` (a list of subdirs) make it anew, empty;
+    return the module result."""
     if grace < 0:
         raise FedoraBuildError('kill_grace: %r is negative; give the seconds between SIGTERM and SIGKILL.' % grace)
+    if recreate is not None:
+        check_subdirs(recreate)
     target, info = resolve_target(path, work_root)
-    result = dict(changed=False, path=path, removed=False, unmounted=[], loop_devices=[], killed=[])
+    result = dict(changed=False, path=path, removed=False, unmounted=[], loop_devices=[], killed=[], created=[])
     if info is None:
+        if recreate is not None:
+            result['changed'] = True
+            if not check_mode:
+                result['created'] = make_fresh(path, work_root, recreate)
         return result
     if kill:
         result['killed'] = kill_processes(target, grace, check_mode)
@@ -318,4 +379,6 @@ def cleanup(path, work_root, kill=False, unmount=True, grace=10.0, check_mode=Fa
                                    % (len(failures), target, failures[0]), **result)
     else:
         os.unlink(target)
+    if recreate is not None:
+        result['created'] = make_fresh(path, work_root, recreate)
     return result

@@ -64,6 +64,14 @@ options:
       - With V(false), a mount below O(path) fails the module instead.
     type: bool
     default: true
+  recreate:
+    description:
+      - After the removal, make O(path) anew (mode 0700) with these subdirectories (relative names, mode 0700), so
+        a build slot starts empty in one round trip; O(work_root) is created (mode 0750) when it is missing.
+      - Relative names only; absolute paths, empty, V(.) or V(..) parts and hidden names are refused.
+      - With it the module always reports C(changed) (the directory is new), also when O(path) did not exist.
+    type: list
+    elements: str
 notes:
   - Needs root for unmounting, detaching loop devices and signalling processes of other users.
   - Processes are found through C(/proc/<pid>/{cwd,exe,root,fd}) in the module's mount namespace.
@@ -84,6 +92,14 @@ EXAMPLES = r"""
     work_root: "{{ fedora_build_work_dir }}"
     kill_processes: true
     kill_grace: 30
+  become: true
+
+- name: Give a build slot an empty pipeline directory (whatever a killed run left is stopped and removed first)
+  ondemand.fedora_build.build_cleanup:
+    path: "{{ fedora_build_work_dir }}/slot-0"
+    work_root: "{{ fedora_build_work_dir }}"
+    kill_processes: true
+    recreate: [inputs, kickstart, work, tree, tree/logs]
   become: true
 """
 
@@ -119,6 +135,12 @@ killed:
   elements: dict
   sample: [{pid: 4242, name: livemedia-creator, cmdline: [/usr/bin/python3, /usr/sbin/livemedia-creator], uses: cwd,
             signal: SIGTERM}]
+created:
+  description: With O(recreate), the directories made anew (O(path) first); empty in check mode.
+  returned: always
+  type: list
+  elements: str
+  sample: [/var/lib/fedora-build/work/slot-0, /var/lib/fedora-build/work/slot-0/tree]
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -135,13 +157,15 @@ def main():
             kill_processes=dict(type='bool', default=False),
             kill_grace=dict(type='float', default=10),
             unmount=dict(type='bool', default=True),
+            recreate=dict(type='list', elements='str'),
         ),
         supports_check_mode=True,
     )
     params = module.params
     try:
         result = cleanup.cleanup(params['path'], params['work_root'], kill=params['kill_processes'],
-                                 unmount=params['unmount'], grace=params['kill_grace'], check_mode=module.check_mode)
+                                 unmount=params['unmount'], grace=params['kill_grace'], check_mode=module.check_mode,
+                                 recreate=params['recreate'])
     except FedoraBuildError as err:
         err.fail(module, path=params['path'])
     except (IOError, OSError) as err:

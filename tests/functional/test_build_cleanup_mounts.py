@@ -183,3 +183,27 @@ def test_through_ansible_playbook(work):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_a_process_in_another_mount_namespace_at_the_same_path_is_left_alone(work):
+    """Another mount namespace (a container, a second build node of the lab on this kernel) may have its own
+    directory at the very path being cleaned: its processes are not ours and must survive; ours are stopped."""
+    build = work / 'live-41-x86_64-0123456789ab'
+    code = ('mount -t tmpfs other "$1" && cd "$1" && echo ready && exec %s -c "import time; time.sleep(600)"'
+            % sys.executable)
+    other = subprocess.Popen(['unshare', '--mount', '--propagation', 'private', 'sh', '-c', code, 'sh', str(build)],
+                             stdout=subprocess.PIPE)
+    ours = sleeper(build)
+    try:
+        assert other.stdout.readline().strip() == b'ready'
+        cwd_other = os.readlink('/proc/%d/cwd' % other.pid)
+        assert cwd_other == str(build), cwd_other   # the very same path text: only the object differs
+        res = cleanup.cleanup(str(build), str(work), kill=True, grace=5)
+        assert [p['pid'] for p in res['killed']] == [ours.pid], res['killed']
+        assert ours.wait(timeout=10) is not None
+        assert other.poll() is None, 'the process in the other mount namespace was killed'
+    finally:
+        for proc in (other, ours):
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()

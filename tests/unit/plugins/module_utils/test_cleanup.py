@@ -61,7 +61,8 @@ def test_removes_and_is_idempotent_and_check_mode_keeps(root):
     res = cleanup.cleanup(str(root / 'b1'), str(root), check_mode=True)
     assert res['changed'] is True and res['removed'] is True and (root / 'b1').exists()
     res = cleanup.cleanup(str(root / 'b1'), str(root))
-    assert res == dict(changed=True, path=str(root / 'b1'), removed=True, unmounted=[], loop_devices=[], killed=[])
+    assert res == dict(changed=True, path=str(root / 'b1'), removed=True, unmounted=[], loop_devices=[], killed=[],
+                       created=[])
     assert not (root / 'b1').exists() and root.exists()
     res = cleanup.cleanup(str(root / 'b1'), str(root))
     assert res['changed'] is False and res['removed'] is False
@@ -84,3 +85,46 @@ def test_mountinfo_parsing(tmp_path):
 def test_negative_grace(root):
     with pytest.raises(FedoraBuildError, match='kill_grace: -1 is negative'):
         cleanup.cleanup(str(root / 'b1'), str(root), grace=-1)
+
+
+def mode(path):
+    return oct(path.stat().st_mode & 0o777)
+
+
+def test_recreate_empties_the_slot_and_makes_its_directories(root):
+    res = cleanup.cleanup(str(root / 'b1'), str(root), recreate=['inputs', 'tree', 'tree/logs'])
+    assert res['removed'] is True and res['changed'] is True
+    assert res['created'] == [str(root / 'b1'), str(root / 'b1' / 'inputs'), str(root / 'b1' / 'tree'),
+                              str(root / 'b1' / 'tree' / 'logs')]
+    assert not (root / 'b1' / 'sub').exists()
+    assert sorted(p.name for p in (root / 'b1').iterdir()) == ['inputs', 'tree']
+    assert mode(root / 'b1') == mode(root / 'b1' / 'tree' / 'logs') == '0o700'
+    # again: a slot that is already empty is made anew all the same (changed), the same directories
+    again = cleanup.cleanup(str(root / 'b1'), str(root), recreate=['inputs', 'tree', 'tree/logs'])
+    assert again['changed'] is True and again['created'] == res['created']
+    # check mode: says it would, makes nothing
+    cleanup.cleanup(str(root / 'b1'), str(root))
+    res = cleanup.cleanup(str(root / 'b1'), str(root), recreate=['tree'], check_mode=True)
+    assert res['changed'] is True and res['created'] == [] and not (root / 'b1').exists()
+
+
+def test_recreate_makes_a_missing_work_root_0750(tmp_path):
+    work = tmp_path / 'var' / 'work'
+    res = cleanup.cleanup(str(work / 'slot-0'), str(work), recreate=['tree'])
+    assert res['created'] == [str(work / 'slot-0'), str(work / 'slot-0' / 'tree')]
+    assert mode(work) == '0o750' and mode(work / 'slot-0') == '0o700'
+
+
+@pytest.mark.parametrize('recreate, needle', [
+    (['/etc'], "recreate[0]: '/etc' is not a relative directory name."),
+    (['tree', '../../x'], 'recreate[1]: \'../../x\' may not have empty, "." or ".." parts'),
+    (['a//b'], 'may not have empty'),
+    (['.ssh'], 'hidden names'),
+    ([''], "recreate[0]: '' is not a relative directory name."),
+    ('tree', 'recreate: must be a list'),
+])
+def test_recreate_refuses_names_that_leave_the_slot(root, recreate, needle):
+    with pytest.raises(FedoraBuildError) as err:
+        cleanup.cleanup(str(root / 'b1'), str(root), recreate=recreate)
+    assert needle in err.value.msg
+    assert (root / 'b1' / 'sub' / 'f').exists(), 'nothing may be removed for bad input'
