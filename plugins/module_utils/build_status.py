@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The status record of a request, ``<status_dir>/<request_id>.json`` (docs/pipeline.md, "Status record").
 
-Written by the ``build_status`` module on the controller at each change and
-read by the CLI through :func:`read_status`. Two playbook runs may update the
+Written by the ``build_status`` module on the controller at each change (its
+action plugin calls :func:`run` in the controller's own process) and read by the CLI through :func:`read_status`. Two playbook runs may update the
 same record at once, so every update is a read-modify-write under an
 exclusive ``flock`` on the sidecar ``<status_dir>/.<request_id>.lock``,
 written to a temporary name and renamed.
@@ -47,6 +47,15 @@ KEYS = ('request_id', 'build_id', 'state', 'phase', 'reason', 'image_type', 'rel
 MANAGED = ('request_id', 'state', 'phase', 'reason', 'submitted', 'updated', 'started', 'finished', 'history')
 LIST_FIELDS = ('staging', 'artifacts')
 FIELD_RE = re.compile(r'^[a-z][a-z0-9_]{0,63}$')
+# The module's options, shared with the action plugin that runs it in the controller's process.
+ARGUMENT_SPEC = dict(
+    status_dir=dict(type='path', required=True),
+    request_id=dict(type='str', required=True),
+    state=dict(type='str', choices=list(STATES)),
+    phase=dict(type='str', choices=list(PHASES)),
+    reason=dict(type='str'),
+    fields=dict(type='dict', default={}),
+)
 
 
 def utc_now():
@@ -227,3 +236,13 @@ def read_status(status_dir):
         if isinstance(record, dict) and record.get('request_id') == name[:-5]:
             records.append(record)
     return sorted(records, key=lambda r: (str(r.get('updated') or ''), r['request_id']))
+
+
+def run(params, check_mode=False, diff=False):
+    """One build_status task: update the record; returns the module result (raises FedoraBuildError, OSError)."""
+    result = update_status(params['status_dir'], params['request_id'], state=params['state'], phase=params['phase'],
+                           reason=params['reason'], fields=params['fields'], check_mode=check_mode)
+    before, after = result.pop('before'), result.pop('after')
+    if diff and result['changed']:
+        result['diff'] = dict(before=before, after=after, before_header=result['path'], after_header=result['path'])
+    return result

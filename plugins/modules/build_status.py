@@ -150,29 +150,14 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils import build
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            status_dir=dict(type='path', required=True),
-            request_id=dict(type='str', required=True),
-            state=dict(type='str', choices=list(build_status.STATES)),
-            phase=dict(type='str', choices=list(build_status.PHASES)),
-            reason=dict(type='str'),
-            fields=dict(type='dict', default={}),
-        ),
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=build_status.ARGUMENT_SPEC, supports_check_mode=True)
     params = module.params
     try:
-        result = build_status.update_status(params['status_dir'], params['request_id'], state=params['state'],
-                                            phase=params['phase'], reason=params['reason'], fields=params['fields'],
-                                            check_mode=module.check_mode)
+        result = build_status.run(params, check_mode=module.check_mode, diff=module._diff)
     except FedoraBuildError as err:
         err.fail(module)
     except (IOError, OSError) as err:
         module.fail_json(msg='status_dir: %s: %s.' % (err.filename or params['status_dir'], err.strerror))
-    before, after = result.pop('before'), result.pop('after')
-    if module._diff and result['changed']:
-        result['diff'] = dict(before=before, after=after, before_header=result['path'], after_header=result['path'])
     module.exit_json(**result)
 
 

@@ -68,3 +68,63 @@ def test_build_status_from_two_playbooks_at_once(tmp_path):
     assert run.result('module')['record']['state'] == 'failed'
     assert json.loads((status_dir / (rq + '.json')).read_text())['state'] == 'queued'
     assert [r['request_id'] for r in read_status(str(status_dir))] == [rq]
+
+
+def status_results(status_dir, become):
+    """The same build_status tasks through ansible-playbook on localhost: in the controller's process (the action
+    plugin) or, with become (su, root to root), as a module."""
+    rq = 'rq-00000000abcd'
+    base = {'status_dir': str(status_dir), 'request_id': rq}
+    steps = [('check', dict(base, state='running', phase='build', fields={'node': 'n1'}), {'check_mode': True, 'diff': True}),
+             ('write', dict(base, state='running', phase='build', fields={'node': 'n1'}), {'diff': True}),
+             ('again', dict(base, state='running', phase='build', fields={'node': 'n1'}), {}),
+             ('bad id', dict(base, request_id='../../etc/x'), {}),
+             ('bad state', dict(base, state='done'), {}),
+             ('no dir', {'request_id': rq}, {})]
+    tasks = [dict({'name': name, 'ondemand.fedora_build.build_status': args, 'ignore_errors': True}, **opts)
+             for name, args, opts in steps]
+    play = {'name': 'status', 'hosts': 'localhost', 'gather_facts': False, 'tasks': tasks}
+    if become:
+        play.update(become=True, become_method='su', become_user='root')
+    run = run_playbook([play])
+    assert run.rc == 0, run.describe()
+    return dict((name, run.result(name)) for name, _args, _opts in steps)
+
+
+# what AnsibleModule adds to any result with a 'path' (not part of build_status's RETURN)
+PATH_INFO = ('uid', 'gid', 'owner', 'group', 'mode', 'state', 'size', 'secontext')
+
+
+def comparable(result):
+    keep = dict((k, v) for k, v in result.items() if k not in ('invocation', '_ansible_no_log', 'warnings',
+                                                                    'deprecations', 'exception') + PATH_INFO)
+    if 'record' in keep:   # timestamps differ between the two runs
+        keep['record'] = dict((k, v) for k, v in keep['record'].items() if k not in ('submitted', 'updated', 'started',
+                                                                                     'history'))
+    keep.pop('diff', None)
+    return keep
+
+
+def test_build_status_runs_in_the_controller_process_with_the_module_s_behaviour(tmp_path):
+    """On localhost the action plugin updates the record without starting a module (no 'invocation' in the
+    result, which only a module run adds) and gives what the module gives: check and diff mode, idempotence,
+    the same one-sentence errors."""
+    inproc = status_results(tmp_path / 'a' / 'status', become=False)
+    module = status_results(tmp_path / 'b' / 'status', become=True)
+    assert all('invocation' not in r for r in inproc.values()), inproc
+    assert 'invocation' in module['write'], module['write']
+    assert inproc['check']['changed'] is True and inproc['check']['diff']['before'] == ''
+    assert json.loads(inproc['check']['diff']['after'])['node'] == 'n1'
+    assert inproc['write']['changed'] is True and inproc['again']['changed'] is False
+    assert json.loads((tmp_path / 'a' / 'status' / 'rq-00000000abcd.json').read_text())['phase'] == 'build'
+    assert inproc['bad id']['msg'] == ("request_id: '../../etc/x' is not a request ID (rq- followed by 12 lowercase "
+                                       "hex digits).")
+    assert inproc['no dir']['msg'] == 'missing required arguments: status_dir'
+    assert 'state' in inproc['bad state']['msg'] and 'done' in inproc['bad state']['msg']
+    for name in inproc:
+        one, two = comparable(inproc[name]), comparable(module[name])
+        for key in ('path', 'msg'):
+            if isinstance(one.get(key), str):
+                one[key] = one[key].replace(str(tmp_path / 'a'), 'X')
+                two[key] = two[key].replace(str(tmp_path / 'b'), 'X')
+        assert one == two, name
