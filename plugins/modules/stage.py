@@ -29,9 +29,9 @@ description:
     C(ftp) targets are uploaded from the build node with C(STOR) in 1 MiB blocks and read back with C(RETR), hashed
     block by block. C(local) targets are directories on the host the module runs on, normally
     the controller (C(delegate_to=localhost)); with O(src_host) the files are pulled from the build node with
-    C(ssh node cat -- FILE) into a writer that hashes while it writes (small files together in one C(cat), split by their
-    sizes); without it O(src) is local and is hard-linked when on the same filesystem (then hashed once), else copied
-    while hashing.
+    C(ssh node cat -- FILE), ssh writing the temporary file itself while the module hashes it behind ssh from the
+    page cache (small files together in one C(cat), split by their sizes); without it O(src) is local and is
+    hard-linked when on the same filesystem (then hashed once), else copied while hashing.
   - The O(latest) pointer is a symlink replaced by a rename (local, ssh) or a small file holding the build ID, replaced
     by C(RNFR)/C(RNTO) (ftp).
   - Errors are one sentence naming the target (never the password), for example an FTP server refusing writes, out of
