@@ -17,6 +17,9 @@ node gets the same number of builds.
   against the ideal ceil(builds / 3) x D (target: at most 1.15x);
 * warm re-run: the same batch again into the same staging; every build is found there and nothing is
   rebuilt (status records ``reused: true``), its wall time against the first run's;
+* with ``--poll 0`` (the default here) the builder runs in the foreground of its SSH session
+  (``fedora_build_poll: 0``): a one-minute build polled as an async job would spend a good part of
+  its overhead on the polls; the service's default (30 s, async) is for builds of tens of minutes;
 * controller overhead per build: the same pipeline with D = 0, once with one build per node and once
   with the whole batch; (wall(batch) - wall(one per node)) / (builds per node - 1) is what one more
   build in a slot's queue costs besides the builder, and the difference is the fixed cost of a run.
@@ -199,7 +202,9 @@ def main():
     parser.add_argument('--no-warm', action='store_true', help='skip the warm re-run of the batch')
     parser.add_argument('--forks', type=int, default=10)
     parser.add_argument('--run-timeout', type=int, default=1800, help='seconds one ansible-playbook run may take')
-    parser.add_argument('--poll', type=float, default=1, help='fedora_build_poll: seconds between checks of a running builder')
+    parser.add_argument('--poll', type=int, default=0,
+                        help='fedora_build_poll: seconds between checks of a running builder; 0 (the default here) runs '
+                             'it in the foreground of its SSH session, as suits builds of a minute')
     parser.add_argument('--out', default=os.path.join(REPO, 'bench', 'results'))
     args = parser.parse_args()
     RUN_TIMEOUT[0] = args.run_timeout
@@ -269,8 +274,9 @@ def main():
             extra.append({'label': 'builder time for <= %.2fx' % TARGET, 'ratio': measurements['break_even_duration_s'],
                           'target': None, 'unit': 's per build at which the overhead measured with D=0 stays within the target'})
 
-        command = '.venv/bin/python bench/batch_bench.py --builds %d --duration %g%s%s' % (
-            args.builds, args.duration, ' --no-overhead' if args.no_overhead else '', ' --no-warm' if args.no_warm else '')
+        command = '.venv/bin/python bench/batch_bench.py --builds %d --duration %g --poll %d%s%s' % (
+            args.builds, args.duration, args.poll, ' --no-overhead' if args.no_overhead else '',
+            ' --no-warm' if args.no_warm else '')
         result = {
             'name': 'batch',
             'label': '%d builds, 3 nodes, D=%gs' % (args.builds, args.duration),
