@@ -13,28 +13,11 @@ import json
 import os
 import platform
 import subprocess
-import sys
-
-import pytest
 
 from support.ansible_run import REPO, run_playbook
 
 ARCH = platform.machine()
 KICKSTARTS = REPO / 'tests' / 'functional' / 'data' / 'kickstarts'
-
-
-@pytest.fixture
-def node(tmp_path):
-    """This machine as the build node, with its dirs under tmp_path."""
-    dirs = {name: tmp_path / 'node' / name for name in ('work', 'cache', 'lock')}
-    inventory = {'all': {'children': {'builders': {'hosts': {'localhost': {
-        'ansible_connection': 'local',
-        'ansible_python_interpreter': sys.executable,
-        'fedora_build_work_dir': str(dirs['work']),
-        'fedora_build_cache_dir': str(dirs['cache']),
-        'fedora_build_lock_dir': str(dirs['lock']),
-    }}}}}}
-    return dict(dirs, inventory=inventory, staging=tmp_path / 'staging')
 
 
 def service_vars(builder_standins, node, **extra):
@@ -81,6 +64,8 @@ def test_boot_build_with_a_koji_build_lands_verified_in_staging_and_is_not_rebui
     request = boot_request(koji_world, fedora_repo)
     run = build(node, tmp_path, dict(service_vars(builder_standins, node), fedora_build_request=request))
     run.assert_ok()
+    (lorax,) = [r for r in run.results if r.action == 'ondemand.fedora_build.boot_iso']
+    assert lorax.result.get('ansible_job_id'), 'fedora_build_poll 1: the builder runs as an async job'
 
     (rid, record), = status_records(node['staging']).items()
     assert record['state'] == 'succeeded' and record['phase'] == 'done', record
@@ -167,8 +152,13 @@ def test_dvd_and_live_from_kickstarts_in_one_batch(node, tmp_path, fedora_repo, 
              kickstart={'src': str(KICKSTARTS / 'fedora-live-minimal.ks'), 'include_path': [str(KICKSTARTS)],
                         'packages': ['nano']}),
     ]
-    run = build(node, tmp_path, dict(service_vars(builder_standins, node), fedora_build_requests=requests))
+    # fedora_build_poll 0: the builders run in the foreground of their connection, not as async jobs
+    run = build(node, tmp_path, dict(service_vars(builder_standins, node, fedora_build_poll=0),
+                                     fedora_build_requests=requests))
     run.assert_ok()
+    builders = [r for r in run.results if r.action in ('ondemand.fedora_build.dvd_iso', 'ondemand.fedora_build.live_image')]
+    assert len(builders) == 2 and all(r.status == 'changed' for r in builders), builders
+    assert not [r for r in builders if 'ansible_job_id' in r.result], 'ran as an async job'
     records = status_records(node['staging'])
     assert sorted(r['image_type'] for r in records.values()) == ['dvd', 'live']
     for record in records.values():

@@ -68,19 +68,6 @@ def hook():
     receiver.stop()
 
 
-@pytest.fixture
-def node(tmp_path):
-    dirs = {name: tmp_path / 'node' / name for name in ('work', 'cache', 'lock')}
-    inventory = {'all': {'children': {'builders': {'hosts': {'localhost': {
-        'ansible_connection': 'local',
-        'ansible_python_interpreter': sys.executable,
-        'fedora_build_work_dir': str(dirs['work']),
-        'fedora_build_cache_dir': str(dirs['cache']),
-        'fedora_build_lock_dir': str(dirs['lock']),
-    }}}}}}
-    return dict(dirs, inventory=inventory, staging=tmp_path / 'staging')
-
-
 def files_under(*roots):
     for root in roots:
         root = Path(root)

@@ -19,6 +19,11 @@ paths work there.
 returns its directory, for ``file://`` sources that the stand-ins accept;
 ``kiwi_description`` is a copy of a small Fedora live description that
 passes the real ``kiwi-ng image info``.
+
+``node`` is this machine as the one build node of a pipeline run (connection
+local), with its work, cache and lock dirs under ``tmp_path/node`` and the
+staging dir ``tmp_path/staging``: ``{'work', 'cache', 'lock', 'inventory',
+'staging'}``.
 """
 
 from __future__ import annotations
@@ -76,6 +81,20 @@ def make_repo(path):
         (repodata / 'repomd.xml').write_text(repomd.xml_dump())
     assert (path / 'repodata' / 'repomd.xml').is_file()
     return path
+
+
+@pytest.fixture
+def node(tmp_path):
+    """This machine as the build node, with its dirs under tmp_path."""
+    dirs = {name: tmp_path / 'node' / name for name in ('work', 'cache', 'lock')}
+    inventory = {'all': {'children': {'builders': {'hosts': {'localhost': {
+        'ansible_connection': 'local',
+        'ansible_python_interpreter': sys.executable,
+        'fedora_build_work_dir': str(dirs['work']),
+        'fedora_build_cache_dir': str(dirs['cache']),
+        'fedora_build_lock_dir': str(dirs['lock']),
+    }}}}}}
+    return dict(dirs, inventory=inventory, staging=tmp_path / 'staging')
 
 
 @pytest.fixture
