@@ -362,7 +362,7 @@ class SshSource(object):
 # --------------------------------------------------------------------------- helpers
 
 
-def copy_hashing(reader, writer, limit=None):
+def copy_hashing(reader, writer):
     """Copy a binary stream to a file object while hashing; returns (bytes, hexdigest)."""
     digest = hashlib.sha256()
     buf = bytearray(BLOCK)
@@ -376,8 +376,6 @@ def copy_hashing(reader, writer, limit=None):
         digest.update(chunk)
         writer.write(chunk)
         total += count
-        if limit is not None and total > limit:
-            break
     return total, digest.hexdigest()
 
 
