@@ -152,10 +152,15 @@ def test_dvd_and_live_from_kickstarts_in_one_batch(node, tmp_path, fedora_repo, 
              kickstart={'src': str(KICKSTARTS / 'fedora-live-minimal.ks'), 'include_path': [str(KICKSTARTS)],
                         'packages': ['nano']}),
     ]
+    # a node provisioned by the build_node role: its lock dir is 0770, and a build leaves that mode alone
+    node['lock'].mkdir(parents=True)
+    node['lock'].chmod(0o770)
     # fedora_build_poll 0: the builders run in the foreground of their connection, not as async jobs
     run = build(node, tmp_path, dict(service_vars(builder_standins, node, fedora_build_poll=0),
                                      fedora_build_requests=requests))
     run.assert_ok()
+    assert oct(node['lock'].stat().st_mode & 0o777) == '0o770'
+    assert oct(node['work'].stat().st_mode & 0o777) == '0o750'   # made by the build
     builders = [r for r in run.results if r.action in ('ondemand.fedora_build.dvd_iso', 'ondemand.fedora_build.live_image')]
     assert len(builders) == 2 and all(r.status == 'changed' for r in builders), builders
     assert not [r for r in builders if 'ansible_job_id' in r.result], 'ran as an async job'
