@@ -96,11 +96,11 @@ PATH_INFO = ('uid', 'gid', 'owner', 'group', 'mode', 'state', 'size', 'secontext
 
 
 def comparable(result):
-    keep = dict((k, v) for k, v in result.items() if k not in ('invocation', '_ansible_no_log', 'warnings',
-                                                                    'deprecations', 'exception') + PATH_INFO)
+    dropped = ('invocation', '_ansible_no_log', 'warnings', 'deprecations', 'exception') + PATH_INFO
+    keep = dict((k, v) for k, v in result.items() if k not in dropped)
     if 'record' in keep:   # timestamps differ between the two runs
-        keep['record'] = dict((k, v) for k, v in keep['record'].items() if k not in ('submitted', 'updated', 'started',
-                                                                                     'history'))
+        times = ('submitted', 'updated', 'started', 'history')
+        keep['record'] = dict((k, v) for k, v in keep['record'].items() if k not in times)
     keep.pop('diff', None)
     return keep
 
