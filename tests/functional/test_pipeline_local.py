@@ -66,6 +66,12 @@ def test_boot_build_with_a_koji_build_lands_verified_in_staging_and_is_not_rebui
     run.assert_ok()
     (lorax,) = [r for r in run.results if r.action == 'ondemand.fedora_build.boot_iso']
     assert lorax.result.get('ansible_job_id'), 'fedora_build_poll 1: the builder runs as an async job'
+    # one staging target: the transfer's own stage call moved latest, no second pass
+    stages = [r for r in run.results if r.action == 'ondemand.fedora_build.stage']
+    assert [r.status for r in stages if r.task.startswith('ondemand.fedora_build.build : Point latest')] == \
+        ['skipped', 'skipped'], [(r.task, r.status) for r in stages]
+    (pulled,) = [r for r in stages if r.status == 'changed']
+    assert pulled.result['results'][0]['latest']['name'] == 'latest-boot-41-%s' % ARCH
 
     (rid, record), = status_records(node['staging']).items()
     assert record['state'] == 'succeeded' and record['phase'] == 'done', record
