@@ -11,16 +11,18 @@ node has the least work so far, then the lower slot number, then the node name. 
 over all nodes before any node gets work on its second slot, and the same input always gives the
 same plan.
 
-Pure: no I/O, nothing but the standard library.
+Pure: no I/O, nothing but the standard library and the backend registry's declarations.
 """
 
 from __future__ import annotations
 
+from ansible_collections.ondemand.fedora_build.plugins.module_utils import backend_registry
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import check_arch, check_name
 
-#: Seconds a build of each image type is assumed to take when the caller gives no estimate.
-DEFAULT_ESTIMATES = {'boot': 1200, 'dvd': 3600, 'live': 2400}
+#: Seconds a build of each image type is assumed to take when the caller gives no estimate
+#: (the estimate its default backend declares).
+DEFAULT_ESTIMATES = backend_registry.estimates()
 DEFAULT_SEPARATOR = '#'
 
 

@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.backend import Backend
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.builders import (
     Tool, check_dir, check_token)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.cmd_runner import CmdRunner, fmt
@@ -127,7 +128,7 @@ class Kiwi(Tool):
             add_repo_value(repo, 'add_repos[%d]' % index)
 
     def cross_arch(self, params):
-        return True
+        return BACKEND.cross_builds
 
     def argv(self, params, ws, executable, arch, host_arch):
         values = dict(params)
@@ -167,3 +168,12 @@ class Kiwi(Tool):
             raise FedoraBuildError('kiwi-ng exited successfully but %s lists no image file that exists in %s.'
                                    % (RESULT_JSON, out))
         return found
+
+
+BACKEND = Backend(
+    name='kiwi', image_type='live', module='live_image', tool=Kiwi,
+    tools=('kiwi-ng', 'createrepo_c', 'rpm'),
+    packages=('kiwi-cli', 'kiwi-systemdeps'), argument_spec=OPTIONS, cross_builds=True, same_release=False,
+    estimate=2400,
+    layout={'image': 'entries of kiwi.result.json (<name>.<arch>-<version>.<type>)'},
+)

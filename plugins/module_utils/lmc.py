@@ -13,13 +13,30 @@ in the result dir, or only ``<iso-name>`` with ``--iso-only --iso-name``;
 from __future__ import annotations
 
 import os
+import shutil
 
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.backend import Backend
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.builders import (
     KickstartTool, check_dir, check_file, kickstart_wrapper_text, required_artifact)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.cmd_runner import CmdRunner, fmt
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 
 ROOTFS_TYPES = ('squashfs', 'squashfs-ext4', 'erofs', 'erofs-ext4')
+# The Mac boot image (mkefiboot --apple) exists for x86_64 only and needs mkfs.hfsplus (hfsplus-tools);
+# livemedia-creator turns --macboot on by default and refuses it without mkfs.hfsplus.
+MACBOOT_ARCHES = ('x86_64',)
+MKFS_HFSPLUS = 'mkfs.hfsplus'
+
+
+def have_mkfs_hfsplus():
+    return bool(shutil.which(MKFS_HFSPLUS, path=os.pathsep.join([os.environ.get('PATH', ''), '/usr/sbin', '/sbin'])))
+
+
+def macboot(params, arch):
+    """--macboot or --nomacboot, always explicit: unset means macboot where the arch has it and the tools exist."""
+    if params.get('macboot') is not None:
+        return params['macboot']
+    return arch in MACBOOT_ARCHES and have_mkfs_hfsplus()
 
 RUNNER = CmdRunner('livemedia-creator', dict(
     make=fmt.as_func(lambda v: ['--make-%s' % v]),
@@ -110,6 +127,14 @@ class LiveMediaCreator(KickstartTool):
             raise FedoraBuildError('anaconda_timeout: %r must be at least 1 (minutes).' % params['anaconda_timeout'])
         if params['volid'] is not None and (not params['volid'] or len(params['volid']) > 32):
             raise FedoraBuildError('volid: %r must be 1 to 32 characters (ISO 9660 volume id).' % params['volid'])
+        if params.get('macboot'):
+            if arch not in MACBOOT_ARCHES:
+                raise FedoraBuildError('macboot: %s images have no Mac boot image (only %s); leave macboot unset.'
+                                       % (arch, ', '.join(MACBOOT_ARCHES)))
+            if not have_mkfs_hfsplus():
+                raise FedoraBuildError('macboot: livemedia-creator needs mkfs.hfsplus for it, which is not installed on '
+                                       'this node; install hfsplus-tools (the build_node role does on x86_64) or leave '
+                                       'macboot unset.')
 
     def image_name(self, params):
         if params['make'] != 'disk':
@@ -118,7 +143,7 @@ class LiveMediaCreator(KickstartTool):
 
     def argv(self, params, ws, executable, arch, host_arch):
         values = dict(params)
-        values.update(ks=self.kickstart_path(params, ws), image_name=self.image_name(params),
+        values.update(ks=self.kickstart_path(params, ws), image_name=self.image_name(params), macboot=macboot(params, arch),
                       resultdir=ws.out, tmp=ws.tmp, logfile=os.path.join(ws.logs, 'livemedia.log'),
                       dracut_args=params['dracut_args'], anaconda_args=params['anaconda_args'] or None)
         return RUNNER.argv(ORDER, executable=executable, **values)
@@ -132,3 +157,16 @@ class LiveMediaCreator(KickstartTool):
         if params['iso_name']:
             return [('live_iso', required_artifact(out, params['iso_name'], 'livemedia-creator', 'the live ISO'))]
         return [('live_iso', required_artifact(out, 'images/boot.iso', 'livemedia-creator', 'the live ISO'))]
+
+
+# lorax-lmc-novirt pulls anaconda-core, anaconda-tui and the install-env deps
+# livemedia-creator --no-virt runs anaconda with; lmc refuses --macboot (its
+# default) without mkfs.hfsplus, which hfsplus-tools brings on x86_64.
+BACKEND = Backend(
+    name='livemedia-creator', image_type='live', module='live_image', tool=LiveMediaCreator,
+    tools=('livemedia-creator', 'createrepo_c', 'xorriso', 'rpm'),
+    packages=('lorax-lmc-novirt', 'anaconda-tui', 'anaconda-install-env-deps'),
+    arch_packages={'x86_64': ('hfsplus-tools',)}, argument_spec=OPTIONS, needs_kickstart=True,
+    estimate=2400, default=True,
+    layout={'live_iso': 'images/boot.iso (or <iso_name> with iso_name)', 'disk_image': '<image_name>'},
+)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.backend import Backend
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.builders import (
     Tool, check_dir, check_file, repo_file_text, required_artifact)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.cmd_runner import CmdRunner, fmt
@@ -198,3 +199,14 @@ class Lorax(Tool):
             if os.path.isfile(os.path.join(out, rel)):
                 found.append((kind, rel))
         return found
+
+
+# lorax.spec requires hfsplus-tools on x86_64 (mkefiboot --apple for the Mac boot image).
+BACKEND = Backend(
+    name='lorax', image_type='boot', module='boot_iso', tool=Lorax,
+    tools=('lorax', 'createrepo_c', 'xorriso', 'rpm'),
+    packages=('lorax', 'lorax-templates-generic'), arch_packages={'x86_64': ('hfsplus-tools',)},
+    argument_spec=ARGUMENT_SPEC, estimate=1200, default=True,
+    layout={'boot_iso': 'images/boot.iso', 'install_img': 'images/install.img', 'treeinfo': '.treeinfo',
+            'discinfo': '.discinfo'},
+)

@@ -15,15 +15,12 @@ import platform
 import re
 import socket
 
-# How each builder tool reports its version. The argv is fixed (never user input).
-# lorax and livemedia-creator only know -V (argparse action='version'), like the
-# version_args of their builder classes in lorax.py and lmc.py.
+from ansible_collections.ondemand.fedora_build.plugins.module_utils import backend_registry
+
+# How each tool reports its version. The argv is fixed (never user input); the
+# builders' own come from their backend declarations (backend_registry).
 TOOL_VERSION_ARGS = {
-    'lorax': ['-V'],
-    'livemedia-creator': ['-V'],
-    'pungi': ['--version'],
     'pungi-koji': ['--version'],
-    'kiwi-ng': ['--version'],
     'createrepo_c': ['--version'],
     'xorriso': ['-version'],
     'rpm': ['--version'],
@@ -32,14 +29,13 @@ TOOL_VERSION_ARGS = {
     'mkksiso': ['--help'],
     'rsync': ['--version'],
 }
+TOOL_VERSION_ARGS.update(backend_registry.version_args())
 
-# Tools each image type needs on the node, in the order they are reported.
-TOOLS_BY_IMAGE_TYPE = {
-    'boot': ['lorax', 'createrepo_c', 'xorriso', 'rpm'],
-    'dvd': ['pungi', 'createrepo_c', 'xorriso', 'rpm'],
-    'live': ['livemedia-creator', 'createrepo_c', 'xorriso', 'rpm'],
-    'live-kiwi': ['kiwi-ng', 'createrepo_c', 'rpm'],
-}
+# Tools each image type needs on the node (its default backend's), in the order they are reported.
+# 'live-kiwi' is the older spelling of backend kiwi, kept for existing playbooks.
+TOOLS_BY_IMAGE_TYPE = dict((t, list(backend_registry.default_for(t).tools)) for t in backend_registry.image_types())
+TOOLS_BY_IMAGE_TYPE['live-kiwi'] = list(backend_registry.get('kiwi').tools)
+IMAGE_TYPES = tuple(TOOLS_BY_IMAGE_TYPE)
 
 CHECKS = ('root', 'tools', 'free_space', 'selinux', 'loop_devices', 'release', 'arch')
 
@@ -214,10 +210,12 @@ def failing_problems(problems, require):
     return failing
 
 
-def tools_for(image_type, tools):
-    """The tools to probe: explicit `tools` (even empty), else those the image type needs."""
+def tools_for(image_type, tools, backend=None):
+    """The tools to probe: explicit `tools` (even empty), else those the backend or the image type needs."""
     if tools is not None:
         return list(tools)
+    if backend:
+        return list(backend_registry.get(backend, 'backend').tools)
     if image_type:
         return list(TOOLS_BY_IMAGE_TYPE[image_type])
     names = []
@@ -230,16 +228,19 @@ def build_report(params, which, run, uid, os_release_text):
     """Probe the node and return (report, problems).
 
     params: the module parameters (image_type, tools, target_release,
-    target_arch, work_dir, cache_dir, min_free_gb, min_cache_free_gb).
+    target_arch, work_dir, cache_dir, min_free_gb, min_cache_free_gb, backend).
+    A backend that is not tied to the node's release (kiwi) skips the release check.
     """
     node = probe_node(os_release_text)
     is_root = uid == 0
     target_arch = params.get('target_arch') or node['arch']
     target_release = params.get('target_release')
+    if params.get('backend') and not backend_registry.get(params['backend'], 'backend').same_release:
+        target_release = None
     report = {
         'node': node,
         'user': {'uid': uid, 'is_root': is_root},
-        'tools': probe_tools(tools_for(params.get('image_type'), params.get('tools')), which, run),
+        'tools': probe_tools(tools_for(params.get('image_type'), params.get('tools'), params.get('backend')), which, run),
         'space': {
             'work_dir': probe_space(params['work_dir'], params['min_free_gb']),
             'cache_dir': probe_space(params['cache_dir'], params['min_cache_free_gb']),

@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 import re
 
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.backend import Backend
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.builders import (
     KickstartTool, check_file, kickstart_wrapper_text, node_arch)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.cmd_runner import CmdRunner, fmt
@@ -183,3 +184,16 @@ class Pungi(KickstartTool):
                     raise FedoraBuildError('pungi exited successfully but did not produce %s in %s.' % (rel, out))
                 found.append((kind, rel))
         return found
+
+
+BACKEND = Backend(
+    name='pungi', image_type='dvd', module='dvd_iso', tool=Pungi,
+    tools=('pungi', 'createrepo_c', 'xorriso', 'rpm'),
+    packages=('pungi', 'python3-productmd'), argument_spec=ARGUMENT_SPEC, needs_kickstart=True,
+    estimate=3600, default=True,
+    layout={'treeinfo': '<version>/<flavor>/<arch>/os/.treeinfo',
+            'boot_iso': '<version>/<flavor>/<arch>/os/images/boot.iso',
+            'dvd_iso': '<version>/<flavor>/<arch>/iso/<name>-<version>-<arch>-DVD.iso',
+            'netinst_iso': '<version>/<flavor>/<arch>/iso/<name>-<version>-<arch>-netinst.iso',
+            'checksum': '<version>/<flavor>/<arch>/iso/<name>-<version>-<arch>-CHECKSUM'},
+)

@@ -108,7 +108,11 @@ options:
     description: livemedia-creator only. Extra kernel arguments in the boot menu (C(--extra-boot-args)).
     type: str
   macboot:
-    description: livemedia-creator only. C(true) passes C(--macboot), C(false) C(--nomacboot); unset neither.
+    description:
+      - livemedia-creator only. C(true) passes C(--macboot), C(false) C(--nomacboot).
+      - Unset passes C(--macboot) on x86_64 when C(mkfs.hfsplus) (hfsplus-tools) is on the node, else C(--nomacboot)
+        (livemedia-creator turns macboot on by default and refuses it without C(mkfs.hfsplus)).
+      - C(true) on another arch than x86_64, or without C(mkfs.hfsplus), is refused before anything runs.
     type: bool
   rootfs_type:
     description: livemedia-creator only. Type of the live root filesystem (C(--rootfs-type)).
@@ -353,12 +357,12 @@ backend:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.ondemand.fedora_build.plugins.module_utils import kiwi, lmc
+from ansible_collections.ondemand.fedora_build.plugins.module_utils import backend_registry
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.builders import COMMON_ARGS, run_build
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 
-BACKENDS = {'livemedia-creator': (lmc.LiveMediaCreator, lmc.OPTIONS, kiwi.OPTIONS),
-            'kiwi': (kiwi.Kiwi, kiwi.OPTIONS, lmc.OPTIONS)}
+# The live backends of the registry, each with its own options.
+BACKENDS = backend_registry.for_module('live_image')
 
 
 def check_backend_options(params, backend, foreign):
@@ -368,19 +372,28 @@ def check_backend_options(params, backend, foreign):
             raise FedoraBuildError('%s: does not apply to backend %s.' % (name, backend))
 
 
+def foreign_options(backend):
+    """The options of the other live backends, which this one does not take."""
+    own = BACKENDS[backend].argument_spec
+    foreign = {}
+    for other in BACKENDS.values():
+        foreign.update((k, v) for k, v in other.argument_spec.items() if k not in own)
+    return foreign
+
+
 def main():
-    argument_spec = dict(backend=dict(type='str', default='livemedia-creator', choices=sorted(BACKENDS)))
-    argument_spec.update(lmc.OPTIONS)
-    argument_spec.update(kiwi.OPTIONS)
+    argument_spec = dict(backend=dict(type='str', default=backend_registry.default_for('live').name,
+                                      choices=sorted(BACKENDS)))
+    for backend in BACKENDS.values():
+        argument_spec.update(backend.argument_spec)
     argument_spec.update(COMMON_ARGS)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            required_if=[('backend', 'livemedia-creator', ('kickstart',)),
                                         ('backend', 'kiwi', ('description',))])
     backend = module.params['backend']
-    tool_class, _own, foreign = BACKENDS[backend]
     try:
-        check_backend_options(module.params, backend, foreign)
-        result = run_build(module, tool_class(), 'live_image')
+        check_backend_options(module.params, backend, foreign_options(backend))
+        result = run_build(module, BACKENDS[backend].tool(), 'live_image')
     except FedoraBuildError as exc:
         exc.fail(module, backend=backend)
     result['backend'] = backend

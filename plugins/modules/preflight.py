@@ -43,9 +43,17 @@ options:
       - When neither O(image_type) nor O(tools) is given, every builder tool is probed.
     type: str
     choices: [boot, dvd, live, live-kiwi]
+  backend:
+    description:
+      - The builder backend the node will run (the request's C(builder.backend)); selects the tools to probe from the
+        backend's declaration in the registry (docs/extending.md) and wins over O(image_type).
+      - A backend that is not tied to the node's release (V(kiwi)) skips the release check.
+    type: str
+    choices: [lorax, pungi, livemedia-creator, kiwi]
+    version_added: 0.1.0
   tools:
     description:
-      - Names of the commands to probe on E(PATH), overriding the list derived from O(image_type).
+      - Names of the commands to probe on E(PATH), overriding the list derived from O(backend) or O(image_type).
     type: list
     elements: str
   target_release:
@@ -185,7 +193,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
-from ansible_collections.ondemand.fedora_build.plugins.module_utils import preflight
+from ansible_collections.ondemand.fedora_build.plugins.module_utils import backend_registry, preflight
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.fileutil import read_text
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import check_arch, check_name, check_release
 
@@ -205,7 +213,7 @@ def validate_params(params):
     for index, tool in enumerate(params['tools'] or []):
         # a tool is a command name looked up on PATH, never a path or anything a shell would read
         check_name(tool, 'tools[%d]' % index)
-    probed = preflight.tools_for(params['image_type'], params['tools'])
+    probed = preflight.tools_for(params['image_type'], params['tools'], params['backend'])
     known = set(preflight.CHECKS) | set(probed)
     for item in params['require']:
         if item not in known:
@@ -216,7 +224,8 @@ def validate_params(params):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            image_type=dict(type='str', choices=['boot', 'dvd', 'live', 'live-kiwi']),
+            image_type=dict(type='str', choices=list(preflight.IMAGE_TYPES)),
+            backend=dict(type='str', choices=backend_registry.names()),
             tools=dict(type='list', elements='str'),
             target_release=dict(type='str'),
             target_arch=dict(type='str'),

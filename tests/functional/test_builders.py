@@ -292,6 +292,18 @@ def test_standins_need_root_like_the_real_tools(builder_standins, tool, argv, rc
     assert needle in proc.stdout + proc.stderr
 
 
+def test_lmc_standin_refuses_macboot_without_mkfs_hfsplus(builder_standins, tmp_path):
+    """livemedia-creator turns --macboot on by default and refuses it without mkfs.hfsplus, as the real one does."""
+    if shutil.which('mkfs.hfsplus', path=builder_standins.path):
+        pytest.skip('this machine has mkfs.hfsplus')
+    (tmp_path / 'x.ks').write_text('%packages\n%end\n')
+    argv = [str(builder_standins.tool('livemedia-creator')), '--make-iso', '--no-virt', '--ks', 'x.ks',
+            '--logfile', str(tmp_path / 'l' / 'x.log'), '--resultdir', str(tmp_path / 'out')]
+    env = dict(os.environ, PATH=builder_standins.path)
+    proc = subprocess.run(argv, cwd=str(tmp_path), capture_output=True, text=True, env=env, check=False)
+    assert proc.returncode == 1 and 'mkfs.hfsplus is missing. Install hfsplus-tools, or pass --nomacboot' in proc.stdout + proc.stderr
+
+
 def test_kiwi_test_description_passes_real_image_info(kiwi_description, tmp_path):
     """The description the kiwi tests build is valid for the real kiwi-ng, and a broken one is not."""
     kiwi = os.path.join(os.path.dirname(sys.executable), 'kiwi-ng')

@@ -1,0 +1,78 @@
+# -*- coding: utf-8 -*-
+# Copyright: ondemand.fedora_build contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the pipeline knows of one builder backend: its declaration.
+
+Each backend file (``lorax.py``, ``pungi.py``, ``lmc.py``, ``kiwi.py``) ends
+with one ``BACKEND = Backend(...)``; ``backend_registry.py`` lists them. Request
+validation, preflight, dispatch, the ``build`` role and ``build_node`` read the
+declaration through the registry instead of keeping their own copy of these
+facts (docs/extending.md).
+
+Pure data; nothing but the standard library, so the registry can be read on
+the controller without importing any tool code.
+"""
+
+from __future__ import annotations
+
+
+class Backend(object):
+    """One builder backend.
+
+    name            the value of ``builder.backend`` in a request (also the registry key)
+    image_type      the request ``image_type`` it builds (boot, dvd, live)
+    module          the collection module that runs it (boot_iso, dvd_iso, live_image)
+    tool            its ``builders.Tool`` subclass (argv, inputs, output discovery)
+    executable      the tool looked up on the node's PATH
+    version_args    how the tool reports its version (argv after the executable; fixed, never input)
+    tools           every command preflight checks on the node for this backend, in report order
+    packages        dnf packages that provide it on Fedora/EL (the build_node role installs them)
+    arch_packages   extra packages per node arch (e.g. hfsplus-tools for lorax's x86_64 macboot)
+    needs_kickstart whether a request of this backend must carry a kickstart
+    cross_builds    whether it can build for another arch than the node's
+    same_release    whether it must run on the Fedora release it builds (lorax-based tools)
+    needs_loop      whether it needs loop devices
+    estimate        seconds a build is assumed to take when planning a batch
+    argument_spec   the backend's own module options (merged into the module's argument_spec)
+    layout          {artifact kind: relative path pattern} of the real tool's output (docs, tests)
+    default         whether it is the default backend of its image type
+    """
+
+    __slots__ = ('name', 'image_type', 'module', 'tool', 'executable', 'version_args', 'tools', 'packages', 'arch_packages',
+                 'needs_kickstart', 'cross_builds', 'same_release', 'needs_loop', 'estimate', 'argument_spec',
+                 'layout', 'default', 'release')
+
+    def __init__(self, name, image_type, module, tool, packages, argument_spec, layout,
+                 tools=None, arch_packages=None, needs_kickstart=False, cross_builds=False, same_release=True,
+                 needs_loop=True, estimate=1800, default=False, release=None):
+        self.name = name
+        self.image_type = image_type
+        self.module = module
+        self.tool = tool
+        self.executable = tool.executable
+        self.version_args = tuple(tool.version_args)
+        self.tools = tuple(tools or (tool.executable,))
+        self.packages = tuple(packages)
+        self.arch_packages = dict(arch_packages or {})
+        self.needs_kickstart = needs_kickstart
+        self.cross_builds = cross_builds
+        self.same_release = same_release
+        self.needs_loop = needs_loop
+        self.estimate = estimate
+        self.argument_spec = argument_spec
+        self.layout = dict(layout)
+        self.default = default
+        self.release = release
+
+    def packages_for(self, arch=None):
+        """The dnf packages a node of ``arch`` needs for this backend."""
+        return list(self.packages) + list(self.arch_packages.get(arch, ()))
+
+    def facts(self):
+        """The declaration as plain data (for the role's filter, docs and tests)."""
+        return dict(name=self.name, image_type=self.image_type, module=self.module, executable=self.executable,
+                    version_args=list(self.version_args), tools=list(self.tools), packages=list(self.packages),
+                    arch_packages=dict((k, list(v)) for k, v in self.arch_packages.items()),
+                    needs_kickstart=self.needs_kickstart, cross_builds=self.cross_builds,
+                    same_release=self.same_release, needs_loop=self.needs_loop, estimate=self.estimate,
+                    options=sorted(self.argument_spec), layout=dict(self.layout), default=self.default)

@@ -1,0 +1,144 @@
+# Copyright: (c) 2026, ondemand.fedora_build contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The backend registry is the one place that knows the backends: its readers agree with it."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from ansible_collections.ondemand.fedora_build.plugins.module_utils import backend_registry, dispatch, lmc, preflight
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.builders import COMMON_ARGS
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
+from ansible_collections.ondemand.fedora_build.plugins.filter.backend_info import _backend_info
+from ansible_collections.ondemand.fedora_build.plugins.filter.backend_packages import _backend_packages
+
+
+def test_every_backend_is_complete_and_named_once():
+    names = backend_registry.names()
+    assert names == ['lorax', 'pungi', 'livemedia-creator', 'kiwi']
+    assert len(set(names)) == len(names)
+    for b in backend_registry.BACKENDS:
+        assert b.image_type in ('boot', 'dvd', 'live')
+        assert b.module in ('boot_iso', 'dvd_iso', 'live_image')
+        assert b.executable == b.tool.executable and b.tools[0] == b.executable
+        assert b.packages and b.argument_spec and b.layout and b.estimate > 0
+        assert b.tool().cross_arch({}) is b.cross_builds
+    # exactly one default per image type
+    for image_type in backend_registry.image_types():
+        assert [b.name for b in backend_registry.BACKENDS if b.image_type == image_type and b.default] != []
+        assert len([b for b in backend_registry.BACKENDS if b.image_type == image_type and b.default]) == 1
+
+
+def test_resolve_names_the_field_and_the_known_backends():
+    assert backend_registry.resolve('live').name == 'livemedia-creator'
+    assert backend_registry.resolve('live', 'kiwi').executable == 'kiwi-ng'
+    with pytest.raises(FedoraBuildError, match=r"^builder.backend: 'nope' is not a known backend \(known: lorax, "):
+        backend_registry.resolve('live', 'nope')
+    with pytest.raises(FedoraBuildError, match=r'^builder.backend: lorax builds boot images, not live'):
+        backend_registry.resolve('live', 'lorax')
+
+
+def test_preflight_and_dispatch_read_the_registry():
+    assert dispatch.DEFAULT_ESTIMATES == {'boot': 1200, 'dvd': 3600, 'live': 2400}
+    for b in backend_registry.BACKENDS:
+        assert preflight.TOOL_VERSION_ARGS[b.executable] == list(b.version_args)
+        assert preflight.tools_for(None, None, b.name) == list(b.tools)
+    assert preflight.tools_for('live-kiwi', None) == list(backend_registry.get('kiwi').tools)
+    assert preflight.tools_for('boot', None) == list(backend_registry.get('lorax').tools)
+
+
+def test_preflight_skips_the_release_check_for_a_backend_not_tied_to_the_release(tmp_path):
+    params = dict(image_type=None, tools=[], target_arch=None, target_release='41', work_dir=str(tmp_path),
+                  cache_dir=str(tmp_path), min_free_gb=0, min_cache_free_gb=0)
+    debian = 'ID=debian\nVERSION_ID="12"\nPRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n'
+    which = lambda name: None  # noqa: E731
+    run = lambda argv: (1, '', '')  # noqa: E731
+    report, problems = preflight.build_report(dict(params, backend='lorax'), which, run, 0, debian)
+    assert [c for c, _s in problems if c == 'release'] == ['release']
+    report, problems = preflight.build_report(dict(params, backend='kiwi'), which, run, 0, debian)
+    assert [c for c, _s in problems if c == 'release'] == []
+
+
+def test_builder_modules_take_their_backends_options():
+    from ansible_collections.ondemand.fedora_build.plugins.modules import live_image
+    assert sorted(live_image.BACKENDS) == ['kiwi', 'livemedia-creator']
+    lmc_foreign = live_image.foreign_options('livemedia-creator')
+    assert 'description' in lmc_foreign and 'kickstart' not in lmc_foreign
+    assert not set(backend_registry.get('lorax').argument_spec) & set(COMMON_ARGS)
+
+
+def test_role_filters_give_the_registry_facts():
+    assert _backend_info({'image_type': 'live', 'builder': {'backend': 'kiwi'}})['executable'] == 'kiwi-ng'
+    assert _backend_info({'image_type': 'boot'})['module'] == 'boot_iso'
+    assert _backend_packages('lorax') == ['lorax', 'lorax-templates-generic']
+    assert _backend_packages('lorax', arch='x86_64') == ['lorax', 'lorax-templates-generic', 'hfsplus-tools']
+    assert _backend_packages('livemedia-creator', arch='x86_64', arch_only=True) == ['hfsplus-tools']
+    assert _backend_packages('livemedia-creator', arch='aarch64', arch_only=True) == []
+    assert _backend_packages('kiwi', arch='x86_64', arch_only=True) == []
+
+
+@pytest.fixture
+def hfsplus(tmp_path, monkeypatch):
+    """A PATH with (True) or without (False) an executable mkfs.hfsplus; nothing of the system's."""
+    def make(present):
+        bindir = tmp_path / ('with' if present else 'without')
+        bindir.mkdir()
+        if present:
+            tool = bindir / 'mkfs.hfsplus'
+            tool.write_text('#!/bin/sh\nexit 0\n')
+            tool.chmod(tool.stat().st_mode | stat.S_IXUSR)
+        monkeypatch.setenv('PATH', str(bindir))
+        monkeypatch.setattr(lmc, 'have_mkfs_hfsplus', lambda: present)
+    return make
+
+
+def _params(**kw):
+    params = dict((k, v.get('default')) for k, v in lmc.OPTIONS.items())
+    params.update(kw)
+    return params
+
+
+@pytest.mark.parametrize('arch,present,expected', [
+    ('x86_64', True, True),     # the real tool's default
+    ('x86_64', False, False),   # lmc would refuse --macboot without mkfs.hfsplus
+    ('aarch64', True, False),   # no Mac boot image outside x86_64
+    ('aarch64', False, False),
+])
+def test_lmc_macboot_unset_follows_arch_and_hfsplus_tools(hfsplus, arch, present, expected):
+    hfsplus(present)
+    assert lmc.macboot(_params(), arch) is expected
+
+
+def test_lmc_argv_always_says_macboot_explicitly(hfsplus, tmp_path):
+    from ansible_collections.ondemand.fedora_build.plugins.module_utils.builders import Workspace
+    hfsplus(False)
+    ks = tmp_path / 'live.ks'
+    ks.write_text('%packages\n%end\n')
+    argv = lmc.LiveMediaCreator().argv(_params(kickstart=str(ks)), Workspace(str(tmp_path / 'w'), 'b'),
+                                       'livemedia-creator', 'x86_64', 'x86_64')
+    assert '--nomacboot' in argv and '--macboot' not in argv
+
+
+@pytest.mark.parametrize('arch,present,needle', [
+    ('x86_64', False, 'macboot: livemedia-creator needs mkfs.hfsplus'),
+    ('aarch64', True, 'macboot: aarch64 images have no Mac boot image'),
+])
+def test_lmc_refuses_macboot_it_cannot_make(hfsplus, tmp_path, arch, present, needle):
+    hfsplus(present)
+    ks = tmp_path / 'live.ks'
+    ks.write_text('%packages\n%end\n')
+    with pytest.raises(FedoraBuildError, match='^' + needle):
+        lmc.LiveMediaCreator().validate(_params(kickstart=str(ks), macboot=True), arch)
+    lmc.LiveMediaCreator().validate(_params(kickstart=str(ks), macboot=None), arch)
+    assert os.environ['PATH'].endswith('with' if present else 'without')
+
+
+def test_have_mkfs_hfsplus_looks_on_path(tmp_path, monkeypatch):
+    tool = tmp_path / 'mkfs.hfsplus'
+    tool.write_text('#!/bin/sh\nexit 0\n')
+    tool.chmod(0o755)
+    monkeypatch.setenv('PATH', str(tmp_path))
+    assert lmc.have_mkfs_hfsplus()
