@@ -36,15 +36,19 @@ class Backend(object):
     argument_spec   the backend's own module options (merged into the module's argument_spec)
     layout          {artifact kind: relative path pattern} of the real tool's output (docs, tests)
     default         whether it is the default backend of its image type
+    pipeline_args   f(request, inputs) -> (defaults, fixed): the module arguments the pipeline derives from a
+                    request (``builder_args.py``); inputs: side (koji_side_repo result), kickstart (path),
+                    base_repos ([{name, baseurl}]), mirror_urls
+    pipeline_sets   options only the pipeline sets (what ``fixed`` holds, and inputs it injects otherwise), never a request
     """
 
     __slots__ = ('name', 'image_type', 'module', 'tool', 'executable', 'version_args', 'tools', 'packages', 'arch_packages',
                  'needs_kickstart', 'cross_builds', 'same_release', 'needs_loop', 'estimate', 'argument_spec',
-                 'layout', 'default', 'release')
+                 'layout', 'default', 'pipeline_args', 'pipeline_sets')
 
     def __init__(self, name, image_type, module, tool, packages, argument_spec, layout,
                  tools=None, arch_packages=None, needs_kickstart=False, cross_builds=False, same_release=True,
-                 needs_loop=True, estimate=1800, default=False, release=None):
+                 needs_loop=True, estimate=1800, default=False, pipeline_args=None, pipeline_sets=()):
         self.name = name
         self.image_type = image_type
         self.module = module
@@ -62,7 +66,8 @@ class Backend(object):
         self.argument_spec = argument_spec
         self.layout = dict(layout)
         self.default = default
-        self.release = release
+        self.pipeline_args = pipeline_args or (lambda request, inputs: ({}, {}))
+        self.pipeline_sets = tuple(pipeline_sets)
 
     def packages_for(self, arch=None):
         """The dnf packages a node of ``arch`` needs for this backend."""

@@ -170,10 +170,19 @@ class Kiwi(Tool):
         return found
 
 
+def pipeline_args(request, inputs):
+    """kiwi takes repositories with --add-repo: the side repo first and preferred, then the distribution's."""
+    repos = []
+    if inputs['side'].get('repo_path'):
+        repos.append(dict(source='file://' + inputs['side']['repo_path'], alias='koji-side', priority=1))
+    repos.extend(dict(source=r['baseurl'], alias=r['name'], priority=99) for r in inputs['base_repos'])
+    return {}, dict(add_repos=repos)
+
+
 BACKEND = Backend(
     name='kiwi', image_type='live', module='live_image', tool=Kiwi,
     tools=('kiwi-ng', 'createrepo_c', 'rpm'),
     packages=('kiwi-cli', 'kiwi-systemdeps'), argument_spec=OPTIONS, cross_builds=True, same_release=False,
-    estimate=2400,
+    estimate=2400, pipeline_args=pipeline_args, pipeline_sets=('add_repos',),
     layout={'image': 'entries of kiwi.result.json (<name>.<arch>-<version>.<type>)'},
 )

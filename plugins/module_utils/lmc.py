@@ -159,6 +159,11 @@ class LiveMediaCreator(KickstartTool):
         return [('live_iso', required_artifact(out, 'images/boot.iso', 'livemedia-creator', 'the live ISO'))]
 
 
+def pipeline_args(request, inputs):
+    """The prepared kickstart carries the repositories (side repo included) and the package set."""
+    return dict(project='Fedora', releasever=request['release']), dict(kickstart=inputs['kickstart'])
+
+
 # lorax-lmc-novirt pulls anaconda-core, anaconda-tui and the install-env deps
 # livemedia-creator --no-virt runs anaconda with; lmc refuses --macboot (its
 # default) without mkfs.hfsplus, which hfsplus-tools brings on x86_64.
@@ -167,6 +172,6 @@ BACKEND = Backend(
     tools=('livemedia-creator', 'createrepo_c', 'xorriso', 'rpm'),
     packages=('lorax-lmc-novirt', 'anaconda-tui', 'anaconda-install-env-deps'),
     arch_packages={'x86_64': ('hfsplus-tools',)}, argument_spec=OPTIONS, needs_kickstart=True,
-    estimate=2400, default=True,
+    estimate=2400, default=True, pipeline_args=pipeline_args, pipeline_sets=('kickstart', 'side_repos'),
     layout={'live_iso': 'images/boot.iso (or <iso_name> with iso_name)', 'disk_image': '<image_name>'},
 )

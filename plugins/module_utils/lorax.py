@@ -201,12 +201,23 @@ class Lorax(Tool):
         return found
 
 
+def pipeline_args(request, inputs):
+    """Product names from the request; the side repo's .repo file (which carries the distribution repos and
+    their excludes) when there is one, else the distribution repos themselves."""
+    release = request['release']
+    defaults = dict(product='Fedora', version=release, release=release)
+    if inputs['side'].get('repo_file'):
+        return defaults, dict(repo_files=[inputs['side']['repo_file']])
+    return defaults, dict(repos=inputs['base_repos'], mirrorlists=inputs['mirror_urls'])
+
+
 # lorax.spec requires hfsplus-tools on x86_64 (mkefiboot --apple for the Mac boot image).
 BACKEND = Backend(
     name='lorax', image_type='boot', module='boot_iso', tool=Lorax,
     tools=('lorax', 'createrepo_c', 'xorriso', 'rpm'),
     packages=('lorax', 'lorax-templates-generic'), arch_packages={'x86_64': ('hfsplus-tools',)},
     argument_spec=ARGUMENT_SPEC, estimate=1200, default=True,
+    pipeline_args=pipeline_args, pipeline_sets=('repo_files', 'repos', 'mirrorlists'),
     layout={'boot_iso': 'images/boot.iso', 'install_img': 'images/install.img', 'treeinfo': '.treeinfo',
             'discinfo': '.discinfo'},
 )

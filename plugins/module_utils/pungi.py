@@ -186,11 +186,16 @@ class Pungi(KickstartTool):
         return found
 
 
+def pipeline_args(request, inputs):
+    """The prepared kickstart carries the repositories (side repo included) and the package set."""
+    return dict(name='Fedora', version=request['release']), dict(kickstart=inputs['kickstart'])
+
+
 BACKEND = Backend(
     name='pungi', image_type='dvd', module='dvd_iso', tool=Pungi,
     tools=('pungi', 'createrepo_c', 'xorriso', 'rpm'),
     packages=('pungi', 'python3-productmd'), argument_spec=ARGUMENT_SPEC, needs_kickstart=True,
-    estimate=3600, default=True,
+    estimate=3600, default=True, pipeline_args=pipeline_args, pipeline_sets=('kickstart', 'side_repos'),
     layout={'treeinfo': '<version>/<flavor>/<arch>/os/.treeinfo',
             'boot_iso': '<version>/<flavor>/<arch>/os/images/boot.iso',
             'dvd_iso': '<version>/<flavor>/<arch>/iso/<name>-<version>-<arch>-DVD.iso',

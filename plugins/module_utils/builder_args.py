@@ -1,0 +1,74 @@
+# -*- coding: utf-8 -*-
+# Copyright: ondemand.fedora_build contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A normalized request plus what the pipeline made for it -> the builder module's arguments.
+
+Three layers, later ones winning (docs/pipeline.md, "Build"):
+
+1. the backend's defaults derived from the request (``Backend.pipeline_args``: product/project names
+   and versions), which the request's ``builder`` options may change;
+2. the request's ``builder`` options (all but ``backend`` and ``timeout``);
+3. what the pipeline sets for the backend (``Backend.pipeline_args`` again, the options named in
+   ``Backend.pipeline_sets``: the side repo and the distribution repos in the form the tool takes them,
+   the prepared kickstart), then for every backend ``arch``, ``dest``, ``work_root``, ``build_id`` and
+   ``timeout`` (``PIPELINE_SETS``).
+
+Pure: no I/O. The ``builder_args`` filter calls it in the build role.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.ondemand.fedora_build.plugins.module_utils import backend_registry
+
+DEFAULT_TIMEOUT = 4 * 3600
+# request.builder keys that are the pipeline's, not the module's
+NOT_MODULE_OPTIONS = ('backend', 'timeout')
+# module options the pipeline sets for every backend (a request cannot set them)
+PIPELINE_SETS = ('arch', 'dest', 'work_root', 'build_id', 'timeout', 'force', 'keep_work_dir', 'backend')
+
+
+def request_options(backend):
+    """The module options a request may give in ``builder`` for ``backend`` (a Backend): its argument spec
+    minus what the pipeline sets."""
+    return sorted(k for k in backend.argument_spec if k not in PIPELINE_SETS and k not in backend.pipeline_sets)
+
+
+def timeout(request, default=None):
+    """Seconds the builder may run: builder.timeout, else the service default, else 4 hours."""
+    value = (request.get('builder') or {}).get('timeout')
+    if value is None:
+        value = default if default is not None else DEFAULT_TIMEOUT
+    return int(value)
+
+
+def base_repos(request):
+    """The resolved distribution repos that have a baseurl, as [{name, baseurl}]."""
+    resolved = (request.get('repos') or {}).get('resolved') or []
+    return [dict(name=r['name'], baseurl=r['baseurl']) for r in resolved if r.get('baseurl')]
+
+
+def mirror_urls(request):
+    """The resolved repos' metalinks, then their mirrorlists."""
+    resolved = (request.get('repos') or {}).get('resolved') or []
+    return ([r['metalink'] for r in resolved if r.get('metalink')]
+            + [r['mirrorlist'] for r in resolved if r.get('mirrorlist')])
+
+
+def module_args(request, pipe, build_id, side=None, kickstart=None, default_timeout=None):
+    """The builder module's arguments for ``request``.
+
+    pipe: the build's pipeline dir on the node; side: the koji_side_repo result (``repo_file``, ``repo_path``),
+    empty without Koji builds; kickstart: the prepared kickstart's path on the node.
+    """
+    backend = backend_registry.resolve(request.get('image_type'), (request.get('builder') or {}).get('backend'))
+    defaults, fixed = backend.pipeline_args(request, dict(side=side or {}, kickstart=kickstart,
+                                                          base_repos=base_repos(request),
+                                                          mirror_urls=mirror_urls(request)))
+    args = dict(defaults)
+    args.update((k, v) for k, v in (request.get('builder') or {}).items() if k not in NOT_MODULE_OPTIONS)
+    args.update(fixed)
+    if len(backend_registry.for_module(backend.module)) > 1:
+        args['backend'] = backend.name
+    args.update(arch=request.get('arch'), dest='%s/tree/output' % pipe, work_root='%s/work' % pipe,
+                build_id=build_id, timeout=timeout(request, default_timeout))
+    return args
