@@ -8,7 +8,7 @@ import sys
 
 import yaml
 
-from . import __version__, display, errors, import_conf, logs, requests_io, runner, watch
+from . import __version__, display, errors, import_conf, logs, requests_io, runner, safe, watch
 from .errors import CLIError
 from .project import Project, status_dir as resolve_status_dir
 from .status import FINAL_STATES, Store, now_iso
@@ -102,10 +102,11 @@ class Context:
         return Store(self.status_dir)
 
     def out(self, text=''):
-        self.stdout.write(text + '\n')
+        """One line on stdout; escaped (safe.escape): it may hold a reason or ID a build wrote."""
+        self.stdout.write(safe.escape(text) + '\n')
 
     def warn(self, text):
-        self.stderr.write(text + '\n')
+        self.stderr.write(safe.escape(text) + '\n')
 
 
 def parse_extra_vars(items):
@@ -114,7 +115,7 @@ def parse_extra_vars(items):
         if item.startswith('@'):
             try:
                 with open(item[1:], encoding='utf-8') as handle:
-                    data = yaml.safe_load(handle)
+                    data = safe.load_yaml(handle.read(), '-e ' + item)
             except FileNotFoundError:
                 raise CLIError('-e %s: no such file.' % item, errors.NOT_FOUND)
             except (OSError, yaml.YAMLError) as exc:
@@ -277,8 +278,7 @@ def cmd_logs(ctx):
             if files:
                 ctx.warn('staged logs: %s' % files[0].parent)
         else:
-            with open(what['path'], encoding='utf-8', errors='replace') as handle:
-                logs.plain(ctx.stdout)(handle.read())
+            logs.show_file(what['path'], ctx.stdout)
     except KeyboardInterrupt:
         return errors.INTERRUPTED
     return errors.OK
