@@ -69,6 +69,8 @@ def build_parser():
     p = cmd('import-conf', 'convert a 2012 imagebuild.conf into a request file')
     p.add_argument('conf', metavar='imagebuild.conf')
     p.add_argument('--output', '-o', metavar='FILE', help='write the request YAML here (default: stdout)')
+    p.add_argument('--arch', metavar='ARCH', help='build this arch instead of the conf\'s (default: the conf\'s; '
+                   'i686 becomes x86_64); repository URLs naming the old arch are rewritten')
     return parser
 
 
@@ -345,7 +347,7 @@ def cmd_cancel(ctx):
 
 
 def cmd_import_conf(ctx):
-    request, warnings = import_conf.convert_file(ctx.args.conf)
+    request, warnings = import_conf.convert_file(ctx.args.conf, ctx.args.arch)
     text = import_conf.to_yaml(request, os.path.basename(ctx.args.conf))
     problems = []
     try:
