@@ -8,7 +8,7 @@ import sys
 
 import yaml
 
-from . import __version__, display, errors, import_conf, logs, requests_io, runner, safe, watch
+from . import __version__, display, errors, import_conf, logs, requests_io, runner, safe, secrets_channel, watch
 from .errors import CLIError
 from .project import Project, status_dir as resolve_status_dir
 from .status import FINAL_STATES, Store, now_iso
@@ -307,6 +307,7 @@ def cmd_cancel(ctx):
     if run is not None:
         runner.atomic_json(run.path / 'cancel.json', result)
         result['signals'] = runner.stop(run, ctx.args.grace)
+        secrets_channel.leftovers(run.path)  # a killed runner process may leave its (empty) FIFO
         runner.atomic_json(run.path / 'cancel.json', result)
         base = run.path
     else:
