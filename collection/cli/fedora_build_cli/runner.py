@@ -212,6 +212,7 @@ class Worker:
         try:
             # no extra vars and no secret environment variable for ansible-runner to record: they go
             # through the channel to the wrapper that starts ansible-playbook (secrets_channel.py)
+            runner_settings(self.run_dir)
             with Channel(self.run_dir, IDENT, self.extravars) as channel:
                 envvars = dict(self.info.get('envvars') or {}, **channel.envvars)
                 thread, runner = ansible_runner.run_async(
@@ -219,8 +220,7 @@ class Worker:
                     playbook=self.info['playbook'], inventory=self.info.get('inventory') or None,
                     envvars=envvars, binary=channel.binary, cmdline=channel.cmdline(self.info['playbook']),
                     ident=IDENT, quiet=True, cancel_callback=self.cancel.is_set, status_handler=self.on_status,
-                    event_handler=self.on_event,
-                    settings={'pexpect_timeout': 1},
+                    event_handler=self.on_event, suppress_env_files=True,
                 )
                 while thread.is_alive():
                     thread.join(0.5)
@@ -233,6 +233,17 @@ class Worker:
 
     def _redact_command(self):
         redact_command(self.run_dir / 'artifacts' / IDENT / 'command')
+
+
+def runner_settings(run_dir):
+    """env/settings of the run dir (ansible-runner reads it; suppress_env_files keeps it from writing env/).
+
+    suppress_env_files: ansible-runner writes none of env/extravars, envvars, cmdline (and would
+    otherwise reuse the first run's env/cmdline and env/envvars for cancel.yml in the same dir).
+    """
+    path = Path(run_dir) / 'env' / 'settings'
+    path.parent.mkdir(mode=0o700, exist_ok=True)
+    atomic_json(path, {'pexpect_timeout': 1})
 
 
 def redact_command(path):
@@ -279,7 +290,8 @@ def run_sync(project, run_dir, ident, playbook, inventory, extravars):
         thread, done = ansible_runner.run_async(
             private_data_dir=str(run_dir), project_dir=str(project.root), playbook=str(playbook),
             inventory=inventory or None, envvars=dict(project.runner_env(), **channel.envvars),
-            binary=channel.binary, cmdline=channel.cmdline(playbook), ident=ident, quiet=True)
+            binary=channel.binary, cmdline=channel.cmdline(playbook), ident=ident, quiet=True,
+            suppress_env_files=True)
         channel.restore()
         thread.join()
     redact_command(Path(run_dir) / 'artifacts' / ident / 'command')
