@@ -107,8 +107,8 @@ def details(view, stream=None):
                                                  escape(art.get('sha256', ''))))
     run = view.get('run')
     if run:
-        stream.write('%-11s %s (runner %s, rc %s)\n' % ('run:', escape(run['run_id']), escape(run['runner_status']),
-                                                       escape(run['rc'])))
+        line = 'run:        %s (runner %s, rc %s)' % (run['run_id'], run['runner_status'], run['rc'])
+        stream.write(escape(line) + '\n')
 
 
 MAX_LINE = 1000

@@ -318,8 +318,8 @@ def _rearch(conv, key, url):
     new = conv.arch_from[1] if conv.arch_from else None
     olds = set((old, url_arch(old))) if old else set()
     parts = urlsplit(url)
-    names = set(parts.path.split('/')) | set(item.partition('=')[2] for item in parts.query.split('&')
-                                               if item.partition('=')[0] == 'arch')
+    query_archs = [item.partition('=')[2] for item in parts.query.split('&') if item.partition('=')[0] == 'arch']
+    names = set(parts.path.split('/')) | set(query_archs)
     if names & set(('i386', 'i686')):
         conv.i386_urls.append(key)
     if not olds & names or new is None:
