@@ -73,6 +73,7 @@ def inside(path, root):
 
 MAX_YAML_NODES = 100000   # nodes after alias expansion (a billion-laughs file is refused)
 MAX_YAML_BYTES = 4 * 1024 * 1024
+MAX_YAML_CHARS = 4 * MAX_YAML_BYTES  # characters of scalars after alias expansion (one long string, aliased)
 
 
 class _Loader(yaml.SafeLoader):  # pylint: disable=too-many-ancestors
@@ -81,6 +82,7 @@ class _Loader(yaml.SafeLoader):  # pylint: disable=too-many-ancestors
     def __init__(self, stream):
         super().__init__(stream)
         self.budget = MAX_YAML_NODES
+        self.chars = MAX_YAML_CHARS
         self.source = None
 
     def _spend(self, node):
@@ -89,9 +91,12 @@ class _Loader(yaml.SafeLoader):  # pylint: disable=too-many-ancestors
         while stack:
             item = stack.pop()
             self.budget -= 1
-            if self.budget < 0:
-                raise CLIError('%s: line %d: aliases expand to more than %d values (a "billion laughs" file?); '
-                               'refused.' % (self.source, node.start_mark.line + 1, MAX_YAML_NODES), FAILED)
+            if isinstance(item, yaml.ScalarNode):
+                self.chars -= len(item.value)
+            if self.budget < 0 or self.chars < 0:
+                raise CLIError('%s: line %d: aliases expand to more than %d values or %d characters (a "billion laughs" '
+                               'file?); refused.' % (self.source, node.start_mark.line + 1, MAX_YAML_NODES, MAX_YAML_CHARS),
+                               FAILED)
             if isinstance(item, yaml.SequenceNode):
                 stack.extend(item.value)
             elif isinstance(item, yaml.MappingNode):

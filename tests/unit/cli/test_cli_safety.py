@@ -182,6 +182,11 @@ def test_request_yaml_bounds_alias_expansion(tmp_path):
     code, out, err = run_cli('validate', '--status-dir', str(tmp_path), str(path))
     assert code == errors.FAILED and 'aliases expand to more than 100000 values' in err and err.count('\n') == 1
     assert time.monotonic() - started < 60  # refused, not expanded (10**10 values)
+    # few values, one long string aliased many times: bounded by characters too
+    wide = tmp_path / 'wide.yml'
+    wide.write_text('s: &s "%s"\nl: [%s]\n' % ('x' * 1000000, ', '.join(['*s'] * 100)))
+    code, out, err = run_cli('validate', '--status-dir', str(tmp_path), str(wide))
+    assert code == errors.FAILED and 'aliases expand to more than' in err and err.count('\n') == 1
     recursive = tmp_path / 'loop.yml'
     recursive.write_text('a: &a [*a, *a]\n')
     code, out, err = run_cli('validate', '--status-dir', str(tmp_path), str(recursive))
