@@ -203,3 +203,24 @@ def test_short_never_walks_a_huge_value():
     assert safe.short(Huge([1, 2, 3])) == '<Huge of 3 items>'
     assert safe.short('x' * 10000).endswith("...'") and len(safe.short('x' * 10000)) < 100
     assert safe.short('\x1b[2J') == "'\\x1b[2J'"
+
+
+# --------------------------------------------------------------------------- secrets (the functional proof: tests/functional/test_cli_secrets.py)
+
+def test_only_public_environment_variables_reach_ansible_runner():
+    from fedora_build_cli.secrets_channel import public
+    for name in ('PATH', 'HOME', 'LANG', 'LC_ALL', 'ANSIBLE_CONFIG', 'FEDORA_BUILD_STATUS_DIR', 'PYTHONPATH'):
+        assert public(name), name
+    for name in ('FEDORA_BUILD_SMTP_PASSWORD', 'FEDORA_BUILD_WEBHOOK_TOKEN', 'FEDORA_BUILD_FTP_PASSWORD',
+                 'ANSIBLE_NET_PASSWORD', 'AWS_SECRET_ACCESS_KEY', 'SSH_AUTH_SOCK', 'KRB5CCNAME', 'FB_TEST_FTP_PASSWORD',
+                 'GITHUB_TOKEN', 'ANSIBLE_VAULT_PASSWORD_FILE', 'MY_DB_PWD_X'):
+        assert not public(name), name
+
+
+def test_run_json_redacts_secret_request_fields():
+    from fedora_build_cli.runner import redact
+    reqs = [{'request_id': 'rq-aaaaaaaaaaaa', 'koji': {'password': 'p1', 'username': 'u'},
+             'staging': [{'type': 'ftp', 'password': 'p2', 'password_env': 'X'}, {'type': 'local', 'password': None}]}]
+    out = redact(reqs)
+    assert 'p1' not in json.dumps(out) and 'p2' not in json.dumps(out)
+    assert out[0]['koji'] == {'password': '(redacted)', 'username': 'u'} and out[0]['staging'][0]['password_env'] == 'X'
