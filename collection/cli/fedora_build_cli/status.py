@@ -21,7 +21,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, unquote
 
 from .errors import CLIError, INFRA, NOT_FOUND
-from .safe import REQUEST_ID, check_id, inside
+from .safe import ID_FORMAT, REQUEST_ID, check_id, inside
 
 FINAL_STATES = ('succeeded', 'failed', 'cancelled')
 RUNNER_FINAL = ('successful', 'failed', 'canceled', 'timeout', 'error')
@@ -326,7 +326,7 @@ class Build:
             if parts.scheme == 'file':
                 out.append(Path(unquote(parts.path)))
         bid = self.build_id
-        if bid:
+        if isinstance(bid, str) and ID_FORMAT.match(bid) and '..' not in bid:  # a name, never a path
             for target in self.request.get('staging') or []:
                 if isinstance(target, dict) and target.get('type', 'local') == 'local' and target.get('path'):
                     out.append(Path(target['path']) / bid)

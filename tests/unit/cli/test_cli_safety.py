@@ -156,6 +156,10 @@ def test_a_run_dir_link_escaping_the_runs_dir_is_refused(tmp_path):
     (status / 'rq-bbbbbbbbbbbb.json').write_text(json.dumps({'request_id': '../../etc/passwd', 'state': 'failed'}))
     os.symlink(tmp_path / 'elsewhere-status' / 'nothing.json', status / 'rq-cccccccccccc.json')
     assert [b.request_id for b in Store(status).builds()] == []
+    # a build ID in a record names a directory, never a path
+    write_record(status, 'rq-dddddddddddd', build_id='../../etc')
+    (build,) = Store(status).builds()
+    assert build.staged_dirs(str(status)) == []
 
 
 # --------------------------------------------------------------------------- YAML
