@@ -228,3 +228,18 @@ def test_run_json_redacts_secret_request_fields():
     out = redact(reqs)
     assert 'p1' not in json.dumps(out) and 'p2' not in json.dumps(out)
     assert out[0]['koji'] == {'password': '(redacted)', 'username': 'u'} and out[0]['staging'][0]['password_env'] == 'X'
+
+
+def test_the_rich_live_table_shows_escaped_text(tmp_path):
+    rich_console = pytest.importorskip('rich.console')
+    status = tmp_path / 'status'
+    write_record(status, 'rq-aaaaaaaaaaaa', state='running', phase=HOSTILE, node='[link=https://evil.example]n[/link]')
+    run = write_run(status, 'run-20260101T000000Z-abcdef', ['rq-aaaaaaaaaaaa'], {'pid': None, 'status': HOSTILE})
+    events = watch.Events(Run(run))
+    events.task = HOSTILE
+    out = io.StringIO()
+    console = rich_console.Console(file=out, force_terminal=True, width=400, color_system=None)
+    console.print(watch._rich_table(watch._views(Store(status), Run(run), ['rq-aaaaaaaaaaaa']), Run(run), events))
+    text = out.getvalue()
+    assert '\x1b]8' not in text and '\u202e' not in text and '\x07' not in text and '\r' not in text
+    assert '\\x1b]8;;https://evil.example/\\x07click' in text and '[link=https://evil.example]n[/link]' in text
