@@ -5,9 +5,12 @@
 import json
 import sys
 
+from .safe import escape
+
 try:
     import rich.console
     import rich.table
+    import rich.text
     HAS_RICH = True
 except ImportError:  # rich is optional
     HAS_RICH = False
@@ -45,12 +48,18 @@ def human_age(seconds):
 
 
 def cell(view, key):
+    """One table cell: a value from a record (a build wrote it), escaped (safe.escape)."""
     if key == 'age':
         return human_age(view.get('age_seconds'))
     if key == 'size':
         return human_size(view.get('size'))
     value = view.get(key)
-    return '-' if value in (None, '') else str(value)
+    return '-' if value in (None, '') else escape(value)
+
+
+def text(value):
+    """A rich Text (never parsed as rich markup) of an already escaped string."""
+    return rich.text.Text(value)
 
 
 def emit_json(data, stream=None):
@@ -68,13 +77,13 @@ def table(views, columns, stream=None, title=None):
     console = rich.console.Console(file=stream) if use_rich(stream) else None
     # rich only when the whole table fits: a cropped ID is worse than plain text
     if console is not None and sum(widths) + 3 * len(widths) <= console.width:
-        tab = rich.table.Table(title=title, box=None, header_style='bold')
+        tab = rich.table.Table(title=text(escape(title)) if title else None, box=None, header_style='bold')
         for index, (key, head) in enumerate(columns):
             # IDs are for copying: never shortened with an ellipsis
             width = max([len(head)] + [len(r[index]) for r in rows]) if key in ('request_id', 'build_id') else None
             tab.add_column(head, min_width=width, overflow='fold')
         for row in rows:
-            tab.add_row(*row)
+            tab.add_row(*[text(c) for c in row])
         console.print(tab)
         return
     for row in [heads] + rows:
@@ -88,18 +97,26 @@ def details(view, stream=None):
             'submitted', 'started', 'updated', 'finished')
     for key in keys:
         if view.get(key) not in (None, ''):
-            stream.write('%-11s %s\n' % (key + ':', view[key]))
+            stream.write('%-11s %s\n' % (key + ':', escape(view[key])))
     stream.write('%-11s %s\n' % ('age:', human_age(view.get('age_seconds'))))
     for url in view.get('staging') or []:
-        stream.write('%-11s %s\n' % ('staged:', url))
+        stream.write('%-11s %s\n' % ('staged:', escape(url)))
     for art in view.get('artifacts') or []:
-        stream.write('%-11s %s  %s  %s\n' % ('artifact:', art.get('name'), human_size(art.get('size')), art.get('sha256', '')))
+        if isinstance(art, dict):
+            stream.write('%-11s %s  %s  %s\n' % ('artifact:', escape(art.get('name')), human_size(art.get('size')),
+                                                 escape(art.get('sha256', ''))))
     run = view.get('run')
     if run:
-        stream.write('%-11s %s (runner %s, rc %s)\n' % ('run:', run['run_id'], run['runner_status'], run['rc']))
+        line = 'run:        %s (runner %s, rc %s)' % (run['run_id'], run['runner_status'], run['rc'])
+        stream.write(escape(line) + '\n')
+
+
+MAX_LINE = 1000
 
 
 def problems(lines, stream=None):
+    """One line per problem, escaped, and cut at MAX_LINE characters."""
     stream = stream or sys.stderr
     for line in lines:
-        stream.write('%s\n' % line)
+        line = escape(line)
+        stream.write('%s\n' % (line if len(line) <= MAX_LINE else line[:MAX_LINE] + '... (cut)'))

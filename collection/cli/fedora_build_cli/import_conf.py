@@ -13,7 +13,7 @@ and output dirs, log files, pungi --force, ...) are dropped with one warning lin
 import configparser
 import re
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
@@ -60,19 +60,28 @@ class Conversion:
         self.path = Path(path)
         self.warnings = []
         self.errors = []
+        self.budget = MAX_EXPANDED
+        self.arch_from = None   # (conf arch, request arch) when they differ: URLs are rewritten
+        self.rewritten = []     # the keys whose URLs named the old arch (rewritten)
+        self.i386_urls = []     # the keys whose URLs name i386/i686 (as read)
 
     def warn(self, text):
         self.warnings.append(text)
 
     def error(self, text):
-        self.errors.append(text)
+        if text not in self.errors:
+            self.errors.append(text)
 
 
 def read_ini(path):
     """{'DEFAULT': {...}, '<section>': {...keys set in that section only...}}, values as written."""
     path = Path(path)
     try:
-        text = path.read_text(encoding='utf-8')
+        with open(path, 'rb') as handle:
+            data = handle.read(MAX_FILE + 1)
+        if len(data) > MAX_FILE:
+            raise CLIError('%s: more than %d bytes; an imagebuild.conf is a few hundred.' % (path, MAX_FILE), FAILED)
+        text = data.decode('utf-8')
     except FileNotFoundError:
         raise CLIError('%s: no such file.' % path, NOT_FOUND)
     except (OSError, UnicodeDecodeError) as exc:
@@ -87,21 +96,62 @@ def read_ini(path):
 
 
 _REF = re.compile(r'%\(([^)]+)\)s')
+MAX_DEPTH = 10             # configparser's MAX_INTERPOLATION_DEPTH: the 2012 parser's own limit
+MAX_EXPANDED = 64 * 1024   # characters: all values of the file together, after expansion
+MAX_FILE = 1024 * 1024     # bytes of an imagebuild.conf
+
+
+class _TooBig(Exception):
+    pass
+
+
+def _expand(conv, key, values):
+    """One value with its %(name)s references expanded; spends conv.budget; _TooBig, or None when too deep."""
+    text = values[key]
+    for dummy in range(MAX_DEPTH + 1):
+        if not _REF.search(text):
+            return text
+
+        def sub(match):
+            name = match.group(1).lower()
+            if name not in values:
+                return match.group(0)
+            conv.budget -= len(values[name])
+            if conv.budget < 0:
+                raise _TooBig()
+            return values[name]
+        new = _REF.sub(sub, text)
+        if new == text:
+            return text
+        text = new
+    return None
 
 
 def interpolate(conv, section, values):
     """SafeConfigParser's %(name)s references (against the section plus DEFAULT) and %% escapes.
 
     A lone "%" made the 2012 parser fail; here the value is kept as written, with a warning.
+    Growth is bounded: references nested deeper than MAX_DEPTH (the 2012 parser's limit too) or
+    expanding the file's values beyond MAX_EXPANDED characters in all are refused, one sentence.
     """
     out = {}
     for key, value in values.items():
-        text = value
-        for dummy in range(10):
-            new = _REF.sub(lambda m: values.get(m.group(1).lower(), m.group(0)), text)
-            if new == text:
-                break
-            text = new
+        if conv.budget < 0:  # reported once; the conversion fails anyway
+            out[key] = value
+            continue
+        try:
+            text = _expand(conv, key, values)
+        except _TooBig:
+            conv.error('[%s] %s: its %%(name)s references expand the file beyond %d characters; refused '
+                       '(a value that grows like that is no build setting).' % (section, key, MAX_EXPANDED))
+            text = None
+        else:
+            if text is None:
+                conv.error('[%s] %s: %%(name)s references nested deeper than %d levels (a loop?); the 2012 parser '
+                           'refused it too.' % (section, key, MAX_DEPTH))
+        if text is None:
+            out[key] = value
+            continue
         rest = _REF.sub('', text).replace('%%', '')
         if '%' in rest:
             conv.warn('[%s] %s: a "%%" that is not %%(name)s or %%%% (the 2012 parser failed on it); kept as written.'
@@ -210,18 +260,18 @@ def _repos(conv, section, values, release, arch):
             presets.append('updates')
         if _bool(conv, section, 'updates-testing', values.get('updates-testing', '0')):
             presets.append('updates-testing')
-    url_arch = 'i386' if arch == 'i686' else arch
     mirrors, extra, used = set(), [], set()
     for preset in list(presets):
         key = PRESET_KEYS[preset].format(rel=release)
-        url, metalink = values.get(key + '_url'), values.get(key + '_mirror')
+        url = _rearch(conv, key + '_url', values.get(key + '_url'))
+        metalink = _rearch(conv, key + '_mirror', values.get(key + '_mirror'))
         used.update((key + '_url', key + '_mirror'))
         if not url and not metalink:
             if preset != 'release' and preset != 'rawhide':
                 conv.warn('[%s] %s=1 but %s_url and %s_mirror are missing (the 2012 service failed with KeyError); '
                           'the %s preset is used.' % (section, preset, key, key, preset))
             continue
-        tail = PRESET_TAILS[preset].format(rel=release, arch=url_arch)
+        tail = PRESET_TAILS[preset].format(rel=release, arch=url_arch(arch))
         if url and url.rstrip('/').endswith('/' + tail):
             mirrors.add(url.rstrip('/')[:-len(tail) - 1])
         elif url:
@@ -255,6 +305,32 @@ def _repos(conv, section, values, release, arch):
     return repos
 
 
+def url_arch(arch):
+    """The arch as Fedora's repository trees name it (i686 packages lived under i386/)."""
+    return 'i386' if arch in ('i686', 'i386') else arch
+
+
+def _rearch(conv, key, url):
+    """``url`` with the conf's arch (path components, ``arch=`` in the query) changed to the request's."""
+    if not url:
+        return url
+    old = conv.arch_from[0] if conv.arch_from else None
+    new = conv.arch_from[1] if conv.arch_from else None
+    olds = set((old, url_arch(old))) if old else set()
+    parts = urlsplit(url)
+    query_archs = [item.partition('=')[2] for item in parts.query.split('&') if item.partition('=')[0] == 'arch']
+    names = set(parts.path.split('/')) | set(query_archs)
+    if names & set(('i386', 'i686')):
+        conv.i386_urls.append(key)
+    if not olds & names or new is None:
+        return url
+    path = '/'.join(url_arch(new) if seg in olds else seg for seg in parts.path.split('/'))
+    query = '&'.join(('arch=' + url_arch(new)) if item.partition('=')[0] == 'arch' and item.partition('=')[2] in olds
+                     else item for item in parts.query.split('&')) if parts.query else parts.query
+    conv.rewritten.append(key)
+    return urlunsplit((parts.scheme, parts.netloc, path, query, parts.fragment))
+
+
 def _obsolete(conv, section, values):
     for key, why in OBSOLETE[section].items():
         if key in values:
@@ -271,8 +347,23 @@ KNOWN = {
 }
 
 
-def convert(sections, path='imagebuild.conf'):
-    """(request dict, warnings) from the parsed INI; CLIError (all problems) when it cannot be converted."""
+SPLIT_LAYOUT = ('%s: the May 2012 split-file layout ([DEFAULT] only: imagebuild.conf with type/arch/staging/email '
+                'and the builder keys in a separate boot.conf, pungi.conf or live.conf) is not supported; merge them into '
+                'one file with [DEFAULT] and a [boot], [dvd] or [live] section (the layout from June 2012 on) and convert that.')
+ARCH = re.compile(r'^[a-z0-9_]{1,16}$')
+
+
+def convert(sections, path='imagebuild.conf', arch=None):
+    """(request dict, warnings) from the parsed INI; CLIError (all problems) when it cannot be converted.
+
+    ``arch`` (--arch): the request's arch instead of the conf's; by default an i686/i386 conf
+    becomes x86_64 (Fedora builds no i686 images). Repository URLs that name the conf's arch
+    (``.../updates/17/i386``, ``metalink?...&arch=i386``) are rewritten to the request's.
+    """
+    if arch is not None and not ARCH.match(arch):
+        raise CLIError('--arch %r: not an architecture name (x86_64, aarch64, ppc64le, s390x).' % arch, FAILED)
+    if not any(name in sections for name in IMAGE_TYPES) and set(sections) <= set(['DEFAULT']):
+        raise CLIError(SPLIT_LAYOUT % path, FAILED)
     conv = Conversion(path)
     default = sections.get('DEFAULT', {})
     for key in default:
@@ -304,7 +395,10 @@ def convert(sections, path='imagebuild.conf'):
 
     request = {'image_type': image_type}
     default_release = default.get('release')
-    arch = values.get('arch')
+    conf_arch, wanted = values.get('arch'), arch
+    arch = wanted or ('x86_64' if conf_arch in ('i686', 'i386') else conf_arch)
+    if conf_arch and arch != conf_arch:
+        conv.arch_from = (conf_arch, arch)
     if 'arch' in own and default.get('arch') and own['arch'] != default['arch']:
         conv.warn('[%s] arch=%s overrides [DEFAULT] arch=%s (which chose the 2012 build node).'
                   % (image_type, own['arch'], default['arch']))
@@ -367,8 +461,7 @@ def convert(sections, path='imagebuild.conf'):
         conv.error('[DEFAULT] release: missing; give the Fedora release (e.g. 41 or rawhide).')
     if arch:
         request['arch'] = arch
-        if arch in ('i686', 'i386'):
-            conv.warn('arch %s: Fedora has built no i686 images since Fedora 31; change arch (x86_64, aarch64, ...).' % arch)
+        _arch_warning(conv, conf_arch, arch, wanted)
     else:
         conv.warn('[DEFAULT] arch: missing; the request uses the default (x86_64).')
     if kickstart:
@@ -390,8 +483,26 @@ def convert(sections, path='imagebuild.conf'):
     return request, conv.warnings
 
 
-def convert_file(path):
-    return convert(read_ini(path), path)
+def _arch_warning(conv, conf_arch, arch, wanted):
+    """One warning on the arch: what changed, and the repository URLs that changed with it (or still name i386)."""
+    urls = ''
+    if conv.rewritten:
+        urls = ' The repository URLs that named %s now name %s (%s).' % (
+            url_arch(conf_arch), url_arch(arch), ', '.join(conv.rewritten))
+    elif conv.i386_urls and arch in ('i686', 'i386'):
+        urls = ' The repository URLs name i386 too (%s).' % ', '.join(conv.i386_urls)
+    if arch in ('i686', 'i386'):
+        conv.warn('arch %s: Fedora has built no i686 images since Fedora 31; the request keeps it%s, give --arch '
+                  '(x86_64, aarch64, ...).%s' % (arch, ' (--arch)' if wanted else '', urls))
+    elif conv.arch_from and wanted:
+        conv.warn('arch: %s (--arch) instead of the conf\'s %s.%s' % (arch, conf_arch, urls))
+    elif conv.arch_from:
+        conv.warn('arch %s: Fedora has built no i686 images since Fedora 31; the request builds %s instead '
+                  '(choose another with --arch).%s' % (conf_arch, arch, urls))
+
+
+def convert_file(path, arch=None):
+    return convert(read_ini(path), path, arch)
 
 
 def to_yaml(request, source=None):

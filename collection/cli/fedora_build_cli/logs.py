@@ -2,12 +2,12 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """`logs`: the staged logs of a finished build, or the runner's output of a running one."""
 
-import re
 import sys
 import time
 from pathlib import Path
 
 from .errors import CLIError, NOT_FOUND
+from .safe import escape
 from .status import Run
 
 
@@ -44,14 +44,12 @@ def plan(build, status_dir):
                    NOT_FOUND)
 
 
-ANSI = re.compile(r'\x1b\[[0-9;?]*[A-Za-z]')
-
-
-def plain(stream):
-    """A writer that drops terminal colour codes (ansible-playbook's) unless ``stream`` is a terminal."""
-    if hasattr(stream, 'isatty') and stream.isatty():
-        return stream.write
-    return lambda text: stream.write(ANSI.sub('', text))
+def show_file(path, stream=None):
+    """A log file, escaped line by line (safe.escape: line breaks kept, controls made visible)."""
+    stream = stream or sys.stdout
+    with open(path, 'r', encoding='utf-8', errors='replace', newline='') as handle:
+        for line in handle:
+            stream.write(escape(line, lines=True))
 
 
 def wait_for_runner_output(build, status_dir, interval=0.5):
@@ -68,27 +66,33 @@ def wait_for_runner_output(build, status_dir, interval=0.5):
 def show_staged(files, stream=None):
     stream = stream or sys.stdout
     for path in files:
-        stream.write('==> %s <==\n' % path)
-        with open(path, 'r', encoding='utf-8', errors='replace') as handle:
-            for line in handle:
-                stream.write(line)
+        stream.write('==> %s <==\n' % escape(path))
+        show_file(path, stream)
         stream.write('\n')
 
 
 def follow(path, run, stream=None, interval=0.5):
-    """Print ``path`` and keep printing what is appended until the run's runner process ends."""
+    """Print ``path`` and keep printing what is appended until the run's runner process ends.
+
+    Whole lines only while the run goes on (an escape sequence or CRLF is never cut in two),
+    each escaped like every other log line (safe.escape).
+    """
     stream = stream or sys.stdout
-    write = plain(stream)
-    with open(path, 'r', encoding='utf-8', errors='replace') as handle:
+    pending = ''
+    with open(path, 'r', encoding='utf-8', errors='replace', newline='') as handle:
         while True:
             chunk = handle.read()
             if chunk:
-                write(chunk)
-                stream.flush()
+                pending += chunk
+                cut = pending.rfind('\n') + 1
+                if cut:
+                    stream.write(escape(pending[:cut], lines=True))
+                    stream.flush()
+                    pending = pending[cut:]
                 continue
             if run is None or Run(run.path).finished:
-                chunk = handle.read()
-                if chunk:
-                    write(chunk)
+                pending += handle.read()
+                if pending:
+                    stream.write(escape(pending, lines=True))
                 return
             time.sleep(interval)

@@ -8,7 +8,7 @@ import sys
 
 import yaml
 
-from . import __version__, display, errors, import_conf, logs, requests_io, runner, watch
+from . import __version__, display, errors, import_conf, logs, requests_io, runner, safe, secrets_channel, watch
 from .errors import CLIError
 from .project import Project, status_dir as resolve_status_dir
 from .status import FINAL_STATES, Store, now_iso
@@ -69,6 +69,8 @@ def build_parser():
     p = cmd('import-conf', 'convert a 2012 imagebuild.conf into a request file')
     p.add_argument('conf', metavar='imagebuild.conf')
     p.add_argument('--output', '-o', metavar='FILE', help='write the request YAML here (default: stdout)')
+    p.add_argument('--arch', metavar='ARCH', help='build this arch instead of the conf\'s (default: the conf\'s; '
+                   'i686 becomes x86_64); repository URLs naming the old arch are rewritten')
     return parser
 
 
@@ -102,10 +104,11 @@ class Context:
         return Store(self.status_dir)
 
     def out(self, text=''):
-        self.stdout.write(text + '\n')
+        """One line on stdout; escaped (safe.escape): it may hold a reason or ID a build wrote."""
+        self.stdout.write(safe.escape(text) + '\n')
 
     def warn(self, text):
-        self.stderr.write(text + '\n')
+        self.stderr.write(safe.escape(text) + '\n')
 
 
 def parse_extra_vars(items):
@@ -114,7 +117,7 @@ def parse_extra_vars(items):
         if item.startswith('@'):
             try:
                 with open(item[1:], encoding='utf-8') as handle:
-                    data = yaml.safe_load(handle)
+                    data = safe.load_yaml(handle.read(), '-e ' + item)
             except FileNotFoundError:
                 raise CLIError('-e %s: no such file.' % item, errors.NOT_FOUND)
             except (OSError, yaml.YAMLError) as exc:
@@ -277,8 +280,7 @@ def cmd_logs(ctx):
             if files:
                 ctx.warn('staged logs: %s' % files[0].parent)
         else:
-            with open(what['path'], encoding='utf-8', errors='replace') as handle:
-                logs.plain(ctx.stdout)(handle.read())
+            logs.show_file(what['path'], ctx.stdout)
     except KeyboardInterrupt:
         return errors.INTERRUPTED
     return errors.OK
@@ -305,6 +307,7 @@ def cmd_cancel(ctx):
     if run is not None:
         runner.atomic_json(run.path / 'cancel.json', result)
         result['signals'] = runner.stop(run, ctx.args.grace)
+        secrets_channel.leftovers(run.path)  # a killed runner process may leave its (empty) FIFO
         runner.atomic_json(run.path / 'cancel.json', result)
         base = run.path
     else:
@@ -345,7 +348,7 @@ def cmd_cancel(ctx):
 
 
 def cmd_import_conf(ctx):
-    request, warnings = import_conf.convert_file(ctx.args.conf)
+    request, warnings = import_conf.convert_file(ctx.args.conf, ctx.args.arch)
     text = import_conf.to_yaml(request, os.path.basename(ctx.args.conf))
     problems = []
     try:

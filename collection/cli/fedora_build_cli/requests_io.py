@@ -8,6 +8,7 @@ import yaml
 
 from .errors import CLIError, FAILED, INFRA, NOT_FOUND
 from .project import collection_module
+from .safe import load_yaml
 
 WRAPPERS = ('fedora_build_requests', 'fedora_build_request')
 
@@ -26,7 +27,7 @@ def load(path):
     except (OSError, UnicodeDecodeError) as exc:
         raise CLIError('%s: cannot read it (%s).' % (path, exc), FAILED)
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text, path)
     except yaml.YAMLError as exc:
         mark = getattr(exc, 'problem_mark', None)
         where = (' line %d' % (mark.line + 1)) if mark is not None else ''

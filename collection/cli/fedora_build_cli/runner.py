@@ -26,6 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .errors import CLIError, INFRA
+from .secrets_channel import Channel
 from .status import IDENT, Run, load_json, now_iso, pid_alive
 
 GRACE = float(os.environ.get('FEDORA_BUILD_CANCEL_GRACE', '15'))
@@ -48,6 +49,19 @@ def atomic_write_text(path, text):
     os.replace(tmp, path)
 
 
+SECRET_FIELDS = ('password', 'token', 'secret', 'passphrase')
+
+
+def redact(value):
+    """``value`` with the value of every secret field (password, token, ...) replaced, for files on disk."""
+    if isinstance(value, dict):
+        return dict((k, '(redacted)' if k in SECRET_FIELDS and v not in (None, '') else redact(v))
+                    for k, v in value.items())
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
 def new_run_id():
     return 'run-%s-%s' % (datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ'), secrets.token_hex(3))
 
@@ -65,10 +79,11 @@ def start(project, status_dir, playbook, inventory, extravars, request_ids, requ
         run_dir.mkdir(mode=0o700)
     except OSError as exc:
         raise CLIError('status dir %s: cannot create the run directory (%s).' % (status_dir, exc), INFRA)
+    # run.json is on disk: the extra vars (they may hold secrets) go to the runner process through its stdin
     info = {
         'run_id': run_dir.name, 'kind': kind, 'created': now_iso(), 'project': str(project.root),
-        'playbook': str(playbook), 'inventory': inventory, 'extravars': extravars,
-        'envvars': project.runner_env(), 'request_ids': list(request_ids), 'requests': requests,
+        'playbook': str(playbook), 'inventory': inventory, 'extravar_names': sorted(extravars),
+        'envvars': project.runner_env(), 'request_ids': list(request_ids), 'requests': redact(requests),
         'status_dir': str(status_dir),
     }
     atomic_json(run_dir / 'run.json', info)
@@ -76,8 +91,13 @@ def start(project, status_dir, playbook, inventory, extravars, request_ids, requ
     env['PYTHONPATH'] = os.pathsep.join([_package_path()] + [p for p in env.get('PYTHONPATH', '').split(os.pathsep) if p])
     with open(run_dir / 'worker.log', 'ab') as log:
         proc = subprocess.Popen([sys.executable, '-m', 'fedora_build_cli.runner', str(run_dir)],
-                                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
                                 cwd=str(project.root), env=env, start_new_session=True, close_fds=True)
+    try:
+        proc.stdin.write(json.dumps({'extravars': extravars}, default=str).encode('utf-8'))
+        proc.stdin.close()
+    except OSError:
+        pass  # it died at once: reported below
     info['worker_pid'] = proc.pid
     atomic_json(run_dir / 'run.json', info)
     deadline = time.time() + 20
@@ -118,9 +138,10 @@ def _children(pid):
 class Worker:
     """The runner process for one run dir."""
 
-    def __init__(self, run_dir):
+    def __init__(self, run_dir, extravars=None):
         self.run_dir = Path(run_dir)
         self.info = load_json(self.run_dir / 'run.json') or {}
+        self.extravars = extravars or {}
         self.cancel = threading.Event()
         self.state = {'pid': os.getpid(), 'status': 'starting', 'started': now_iso(), 'rc': None}
         self.signals = []
@@ -189,16 +210,20 @@ class Worker:
             self.write(status='error', rc=None, error='ansible-runner is not installed (%s)' % exc, finished=now_iso())
             return 4
         try:
-            thread, runner = ansible_runner.run_async(
-                private_data_dir=str(self.run_dir), project_dir=self.info['project'],
-                playbook=self.info['playbook'], inventory=self.info.get('inventory') or None,
-                extravars=self.info.get('extravars') or {}, envvars=self.info.get('envvars') or {},
-                ident=IDENT, quiet=True, cancel_callback=self.cancel.is_set, status_handler=self.on_status,
-                event_handler=self.on_event,
-                settings={'pexpect_timeout': 1},
-            )
-            while thread.is_alive():
-                thread.join(0.5)
+            # no extra vars and no secret environment variable for ansible-runner to record: they go
+            # through the channel to the wrapper that starts ansible-playbook (secrets_channel.py)
+            runner_settings(self.run_dir)
+            with Channel(self.run_dir, IDENT, self.extravars) as channel:
+                envvars = dict(self.info.get('envvars') or {}, **channel.envvars)
+                thread, runner = ansible_runner.run_async(
+                    private_data_dir=str(self.run_dir), project_dir=self.info['project'],
+                    playbook=self.info['playbook'], inventory=self.info.get('inventory') or None,
+                    envvars=envvars, binary=channel.binary, cmdline=channel.cmdline(self.info['playbook']),
+                    ident=IDENT, quiet=True, cancel_callback=self.cancel.is_set, status_handler=self.on_status,
+                    event_handler=self.on_event, suppress_env_files=True,
+                )
+                while thread.is_alive():
+                    thread.join(0.5)
         except Exception as exc:  # pylint: disable=broad-except
             self.write(status='error', error='%s: %s' % (type(exc).__name__, exc), finished=now_iso())
             return 4
@@ -207,12 +232,29 @@ class Worker:
         return 0
 
     def _redact_command(self):
-        """ansible-runner keeps the whole environment in artifacts/<ident>/command: keep the names only."""
-        path = self.run_dir / 'artifacts' / IDENT / 'command'
-        data = load_json(path) if path.is_file() else None
-        if data and isinstance(data.get('env'), dict):
-            data['env'] = dict((k, '(redacted)') for k in data['env'])
-            atomic_json(path, data)
+        redact_command(self.run_dir / 'artifacts' / IDENT / 'command')
+
+
+def runner_settings(run_dir):
+    """env/settings of the run dir (ansible-runner reads it; suppress_env_files keeps it from writing env/).
+
+    suppress_env_files: ansible-runner writes none of env/extravars, envvars, cmdline (and would
+    otherwise reuse the first run's env/cmdline and env/envvars for cancel.yml in the same dir).
+    """
+    path = Path(run_dir) / 'env' / 'settings'
+    path.parent.mkdir(mode=0o700, exist_ok=True)
+    atomic_json(path, {'pexpect_timeout': 1})
+
+
+def redact_command(path):
+    """ansible-runner keeps its environment in artifacts/<ident>/command: keep the names only.
+
+    It holds only public variables anyway (secrets_channel.py); this also hides their values.
+    """
+    data = load_json(path) if Path(path).is_file() else None
+    if data and isinstance(data.get('env'), dict):
+        data['env'] = dict((k, '(redacted)') for k in data['env'])
+        atomic_json(path, data)
 
 
 # --------------------------------------------------------------------------- stopping a run
@@ -244,17 +286,29 @@ def run_sync(project, run_dir, ident, playbook, inventory, extravars):
         import ansible_runner  # pylint: disable=import-outside-toplevel
     except ImportError as exc:
         raise CLIError('ansible-runner is not installed (%s); run collection/setup.sh.' % exc, INFRA)
-    return ansible_runner.run(private_data_dir=str(run_dir), project_dir=str(project.root), playbook=str(playbook),
-                              inventory=inventory or None, extravars=extravars, envvars=project.runner_env(),
-                              ident=ident, quiet=True)
+    with Channel(run_dir, ident, extravars) as channel:
+        thread, done = ansible_runner.run_async(
+            private_data_dir=str(run_dir), project_dir=str(project.root), playbook=str(playbook),
+            inventory=inventory or None, envvars=dict(project.runner_env(), **channel.envvars),
+            binary=channel.binary, cmdline=channel.cmdline(playbook), ident=ident, quiet=True,
+            suppress_env_files=True)
+        channel.restore()
+        thread.join()
+    redact_command(Path(run_dir) / 'artifacts' / ident / 'command')
+    return done
 
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
-        sys.stderr.write('usage: python -m fedora_build_cli.runner RUN_DIR\n')
+        sys.stderr.write('usage: python -m fedora_build_cli.runner RUN_DIR (extra vars as JSON on stdin)\n')
         return 2
-    return Worker(argv[0]).run()
+    try:
+        handed = json.loads(sys.stdin.read() or '{}')
+    except ValueError as exc:
+        sys.stderr.write('runner: stdin is not the JSON submit writes (%s)\n' % exc)
+        return 2
+    return Worker(argv[0], handed.get('extravars')).run()
 
 
 if __name__ == '__main__':

@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, unquote
 
 from .errors import CLIError, INFRA, NOT_FOUND
+from .safe import ID_FORMAT, REQUEST_ID, check_id, inside
 
 FINAL_STATES = ('succeeded', 'failed', 'cancelled')
 RUNNER_FINAL = ('successful', 'failed', 'canceled', 'timeout', 'error')
@@ -80,6 +81,11 @@ def pid_alive(pid, marker='fedora_build_cli'):
     return marker in cmdline if marker and cmdline.strip() else True
 
 
+def _ids(values):
+    """The request IDs of a list, only those of the rq-<12 hex> form (they name files)."""
+    return [v for v in values or [] if isinstance(v, str) and REQUEST_ID.match(v)]
+
+
 class Run:
     """One `submit`: an ansible-runner private data dir under <status_dir>/runs/."""
 
@@ -93,7 +99,7 @@ class Run:
     @property
     def submitted_ids(self):
         """The request IDs `submit` computed and printed."""
-        return list(self.info.get('request_ids') or [])
+        return _ids(self.info.get('request_ids'))
 
     @property
     def request_ids(self):
@@ -104,7 +110,7 @@ class Run:
         """
         played = load_json(self.path / 'request_ids.json')
         if played and played.get('request_ids'):
-            return list(played['request_ids'])
+            return _ids(played['request_ids'])
         return self.submitted_ids
 
     @property
@@ -160,12 +166,18 @@ class Store:
         self.runs_dir = self.dir / RUNS
 
     def record(self, request_id):
-        return load_json(self.dir / ('%s.json' % request_id))
+        """The status record of a request ID; None when there is none (or the ID is not one, or it is a link)."""
+        if not isinstance(request_id, str) or not REQUEST_ID.match(request_id):
+            return None
+        path = self.dir / ('%s.json' % request_id)
+        return None if path.is_symlink() else load_json(path)
 
     def records(self):
         out = []
         if self.dir.is_dir():
             for path in sorted(self.dir.glob('rq-*.json')):
+                if path.is_symlink() or not REQUEST_ID.match(path.name[:-5]):
+                    continue  # the playbooks write plain files named after the request ID, nothing else
                 rec = load_json(path)
                 if rec:
                     out.append(rec)
@@ -175,13 +187,22 @@ class Store:
         """Every run, newest first."""
         if not self.runs_dir.is_dir():
             return []
-        runs = [Run(p) for p in self.runs_dir.iterdir() if (p / 'run.json').is_file()]
+        runs = [Run(p) for p in self.runs_dir.iterdir() if self._own(p)]
         runs.sort(key=lambda r: (r.created or '', r.run_id), reverse=True)
         return runs
 
+    def _own(self, path):
+        """A run dir this CLI made: a real directory (not a link) inside runs/, holding run.json."""
+        return (not path.is_symlink() and path.is_dir() and inside(path, self.runs_dir)
+                and not (path / 'run.json').is_symlink() and (path / 'run.json').is_file())
+
     def run(self, run_id):
+        check_id(run_id)
         path = self.runs_dir / run_id
-        return Run(path) if (path / 'run.json').is_file() else None
+        if path.is_symlink() or (path.exists() and not inside(path, self.runs_dir)):
+            raise CLIError('ID %s: %s is a link or lies outside the runs directory %s; refused.'
+                           % (run_id, path, self.runs_dir), NOT_FOUND)
+        return Run(path) if self._own(path) else None
 
     def run_for(self, request_id, runs=None):
         for run in runs if runs is not None else self.runs():
@@ -194,7 +215,9 @@ class Store:
         runs = self.runs()
         seen = {}
         for rec in self.records():
-            seen[rec.get('request_id')] = Build(rec.get('request_id'), rec, self.run_for(rec.get('request_id'), runs))
+            rid = rec.get('request_id')
+            if isinstance(rid, str) and REQUEST_ID.match(rid):
+                seen[rid] = Build(rid, rec, self.run_for(rid, runs))
         for run in runs:
             for rid in run.request_ids:
                 if rid not in seen:
@@ -208,6 +231,7 @@ class Store:
         ident = (ident or '').strip()
         if not ident:
             raise CLIError('ID: give a request ID (rq-...), a build ID or a run ID.', NOT_FOUND)
+        check_id(ident)
         run = self.run(ident) if ident.startswith('run-') else None
         if run:
             return [Build(rid, self.record(rid), run) for rid in run.request_ids]
@@ -302,7 +326,7 @@ class Build:
             if parts.scheme == 'file':
                 out.append(Path(unquote(parts.path)))
         bid = self.build_id
-        if bid:
+        if isinstance(bid, str) and ID_FORMAT.match(bid) and '..' not in bid:  # a name, never a path
             for target in self.request.get('staging') or []:
                 if isinstance(target, dict) and target.get('type', 'local') == 'local' and target.get('path'):
                     out.append(Path(target['path']) / bid)

@@ -8,6 +8,7 @@ import sys
 import time
 
 from . import display
+from .safe import escape
 from .status import Build, Run
 
 try:
@@ -59,13 +60,14 @@ def _views(store, run, request_ids):
 
 
 def _rich_table(views, run, events):
-    tab = rich.table.Table(box=None, header_style='bold', title='run %s  (runner: %s)' % (run.run_id, run.runner_status))
+    tab = rich.table.Table(box=None, header_style='bold',
+                           title=display.text(escape('run %s  (runner: %s)' % (run.run_id, run.runner_status))))
     for key, head in display.STATUS_COLUMNS[:4] + (('node', 'NODE'),):
         tab.add_column(head, min_width=27 if key == 'build_id' else 15 if key == 'request_id' else None, overflow='fold')
     for view in views:
-        tab.add_row(*[display.cell(view, k) for k in ('request_id', 'build_id', 'state', 'phase', 'node')])
+        tab.add_row(*[display.text(display.cell(view, k)) for k in ('request_id', 'build_id', 'state', 'phase', 'node')])
     if events.task:
-        tab.caption = 'task: %s' % events.task
+        tab.caption = display.text(escape('task: %s' % events.task))
     return tab
 
 
@@ -106,8 +108,9 @@ def watch(store, run, request_ids, interval=1.0, stream=None, quiet=False):
             events.poll()
             if run.request_ids != list(request_ids):
                 if not quiet:
-                    sys.stderr.write('note: the playbook computed other request IDs (other service defaults): %s\n'
-                                     % ', '.join('%s -> %s' % pair for pair in zip(request_ids, run.request_ids)))
+                    sys.stderr.write(escape('note: the playbook computed other request IDs (other service defaults): %s'
+                                            % ', '.join('%s -> %s' % pair for pair in zip(request_ids, run.request_ids)))
+                                     + '\n')
                 request_ids = run.request_ids
             views = _views(store, run, request_ids)
             if live is not None:
@@ -117,14 +120,14 @@ def watch(store, run, request_ids, interval=1.0, stream=None, quiet=False):
                     # every phase change from the record's history, so none is missed between two polls
                     entries = _new_history(store.record(view['request_id']) or {}, since, shown, view['request_id'])
                     for entry in entries:
-                        stream.write('%s  %s  %s  %s%s%s\n' % (
+                        stream.write(escape('%s  %s  %s  %s%s%s' % (
                             _clock(entry.get('time')), view['request_id'], entry.get('state'), entry.get('phase') or '-',
-                            ('  ' + view['build_id']) if view.get('build_id') else '',
-                            ('  on ' + view['node']) if view.get('node') else ''))
+                            ('  %s' % view['build_id']) if view.get('build_id') else '',
+                            ('  on %s' % view['node']) if view.get('node') else '')) + '\n')
                     if entries:
                         stream.flush()
                 for line in events.failures[reported:]:
-                    stream.write('%s  %s\n' % (time.strftime('%H:%M:%S'), line))
+                    stream.write('%s  %s\n' % (time.strftime('%H:%M:%S'), escape(line)))
                 reported = len(events.failures)
             if run.finished:
                 events.poll()
