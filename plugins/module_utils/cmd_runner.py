@@ -31,10 +31,7 @@ import signal
 import subprocess
 import time
 
-try:
-    from shlex import quote as _quote
-except ImportError:  # pragma: no cover - Python 2 is not supported
-    from pipes import quote as _quote  # type: ignore
+from shlex import quote as _quote
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 

@@ -16,6 +16,7 @@ import re
 import socket
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils import backend_registry
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.builders import node_arch
 
 # How each tool reports its version. The argv is fixed (never user input); the
 # builders' own come from their backend declarations (backend_registry).
@@ -141,7 +142,7 @@ def probe_node(os_release_text):
     osr = parse_os_release(os_release_text)
     return {
         'hostname': socket.gethostname(),
-        'arch': platform.machine(),
+        'arch': node_arch(),  # Fedora naming, the one map in builders.py
         'os_id': osr.get('ID', 'unknown'),
         'os_version_id': osr.get('VERSION_ID', ''),
         'os_name': osr.get('PRETTY_NAME', osr.get('NAME', 'unknown')),
