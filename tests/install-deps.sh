@@ -15,13 +15,13 @@ if command -v apt-get >/dev/null 2>&1; then
   apt-get install -y -q --no-install-recommends \
     openssh-server openssh-client iproute2 procps util-linux psmisc \
     rpm python3-rpm dnf createrepo-c python3-createrepo-c gnupg \
-    libkrb5-dev gcc python3-venv rsync xorriso git make \
+    libkrb5-dev gcc python3-venv rsync xorriso squashfs-tools zstd git make \
     krb5-kdc krb5-admin-server krb5-user >/dev/null
 elif command -v dnf >/dev/null 2>&1; then
   dnf -y -q install \
     openssh-server openssh-clients iproute procps-ng util-linux psmisc \
     rpm-build rpm-sign python3-rpm dnf createrepo_c gnupg2 \
-    krb5-devel gcc python3-devel rsync xorriso git make \
+    krb5-devel gcc python3-devel rsync xorriso squashfs-tools zstd git make \
     krb5-server krb5-workstation
 else
   echo "install-deps: neither apt-get nor dnf found; install the packages listed in $0 by hand" >&2
