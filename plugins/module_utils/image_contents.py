@@ -112,6 +112,13 @@ def extract_rpmdb(run, image, dest, offset=0):
     return find_rpmdb(dest)
 
 
+def squashfs_cat(run, image, path, offset=0):
+    """The content of one file of the squashfs ``image`` (``unsquashfs -cat``), or None when it has no such file."""
+    argv = ['unsquashfs', '-cat'] + (['-o', str(offset)] if offset else []) + [image, path]
+    rc, out, dummy = run(argv)
+    return out if rc == 0 else None
+
+
 def squashfs_has(run, image, path, offset=0):
     """Whether the squashfs ``image`` holds ``path`` (a file name relative to its root)."""
     argv = ['unsquashfs', '-lc', '-no-progress'] + (['-o', str(offset)] if offset else []) + [image, path]
@@ -143,6 +150,21 @@ def rpmdb_packages(run, dbpath):
     """Every package of the RPM database in ``dbpath`` (read with the node's rpm)."""
     out = _check(run, ['rpm', '--dbpath', os.path.abspath(dbpath), '-qa', '--qf', QUERY_FORMAT], 'rpmdb %s' % dbpath)
     return parse_rpm_query(out)
+
+
+def package_log_packages(text):
+    """lorax's ``/root/lorax-packages.log`` in the installer runtime (lorax removes the runtime's RPM database):
+    one ``name-version-release.arch`` per line, no epoch, no digests."""
+    packages = []
+    for line in (text or '').splitlines():
+        match = re.match(r'^(.+)-([^-]+)-([^-]+)\.([^.]+)$', line.strip())
+        if not match:
+            continue
+        pkg = dict(name=match.group(1), epoch=0, version=match.group(2), release=match.group(3), arch=match.group(4),
+                   sigmd5='', sigkey='', license='')
+        pkg['nevra'] = nevra(pkg)
+        packages.append(pkg)
+    return sorted(packages, key=lambda p: p['nevra'])
 
 
 # --- install trees (repodata) and kiwi's package list ---------------------------------------------------------
@@ -224,8 +246,9 @@ def kiwi_packages(path):
 def _same_build(pinned, found, source):
     """Whether ``found`` is exactly the pinned package: NEVRA, and where the source has them, the header's
     sigmd5 (Koji's payloadhash), the signing key and the file's sha256."""
+    epoch = int(pinned.get('epoch') or 0) if source != 'package-log' else 0  # lorax's log has no epochs
     if (found['epoch'], found['version'], found['release'], found['arch']) != (
-            int(pinned.get('epoch') or 0), pinned['version'], pinned['release'], pinned['arch']):
+            epoch, pinned['version'], pinned['release'], pinned['arch']):
         return False, 'another version'
     if found.get('sigmd5') and pinned.get('payloadhash') and found['sigmd5'] != pinned['payloadhash'].lower():
         return False, 'the same NEVRA with other content (header sigmd5 %s, pinned %s)' % (

@@ -171,3 +171,21 @@ def test_a_missing_file_in_the_iso_is_none_and_tools_fail_in_one_sentence(image_
     assert ic.iso_extent(run, str(iso), '/LiveOS/squashfs.img') is None
     with pytest.raises(ic.FedoraBuildError, match=r'^image x.iso: unsquashfs failed with exit code'):
         ic.extract_rpmdb(run, str(iso), str(tmp_path / 'db'), offset=2048)
+
+
+def test_boot_iso_runtime_package_log_read_from_install_img_inside_the_iso(builds, image_tools, tmp_path):
+    """lorax removes the installer runtime's RPM database and writes /root/lorax-packages.log instead."""
+    pin, key = builds['pin'], builds['key']
+    runtime = tmp_path / 'runtime'
+    (runtime / 'root').mkdir(parents=True)
+    (runtime / 'root' / 'lorax-packages.log').write_text('anaconda-41.35-1.fc41.x86_64\n%s\n' % pin.nvra)
+    tree = tmp_path / 'boot'
+    (tree / 'images').mkdir(parents=True)
+    subprocess.run(['mksquashfs', str(runtime), str(tree / 'images' / 'install.img'), '-quiet', '-noappend'], check=True)
+    iso = tmp_path / 'boot.iso'
+    subprocess.run(['xorriso', '-as', 'mkisofs', '-quiet', '-o', str(iso), str(tree)], check=True, capture_output=True)
+    offset, dummy = ic.iso_extent(run, str(iso), '/images/install.img')
+    found = ic.package_log_packages(ic.squashfs_cat(run, str(iso), 'root/lorax-packages.log', offset=offset))
+    assert [p['nevra'] for p in found] == ['anaconda-41.35-1.fc41.x86_64', pin.nvra]
+    assert ic.compare([pinned_entry(pin, key)], found, 'package-log')['pinned'][0]['status'] == 'installed'
+    assert ic.squashfs_cat(run, str(iso), 'root/nothing.log', offset=offset) is None
