@@ -31,7 +31,9 @@ import warnings
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.fileutil import atomic_write, read_text, sha256_bytes
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.kickstart_fetch import (
-    DEFAULT_MAX_SIZE, DEFAULT_TIMEOUT, Fetcher, NotFound, check_location, is_remote, parse_checksum)
+    DEFAULT_MAX_SIZE, DEFAULT_TIMEOUT, Fetcher, NotFound, check_location, display_url, hide_secrets, is_remote,
+    parse_checksum, strip_userinfo)
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.kickstart_confine import Confinement
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import check_name, check_release, check_url
 
 try:
@@ -81,7 +83,7 @@ class _Located(Exception):
 
     def to_error(self):
         where = self.label if self.lineno is None else '%s line %d' % (self.label, self.lineno)
-        return FedoraBuildError('%s: %s' % (where, self.problem), file=self.label, line=self.lineno)
+        return FedoraBuildError(strip_userinfo('%s: %s' % (where, self.problem)), file=self.label, line=self.lineno)
 
 
 # ---------------------------------------------------------------------------
@@ -133,11 +135,16 @@ def resolve_version(value, text=''):
 # reading and flattening
 # ---------------------------------------------------------------------------
 class _Resolver(object):
-    """Finds %include / %ksappend targets: beside the including file, then include_path."""
+    """Finds %include / %ksappend targets: beside the including file, then include_path.
 
-    def __init__(self, fetcher, include_path):
+    Every candidate must be inside the kickstart's own source or include_path (see
+    kickstart_confine); one that is not is never opened or fetched.
+    """
+
+    def __init__(self, fetcher, include_path, confinement):
         self.fetcher = fetcher
         self.include_path = list(include_path or [])
+        self.confinement = confinement
 
     def candidates(self, name, parent):
         if is_remote(name) or os.path.isabs(name):
@@ -150,15 +157,24 @@ class _Resolver(object):
         """Return (label, text); errors are reported at (where or parent, lineno)."""
         where = where or parent
         tried = []
+        refused = []
         for candidate in self.candidates(name, parent):
-            tried.append(candidate)
+            if not self.confinement.allows(candidate):
+                refused.append(candidate)
+                continue
+            tried.append(display_url(candidate))
             try:
                 return self.fetcher.load(candidate, field=directive)
             except NotFound:
                 continue
             except FedoraBuildError as exc:
-                raise _Located(where, lineno, '%s %s cannot be read: %s' % (directive, name, exc.msg))
-        raise _Located(where, lineno, '%s file %s was not found (looked for %s)' % (directive, name, ', '.join(tried)))
+                raise _Located(where, lineno, '%s %s cannot be read: %s' % (directive, display_url(name), exc.msg))
+        if refused:
+            raise _Located(where, lineno, '%s %s is refused: it is outside the kickstart\'s own source and the '
+                                          'operator\'s include_path (%s), so it was not read'
+                           % (directive, display_url(name), self.confinement.describe()))
+        raise _Located(where, lineno, '%s file %s was not found (looked for %s)'
+                       % (directive, display_url(name), ', '.join(tried)))
 
 
 class _FlatteningParser(KickstartParser):
@@ -331,7 +347,7 @@ def flatten(src, fetcher, include_path=None, version=None, checksum=None, strict
     checksum = parse_checksum(checksum)
     label, text = fetcher.load(src, checksum=checksum, field='src')
     constant, name, notes = resolve_version(version, text)
-    resolver = _Resolver(fetcher, include_path)
+    resolver = _Resolver(fetcher, include_path, Confinement(src, include_path))
     sources = []
     try:
         pre_text, linemap = preprocess(label, text, resolver, sources)
@@ -355,7 +371,7 @@ def flatten(src, fetcher, include_path=None, version=None, checksum=None, strict
 def validate_text(text, version, label='generated kickstart', strict=False):
     """Parse text with a fresh handler as ksvalidator would; returns its deprecation warnings."""
     _require_pykickstart()
-    parser = _FlatteningParser(makeVersion(version), _Resolver(Fetcher(), []), strict=strict)
+    parser = _FlatteningParser(makeVersion(version), _Resolver(Fetcher(), [], Confinement(None)), strict=strict)
     try:
         parser.parse_top(label, text, None)
     except _Located as exc:
@@ -555,14 +571,20 @@ def write(dest, text, check_mode=False):
 def run(params, check_mode=False):
     """Module entry: prepare + write; returns the module result (without 'diff')."""
     _check_dest(params['dest'])
-    result = prepare(
-        params['src'], include_path=params.get('include_path'), version=params.get('version'),
-        checksum=params.get('checksum'), repos=params.get('repos'), remove_repos=params.get('remove_repos'),
-        url=params.get('url'), side_repo=params.get('side_repo'), packages=params.get('packages'),
-        exclude_packages=params.get('exclude_packages'),
-        timeout=DEFAULT_TIMEOUT if params.get('timeout') is None else params['timeout'],
-        max_size=DEFAULT_MAX_SIZE if params.get('max_size') is None else params['max_size'],
-        validate_certs=params.get('validate_certs', True), strict=params.get('strict', False))
+    src = params['src']
+    try:
+        result = prepare(
+            src, include_path=params.get('include_path'), version=params.get('version'),
+            checksum=params.get('checksum'), repos=params.get('repos'), remove_repos=params.get('remove_repos'),
+            url=params.get('url'), side_repo=params.get('side_repo'), packages=params.get('packages'),
+            exclude_packages=params.get('exclude_packages'),
+            timeout=DEFAULT_TIMEOUT if params.get('timeout') is None else params['timeout'],
+            max_size=DEFAULT_MAX_SIZE if params.get('max_size') is None else params['max_size'],
+            validate_certs=params.get('validate_certs', True), strict=params.get('strict', False))
+    except FedoraBuildError as exc:
+        # the credentials of a src URL never reach a message (labels already drop them; this is the last guard)
+        raise FedoraBuildError(hide_secrets(exc.msg, src), **exc.result)
+    result['warnings'] = [hide_secrets(note, src) for note in result['warnings']]
     changed, diff = write(params['dest'], result['text'], check_mode=check_mode)
     return {
         'changed': changed,

@@ -274,6 +274,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 from ansible_collections.ondemand.fedora_build.plugins.module_utils import kickstart as ks
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.kickstart_fetch import url_secrets
 
 
 def argument_spec():
@@ -312,6 +313,9 @@ def argument_spec():
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    # The user information of a src URL (user:password@) is a secret: Ansible masks it in every result,
+    # message and the echoed module arguments.
+    module.no_log_values.update(url_secrets(module.params['src']))
     if not ks.HAS_PYKICKSTART:
         module.fail_json(msg=missing_required_lib('pykickstart'), exception=str(ks.PYKICKSTART_IMPORT_ERROR))
     try:
