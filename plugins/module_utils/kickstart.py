@@ -34,9 +34,8 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.kickstart_fe
     DEFAULT_MAX_SIZE, DEFAULT_TIMEOUT, Fetcher, NotFound, check_location, display_url, hide_secrets, is_remote,
     parse_checksum, strip_userinfo)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.kickstart_confine import Confinement
-from ansible_collections.ondemand.fedora_build.plugins.module_utils.kickstart_transform import (  # noqa: F401 (API)
-    GROUP_RE, PACKAGE_RE, REPO_SCHEMES, URL_SCHEMES, repo_summary, transform)
-from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import check_name, check_release, check_url
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.kickstart_transform import repo_summary, transform
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import check_release
 
 try:
     from pykickstart import __version__ as _PYKICKSTART_VERSION  # pylint: disable=unused-import
