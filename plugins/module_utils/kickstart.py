@@ -31,8 +31,11 @@ import warnings
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.fileutil import atomic_write, read_text, sha256_bytes
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.kickstart_fetch import (
-    DEFAULT_MAX_SIZE, DEFAULT_TIMEOUT, Fetcher, NotFound, check_location, is_remote, parse_checksum)
-from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import check_name, check_release, check_url
+    DEFAULT_MAX_SIZE, DEFAULT_TIMEOUT, Fetcher, NotFound, check_location, display_url, hide_secrets, is_remote,
+    parse_checksum, strip_userinfo)
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.kickstart_confine import Confinement
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.kickstart_transform import repo_summary, transform
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import check_release
 
 try:
     from pykickstart import __version__ as _PYKICKSTART_VERSION  # pylint: disable=unused-import
@@ -52,12 +55,6 @@ except ImportError as _exc:  # pragma: no cover - exercised only on nodes withou
     KickstartParser = object  # type: ignore
     KickstartError = KickstartParseWarning = KickstartDeprecationWarning = KickstartVersionError = Exception  # type: ignore
 
-REPO_SCHEMES = ('http', 'https', 'ftp', 'file', 'nfs')
-URL_SCHEMES = ('http', 'https', 'ftp', 'file', 'nfs')
-# A %packages entry: a package name, glob, or name.arch / name-version; '@group' and '@^environment' allowed
-# where groups make sense. No whitespace, no leading '-', no shell or kickstart syntax characters.
-PACKAGE_RE = re.compile(r'^[A-Za-z0-9_+*?\[\]][A-Za-z0-9_.+*?\[\]:~^-]*$')
-GROUP_RE = re.compile(r'^@\^?[A-Za-z0-9_][A-Za-z0-9_.+-]*$')
 LINE_IN_MSG_RE = re.compile(r'\bline (\d+)')
 MAX_INCLUDES = 1000   # files read through %include in one kickstart (each is also size-limited)
 
@@ -81,7 +78,7 @@ class _Located(Exception):
 
     def to_error(self):
         where = self.label if self.lineno is None else '%s line %d' % (self.label, self.lineno)
-        return FedoraBuildError('%s: %s' % (where, self.problem), file=self.label, line=self.lineno)
+        return FedoraBuildError(strip_userinfo('%s: %s' % (where, self.problem)), file=self.label, line=self.lineno)
 
 
 # ---------------------------------------------------------------------------
@@ -133,11 +130,16 @@ def resolve_version(value, text=''):
 # reading and flattening
 # ---------------------------------------------------------------------------
 class _Resolver(object):
-    """Finds %include / %ksappend targets: beside the including file, then include_path."""
+    """Finds %include / %ksappend targets: beside the including file, then include_path.
 
-    def __init__(self, fetcher, include_path):
+    Every candidate must be inside the kickstart's own source or include_path (see
+    kickstart_confine); one that is not is never opened or fetched.
+    """
+
+    def __init__(self, fetcher, include_path, confinement):
         self.fetcher = fetcher
         self.include_path = list(include_path or [])
+        self.confinement = confinement
 
     def candidates(self, name, parent):
         if is_remote(name) or os.path.isabs(name):
@@ -150,15 +152,24 @@ class _Resolver(object):
         """Return (label, text); errors are reported at (where or parent, lineno)."""
         where = where or parent
         tried = []
+        refused = []
         for candidate in self.candidates(name, parent):
-            tried.append(candidate)
+            if not self.confinement.allows(candidate):
+                refused.append(candidate)
+                continue
+            tried.append(display_url(candidate))
             try:
                 return self.fetcher.load(candidate, field=directive)
             except NotFound:
                 continue
             except FedoraBuildError as exc:
-                raise _Located(where, lineno, '%s %s cannot be read: %s' % (directive, name, exc.msg))
-        raise _Located(where, lineno, '%s file %s was not found (looked for %s)' % (directive, name, ', '.join(tried)))
+                raise _Located(where, lineno, '%s %s cannot be read: %s' % (directive, display_url(name), exc.msg))
+        if refused:
+            raise _Located(where, lineno, '%s %s is refused: it is outside the kickstart\'s own source and the '
+                                          'operator\'s include_path (%s), so it was not read'
+                           % (directive, display_url(name), self.confinement.describe()))
+        raise _Located(where, lineno, '%s file %s was not found (looked for %s)'
+                       % (directive, display_url(name), ', '.join(tried)))
 
 
 class _FlatteningParser(KickstartParser):
@@ -331,7 +342,7 @@ def flatten(src, fetcher, include_path=None, version=None, checksum=None, strict
     checksum = parse_checksum(checksum)
     label, text = fetcher.load(src, checksum=checksum, field='src')
     constant, name, notes = resolve_version(version, text)
-    resolver = _Resolver(fetcher, include_path)
+    resolver = _Resolver(fetcher, include_path, Confinement(src, include_path))
     sources = []
     try:
         pre_text, linemap = preprocess(label, text, resolver, sources)
@@ -355,139 +366,12 @@ def flatten(src, fetcher, include_path=None, version=None, checksum=None, strict
 def validate_text(text, version, label='generated kickstart', strict=False):
     """Parse text with a fresh handler as ksvalidator would; returns its deprecation warnings."""
     _require_pykickstart()
-    parser = _FlatteningParser(makeVersion(version), _Resolver(Fetcher(), []), strict=strict)
+    parser = _FlatteningParser(makeVersion(version), _Resolver(Fetcher(), [], Confinement(None)), strict=strict)
     try:
         parser.parse_top(label, text, None)
     except _Located as exc:
         raise exc.to_error()
     return parser.deprecations
-
-
-# ---------------------------------------------------------------------------
-# transforming
-# ---------------------------------------------------------------------------
-def _check_packages(values, field, groups=True):
-    result = []
-    for value in values or []:
-        text = value.strip() if isinstance(value, str) else ''
-        ok = PACKAGE_RE.match(text) or (groups and GROUP_RE.match(text))
-        if not ok:
-            raise FedoraBuildError('%s: %r is not a package name or glob%s.'
-                                   % (field, value, ' (or @group / @^environment)' if groups else ''))
-        if text not in result:
-            result.append(text)
-    return result
-
-
-def _check_cost(value, field):
-    if value is None or value == '':
-        return None
-    try:
-        cost = int(value)
-    except (TypeError, ValueError):
-        cost = -1
-    if isinstance(value, bool) or cost < 0 or str(cost) != str(value).strip():
-        raise FedoraBuildError('%s: %r is not a non-negative whole number.' % (field, value))
-    return cost
-
-
-def repo_summary(repo):
-    """A plain dict describing a RepoData object."""
-    return {
-        'name': repo.name,
-        'baseurl': repo.baseurl or None,
-        'mirrorlist': repo.mirrorlist or None,
-        'metalink': repo.metalink or None,
-        'cost': repo.cost,
-        'includepkgs': list(repo.includepkgs or []),
-        'excludepkgs': list(repo.excludepkgs or []),
-    }
-
-
-def _new_repo(handler, spec, field):
-    if not isinstance(spec, dict):
-        raise FedoraBuildError('%s: each item must be a mapping with name and baseurl (or metalink or mirrorlist).' % field)
-    name = check_name(spec.get('name'), '%s.name' % field)
-    given = [key for key in ('baseurl', 'metalink', 'mirrorlist') if spec.get(key)]
-    if len(given) != 1:
-        raise FedoraBuildError('%s: give exactly one of baseurl, metalink and mirrorlist (got %s).'
-                               % (field, ', '.join(given) or 'none'))
-    if given[0] == 'baseurl':
-        repo = handler.RepoData(name=name, baseurl=check_url(spec['baseurl'], REPO_SCHEMES, '%s.baseurl' % field))
-    else:
-        # Mirror services are web services: only http(s), never file/nfs.
-        url = check_url(spec[given[0]], ('http', 'https'), '%s.%s' % (field, given[0]))
-        repo = handler.RepoData(name=name, **{given[0]: url})
-    repo.cost = _check_cost(spec.get('cost'), '%s.cost' % field)
-    repo.includepkgs = _check_packages(spec.get('includepkgs'), '%s.includepkgs' % field, groups=False)
-    repo.excludepkgs = _check_packages(spec.get('excludepkgs'), '%s.excludepkgs' % field, groups=False)
-    return repo
-
-
-def _put_repo(handler, repo):
-    repos = handler.repo.repoList
-    for index, existing in enumerate(repos):
-        if existing.name == repo.name:
-            repos[index] = repo
-            return
-    repos.append(repo)
-    handler.repo.seen = True
-
-
-def transform(handler, repos=None, remove_repos=None, url=None, side_repo=None,
-              packages=None, exclude_packages=None):
-    """Apply the requested changes to a parsed handler; return (packages_added, warnings)."""
-    notes = []
-    repo_list = handler.repo.repoList
-
-    for name in remove_repos or []:
-        check_name(name, 'remove_repos')
-        before = len(repo_list)
-        repo_list[:] = [repo for repo in repo_list if repo.name != name]
-        if len(repo_list) == before:
-            notes.append('remove_repos: the kickstart has no repo named %r.' % name)
-
-    for index, spec in enumerate(repos or []):
-        _put_repo(handler, _new_repo(handler, spec, 'repos[%d]' % index))
-
-    if url:
-        check_url(url, URL_SCHEMES, 'url')
-        handler.url.url = url
-        handler.url.mirrorlist = None
-        handler.url.metalink = None
-        handler.url.seen = True
-
-    if side_repo:
-        side = _new_repo(handler, dict((k, v) for k, v in side_repo.items() if k != 'packages'), 'side_repo')
-        # names, or koji_side_repo's package dicts (their 'name')
-        names = [item.get('name') if isinstance(item, dict) else item for item in side_repo.get('packages') or []]
-        pinned = _check_packages(names, 'side_repo.packages', groups=False)
-        for repo in handler.repo.repoList:
-            if repo.name != side.name:
-                repo.excludepkgs = list(repo.excludepkgs or []) + [p for p in pinned if p not in (repo.excludepkgs or [])]
-        _put_repo(handler, side)
-        source = handler.url.url or handler.url.mirrorlist or handler.url.metalink
-        if pinned and source:
-            notes.append('url: the installation source %s cannot carry --excludepkgs, so builds of the pinned packages '
-                         '(%s) found there compete with side repo %r by version.' % (source, ', '.join(pinned), side.name))
-
-    add = _check_packages(packages, 'packages')
-    drop = _check_packages(exclude_packages, 'exclude_packages')
-    both = [name for name in add if name in drop]
-    if both:
-        raise FedoraBuildError('packages and exclude_packages both name %s.' % ', '.join(both))
-    pkgs = handler.packages
-    present = set(pkgs.packageList) | set('@' + group.name for group in pkgs.groupList)
-    if pkgs.environment:
-        present.add('@^' + pkgs.environment)
-    added = [name for name in add if name not in present]
-    if add:
-        pkgs.add(add)
-        pkgs.seen = True
-    if drop:
-        pkgs.add(['-' + name for name in drop])
-        pkgs.seen = True
-    return added, notes
 
 
 # ---------------------------------------------------------------------------
@@ -521,7 +405,7 @@ def prepare(src, include_path=None, version=None, checksum=None, repos=None, rem
         'text': text,
         'version': flat['version_name'],
         'sources': flat['sources'],
-        'repos': [repo_summary(repo) for repo in handler.repo.repoList],
+        'repos': [repo_summary(repo) for repo in getattr(getattr(handler, 'repo', None), 'repoList', [])],
         'packages_added': added,
         'warnings': flat['warnings'] + notes,
     }
@@ -555,14 +439,20 @@ def write(dest, text, check_mode=False):
 def run(params, check_mode=False):
     """Module entry: prepare + write; returns the module result (without 'diff')."""
     _check_dest(params['dest'])
-    result = prepare(
-        params['src'], include_path=params.get('include_path'), version=params.get('version'),
-        checksum=params.get('checksum'), repos=params.get('repos'), remove_repos=params.get('remove_repos'),
-        url=params.get('url'), side_repo=params.get('side_repo'), packages=params.get('packages'),
-        exclude_packages=params.get('exclude_packages'),
-        timeout=DEFAULT_TIMEOUT if params.get('timeout') is None else params['timeout'],
-        max_size=DEFAULT_MAX_SIZE if params.get('max_size') is None else params['max_size'],
-        validate_certs=params.get('validate_certs', True), strict=params.get('strict', False))
+    src = params['src']
+    try:
+        result = prepare(
+            src, include_path=params.get('include_path'), version=params.get('version'),
+            checksum=params.get('checksum'), repos=params.get('repos'), remove_repos=params.get('remove_repos'),
+            url=params.get('url'), side_repo=params.get('side_repo'), packages=params.get('packages'),
+            exclude_packages=params.get('exclude_packages'),
+            timeout=DEFAULT_TIMEOUT if params.get('timeout') is None else params['timeout'],
+            max_size=DEFAULT_MAX_SIZE if params.get('max_size') is None else params['max_size'],
+            validate_certs=params.get('validate_certs', True), strict=params.get('strict', False))
+    except FedoraBuildError as exc:
+        # the credentials of a src URL never reach a message (labels already drop them; this is the last guard)
+        raise FedoraBuildError(hide_secrets(exc.msg, src), **exc.result)
+    result['warnings'] = [hide_secrets(note, src) for note in result['warnings']]
     changed, diff = write(params['dest'], result['text'], check_mode=check_mode)
     return {
         'changed': changed,

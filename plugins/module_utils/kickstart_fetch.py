@@ -13,6 +13,7 @@ a local file, the URL for a remote one.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import http.client
 import os
@@ -23,7 +24,7 @@ import ssl
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 
 from urllib.error import HTTPError, URLError
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 from urllib.request import HTTPSHandler, Request, build_opener
 
 REMOTE_SCHEMES = ('http', 'https', 'ftp')
@@ -74,17 +75,53 @@ def check_location(location, field='src'):
     return location
 
 
-def _display_url(url):
-    """The URL without a password, for messages and labels."""
+USERINFO_RE = re.compile(r'(?i)\b([a-z][a-z0-9+.-]*://)[^/?#@\s]*@')
+
+
+def display_url(url):
+    """The URL without its user information (user name and password), for messages, labels and results."""
+    return USERINFO_RE.sub(r'\1', url)
+
+
+def strip_userinfo(text):
+    """text with the user information of every URL in it removed (a last guard on messages)."""
+    return USERINFO_RE.sub(r'\1', str(text))
+
+
+def url_secrets(url):
+    """The secret parts of url's user information (password, also percent-decoded; user:password), for no_log."""
+    if not isinstance(url, str) or not is_remote(url):
+        return []
+    netloc = urlsplit(url).netloc
+    if '@' not in netloc:
+        return []
+    userinfo = netloc.rsplit('@', 1)[0]
+    if ':' in userinfo:
+        password = userinfo.split(':', 1)[1]
+        found = [userinfo, password, unquote(password)]
+    else:
+        # a user name alone is a secret when it is a token (long); masking a short one would mangle every message
+        found = [userinfo, unquote(userinfo)] if len(userinfo) >= 8 else []
+    return [value for value in found if value]
+
+
+def hide_secrets(text, url):
+    """text without url's user information or any part of it that is secret."""
+    text = strip_userinfo(text)
+    for secret in sorted(url_secrets(url), key=len, reverse=True):
+        text = text.replace(secret, '********')
+    return text
+
+
+def _auth_header(url):
+    """(url without user information, Basic Authorization value or None) for an http(s) URL."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.hostname or ''
-    if parts.username:
-        netloc = '%s@%s' % (parts.username, netloc)
-    if parts.port:
-        netloc = '%s:%d' % (netloc, parts.port)
-    return parts._replace(netloc=netloc).geturl()
+    if '@' not in parts.netloc:
+        return url, None
+    userinfo, hostport = parts.netloc.rsplit('@', 1)
+    user, _sep, password = userinfo.partition(':')
+    token = base64.b64encode(('%s:%s' % (unquote(user), unquote(password))).encode('utf-8')).decode('ascii')
+    return parts._replace(netloc=hostport).geturl(), 'Basic ' + token
 
 
 class Fetcher(object):
@@ -105,7 +142,7 @@ class Fetcher(object):
         """Return (label, text) for a path or URL; checks size, checksum and UTF-8."""
         check_location(location, field)
         if is_remote(location):
-            label = _display_url(location)
+            label = display_url(location)
             data = self._read_url(location, label)
         else:
             label = os.path.realpath(location)
@@ -160,7 +197,15 @@ class Fetcher(object):
         return build_opener(*handlers)
 
     def _read_url(self, url, label):
+        source = url
+        authorization = None
+        if scheme_of(url) in ('http', 'https'):
+            # urllib sends no credentials from the URL itself (it reads user:password as host:port): they go in an
+            # Authorization header that is not repeated on a redirect to another URL.
+            url, authorization = _auth_header(url)
         request = Request(url, headers={'User-Agent': 'ondemand.fedora_build-kickstart'})
+        if authorization:
+            request.add_unredirected_header('Authorization', authorization)
         try:
             response = self._opener().open(request, timeout=self.timeout)
         except HTTPError as exc:
@@ -173,12 +218,12 @@ class Fetcher(object):
                 raise FedoraBuildError('%s: no answer within %s seconds (timeout).' % (label, self.timeout))
             text = str(reason)
             if url.lower().startswith('ftp') and ('550' in text or 'No such file' in text):
-                raise NotFound('%s: not found (FTP: %s).' % (label, text.strip()))
-            raise FedoraBuildError('%s: download failed (%s).' % (label, text.strip()))
+                raise NotFound('%s: not found (FTP: %s).' % (label, hide_secrets(text.strip(), source)))
+            raise FedoraBuildError('%s: download failed (%s).' % (label, hide_secrets(text.strip(), source)))
         except (socket.timeout, TimeoutError):
             raise FedoraBuildError('%s: no answer within %s seconds (timeout).' % (label, self.timeout))
         except (OSError, ValueError, http.client.HTTPException) as exc:
-            raise FedoraBuildError('%s: download failed (%s).' % (label, exc))
+            raise FedoraBuildError('%s: download failed (%s).' % (label, hide_secrets(exc, source)))
         try:
             length = response.headers.get('Content-Length') if response.headers else None
             if length and length.isdigit() and int(length) > self.max_size:
@@ -201,7 +246,7 @@ class Fetcher(object):
         except (socket.timeout, TimeoutError):
             raise FedoraBuildError('%s: no data within %s seconds (timeout).' % (label, self.timeout))
         except (OSError, ValueError, http.client.HTTPException) as exc:
-            raise FedoraBuildError('%s: download failed (%s).' % (label, exc))
+            raise FedoraBuildError('%s: download failed (%s).' % (label, hide_secrets(exc, source)))
         finally:
             response.close()
         return b''.join(chunks)

@@ -15,6 +15,11 @@ description:
     C(ksflatten) writes (commands in pykickstart's order, comments dropped, C(%pre), C(%post) and C(%packages) kept).
   - Relative C(%include) names are looked up beside the including file (its directory, or its URL), then in each
     O(include_path) directory. An include loop is refused.
+  - "Includes are confined: C(%include) and C(%ksappend) read only inside the kickstart's own source (for a path on the
+    node, the directory of O(src); for a URL, the same scheme, host and port and a path under the directory of O(src))
+    and the O(include_path) directories. An absolute node path, C(..) out of them, a symlink leading out, another host,
+    or a node path named by a kickstart read over a URL is refused in one sentence naming the file, the line and the
+    include, before it is opened or fetched."
   - Adds, replaces and removes C(repo) lines, overrides C(url), injects the side repo made by
     M(ondemand.fedora_build.koji_side_repo) and adds C(--excludepkgs) of its pinned package names to every other repo,
     and adds or excludes C(%packages) entries.
@@ -43,6 +48,10 @@ options:
     description:
       - The kickstart to start from, a path on the node or an C(http://), C(https://) or C(ftp://) URL.
       - Every other URL scheme is refused.
+      - A URL may carry credentials (C(https://user:password@host/...)); they are sent as HTTP Basic authentication
+        (FTP login for C(ftp://)) to that URL's own host only, and never appear in results, messages, warnings or the
+        echoed module arguments (the password is masked like a C(no_log) value). Labels in results and messages show
+        URLs without their user information.
     type: str
     required: true
   checksum:
@@ -53,6 +62,8 @@ options:
     description:
       - Directories on the node searched, in order, for relative C(%include) and C(%ksappend) names that are not found
         beside the including file, for example a checkout of Fedora's spin-kickstarts.
+      - With the directory of O(src) (or its URL), the only places includes may read from. Set by the operator; the
+        C(build) role fills it from C(fedora_build_kickstart_include_path), never from a request.
     type: list
     elements: path
     default: []
@@ -274,6 +285,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 from ansible_collections.ondemand.fedora_build.plugins.module_utils import kickstart as ks
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.kickstart_fetch import url_secrets
 
 
 def argument_spec():
@@ -312,6 +324,9 @@ def argument_spec():
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    # The user information of a src URL (user:password@) is a secret: Ansible masks it in every result,
+    # message and the echoed module arguments.
+    module.no_log_values.update(url_secrets(module.params['src']))
     if not ks.HAS_PYKICKSTART:
         module.fail_json(msg=missing_required_lib('pykickstart'), exception=str(ks.PYKICKSTART_IMPORT_ERROR))
     try:

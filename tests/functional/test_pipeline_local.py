@@ -153,16 +153,17 @@ def test_dvd_and_live_from_kickstarts_in_one_batch(node, tmp_path, fedora_repo, 
               'repos': {'presets': [], 'extra': [{'name': 'fedora', 'baseurl': 'file://%s/' % fedora_repo}]}}
     requests = [
         dict(common, image_type='dvd', name='dvd-minimal',
-             kickstart={'src': str(KICKSTARTS / 'fedora-live-minimal.ks'), 'include_path': [str(KICKSTARTS)]}),
+             kickstart={'src': str(KICKSTARTS / 'fedora-live-minimal.ks')}),
         dict(common, image_type='live', name='live-minimal',
-             kickstart={'src': str(KICKSTARTS / 'fedora-live-minimal.ks'), 'include_path': [str(KICKSTARTS)],
-                        'packages': ['nano']}),
+             kickstart={'src': str(KICKSTARTS / 'fedora-live-minimal.ks'), 'packages': ['nano']}),
     ]
     # a node provisioned by the build_node role: its lock dir is 0770, and a build leaves that mode alone
     node['lock'].mkdir(parents=True)
     node['lock'].chmod(0o770)
     # fedora_build_poll 0: the builders run in the foreground of their connection, not as async jobs
-    run = build(node, tmp_path, dict(service_vars(builder_standins, node, fedora_build_poll=0),
+    # the kickstart is copied from the controller; its includes come from the operator's include path
+    run = build(node, tmp_path, dict(service_vars(builder_standins, node, fedora_build_poll=0,
+                                                  fedora_build_kickstart_include_path=[str(KICKSTARTS)]),
                                      fedora_build_requests=requests))
     run.assert_ok()
     assert oct(node['lock'].stat().st_mode & 0o777) == '0o770'

@@ -79,9 +79,9 @@ def test_missing_and_directory(tmp_path):
 def test_remote_labels_hide_passwords_but_joins_keep_them():
     fetcher = kf.Fetcher()
     url = 'ftp://stage:s3cret@127.0.0.1:2121/ks/spin.ks'
-    assert kf._display_url(url) == 'ftp://stage@127.0.0.1:2121/ks/spin.ks'   # pylint: disable=protected-access
-    fetcher.locations['ftp://stage@127.0.0.1:2121/ks/spin.ks'] = url
-    assert fetcher.join('ftp://stage@127.0.0.1:2121/ks/spin.ks', 'base.ks') == 'ftp://stage:s3cret@127.0.0.1:2121/ks/base.ks'
+    assert kf.display_url(url) == 'ftp://127.0.0.1:2121/ks/spin.ks'
+    fetcher.locations['ftp://127.0.0.1:2121/ks/spin.ks'] = url
+    assert fetcher.join('ftp://127.0.0.1:2121/ks/spin.ks', 'base.ks') == 'ftp://stage:s3cret@127.0.0.1:2121/ks/base.ks'
     assert fetcher.join('http://h/a/b.ks', '../c.ks') == 'http://h/c.ks'
 
 
@@ -91,3 +91,20 @@ def test_remote_labels_hide_passwords_but_joins_keep_them():
 ])
 def test_bad_limits(kwargs, message):
     assert error_of(kf.Fetcher, **kwargs).msg == message
+
+
+@pytest.mark.parametrize('url,secrets', [
+    ('https://builder:p%40ss@ks.example.org/a.ks', ['builder:p%40ss', 'p%40ss', 'p@ss']),
+    ('https://ghp_0123456789abcdef@ks.example.org/a.ks', ['ghp_0123456789abcdef']),
+    ('https://ks@ks.example.org/a.ks', []),          # a short user name alone is not masked everywhere
+    ('https://ks.example.org/a.ks', []),
+    ('/srv/ks/a.ks', []),
+])
+def test_url_secrets_for_no_log(url, secrets):
+    assert sorted(set(kf.url_secrets(url))) == sorted(set(secrets))
+
+
+def test_messages_lose_user_information():
+    text = 'x ftp://u:pw@h/a.ks and https://tok@h:8443/b?c=d@e'
+    assert kf.strip_userinfo(text) == 'x ftp://h/a.ks and https://h:8443/b?c=d@e'
+    assert kf.hide_secrets('nonnumeric port: pw@h', 'ftp://u:pw@h/a.ks') == 'nonnumeric port: ********@h'
