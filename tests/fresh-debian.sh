@@ -55,6 +55,7 @@ mirror=${FRESH_MIRROR:-http://deb.debian.org/debian}
 cache=${FRESH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fedora-build}
 key=$(printf '%s\n' "$suite" "$include" "$mirror" "$(uname -m)" | sha256sum | cut -c1-12)
 tarball="$cache/fresh-$suite-$key.tar"
+# shellcheck disable=SC2016  # the backquotes are the sentence's own
 expected_re='lorax is not installed on localhost; provision the node with `ansible-playbook playbooks/provision.yml` \(role ondemand\.fedora_build\.build_node\)\. localhost runs Debian GNU/Linux 12 \(bookworm\), but the target release is Fedora 41; lorax and pungi must run on the release they build\.'
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/fedora-build-fresh.XXXXXX")
@@ -132,6 +133,8 @@ for path in files:
 for value in values:
     for word in value.split():
         path = word[len('file://'):] if word.startswith('file://') else word
+        if os.path.basename(path.rstrip('/')) == 'simple':
+            path = os.path.dirname(path.rstrip('/'))   # a local index links to files beside it
         if not os.path.isabs(path) or not os.path.exists(path) or path in seen or path == '/':
             continue
         seen.add(path)
