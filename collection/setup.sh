@@ -59,7 +59,7 @@ fi
 
 # Re-install only when the requirements (or KERBEROS) changed since the last run.
 stamp="$venv/.installed-$(basename "$req")"
-want=$( { cat "$req"; echo "kerberos=$kerberos"; } | sha256sum | cut -d' ' -f1)
+want=$(sha256sum <"$req" | cut -d' ' -f1)${kerberos:++kerberos}
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   if [ -n "$kerberos" ]; then
     # requests-gssapi -> gssapi: no Linux wheel; pip builds it with krb5-config, a compiler and Python.h
