@@ -8,6 +8,7 @@
 #                     (default ${XDG_CACHE_HOME:-~/.cache}/fedora-build; a week at most)
 #   FRESH_MIRROR=URL  the Debian mirror (default http://deb.debian.org/debian)
 #   FRESH_KEEP=1      keep the work directory (printed) after the run
+#   FRESH_REF=REF     test this commit of the checkout instead of HEAD
 # Root only (chroot, mounts); exit 77 = skipped when not root, a failure under CI=true.
 # Everything runs in a private mount namespace: no mount outlives the script,
 # and nothing outside the work directory (and the cache) is written.
@@ -94,13 +95,14 @@ tar -C "$chroot_dir" -xf "$tarball"
 echo "fresh: Debian root ready ($((SECONDS - t0))s)"
 
 # The checkout: a clone of HEAD (committed work only).
-head=$(git -C "$root" rev-parse HEAD)
-if [ -n "$(git -C "$root" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+ref=${FRESH_REF:-HEAD}
+head=$(git -C "$root" rev-parse --verify "$ref^{commit}")
+if [ "$ref" = HEAD ] && [ -n "$(git -C "$root" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
   echo "fresh: note: uncommitted changes are not tested; testing HEAD $head"
 fi
 src="$chroot_dir/root/fedora_build"
 git clone -q --no-checkout "$root" "$src"
-git -C "$src" fetch -q "$root" HEAD
+git -C "$src" fetch -q "$root" "$ref"
 git -C "$src" checkout -q --detach FETCH_HEAD
 
 # Network: the host's resolver and the same package index as the host's pip
@@ -153,7 +155,10 @@ log="$work/make-build.log"
 set +e
 chroot "$chroot_dir" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
   PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "${pass_env[@]}" \
-  /bin/bash -c 'cd /root/fedora_build && exec make build' 2>&1 | tee "$log" | grep --line-buffered -v "^WARNING: Location '.*' is ignored" | sed 's/^/  | /'
+  /bin/bash -c 'cd /root/fedora_build && exec make build' 2>&1 | tee "$log" |
+  while IFS= read -r line; do  # elapsed seconds on each line; the host pip's missing local indexes are noise
+    case $line in "WARNING: Location '"*"' is ignored"*) ;; *) printf '%5ds | %s\n' "$((SECONDS - t0))" "$line" ;; esac
+  done
 rc=${PIPESTATUS[0]}
 set -e
 echo "fresh: make build exited $rc after $((SECONDS - t0))s in total"
