@@ -118,7 +118,7 @@ while IFS=$'\t' read -r kind path; do
     dir) mkdir -p "$chroot_dir$path" && mount --bind "$path" "$chroot_dir$path" &&
            mount -o remount,bind,ro "$chroot_dir$path" ;;
   esac
-done < <(python3 - <<'PY'
+done < <(command -v python3 >/dev/null 2>&1 && python3 - <<'PY'
 import configparser, os, shlex
 home = os.path.expanduser('~')
 files = ['/etc/pip.conf', os.path.join(home, '.pip', 'pip.conf'), os.path.join(home, '.config', 'pip', 'pip.conf')]
@@ -162,6 +162,7 @@ chroot "$chroot_dir" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
 rc=${PIPESTATUS[0]}
 set -e
 echo "fresh: make build exited $rc after $((SECONDS - t0))s in total"
+mkdir -p "$root/tests/output" && cp "$log" "$root/tests/output/fresh-make-build.log"
 
 problems=()
 # the documented end is a failed preflight: make must say so, with the README's sentence
