@@ -47,7 +47,7 @@ need_packages() {
 if ! command -v "$py" >/dev/null 2>&1; then
   need_packages python3 python3 "$py is missing"
 fi
-if [ ! -x "$venv/bin/python" ]; then
+if [ ! -x "$venv/bin/pip" ]; then   # (a venv made without ensurepip has python but no pip)
   # Debian ships venv's pip bootstrap (ensurepip) in python3-venv
   if ! "$py" -c 'import ensurepip, venv' >/dev/null 2>&1; then
     need_packages python3-venv python3 "$py cannot create a venv (no ensurepip)"

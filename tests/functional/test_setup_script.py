@@ -73,6 +73,7 @@ def sandbox(tmp_path):
         calls = (state / 'calls').read_text() if (state / 'calls').exists() else ''
         return proc, calls
 
+    run.repo = repo
     return run
 
 
@@ -131,3 +132,14 @@ def test_kerberos_extra_installs_requests_gssapi_as_root(sandbox):
     assert proc.returncode == 0, proc.stderr
     assert 'apt-get install -y -q --no-install-recommends libkrb5-dev gcc python3-dev' in calls
     assert 'pip install -q requests-gssapi' in calls
+
+
+def test_a_venv_left_without_pip_is_made_again(sandbox):
+    """`python3 -m venv` without ensurepip leaves bin/python but no pip: the next run must not take it as done."""
+    (sandbox.repo / '.venv' / 'bin').mkdir(parents=True)
+    (sandbox.repo / '.venv' / 'bin' / 'python').write_text('#!/bin/bash\nexit 1\n')
+    (sandbox.repo / '.venv' / 'bin' / 'python').chmod(0o755)
+    proc, calls = sandbox()
+    assert proc.returncode == 0, proc.stderr
+    assert 'setup: creating .venv' in proc.stdout
+    assert 'pip install -q --no-deps koji>=1.35' in calls
