@@ -5,7 +5,8 @@
 # cloned into it; `make build` run inside (chroot with /proc, /dev, /sys), which
 # must reach its documented end: the preflight sentence on a non-Fedora node.
 #   FRESH_CACHE=DIR   where the bootstrapped root tarball is kept between runs
-#                     (default ${XDG_CACHE_HOME:-~/.cache}/fedora-build; a week at most)
+#                     (default ${XDG_CACHE_HOME:-~/.cache}/fedora-build; a week at most;
+#                     not written under CI=true, where a fresh machine would never read it)
 #   FRESH_MIRROR=URL  the Debian mirror (default http://deb.debian.org/debian)
 #   FRESH_KEEP=1      keep the work directory (printed) after the run
 #   FRESH_REF=REF     test this commit of the checkout instead of HEAD
@@ -16,9 +17,10 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 ci=${CI:-}
 ci=${ci,,}
+[ "$ci" != 1 ] && [ "$ci" != yes ] || ci=true
 
 skip_or_fail() {
-  if [ "$ci" = true ] || [ "$ci" = 1 ] || [ "$ci" = yes ]; then
+  if [ "$ci" = true ]; then
     echo "fresh: $1 (CI=true: failing rather than skipping)" >&2
     exit 1
   fi
@@ -84,14 +86,16 @@ trap 'exit 130' INT TERM
 t0=$SECONDS
 if [ -n "$(find "$tarball" -mtime -7 2>/dev/null)" ]; then
   echo "fresh: cached Debian $suite root $tarball"
+  mkdir "$chroot_dir"
+  tar -C "$chroot_dir" -xf "$tarball"
 else
   echo "fresh: mmdebstrap $suite ($include) from $mirror"
-  mkdir -p "$cache"
-  mmdebstrap --quiet --variant=apt --include="$include" "$suite" "$work/root.tar" "$mirror"
-  mv -f "$work/root.tar" "$tarball.tmp.$$" && mv -f "$tarball.tmp.$$" "$tarball"
+  mmdebstrap --quiet --variant=apt --include="$include" "$suite" "$chroot_dir" "$mirror"
+  if [ "$ci" != true ]; then
+    mkdir -p "$cache"
+    tar --numeric-owner -C "$chroot_dir" -cf "$tarball.tmp.$$" . && mv -f "$tarball.tmp.$$" "$tarball"
+  fi
 fi
-mkdir "$chroot_dir"
-tar -C "$chroot_dir" -xf "$tarball"
 echo "fresh: Debian root ready ($((SECONDS - t0))s)"
 
 # The checkout: a clone of HEAD (committed work only).
