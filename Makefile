@@ -1,6 +1,8 @@
 # Two entry points, both safe on a fresh machine:
 #   make build   set up the controller and run the default build (playbooks/build.yml)
 #   make test    install what the tests need (system packages + pinned venv) and run every layer
+# Either order works; nothing is compiled for `make build` (KERBEROS=1 make setup adds
+# requests-gssapi for Koji's kerberos login, and the packages it needs to build).
 VENV ?= .venv
 PY ?= python3
 

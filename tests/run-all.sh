@@ -2,9 +2,10 @@
 # Install what the tests need and run every test layer (= `make test`, and
 # what .ci/run calls). Each layer runs even when an earlier one failed; the
 # last line is "N passed, N failed" (pytest counts its tests, every other
-# gate counts as one).
+# gate counts as one); the summary also says how many were skipped.
 #   SKIP_SYSTEM_DEPS=1   do not install system packages (non-root developers)
-#   LAYERS="pytest lint" run only these layers
+#   LAYERS="pytest lint" run only these layers (pytest sanity units lint changelog docs molecule fresh)
+#   CI=true              a missing tool fails its tests instead of skipping them (.ci/run sets it)
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 1
@@ -33,12 +34,14 @@ cleanup_labs() {
 }
 trap cleanup_labs EXIT
 
-passed=0 failed=0 summary=()
-gate() { # NAME CMD... : a gate counts as one test
+passed=0 failed=0 skipped=0 summary=()
+gate() { # NAME CMD... : a gate counts as one test; exit status 77 means skipped
   local name=$1; shift
   echo "=== $name: $*"
-  local t0=$SECONDS
-  if "$@"; then passed=$((passed + 1)); summary+=("PASS $name ($((SECONDS - t0))s)")
+  local t0=$SECONDS rc=0
+  "$@" || rc=$?
+  if [ "$rc" = 0 ]; then passed=$((passed + 1)); summary+=("PASS $name ($((SECONDS - t0))s)")
+  elif [ "$rc" = 77 ]; then skipped=$((skipped + 1)); summary+=("SKIP $name ($((SECONDS - t0))s)")
   else failed=$((failed + 1)); summary+=("FAIL $name ($((SECONDS - t0))s)"); fi
 }
 want() { [ -z "${LAYERS:-}" ] || [[ " $LAYERS " == *" $1 "* ]]; }
@@ -53,19 +56,19 @@ import sys, xml.etree.ElementTree as ET
 try:
     root = ET.parse(sys.argv[1]).getroot()
 except Exception:
-    print("0 0"); sys.exit()
+    print("0 0 0"); sys.exit()
 suites = [root] if root.tag == "testsuite" else list(root)
 total = sum(int(s.get("tests", 0)) for s in suites)
 bad = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
 skipped = sum(int(s.get("skipped", 0)) for s in suites)
-print(total - bad - skipped, bad)
+print(total - bad - skipped, bad, skipped)
 PY
 )
-  p=${counts% *}; f=${counts#* }
+  read -r p f s <<<"$counts"
   if [ "$rc" != 0 ] && [ "$f" = 0 ]; then f=1; fi   # collection errors, crash, or no tests ran
   if [ "$p" = 0 ]; then f=$((f + 1)); fi
-  passed=$((passed + p)); failed=$((failed + f))
-  summary+=("$([ "$f" = 0 ] && echo PASS || echo FAIL) pytest: $p passed, $f failed ($((SECONDS - t0))s)")
+  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+  summary+=("$([ "$f" = 0 ] && echo PASS || echo FAIL) pytest: $p passed, $f failed, $s skipped ($((SECONDS - t0))s)")
 fi
 want sanity && gate "ansible-test sanity" tests/ansible-test.sh sanity
 want units && gate "ansible-test units" tests/ansible-test.sh units
@@ -73,9 +76,11 @@ want lint && gate "ansible-lint (production)" ansible-lint --offline --profile p
 want changelog && gate "antsibull-changelog lint" antsibull-changelog lint
 want docs && gate "docs build (reference up to date, links)" tests/docs-build.sh --check
 want molecule && gate "molecule" tests/molecule.sh
+want fresh && gate "fresh Debian 12: make build reaches preflight" tests/fresh-debian.sh
 
 echo
 echo "=== summary"
 printf '%s\n' "${summary[@]}"
+[ "$skipped" = 0 ] || echo "$skipped skipped"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -13,7 +13,8 @@
   (``verify_client='optional'|'require'|'none'``).
 * ``koji_pki`` (session): test CA, hub server certificate, client certificates (``koji_pki.client('alice')``),
   see ``support.koji_pki``.
-* ``koji_kdc`` (session): a real MIT KDC on loopback (``support.koji_kdc``); skips where krb5kdc is missing.
+* ``koji_kdc`` (session): a real MIT KDC on loopback (``support.koji_kdc``); skips where krb5kdc is missing
+  (fails under CI=true, ``support.skips``).
   Use ``koji_tls_hub.gssapi_keytab = koji_kdc.http_keytab`` and the KDC's ``env`` (KRB5_CONFIG, KRB5CCNAME).
 * ``koji_tls_hub`` (function): an HTTPS hub (client certificates optional, as Koji's mod_ssl setup).
 * ``koji_tls_world`` (function): ``koji_world``'s builds on an HTTPS hub.
@@ -27,6 +28,7 @@ import shutil
 import pytest
 
 from support.rpms import GpgKey, RpmFactory
+from support.skips import tool_missing
 
 
 def _have(tool):
@@ -35,10 +37,10 @@ def _have(tool):
 
 @pytest.fixture(scope='session')
 def rpm_tools():
-    """Skip cleanly (with the reason) where rpmbuild/rpmsign/gpg are missing."""
+    """Skip cleanly (with the reason) where rpmbuild/rpmsign/gpg are missing; fail under CI=true."""
     missing = [t for t in ('rpmbuild', 'rpmsign', 'rpmkeys', 'gpg', 'gpgconf') if not _have(t)]
     if missing:
-        pytest.skip('RPM tools missing: %s (tests/install-deps.sh installs them)' % ', '.join(missing))
+        tool_missing('RPM tools missing: %s (tests/install-deps.sh installs them)' % ', '.join(missing))
 
 
 @pytest.fixture(scope='session')
@@ -71,7 +73,7 @@ def koji_kdc(tmp_path_factory):
     from support.koji_kdc import TestKDC, missing_tools
     missing = missing_tools()
     if missing:
-        pytest.skip('Kerberos KDC tools missing: %s (Debian: krb5-kdc krb5-admin-server krb5-user)' % ', '.join(missing))
+        tool_missing('Kerberos KDC tools missing: %s (Debian: krb5-kdc krb5-admin-server krb5-user)' % ', '.join(missing))
     kdc = TestKDC(tmp_path_factory.mktemp('kdc'))
     yield kdc
     kdc.close()
