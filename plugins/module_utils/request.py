@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import copy
 
-from ansible_collections.ondemand.fedora_build.plugins.module_utils import build_identity
+from ansible_collections.ondemand.fedora_build.plugins.module_utils import build_identity, staging
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.fileutil import check_tree_path
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_builder import BUILDER_OPTIONS, KIWI_ONLY, LMC_ONLY  # noqa: F401
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_checks import (  # noqa: F401
     INVALID, Problems, _bool, _builder, _choice, _int, _join, _kickstart, _mapping, _repos, _text, default_mirror, kind,
@@ -52,7 +53,8 @@ def _defaults(p, defaults, path='defaults'):
     if koji is not None and _mapping(p, koji, _join(path, 'koji'), KOJI_FIELDS, what=' of koji fields') is not INVALID:
         out['koji'] = _koji_part(p, koji, _join(path, 'koji'))
     if data.get('staging') is not None:
-        out['staging'] = _staging(p, data['staging'], _join(path, 'staging'), None)
+        out['staging'] = _staging_as_module_sees_it(p, _staging(p, data['staging'], _join(path, 'staging'), None),
+                                                    _join(path, 'staging'))
     if data.get('timeout') is not None:
         out['timeout'] = _int(p, data['timeout'], _join(path, 'timeout'), 1, MAX_TIMEOUT)
     return out
@@ -112,7 +114,10 @@ def _request(p, request, defaults, forced_type, prefix):
     if request.get('staging') is None and staging_default is INVALID:
         out['staging'] = INVALID  # already reported under defaults.staging
     else:
+        given = request.get('staging') is not None
         out['staging'] = _staging(p, request.get('staging'), _join(prefix, 'staging'), staging_default)
+        if given:
+            out['staging'] = _staging_as_module_sees_it(p, out['staging'], _join(prefix, 'staging'))
     out['notify'] = _notify(p, request.get('notify'), _join(prefix, 'notify'))
     out['force'] = False if request.get('force') is None else _bool(p, request['force'], _join(prefix, 'force'))
 
@@ -126,6 +131,27 @@ def _request(p, request, defaults, forced_type, prefix):
               % (out['request_id'], show(given)))
         return INVALID
     return out
+
+
+def _staging_as_module_sees_it(p, targets, path):
+    """Run the stage module's own checks on normalized staging targets (validated once, up front).
+
+    The stage module refuses an SSH user outside its user pattern and a system directory as a staging path
+    (fileutil.check_tree_path; a local path through its symlinks, on the controller this runs on). Returns
+    targets, or INVALID after adding the module's sentence under the target's path.
+    """
+    if not isinstance(targets, list):
+        return targets
+    start = len(p)
+    for index, target in enumerate(targets):
+        where = _join(path, index)
+        if target['type'] == 'ssh' and target.get('user') is not None:
+            p.check(staging.check_user, target['user'], _join(where, 'user'))
+        if target['type'] in ('local', 'ssh'):
+            field = _join(where, 'path')
+            if p.check(staging.check_abs_path, target['path'], field) is not INVALID:
+                p.check(check_tree_path, target['path'], field, resolve=target['type'] == 'local')
+    return targets if len(p) == start else INVALID
 
 
 def validate_request(request, defaults=None, image_type=None, prefix='request'):

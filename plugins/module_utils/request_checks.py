@@ -20,35 +20,69 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_mode
     DEFAULT_PRESETS, DEFAULT_RAWHIDE_PRESETS, EXTRA_REPO_FIELDS, KICKSTART_FIELDS, MAX_LIST, MAX_TEXT, MAX_TIMEOUT,
     METALINK, PRESET_REPO_NAMES, PRESETS, PRIMARY_MIRROR, REPO_SOURCES, REPO_URL_KEYS, REPOS_COMPUTED, REPOS_FIELDS,
     SECONDARY_ARCHES, SECONDARY_MIRROR, TAG_LATEST_FIELDS)
-from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import check_builder_option, check_name, check_nvr, check_url
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import (
+    UNSAFE_TEXT_RE, check_builder_option, check_name, check_nvr, check_url)
 
-_HOSTNAME_RE = re.compile(r'^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?'
-                          r'(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$')
-_USER_RE = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9._@+-]{0,63}$')
-_ENV_RE = re.compile(r'^[A-Za-z_][A-Za-z0-9_]{0,127}$')
+_HOSTNAME_RE = re.compile(r'^(?=.{1,253}\Z)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?'
+                          r'(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?\Z')
+_USER_RE = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9._@+-]{0,63}\Z')
+_ENV_RE = re.compile(r'^[A-Za-z_][A-Za-z0-9_]{0,127}\Z')
 _EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-                       r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
-_PKG_NAME_RE = re.compile(r'^[A-Za-z0-9_+][A-Za-z0-9._+-]{0,254}$')
+                       r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\Z")
+_PKG_NAME_RE = re.compile(r'^[A-Za-z0-9_+][A-Za-z0-9._+-]{0,254}\Z')
 # %packages entries: names, globs, @group, @^environment, name.arch, module:stream
-_PKG_ENTRY_RE = re.compile(r'^(@\^?[A-Za-z0-9_+.*?:-][A-Za-z0-9 _+.*?:-]{0,254}|[A-Za-z0-9_+*?\[][A-Za-z0-9._+*?\[\]:/-]{0,254})$')
-_GLOB_RE = re.compile(r'^[A-Za-z0-9_+*?\[][A-Za-z0-9._+*?\[\]-]{0,254}$')
-_SIGKEY_RE = re.compile(r'^[0-9a-fA-F]{8}$')
-_HEX64_RE = re.compile(r'^[0-9a-fA-F]{64}$')
-_CONTROL_RE = re.compile(r'[\x00-\x1f\x7f]')
+_PKG_ENTRY_RE = re.compile(r'^(@\^?[A-Za-z0-9_+.*?:-][A-Za-z0-9 _+.*?:-]{0,254}|[A-Za-z0-9_+*?\[][A-Za-z0-9._+*?\[\]:/-]{0,254})\Z')
+_GLOB_RE = re.compile(r'^[A-Za-z0-9_+*?\[][A-Za-z0-9._+*?\[\]-]{0,254}\Z')
+# koji_client.SIGKEY_RE (what koji_side_repo accepts), case-insensitive; a test keeps the two equal
+_SIGKEY_RE = re.compile(r'^[0-9a-fA-F]{8,40}\Z')
+# Koji build and task IDs travel as XML-RPC i8 (koji's marshaller): a signed 64-bit number
+MAX_KOJI_ID = 2 ** 63 - 1
+_HEX64_RE = re.compile(r'^[0-9a-fA-F]{64}\Z')
 
 INVALID = object()
 
 
 def show(value, limit=60):
-    """repr() of a value for a problem text, cut short so a huge value never floods the report."""
-    try:
-        text = repr(value)
-    except Exception:  # pylint: disable=broad-except
-        text = '<%s>' % type(value).__name__
+    """repr() of a value for a problem text, cut short so a huge value never floods the report.
+
+    Bounded: it looks at no more than about ``limit`` characters of a string and a few items of a list or
+    mapping, so printing a bad value never walks (or renders) a huge structure.
+    """
+    text = _brief(value, limit + 1, 0)
     if len(text) > limit:
-        size = len(value) if isinstance(value, (str, list, dict, tuple)) else None
+        size = len(value) if isinstance(value, (str, bytes, list, dict, tuple)) else None
         text = '%s...%s' % (text[:limit], ' (%d long)' % size if size is not None else '')
     return text
+
+
+def _brief(value, budget, depth):
+    """repr() of value, at most about ``budget`` characters, without visiting more than that of it."""
+    if isinstance(value, (str, bytes)):
+        return repr(value[:budget])
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return repr(value)
+    if isinstance(value, int):
+        if value.bit_length() > 128:
+            return '<a %d-bit number>' % value.bit_length()
+        return repr(value)
+    if isinstance(value, (list, tuple, dict)):
+        if depth > 3:
+            return '[...]' if isinstance(value, list) else ('(...)' if isinstance(value, tuple) else '{...}')
+        items = iter(value.items()) if isinstance(value, dict) else iter(value)
+        parts, used = [], 0
+        for index, item in enumerate(items):
+            if used > budget or index >= 8:
+                parts.append('...')
+                break
+            if isinstance(value, dict):
+                part = '%s: %s' % (_brief(item[0], budget - used, depth + 1), _brief(item[1], budget - used, depth + 1))
+            else:
+                part = _brief(item, budget - used, depth + 1)
+            parts.append(part)
+            used += len(part) + 2
+        opening, closing = ('{', '}') if isinstance(value, dict) else (('[', ']') if isinstance(value, list) else ('(', ')'))
+        return opening + ', '.join(parts) + closing
+    return '<%s>' % type(value).__name__
 
 
 def kind(value):
@@ -73,7 +107,7 @@ def kind(value):
 def _join(path, key):
     if isinstance(key, int):
         return '%s[%d]' % (path, key)
-    if isinstance(key, str) and re.match(r'^[A-Za-z0-9_-]{1,64}$', key):
+    if isinstance(key, str) and re.fullmatch(r'[A-Za-z0-9_-]{1,64}', key):
         return '%s.%s' % (path, key) if path else key
     return '%s[%s]' % (path, show(key, 40))
 
@@ -109,8 +143,9 @@ def _text(p, value, path, max_len=MAX_TEXT, what='a string'):
         return p.add(path, 'is empty.')
     if len(value) > max_len:
         return p.add(path, 'is %d characters long; at most %d are allowed.' % (len(value), max_len))
-    if _CONTROL_RE.search(value):
-        return p.add(path, '%s contains control characters (such as a newline).' % show(value))
+    if UNSAFE_TEXT_RE.search(value):
+        return p.add(path, '%s contains control characters (such as a newline) or invisible zero-width or bidi '
+                           'characters.' % show(value))
     return value
 
 
@@ -118,8 +153,9 @@ def _secret(p, value, path):
     """Like _text, but never echoes the value."""
     if not isinstance(value, str):
         return p.add(path, 'must be a string (got %s).' % kind(value))
-    if not value or len(value) > MAX_TEXT or _CONTROL_RE.search(value):
-        return p.add(path, 'must be 1 to %d characters without control characters (the value is not shown).' % MAX_TEXT)
+    if not value or len(value) > MAX_TEXT or UNSAFE_TEXT_RE.search(value):
+        return p.add(path, 'must be 1 to %d characters without control or invisible characters (the value is not '
+                           'shown).' % MAX_TEXT)
     return value
 
 
@@ -133,7 +169,7 @@ def _int(p, value, path, minimum=None, maximum=None):
     number = INVALID
     if isinstance(value, int) and not isinstance(value, bool):
         number = value
-    elif isinstance(value, str) and re.match(r'^\s*-?[0-9]{1,18}\s*$', value):
+    elif isinstance(value, str) and re.fullmatch(r'\s*-?[0-9]{1,18}\s*', value):
         number = int(value)
     if number is INVALID:
         return p.add(path, 'must be a whole number (got %s).' % show(value))
@@ -252,7 +288,7 @@ def _kickstart(p, value, path, image_type, backend):
         text = _text(p, checksum, _join(path, 'checksum'))
         if text is not INVALID:
             hexpart = text[7:] if text.lower().startswith('sha256:') else text
-            if _HEX64_RE.match(hexpart):
+            if _HEX64_RE.fullmatch(hexpart):
                 out['checksum'] = 'sha256:' + hexpart.lower()
             else:
                 p.add(_join(path, 'checksum'), '%s is not a sha256 checksum (sha256:<64 hex digits> or 64 hex digits).'
@@ -268,7 +304,7 @@ def _package_entry(p, value, path):
     text = _text(p, value, path, 255)
     if text is INVALID:
         return text
-    if not _PKG_ENTRY_RE.match(text):
+    if not _PKG_ENTRY_RE.fullmatch(text):
         return p.add(path, '%s is not a package name, glob, @group or @^environment.' % show(value))
     return text
 
@@ -277,19 +313,21 @@ def _package_name(p, value, path):
     text = _text(p, value, path, 255)
     if text is INVALID:
         return text
-    if not _PKG_NAME_RE.match(text):
+    if not _PKG_NAME_RE.fullmatch(text):
         return p.add(path, '%s is not a package name.' % show(value))
     return text
 
 
 def _build_item(p, value, path):
     if isinstance(value, int) and not isinstance(value, bool):
-        if value > 0:
+        if 0 < value <= MAX_KOJI_ID:
             return value
+        if value > 0:
+            return p.add(path, '%s is too large for a Koji build ID (at most 2**63-1).' % show(value))
         return p.add(path, '%s is not a valid build ID (a positive number).' % value)
     if isinstance(value, str):
         text = value.strip()
-        if text.isdigit() and text.isascii():
+        if text.isdigit() and text.isascii() and len(text) <= 19:
             return _build_item(p, int(text), path)
         if len(text) <= 512:
             try:
@@ -304,8 +342,10 @@ def _task_item(p, value, path):
     number = INVALID
     if isinstance(value, int) and not isinstance(value, bool):
         number = value
-    elif isinstance(value, str) and value.strip().isdigit() and value.strip().isascii() and len(value) < 19:
+    elif isinstance(value, str) and value.strip().isdigit() and value.strip().isascii() and len(value.strip()) <= 19:
         number = int(value.strip())
+    if number is not INVALID and number > MAX_KOJI_ID:
+        return p.add(path, '%s is too large for a Koji task ID (at most 2**63-1).' % show(value))
     if number is INVALID or number <= 0:
         return p.add(path, '%s is not a Koji task ID (a positive number).' % show(value))
     return number
@@ -330,8 +370,8 @@ def _tag_latest(p, value, path):
 def _sigkey(p, value, path):
     if value == '':
         return ''
-    if not isinstance(value, str) or not _SIGKEY_RE.match(value):
-        return p.add(path, '%s is not a Koji signing key ID (8 hex digits) or "" (unsigned copies allowed).'
+    if not isinstance(value, str) or not _SIGKEY_RE.fullmatch(value):
+        return p.add(path, '%s is not a Koji signing key ID (8 to 40 hex digits) or "" (unsigned copies allowed).'
                      % show(value))
     return value.lower()
 
@@ -345,7 +385,7 @@ def _glob(p, value, path):
     text = _text(p, value, path, 255)
     if text is INVALID:
         return text
-    if not _GLOB_RE.match(text):
+    if not _GLOB_RE.fullmatch(text):
         return p.add(path, '%s is not a package name glob.' % show(value))
     return text
 
@@ -454,7 +494,7 @@ def _builder_value(p, value, path, spec, key):
             return p.add(path, 'must be a mapping of names to strings (got %s).' % kind(value))
         out, start = {}, len(p)
         for name, item in value.items():
-            if not isinstance(name, str) or not re.match(r'^[A-Za-z_][A-Za-z0-9_]{0,63}$', name):
+            if not isinstance(name, str) or not re.fullmatch(r'[A-Za-z_][A-Za-z0-9_]{0,63}', name):
                 p.add(path, '%s is not a variable name.' % show(name))
             elif isinstance(item, bool) or not isinstance(item, (str, int, float)):
                 p.add(_join(path, name), 'must be a string or a number (got %s).' % kind(item))
@@ -513,7 +553,7 @@ def _host(p, value, path):
         return str(ipaddress.ip_address(text.strip('[]')))
     except ValueError:
         pass
-    if not _HOSTNAME_RE.match(text) or text.replace('.', '').isdigit():
+    if not _HOSTNAME_RE.fullmatch(text) or text.replace('.', '').isdigit():
         return p.add(path, '%s is not a host name or IP address.' % show(value))
     return text.lower().rstrip('.')
 
@@ -522,7 +562,7 @@ def _user(p, value, path):
     text = _text(p, value, path, 64)
     if text is INVALID:
         return text
-    if not _USER_RE.match(text):
+    if not _USER_RE.fullmatch(text):
         return p.add(path, '%s is not a user name (letters, digits, ".", "_", "@", "+", "-").' % show(value))
     return text
 
@@ -531,6 +571,6 @@ def _email(p, value, path):
     text = _text(p, value, path, 254)
     if text is INVALID:
         return text
-    if not _EMAIL_RE.match(text):
+    if not _EMAIL_RE.fullmatch(text):
         return p.add(path, '%s is not an email address.' % show(value))
     return text
