@@ -32,7 +32,8 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_mode
     KOJI_DEFAULT_EXCLUDE, KOJI_FIELDS, KOJI_OPTIONAL, LIVE_BACKENDS, MAX_LIST, MAX_TEXT, MAX_TIMEOUT, METALINK,
     NOTIFY_EVENTS, NOTIFY_FIELDS, PRESET_REPO_NAMES, PRESETS, PRIMARY_MIRROR, REPO_SOURCES, REPO_URL_KEYS,
     REPOS_COMPUTED, REPOS_FIELDS, REQUEST_FIELDS, ROOTFS_TYPES, SECONDARY_ARCHES, SECONDARY_MIRROR, STAGING_FIELDS,
-    STAGING_TYPES, TAG_LATEST_FIELDS, schema)
+    STAGING_TYPES, TAG_LATEST_FIELDS, MODEL, schema)
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_shape import check_shape
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_targets import _koji, _koji_part, _notify, _staging
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import check_name, check_release
 
@@ -60,7 +61,7 @@ def _defaults(p, defaults, path='defaults'):
     return out
 
 
-def _request(p, request, defaults, forced_type, prefix):
+def _request(p, request, defaults, forced_type, prefix, shape=True):
     if not isinstance(request, dict):
         return p.add(prefix, 'must be a mapping with the fields %s (got %s).'
                      % (', '.join(REQUEST_FIELDS), kind(request)))
@@ -130,6 +131,12 @@ def _request(p, request, defaults, forced_type, prefix):
         p.add(_join(prefix, 'request_id'), 'is computed from the request (%s here), not %s; leave it out.'
               % (out['request_id'], show(given)))
         return INVALID
+    # What the role's argument spec (generated from the same model) will check: never refused there.
+    # (Not after a problem of the service defaults: their INVALID marks may stand in the merged request.)
+    shape = check_shape(out, MODEL, prefix) if shape else []
+    if shape:
+        p.items.extend(shape)
+        return INVALID
     return out
 
 
@@ -159,7 +166,7 @@ def validate_request(request, defaults=None, image_type=None, prefix='request'):
     p = Problems()
     forced = _forced_type(p, image_type)
     norm_defaults = _defaults(p, defaults)
-    out = _request(p, request, norm_defaults, forced, prefix)
+    out = _request(p, request, norm_defaults, forced, prefix, shape=not p.items)
     return (None if out is INVALID or p.items else out), p.items
 
 
@@ -183,7 +190,7 @@ def validate_requests(requests, defaults=None, image_type=None, prefix='requests
         return [], p.items
     out, seen, defaults_ok = [], {}, not p.items
     for index, request in enumerate(requests):
-        norm = _request(p, request, norm_defaults, forced, _join(prefix, index))
+        norm = _request(p, request, norm_defaults, forced, _join(prefix, index), shape=defaults_ok)
         norm = None if norm is INVALID or not defaults_ok else norm
         if norm is not None:
             first = seen.setdefault(norm['request_id'], index)

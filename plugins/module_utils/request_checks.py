@@ -14,6 +14,8 @@ import ipaddress
 import posixpath
 import re
 
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_builder import BUILDER_OPTIONS, KIWI_ONLY, LMC_ONLY, _NON_NEGATIVE
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_model import (
@@ -239,10 +241,18 @@ def _mapping(p, value, path, known, what=None, also=()):
     if not isinstance(value, dict):
         detail = ' with the fields %s' % ', '.join(known) if what is None else what
         return p.add(path, 'must be a mapping%s (got %s).' % (detail, kind(value)))
-    for key in value:
-        if key not in known and key not in also:
-            p.add(_join(path, key), 'unknown field; known fields are %s.' % ', '.join(known))
+    for key in unknown_fields(value, tuple(known) + tuple(also)):
+        p.add(_join(path, key), 'unknown field; known fields are %s.' % ', '.join(known))
     return value
+
+
+def unknown_fields(value, known):
+    """The keys of mapping ``value`` that are not in ``known``, in the mapping's order: ansible-core's
+    ArgumentSpecValidator decides (its unsupported parameters); a key that is not a string is never a field."""
+    names = [key for key in value if isinstance(key, str)]
+    spec = dict((name, {'type': 'raw'}) for name in known)
+    unsupported = set(ArgumentSpecValidator(spec).validate(dict.fromkeys(names)).unsupported_parameters)
+    return [key for key in value if not isinstance(key, str) or key in unsupported]
 
 
 def _opt(p, data, key, path, func, *args, **kwargs):

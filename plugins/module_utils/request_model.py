@@ -242,7 +242,8 @@ MODEL = {
                     choices=list(REPO_SOURCES),
                     doc=('`baseurl` \\| `metalink`', '`baseurl`',
                          "preset URLs on `mirror`, or Fedora's metalinks (dnf picks a mirror)")),
-        'extra': F('list', 'Extra repositories, in order.', elements='dict',
+        'extra': F('list', 'Extra repositories, in order.', elements='dict', mutually_exclusive=[list(REPO_URL_KEYS)],
+                   required_one_of=[list(REPO_URL_KEYS)],
                    doc=('list', '`[]`', 'more repositories: `{name, baseurl \\| metalink \\| mirrorlist, cost, '
                                         'priority}`'), options={
             'name': F('str', 'Repository name.', required=True, max_len=128),
@@ -255,6 +256,7 @@ MODEL = {
         }),
         'resolved': F('list', 'Every repository to build from, in order, presets first. Each item has C(name) and exactly '
                               'one of C(baseurl), C(metalink), C(mirrorlist) (the others are absent).', elements='dict',
+                      mutually_exclusive=[list(REPO_URL_KEYS)], required_one_of=[list(REPO_URL_KEYS)],
                       computed=True, options={
             'name': F('str', 'Repository name (C(fedora), C(updates), C(updates-testing), C(rawhide) for the presets).',
                       required=True),
@@ -272,6 +274,7 @@ MODEL = {
                  options=builder_fields()),
     'staging': F('list', 'Staging targets the result goes to, each C(local), C(ssh) or C(ftp); the fields of the other '
                          'types are absent.', elements='dict', required=True,
+                 required_if=[['type', 'ssh', ['host']], ['type', 'ftp', ['host']]],
                  doc=('list', '`fedora_build_staging`', 'where the result goes, see below'), options={
         'type': F('str', 'Kind of target.', required=True, choices=list(STAGING_TYPES)),
         'path': F('str', 'Absolute staging directory (on the controller for C(local), on the server otherwise).',
