@@ -35,7 +35,7 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_mode
     STAGING_TYPES, TAG_LATEST_FIELDS, MODEL, schema)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_shape import check_shape
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_targets import _koji, _koji_part, _notify, _staging
-from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import check_name, check_release
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import UNSAFE_TEXT_RE, check_name, check_release
 
 
 def _defaults(p, defaults, path='defaults'):
@@ -92,6 +92,8 @@ def _request(p, request, defaults, forced_type, prefix, shape=True):
     path = _join(prefix, 'release')
     if release is None:
         out['release'] = p.add(path, 'missing; give a Fedora release such as 41, or rawhide.')
+    elif isinstance(release, str) and UNSAFE_TEXT_RE.search(release):
+        out['release'] = _text(p, release, path, 16)  # refused, not stripped away
     elif isinstance(release, str) and len(release) > 16:
         out['release'] = p.add(path, '%s is not a Fedora release (a number such as 41, or "rawhide").' % show(release))
     else:

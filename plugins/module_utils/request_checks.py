@@ -320,12 +320,13 @@ def _package_entry(p, value, path):
 
 
 def _package_name(p, value, path):
+    """A package name for koji.tag_latest: koji_side_repo checks it with validate.check_name, so that decides."""
     text = _text(p, value, path, 255)
     if text is INVALID:
         return text
     if not _PKG_NAME_RE.fullmatch(text):
         return p.add(path, '%s is not a package name.' % show(value))
-    return text
+    return p.check(check_name, text, field=path)
 
 
 def _build_item(p, value, path):

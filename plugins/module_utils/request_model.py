@@ -176,7 +176,7 @@ MODEL = {
                         doc=('list of `{tag, packages}`', '`[]`', 'the latest build of each listed package in a Koji tag'),
                         options={
             'tag': F('str', 'Koji tag name.', required=True, max_len=128),
-            'packages': F('list', 'Package names.', elements='str', required=True, max_len=255),
+            'packages': F('list', 'Package names.', elements='str', required=True, max_len=128),
         }),
         'sigkeys': F('list', 'Signing key IDs (8 to 40 hex digits, lower case) in order of preference; C("") allows '
                              'unsigned copies. Default C([""]).', elements='str', no_log=False,
@@ -342,10 +342,10 @@ def argument_spec(tree=None, descriptions=True):
 
 
 def text_fields():
-    """Dotted paths of the fields a user writes that hold text (str, or a list of str), for tests and surveys."""
+    """Dotted paths of the fields a user writes that hold text (str or path, or a list of them)."""
     return [path for path, node in walk()
             if not node[META].get('computed') and not any(node_is_computed(part) for part in _parents(path))
-            and (node['type'] == 'str' or node['type'] == 'list' and node.get('elements') == 'str')]
+            and (node['type'] in ('str', 'path') or node['type'] == 'list' and node.get('elements') in ('str', 'path'))]
 
 
 def _parents(path):
