@@ -51,10 +51,15 @@ def show(value, limit=60):
     mapping, so printing a bad value never walks (or renders) a huge structure.
     """
     text = _brief(value, limit + 1, 0)
+    size = len(value) if isinstance(value, (str, bytes, list, dict, tuple)) else None
     if len(text) > limit:
-        size = len(value) if isinstance(value, (str, bytes, list, dict, tuple)) else None
         text = '%s...%s' % (text[:limit], ' (%d long)' % size if size is not None else '')
+    elif isinstance(value, (list, dict, tuple)) and size > _SHOWN_ITEMS:
+        text += ' (%d long)' % size
     return text
+
+
+_SHOWN_ITEMS = 8
 
 
 def _brief(value, budget, depth):
@@ -73,7 +78,7 @@ def _brief(value, budget, depth):
         items = iter(value.items()) if isinstance(value, dict) else iter(value)
         parts, used = [], 0
         for index, item in enumerate(items):
-            if used > budget or index >= 8:
+            if used > budget or index >= _SHOWN_ITEMS:
                 parts.append('...')
                 break
             if isinstance(value, dict):
