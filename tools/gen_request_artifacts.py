@@ -6,7 +6,10 @@
 
 - roles/build/meta/argument_specs.yml: the ``build_request`` option's sub-options (the service settings around
   it are kept as they are in the file);
-- docs/request.md: the field tables between ``<!-- generated: NAME -->`` and ``<!-- end generated: NAME -->``.
+- docs/request.md: the field tables between ``<!-- generated: NAME -->`` and ``<!-- end generated: NAME -->``;
+- collection/awx/surveys/*.json: the choices of every multiple-choice question and the longest answer of every
+  text question that fills a request field (module_utils/survey.py says which field), from the field's choices
+  and max_len.
 
     python3 tools/gen_request_artifacts.py           # rewrite both files
     python3 tools/gen_request_artifacts.py --check   # exit 1 (and say which) when a checked-in file is stale
@@ -17,6 +20,8 @@ tests/unit/plugins/module_utils/test_request_model.py runs the check, so CI fail
 from __future__ import annotations
 
 import argparse
+import glob
+import json
 import os
 import re
 import sys
@@ -26,9 +31,16 @@ import yaml
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..'))
 ARGSPEC = os.path.join(ROOT, 'roles', 'build', 'meta', 'argument_specs.yml')
+SURVEYS = os.path.join(ROOT, 'collection', 'awx', 'surveys')
 DOC = os.path.join(ROOT, 'docs', 'request.md')
 HEADER = ('# The build_request option is generated from plugins/module_utils/request_model.py by\n'
           '# tools/gen_request_artifacts.py (a unit test fails when it is stale); edit the model, then run it.\n')
+
+
+def load_survey_fields():
+    load_model()
+    from ansible_collections.ondemand.fedora_build.plugins.module_utils import survey
+    return survey.SURVEY_FIELDS
 
 
 def load_model():
@@ -138,13 +150,35 @@ def render_doc(text, model):
     return text
 
 
+def render_survey(text, model):
+    data = json.loads(text)
+    fields = load_survey_fields()
+    for question in data.get('spec', []):
+        if question.get('variable') not in fields:
+            continue
+        path, kind = fields[question['variable']]
+        try:
+            field = model.field(path)
+        except KeyError:
+            raise SystemExit('survey question %s fills %s, which the request model does not have'
+                             % (question['variable'], path))
+        if field.get('choices') and question.get('type') in ('multiplechoice', 'multiselect'):
+            question['choices'] = '\n'.join(field['choices'])
+        max_len = field[model.META].get('max_len')
+        if kind == 'str' and max_len and question.get('type') == 'text' and 'max' in question:
+            question['max'] = max_len
+    return json.dumps(data, indent=2, ensure_ascii=False) + '\n'
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--check', action='store_true', help='only report stale files (exit 1)')
     args = parser.parse_args(argv)
     model = load_model()
     stale = []
-    for path, render in ((ARGSPEC, render_argspec), (DOC, render_doc)):
+    targets = [(ARGSPEC, render_argspec), (DOC, render_doc)]
+    targets += [(path, render_survey) for path in sorted(glob.glob(os.path.join(SURVEYS, '*.json')))]
+    for path, render in targets:
         with open(path, encoding='utf-8') as handle:
             text = handle.read()
         new = render(text, model)

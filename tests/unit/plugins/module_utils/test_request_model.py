@@ -173,3 +173,41 @@ def test_request_files_are_small(name):
     with open(os.path.join(REPO, 'plugins', 'module_utils', name)) as handle:
         code = [line for line in handle if line.strip() and not line.strip().startswith('#')]
     assert len(code) <= 600, '%s has %d lines of code' % (name, len(code))
+
+
+# --- AWX surveys -----------------------------------------------------------------------------------------------
+
+def survey_questions():
+    import glob
+    for path in sorted(glob.glob(os.path.join(REPO, 'collection', 'awx', 'surveys', '*.json'))):
+        with open(path) as handle:
+            for question in json.load(handle)['spec']:
+                yield os.path.basename(path), question
+
+
+@pytest.mark.parametrize('survey_name,question', list(survey_questions()),
+                         ids=lambda value: value if isinstance(value, str) else value['variable'])
+def test_every_survey_question_maps_to_a_model_field_with_its_choices_and_limits(survey_name, question):
+    from ansible_collections.ondemand.fedora_build.plugins.module_utils import survey
+    variable = question['variable']
+    if variable == survey.BATCH_VARIABLE:
+        assert survey_name == 'build_batch.json'
+        return
+    assert variable in survey.SURVEY_FIELDS, '%s: %s is not mapped in module_utils/survey.py' % (survey_name, variable)
+    path, kind = survey.SURVEY_FIELDS[variable]
+    field = request_model.field(path)  # KeyError: the question fills a field the model does not have
+    meta = field[request_model.META]
+    assert not meta.get('secret') and not meta.get('computed'), path
+    if question['type'] in ('multiplechoice', 'multiselect'):
+        choices = question['choices'].split('\n')
+        if kind == 'bool':
+            assert field['type'] == 'bool' and sorted(choices) == ['no', 'yes']
+        else:
+            assert choices == list(field['choices']), path
+            assert (question['type'] == 'multiselect') == (field['type'] == 'list'), path
+    elif kind == 'str':
+        assert field['type'] in ('str', 'path'), path
+        assert question['max'] <= meta.get('max_len', request_model.MAX_TEXT), path
+        assert (question['min'] >= 1) <= (field.get('required', False) or path == 'kickstart.src'), path
+    else:
+        assert field['type'] == 'list', path
