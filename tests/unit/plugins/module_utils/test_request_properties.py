@@ -352,3 +352,22 @@ def test_every_request_the_validator_accepts_the_consuming_modules_accept(monkey
             raise AssertionError('the validator accepted %r, a module refuses it: %s' % (req, getattr(exc, 'msg', exc)))
     # both sides of the line are exercised
     assert accepted > 100 and refused > 100, (accepted, refused)
+
+
+@pytest.mark.parametrize('key', ['e99d6ad1', 'E99D6AD1', 'e99d6ad1e99d6ad1', 'a' * 40, ''])
+def test_sigkeys_koji_side_repo_takes_are_taken(key):
+    """The validator's sigkey pattern is koji_client's (8 to 40 hex digits), not a narrower one."""
+    assert koji_client.normalize_sigkeys([key]) == [key.lower()]
+    norm, problems = validate_request(request_with('koji.sigkeys', key), DEFAULTS)
+    assert problems == [] and norm['koji']['sigkeys'] == [key.lower()]
+
+
+@pytest.mark.parametrize('value', ['foo\n', 'foo\r\n', 'a-1-1\n'])
+def test_module_side_names_are_matched_in_full(value):
+    """validate.check_name/check_nvr (what modules call) refuse a trailing newline that `$` would let through."""
+    from ansible_collections.ondemand.fedora_build.plugins.module_utils import validate
+    from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
+    with pytest.raises(FedoraBuildError):
+        validate.check_name(value, 'name')
+    with pytest.raises(FedoraBuildError):
+        validate.check_nvr(value, 'nvr')
