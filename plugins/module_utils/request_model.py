@@ -119,6 +119,157 @@ def F(type_, description, doc=None, secret=False, computed=False, max_len=None, 
 
 
 _OPT = ' (only present when set)'
+_TAG_LATEST = {
+    'tag': F('str', 'Koji tag name.', required=True, max_len=128),
+    'packages': F('list', 'Package names.', elements='str', required=True, max_len=128),
+}
+
+_KICKSTART = {
+    'src': F('str', 'An absolute path on the controller (copied to the node) or an C(http), C(https) or C(ftp) URL.',
+             required=True, max_len=MAX_TEXT,
+             doc=('string', 'required', 'an absolute path **on the controller** (copied to the node) or an `http`, '
+                                        '`https` or `ftp` URL')),
+    'checksum': F('str', 'Expected checksum of O(build_request.kickstart.src), C(sha256:<64 hex digits>), or null.',
+                  doc=('string', '`null`', '`sha256:<64 hex>` or just the 64 hex digits; normalized to '
+                                           '`sha256:<lower-case hex>`; the build fails when `src` differs')),
+    'include_path': F('list', 'Absolute directories on the build node searched for relative C(%include) files.',
+                      elements='path',
+                      doc=('list of paths', '`[]`', 'absolute directories **on the node** searched for relative '
+                           '`%include`/`%ksappend` names (e.g. a checkout of fedora-kickstarts)')),
+    'packages': F('list', 'Entries added to C(%packages) (names, globs, C(@group), C(@^environment)).', elements='str',
+                  doc=('list', '`[]`', 'entries added to `%packages`: names, globs, `name.arch`, `@group`, '
+                                       '`@^environment`')),
+    'exclude_packages': F('list', 'Packages excluded in C(%packages) (written as C(-name)).', elements='str',
+                          doc=('list', '`[]`', 'packages excluded in `%packages` (give `nano`, not `-nano`)')),
+}
+
+_KOJI = {
+    'builds': F('list', 'Builds, each an NVR (string) or a numeric build ID (integer).', elements='raw',
+                maximum=2 ** 63 - 1,
+                doc=('list', '`[]`', 'NVRs (`bash-5.2.32-1.fc41`) or numeric build IDs (`2601234`; a digit string '
+                                     'becomes a number; at most `2**63-1`, what Koji\'s XML-RPC carries)')),
+    'tasks': F('list', 'Scratch-build task IDs.', elements='int', minimum=1, maximum=2 ** 63 - 1,
+               doc=('list of int', '`[]`', 'scratch-build task IDs (their output is never signed; at most `2**63-1`)')),
+    'tag_latest': F('list', 'Latest build of each listed package in a Koji tag.', elements='dict',
+                    doc=('list of `{tag, packages}`', '`[]`', 'the latest build of each listed package in a Koji tag'),
+                    options=_TAG_LATEST),
+    'sigkeys': F('list', 'Signing key IDs (8 to 40 hex digits, lower case) in order of preference; C("") allows '
+                         'unsigned copies. Default C([""]).', elements='str', no_log=False,
+                 doc=('list', '`[""]`', 'signing key IDs, 8 hex digits (up to 40; lower-cased), preferred first; '
+                                        '`""` allows the unsigned copy')),
+    'gpgkeys': F('list', 'Public keys that every RPM must be signed with, absolute paths on the node or URLs.',
+                 elements='str', no_log=False,
+                 doc=('list', '`[]`', 'public key files every RPM must be signed with: absolute paths on the build '
+                                      'node (the `build_node` role or your provisioning puts them there)')),
+    'multilib': F('bool', 'For x86_64, also take the i686 packages of the builds.',
+                  doc=('bool', '`false`', 'x86_64 only: also take the i686 packages')),
+    'exclude': F('list', 'Globs of package names left out; default drops debuginfo and debugsource packages.',
+                 elements='str',
+                 doc=('list of globs', '`%s`' % list(KOJI_DEFAULT_EXCLUDE), 'package names left out')),
+    'profile': F('str', 'Koji client profile name on the node (C(koji -p NAME)); null when C(hub_url) is used.',
+                 max_len=128, doc=('string', '\u2014', 'a koji client profile on the node (`koji -p NAME`)')),
+    'hub_url': F('str', 'Koji hub XML-RPC URL, default C(https://koji.fedoraproject.org/kojihub) when no profile is '
+                        'given.',
+                 doc=('URL', '`%s`' % FEDORA_KOJI_HUB, 'the hub, when no profile is given (give `topurl` too)')),
+    'topurl': F('str', 'Koji file tree URL, default C(https://kojipkgs.fedoraproject.org) when no profile is given.',
+                doc=('URL', '`%s`' % FEDORA_KOJI_TOPURL, "the hub's file tree, when no profile is given")),
+    'ca_cert': F('path', "CA bundle on the node for the hub's TLS certificate" + _OPT + '.',
+                 doc=('path', 'absent', "CA bundle on the node for the hub's TLS certificate")),
+    'validate_certs': F('bool', 'Verify TLS certificates' + _OPT + '; the module default is true.',
+                        doc=('bool', 'absent (true)', 'verify TLS certificates')),
+    'auth': F('str', 'Login method' + _OPT + '; reading builds needs none.', choices=list(KOJI_AUTH),
+              doc=('`none` \\| `ssl` \\| `kerberos` \\| `password`', 'absent',
+                   'login method, normally in `fedora_build_koji`')),
+    'client_cert': F('path', 'Client certificate on the node for C(auth=ssl)' + _OPT + '.',
+                     doc=('path', 'absent', 'client certificate on the node for `auth: ssl`')),
+    'principal': F('str', 'Kerberos principal for C(auth=kerberos)' + _OPT + '.', max_len=256,
+                   doc=('string', 'absent', 'Kerberos principal for `auth: kerberos`')),
+    'keytab': F('path', 'Kerberos keytab on the node for C(auth=kerberos)' + _OPT + '.', secret=True,
+                doc=('path', 'absent', 'Kerberos keytab on the node for `auth: kerberos` (never recorded)')),
+    'username': F('str', 'User name for C(auth=password)' + _OPT + '.', max_len=256,
+                  doc=('string', 'absent', 'user name for `auth: password`')),
+    'password': F('str', 'Password for C(auth=password)' + _OPT + '. Prefer O(build_request.koji.password_env).',
+                  no_log=True, secret=True,
+                  doc=('string', 'absent', 'password for `auth: password` (never shown or recorded); prefer '
+                                           '`password_env`')),
+    'password_env': F('str', 'Name of an environment variable of the controller holding the password for '
+                             'C(auth=password); read when the side repo is made, so the password never becomes part '
+                             'of the request or its task results.', max_len=128,
+                      doc=('string', 'absent', "names a variable of the controller's environment that holds the "
+                                               'password (read when the side repo is made)')),
+    'timeout': F('int', 'Seconds per Koji request (koji_side_repo C(timeout)).', minimum=1, maximum=3600,
+                 doc=('int', "koji_side_repo's (60)", 'seconds per Koji request (1 to 3600)')),
+    'retries': F('int', 'Retries of a failed Koji request or download (koji_side_repo C(retries)).', minimum=0,
+                 maximum=20, doc=('int', "koji_side_repo's (4)", 'retries of a failed request or download (0 to 20)')),
+    'parallel': F('int', 'Parallel downloads (koji_side_repo C(parallel)).', minimum=1, maximum=64,
+                  doc=('int', "koji_side_repo's (8)", 'parallel downloads (1 to 64)')),
+}
+
+_EXTRA_REPO = {
+    'name': F('str', 'Repository name.', required=True, max_len=128),
+    'baseurl': F('str', 'Repository URL (C(http), C(https), C(ftp), C(file)); exactly one of baseurl, metalink, '
+                        'mirrorlist is set.'),
+    'metalink': F('str', 'Metalink URL.'),
+    'mirrorlist': F('str', 'Mirror list URL.'),
+    'cost': F('int', 'Repository cost (kickstart C(--cost)), or null.', minimum=0, maximum=1000000),
+    'priority': F('int', 'dnf priority (1 to 99, lower wins), or null.', minimum=1, maximum=99),
+}
+
+_RESOLVED_REPO = {
+    'name': F('str', 'Repository name (C(fedora), C(updates), C(updates-testing), C(rawhide) for the presets).',
+              required=True),
+    'baseurl': F('str', 'Repository URL.'),
+    'metalink': F('str', 'Metalink URL.'),
+    'mirrorlist': F('str', 'Mirror list URL.'),
+}
+
+_PRESETS_DEFAULT = '`[release, updates]`; `[rawhide]` for release rawhide'
+_REPOS = {
+    'presets': F('list', 'Presets used, in canonical order, from C(release), C(updates), C(updates-testing), '
+                         'C(rawhide).', elements='str', choices=list(PRESETS),
+                 doc=('list', _PRESETS_DEFAULT, 'Fedora repositories by name, see the table below')),
+    'mirror': F('str', 'Mirror base URL for C(source=baseurl).',
+                doc=('URL', '`%s`; `%s` for ppc64le and s390x' % (PRIMARY_MIRROR, SECONDARY_MIRROR),
+                     'base of the preset URLs with `source: baseurl` (a trailing `/` is dropped)')),
+    'source': F('str', "C(baseurl) (the mirror's paths) or C(metalink) (mirrors.fedoraproject.org).",
+                choices=list(REPO_SOURCES),
+                doc=('`baseurl` \\| `metalink`', '`baseurl`',
+                     "preset URLs on `mirror`, or Fedora's metalinks (dnf picks a mirror)")),
+    'extra': F('list', 'Extra repositories, in order.', elements='dict', mutually_exclusive=[list(REPO_URL_KEYS)],
+               required_one_of=[list(REPO_URL_KEYS)],
+               doc=('list', '`[]`', 'more repositories: `{name, baseurl \\| metalink \\| mirrorlist, cost, '
+                                    'priority}`'), options=_EXTRA_REPO),
+    'resolved': F('list', 'Every repository to build from, in order, presets first. Each item has C(name) and exactly '
+                          'one of C(baseurl), C(metalink), C(mirrorlist) (the others are absent).', elements='dict',
+                  mutually_exclusive=[list(REPO_URL_KEYS)], required_one_of=[list(REPO_URL_KEYS)],
+                  computed=True, options=_RESOLVED_REPO),
+}
+
+_STAGING_TARGET = {
+    'type': F('str', 'Kind of target.', required=True, choices=list(STAGING_TYPES)),
+    'path': F('str', 'Absolute staging directory (on the controller for C(local), on the server otherwise).',
+              required=True, max_len=MAX_TEXT),
+    'host': F('str', 'Server host name or IP address (ssh, ftp).', max_len=253),
+    'port': F('int', 'Server port (ssh default 22, ftp default 21).', minimum=1, maximum=65535),
+    'user': F('str', 'Login user (ssh, null for the SSH default; ftp, default C(anonymous)).', max_len=64),
+    'identity_file': F('path', 'ssh, private key file on the controller, or null.'),
+    'known_hosts_file': F('path', 'ssh, known hosts file on the controller, or null.'),
+    'password': F('str', 'ftp, password, or null.', no_log=True, secret=True),
+    'password_env': F('str', 'ftp, name of an environment variable holding the password, or null.', no_log=False,
+                      max_len=128),
+    'tls': F('bool', 'ftp, use explicit FTPS (AUTH TLS).'),
+}
+
+_NOTIFY = {
+    'email': F('list', 'Email addresses.', elements='str', max_len=254,
+               doc=('list (or one string)', '`[]`', 'addresses that get the emails (duplicates dropped)')),
+    'webhook': F('str', 'C(http) or C(https) URL that gets a JSON POST, or null.',
+                 doc=('URL', '`null`', '`http`/`https` URL that gets a JSON POST')),
+    'on': F('list', 'Events that notify, from C(submitted), C(succeeded), C(failed).', elements='str',
+            choices=list(NOTIFY_EVENTS),
+            doc=('list', '`[submitted, succeeded, failed]`', 'which events notify (normalized to this order)')),
+}
+
 MODEL = {
     'image_type': F('str', 'The kind of image, C(boot) (lorax boot.iso), C(dvd) (pungi DVD) or C(live) (live image).',
                     required=True, choices=list(IMAGE_TYPES),
@@ -144,127 +295,14 @@ MODEL = {
     'kickstart': F('dict', 'The kickstart (dvd, and live with backend livemedia-creator); null for boot and for live with '
                            'backend kiwi.',
                    doc=('mapping or string', '\u2014', 'the kickstart, see below; required for `dvd` and `live` '
-                        '(livemedia-creator), refused for `boot` and for `live` with kiwi'), options={
-        'src': F('str', 'An absolute path on the controller (copied to the node) or an C(http), C(https) or C(ftp) URL.',
-                 required=True, max_len=MAX_TEXT,
-                 doc=('string', 'required', 'an absolute path **on the controller** (copied to the node) or an `http`, '
-                                            '`https` or `ftp` URL')),
-        'checksum': F('str', 'Expected checksum of O(build_request.kickstart.src), C(sha256:<64 hex digits>), or null.',
-                      doc=('string', '`null`', '`sha256:<64 hex>` or just the 64 hex digits; normalized to '
-                                               '`sha256:<lower-case hex>`; the build fails when `src` differs')),
-        'include_path': F('list', 'Absolute directories on the build node searched for relative C(%include) files.',
-                          elements='path',
-                          doc=('list of paths', '`[]`', 'absolute directories **on the node** searched for relative '
-                               '`%include`/`%ksappend` names (e.g. a checkout of fedora-kickstarts)')),
-        'packages': F('list', 'Entries added to C(%packages) (names, globs, C(@group), C(@^environment)).', elements='str',
-                      doc=('list', '`[]`', 'entries added to `%packages`: names, globs, `name.arch`, `@group`, '
-                                           '`@^environment`')),
-        'exclude_packages': F('list', 'Packages excluded in C(%packages) (written as C(-name)).', elements='str',
-                              doc=('list', '`[]`', 'packages excluded in `%packages` (give `nano`, not `-nano`)')),
-    }),
+                        '(livemedia-creator), refused for `boot` and for `live` with kiwi'), options=_KICKSTART),
     'koji': F('dict', 'Koji builds for the side repository, merged over C(fedora_build_koji). When C(builds), C(tasks) '
                       'and C(tag_latest) are all empty, no side repository is made.', required=True,
               doc=('mapping', 'no side repo', 'Koji builds put into a side repository that wins over the distribution, '
-                                              'see below'), options={
-        'builds': F('list', 'Builds, each an NVR (string) or a numeric build ID (integer).', elements='raw',
-                    maximum=2 ** 63 - 1,
-                    doc=('list', '`[]`', 'NVRs (`bash-5.2.32-1.fc41`) or numeric build IDs (`2601234`; a digit string '
-                                         'becomes a number; at most `2**63-1`, what Koji\'s XML-RPC carries)')),
-        'tasks': F('list', 'Scratch-build task IDs.', elements='int', minimum=1, maximum=2 ** 63 - 1,
-                   doc=('list of int', '`[]`', 'scratch-build task IDs (their output is never signed; at most `2**63-1`)')),
-        'tag_latest': F('list', 'Latest build of each listed package in a Koji tag.', elements='dict',
-                        doc=('list of `{tag, packages}`', '`[]`', 'the latest build of each listed package in a Koji tag'),
-                        options={
-            'tag': F('str', 'Koji tag name.', required=True, max_len=128),
-            'packages': F('list', 'Package names.', elements='str', required=True, max_len=128),
-        }),
-        'sigkeys': F('list', 'Signing key IDs (8 to 40 hex digits, lower case) in order of preference; C("") allows '
-                             'unsigned copies. Default C([""]).', elements='str', no_log=False,
-                     doc=('list', '`[""]`', 'signing key IDs, 8 hex digits (up to 40; lower-cased), preferred first; '
-                                            '`""` allows the unsigned copy')),
-        'gpgkeys': F('list', 'Public keys that every RPM must be signed with, absolute paths on the node or URLs.',
-                     elements='str', no_log=False,
-                     doc=('list', '`[]`', 'public key files every RPM must be signed with: absolute paths on the build '
-                                          'node (the `build_node` role or your provisioning puts them there)')),
-        'multilib': F('bool', 'For x86_64, also take the i686 packages of the builds.',
-                      doc=('bool', '`false`', 'x86_64 only: also take the i686 packages')),
-        'exclude': F('list', 'Globs of package names left out; default drops debuginfo and debugsource packages.',
-                     elements='str',
-                     doc=('list of globs', '`%s`' % list(KOJI_DEFAULT_EXCLUDE), 'package names left out')),
-        'profile': F('str', 'Koji client profile name on the node (C(koji -p NAME)); null when C(hub_url) is used.',
-                     max_len=128, doc=('string', '\u2014', 'a koji client profile on the node (`koji -p NAME`)')),
-        'hub_url': F('str', 'Koji hub XML-RPC URL, default C(https://koji.fedoraproject.org/kojihub) when no profile is '
-                            'given.',
-                     doc=('URL', '`%s`' % FEDORA_KOJI_HUB, 'the hub, when no profile is given (give `topurl` too)')),
-        'topurl': F('str', 'Koji file tree URL, default C(https://kojipkgs.fedoraproject.org) when no profile is given.',
-                    doc=('URL', '`%s`' % FEDORA_KOJI_TOPURL, "the hub's file tree, when no profile is given")),
-        'ca_cert': F('path', "CA bundle on the node for the hub's TLS certificate" + _OPT + '.',
-                     doc=('path', 'absent', "CA bundle on the node for the hub's TLS certificate")),
-        'validate_certs': F('bool', 'Verify TLS certificates' + _OPT + '; the module default is true.',
-                            doc=('bool', 'absent (true)', 'verify TLS certificates')),
-        'auth': F('str', 'Login method' + _OPT + '; reading builds needs none.', choices=list(KOJI_AUTH),
-                  doc=('`none` \\| `ssl` \\| `kerberos` \\| `password`', 'absent', 'login method, normally in '
-                                                                              '`fedora_build_koji`')),
-        'client_cert': F('path', 'Client certificate on the node for C(auth=ssl)' + _OPT + '.',
-                         doc=('path', 'absent', 'client certificate on the node for `auth: ssl`')),
-        'principal': F('str', 'Kerberos principal for C(auth=kerberos)' + _OPT + '.', max_len=256,
-                       doc=('string', 'absent', 'Kerberos principal for `auth: kerberos`')),
-        'keytab': F('path', 'Kerberos keytab on the node for C(auth=kerberos)' + _OPT + '.', secret=True,
-                    doc=('path', 'absent', 'Kerberos keytab on the node for `auth: kerberos` (never recorded)')),
-        'username': F('str', 'User name for C(auth=password)' + _OPT + '.', max_len=256,
-                      doc=('string', 'absent', 'user name for `auth: password`')),
-        'password': F('str', 'Password for C(auth=password)' + _OPT + '. Prefer O(build_request.koji.password_env).',
-                      no_log=True, secret=True,
-                      doc=('string', 'absent', 'password for `auth: password` (never shown or recorded); prefer '
-                                               '`password_env`')),
-        'password_env': F('str', 'Name of an environment variable of the controller holding the password for '
-                                 'C(auth=password); read when the side repo is made, so the password never becomes part '
-                                 'of the request or its task results.', max_len=128,
-                          doc=('string', 'absent', "names a variable of the controller's environment that holds the "
-                                                   'password (read when the side repo is made)')),
-        'timeout': F('int', 'Seconds per Koji request (koji_side_repo C(timeout)).', minimum=1, maximum=3600,
-                     doc=('int', "koji_side_repo's (60)", 'seconds per Koji request (1 to 3600)')),
-        'retries': F('int', 'Retries of a failed Koji request or download (koji_side_repo C(retries)).', minimum=0,
-                     maximum=20, doc=('int', "koji_side_repo's (4)", 'retries of a failed request or download (0 to 20)')),
-        'parallel': F('int', 'Parallel downloads (koji_side_repo C(parallel)).', minimum=1, maximum=64,
-                      doc=('int', "koji_side_repo's (8)", 'parallel downloads (1 to 64)')),
-    }),
+                                              'see below'), options=_KOJI),
     'repos': F('dict', 'Base repositories, presets and extra ones, expanded to URLs in O(build_request.repos.resolved).',
-               required=True, doc=('mapping', '`presets: [release, updates]`', 'base repositories, see below'), options={
-        'presets': F('list', 'Presets used, in canonical order, from C(release), C(updates), C(updates-testing), '
-                             'C(rawhide).', elements='str', choices=list(PRESETS),
-                     doc=('list', '`[release, updates]`; `[rawhide]` for release rawhide',
-                          'Fedora repositories by name, see the table below')),
-        'mirror': F('str', 'Mirror base URL for C(source=baseurl).',
-                    doc=('URL', '`%s`; `%s` for ppc64le and s390x' % (PRIMARY_MIRROR, SECONDARY_MIRROR),
-                         'base of the preset URLs with `source: baseurl` (a trailing `/` is dropped)')),
-        'source': F('str', "C(baseurl) (the mirror's paths) or C(metalink) (mirrors.fedoraproject.org).",
-                    choices=list(REPO_SOURCES),
-                    doc=('`baseurl` \\| `metalink`', '`baseurl`',
-                         "preset URLs on `mirror`, or Fedora's metalinks (dnf picks a mirror)")),
-        'extra': F('list', 'Extra repositories, in order.', elements='dict', mutually_exclusive=[list(REPO_URL_KEYS)],
-                   required_one_of=[list(REPO_URL_KEYS)],
-                   doc=('list', '`[]`', 'more repositories: `{name, baseurl \\| metalink \\| mirrorlist, cost, '
-                                        'priority}`'), options={
-            'name': F('str', 'Repository name.', required=True, max_len=128),
-            'baseurl': F('str', 'Repository URL (C(http), C(https), C(ftp), C(file)); exactly one of baseurl, metalink, '
-                                'mirrorlist is set.'),
-            'metalink': F('str', 'Metalink URL.'),
-            'mirrorlist': F('str', 'Mirror list URL.'),
-            'cost': F('int', 'Repository cost (kickstart C(--cost)), or null.', minimum=0, maximum=1000000),
-            'priority': F('int', 'dnf priority (1 to 99, lower wins), or null.', minimum=1, maximum=99),
-        }),
-        'resolved': F('list', 'Every repository to build from, in order, presets first. Each item has C(name) and exactly '
-                              'one of C(baseurl), C(metalink), C(mirrorlist) (the others are absent).', elements='dict',
-                      mutually_exclusive=[list(REPO_URL_KEYS)], required_one_of=[list(REPO_URL_KEYS)],
-                      computed=True, options={
-            'name': F('str', 'Repository name (C(fedora), C(updates), C(updates-testing), C(rawhide) for the presets).',
-                      required=True),
-            'baseurl': F('str', 'Repository URL.'),
-            'metalink': F('str', 'Metalink URL.'),
-            'mirrorlist': F('str', 'Mirror list URL.'),
-        }),
-    }),
+               required=True, doc=('mapping', '`presets: [release, updates]`', 'base repositories, see below'),
+               options=_REPOS),
     'builder': F('dict', ['Options passed to the builder module of the image type (M(ondemand.fedora_build.boot_iso), '
                           'M(ondemand.fedora_build.dvd_iso), M(ondemand.fedora_build.live_image)). Only the options the '
                           'request set are present, plus C(timeout), C(product) for boot and C(backend) for live.',
@@ -275,30 +313,9 @@ MODEL = {
     'staging': F('list', 'Staging targets the result goes to, each C(local), C(ssh) or C(ftp); the fields of the other '
                          'types are absent.', elements='dict', required=True,
                  required_if=[['type', 'ssh', ['host']], ['type', 'ftp', ['host']]],
-                 doc=('list', '`fedora_build_staging`', 'where the result goes, see below'), options={
-        'type': F('str', 'Kind of target.', required=True, choices=list(STAGING_TYPES)),
-        'path': F('str', 'Absolute staging directory (on the controller for C(local), on the server otherwise).',
-                  required=True, max_len=MAX_TEXT),
-        'host': F('str', 'Server host name or IP address (ssh, ftp).', max_len=253),
-        'port': F('int', 'Server port (ssh default 22, ftp default 21).', minimum=1, maximum=65535),
-        'user': F('str', 'Login user (ssh, null for the SSH default; ftp, default C(anonymous)).', max_len=64),
-        'identity_file': F('path', 'ssh, private key file on the controller, or null.'),
-        'known_hosts_file': F('path', 'ssh, known hosts file on the controller, or null.'),
-        'password': F('str', 'ftp, password, or null.', no_log=True, secret=True),
-        'password_env': F('str', 'ftp, name of an environment variable holding the password, or null.', no_log=False,
-                          max_len=128),
-        'tls': F('bool', 'ftp, use explicit FTPS (AUTH TLS).'),
-    }),
+                 doc=('list', '`fedora_build_staging`', 'where the result goes, see below'), options=_STAGING_TARGET),
     'notify': F('dict', 'Who is told about the build, and when.', required=True,
-                doc=('mapping', 'no one', 'email and webhook, see below'), options={
-        'email': F('list', 'Email addresses.', elements='str', max_len=254,
-                   doc=('list (or one string)', '`[]`', 'addresses that get the emails (duplicates dropped)')),
-        'webhook': F('str', 'C(http) or C(https) URL that gets a JSON POST, or null.',
-                     doc=('URL', '`null`', '`http`/`https` URL that gets a JSON POST')),
-        'on': F('list', 'Events that notify, from C(submitted), C(succeeded), C(failed).', elements='str',
-                choices=list(NOTIFY_EVENTS),
-                doc=('list', '`[submitted, succeeded, failed]`', 'which events notify (normalized to this order)')),
-    }),
+                doc=('mapping', 'no one', 'email and webhook, see below'), options=_NOTIFY),
 }
 
 

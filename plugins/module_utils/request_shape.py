@@ -149,4 +149,3 @@ def check_shape(value, tree=None, path='request', constraints=None):
                 elif element['type'] == 'dict' and sub:
                     problems.extend(check_shape(entry, sub, here, nested))
     return problems
-

@@ -16,6 +16,7 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_mode
     NOTIFY_EVENTS, NOTIFY_FIELDS, STAGING_FIELDS, STAGING_TYPES)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import check_name
 
+
 def _koji_part(p, data, path):
     """Check the fields present in a koji mapping; returns {key: clean value} of the fields given."""
     out = {}
