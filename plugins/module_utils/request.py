@@ -37,6 +37,20 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_shap
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_targets import _koji, _koji_part, _notify, _staging
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import UNSAFE_TEXT_RE, check_name, check_release
 
+# The public names (callers import them from here; most are defined in request_model/request_checks/
+# request_builder and re-exported).
+__all__ = [
+    'ARCHES', 'BUILDER_OPTIONS', 'COMPUTED_FIELDS', 'DEFAULTS_FIELDS', 'DEFAULT_ARCH', 'DEFAULT_PRESETS',
+    'DEFAULT_RAWHIDE_PRESETS', 'DEFAULT_TIMEOUT', 'EXTRA_REPO_FIELDS', 'FEDORA_KOJI_HUB', 'FEDORA_KOJI_TOPURL',
+    'IMAGE_TYPES', 'INVALID', 'KICKSTART_FIELDS', 'KIWI_ONLY', 'KOJI_AUTH', 'KOJI_CONNECTION',
+    'KOJI_DEFAULT_EXCLUDE', 'KOJI_FIELDS', 'KOJI_OPTIONAL', 'LIVE_BACKENDS', 'LMC_ONLY', 'MAX_LIST', 'MAX_TEXT',
+    'MAX_TIMEOUT', 'METALINK', 'MODEL', 'NOTIFY_EVENTS', 'NOTIFY_FIELDS', 'PRESETS', 'PRESET_REPO_NAMES',
+    'PRIMARY_MIRROR', 'Problems', 'REPOS_COMPUTED', 'REPOS_FIELDS', 'REPO_SOURCES', 'REPO_URL_KEYS',
+    'REQUEST_FIELDS', 'ROOTFS_TYPES', 'SECONDARY_ARCHES', 'SECONDARY_MIRROR', 'STAGING_FIELDS', 'STAGING_TYPES',
+    'TAG_LATEST_FIELDS', 'default_mirror', 'kind', 'preset_url', 'schema', 'show', 'validate_request',
+    'validate_requests',
+]
+
 
 def _defaults(p, defaults, path='defaults'):
     """Validate the service-level defaults: {arch, koji, staging, timeout}."""

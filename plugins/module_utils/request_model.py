@@ -12,8 +12,13 @@ Pure stdlib, Python 3.8+, no I/O.
 
 from __future__ import annotations
 
-from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_builder import (  # noqa: F401 (re-exported)
-    BUILDER_OPTIONS, KIWI_ONLY, LIVE_BACKENDS, LMC_ONLY, ROOTFS_TYPES)
+from ansible_collections.ondemand.fedora_build.plugins.module_utils import request_builder
+
+BUILDER_OPTIONS = request_builder.BUILDER_OPTIONS
+KIWI_ONLY = request_builder.KIWI_ONLY
+LMC_ONLY = request_builder.LMC_ONLY
+LIVE_BACKENDS = request_builder.LIVE_BACKENDS
+ROOTFS_TYPES = request_builder.ROOTFS_TYPES
 
 IMAGE_TYPES = ('boot', 'dvd', 'live')
 ARCHES = ('x86_64', 'aarch64', 'ppc64le', 's390x')
@@ -329,8 +334,7 @@ def walk(tree=None, path=''):
     for name, field in (MODEL if tree is None else tree).items():
         here = '%s.%s' % (path, name) if path else name
         yield here, field
-        for item in walk(_fields(field), here):
-            yield item
+        yield from walk(_fields(field), here)
 
 
 def field(path):

@@ -149,7 +149,7 @@ def test_the_sample_of_every_text_field_is_accepted(path):
 def test_invisible_and_control_characters_anywhere_in_any_text_field_are_refused_up_front(path):
     rng = random.Random('text:' + path)
     sample = SAMPLES[path]
-    for _ in range(12):
+    for _unused in range(12):
         char = rng.choice(BAD_CHARS)
         at = rng.randint(0, len(sample))
         value = sample[:at] + char + sample[at:]
@@ -213,11 +213,11 @@ def random_request(rng):
         req['name'] = pick(rng, POOLS['name'])
     koji = {}
     if rng.random() < 0.7:
-        koji['builds'] = [pick(rng, POOLS['builds']) for _ in range(rng.randint(0, 3))]
+        koji['builds'] = [pick(rng, POOLS['builds']) for _unused in range(rng.randint(0, 3))]
     if rng.random() < 0.4:
-        koji['tasks'] = [pick(rng, POOLS['tasks']) for _ in range(rng.randint(0, 2))]
+        koji['tasks'] = [pick(rng, POOLS['tasks']) for _unused in range(rng.randint(0, 2))]
     if rng.random() < 0.4:
-        koji['sigkeys'] = [pick(rng, POOLS['sigkeys']) for _ in range(rng.randint(1, 3))]
+        koji['sigkeys'] = [pick(rng, POOLS['sigkeys']) for _unused in range(rng.randint(1, 3))]
     if rng.random() < 0.3:
         koji['tag_latest'] = [{'tag': pick(rng, POOLS['tag']), 'packages': [pick(rng, POOLS['package'])]}]
     if rng.random() < 0.3:
@@ -229,7 +229,7 @@ def random_request(rng):
     if koji:
         req['koji'] = koji
     if rng.random() < 0.8:
-        req['staging'] = [copy.deepcopy(pick(rng, POOLS['staging'])) for _ in range(rng.randint(1, 2))]
+        req['staging'] = [copy.deepcopy(pick(rng, POOLS['staging'])) for _unused in range(rng.randint(1, 2))]
     if rng.random() < 0.5:
         req['notify'] = {'email': [pick(rng, POOLS['email'])], 'webhook': pick(rng, POOLS['webhook'])}
     if rng.random() < 0.6:
@@ -335,7 +335,7 @@ def test_every_request_the_validator_accepts_the_consuming_modules_accept(monkey
     builder_module = {'boot': 'boot_iso', 'dvd': 'dvd_iso', 'live': 'live_image'}
     rng = random.Random(13)
     accepted = refused = 0
-    for _ in range(500):
+    for _unused in range(500):
         req = random_request(rng)
         norm, problems = validate_request(copy.deepcopy(req), DEFAULTS)
         if norm is None:
