@@ -31,7 +31,7 @@ ARCHES = ('x86_64', 'aarch64', 'ppc64le', 's390x', 'i686', 'armhfp', 'noarch')
 def check_nvr(value, field='nvr'):
     """Validate an NVR string and return (name, version, release)."""
     text = value if isinstance(value, str) else ''
-    match = NVR_RE.match(text)
+    match = NVR_RE.fullmatch(text)
     if not match or '..' in text:
         raise FedoraBuildError('%s: %r is not a valid NVR (expected name-version-release, e.g. bash-5.2.26-3.fc40).'
                                % (field, value))
@@ -40,7 +40,7 @@ def check_nvr(value, field='nvr'):
 
 def check_name(value, field='name'):
     """Validate a simple identifier (repo name, build id, profile)."""
-    if not isinstance(value, str) or not NAME_RE.match(value):
+    if not isinstance(value, str) or not NAME_RE.fullmatch(value):
         raise FedoraBuildError('%s: %r is not a valid name (letters, digits, ".", "_", "+", "-"; '
                                'must start with a letter or digit).' % (field, value))
     return value
@@ -49,7 +49,7 @@ def check_name(value, field='name'):
 def check_release(value, field='release'):
     """Validate a Fedora release: a number or 'rawhide'; returns it as a string."""
     text = str(value).strip().lower() if isinstance(value, (int, str)) and not isinstance(value, bool) else ''
-    if not RELEASE_RE.match(text):
+    if not RELEASE_RE.fullmatch(text):
         raise FedoraBuildError('%s: %r is not a Fedora release (a number such as 41, or "rawhide").' % (field, value))
     return text
 
@@ -83,7 +83,9 @@ _WORD_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._+-]*$')             # versions, 
 _PACKAGE_RE = re.compile(r'^[A-Za-z0-9_@^*?\[][A-Za-z0-9_.+*?\[\]@^~:-]*$')  # names, globs, @group, @^env
 _PROXY_HOST_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9.-]*(:[0-9]{1,5})?$')
 _ARG_BAD_RE = re.compile(r'[;$`|&<>{}\\]')                          # kernel/dracut/anaconda argument text
-UNSAFE_TEXT_RE = re.compile(u'[\x00-\x1f\x7f\x85\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]')
+# control characters, zero-width and bidi formatting characters (U+061C, U+200B-U+200F, U+202A-U+202E,
+# U+2066-U+2069), line/paragraph separators, word joiner and invisible operators, BOM
+UNSAFE_TEXT_RE = re.compile(u'[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]')
 BUILDER_TEXT = {
     'label': ('product', 'variant', 'volid', 'name', 'flavor', 'project', 'fs_label'),
     'word': ('version', 'release', 'releasever', 'release_version', 'profiles', 'image_type', 'multilib',

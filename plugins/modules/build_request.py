@@ -152,6 +152,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request import (
     IMAGE_TYPES, validate_request, validate_requests)
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_model import MODEL, hide_secrets
 
 
 def failure_message(problems):
@@ -161,14 +162,17 @@ def failure_message(problems):
     return 'The build request has %d problems: %s.' % (len(problems), '; '.join(p.rstrip('.') for p in problems))
 
 
-def redact(value):
-    """A copy of value with every C(password) entry hidden (for the echoed module arguments)."""
-    if isinstance(value, dict):
-        return dict((key, 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER' if key == 'password' and item is not None
-                     else redact(item)) for key, item in value.items())
-    if isinstance(value, (list, tuple)):
-        return [redact(item) for item in value]
-    return value
+def redact(params):
+    """A copy of the module arguments with every field the request model marks secret hidden (for ``invocation``)."""
+    out = dict(params)
+    if out.get('requests') is not None:
+        out['requests'] = hide_secrets(out['requests'])
+    if out.get('request') is not None:
+        out['request'] = hide_secrets(out['request'])
+    if isinstance(out.get('defaults'), dict):
+        out['defaults'] = dict((name, hide_secrets(part, MODEL[name].get('options') or {}) if name in MODEL else part)
+                               for name, part in out['defaults'].items())
+    return out
 
 
 def main():

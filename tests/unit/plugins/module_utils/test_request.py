@@ -296,8 +296,13 @@ def test_koji_good_values():
     ({'tag_latest': [{'tag': 'f 41', 'packages': ['a']}]}, 'tag_latest[0].tag', 'is not a valid name'),
     ({'tag_latest': [{'tag': 'f41', 'packages': ['a/b']}]}, 'tag_latest[0].packages[0]', 'is not a package name'),
     ({'tag_latest': ['f41']}, 'tag_latest[0]', 'must be a mapping with the fields tag, packages'),
-    ({'sigkeys': ['xyz']}, 'sigkeys[0]', 'is not a Koji signing key ID (8 hex digits)'),
-    ({'sigkeys': ['e99d6ad1e99d']}, 'sigkeys[0]', 'is not a Koji signing key ID'),
+    ({'sigkeys': ['xyz']}, 'sigkeys[0]', 'is not a Koji signing key ID (8 to 40 hex digits)'),
+    ({'sigkeys': ['e99d6ad']}, 'sigkeys[0]', 'is not a Koji signing key ID'),
+    ({'sigkeys': ['e' * 41]}, 'sigkeys[0]', 'is not a Koji signing key ID'),
+    ({'sigkeys': ['e99d6ad1\n']}, 'sigkeys[0]', 'is not a Koji signing key ID'),
+    ({'builds': [2 ** 63]}, 'builds[0]', 'is too large for a Koji build ID (at most 2**63-1)'),
+    ({'builds': ['9' * 5000]}, 'builds[0]', 'is not an NVR'),
+    ({'tasks': [2 ** 63]}, 'tasks[0]', 'is too large for a Koji task ID (at most 2**63-1)'),
     ({'sigkeys': []}, 'sigkeys', 'is empty'),
     ({'gpgkeys': ['key.asc']}, 'gpgkeys[0]', 'absolute path of a public key file on the build node'),
     ({'gpgkeys': ['https://x/key']}, 'gpgkeys[0]', 'absolute path of a public key file on the build node'),
@@ -340,7 +345,7 @@ def test_koji_service_defaults_lie_under_the_request():
     # bad defaults are named as such
     problems = bad(base(), dict(DEFAULTS, koji={'sigkeys': ['nope'], 'colour': 1}))
     assert problems == ['defaults.koji.colour: unknown field; known fields are %s.' % ', '.join(rq.KOJI_FIELDS),
-                        "defaults.koji.sigkeys[0]: 'nope' is not a Koji signing key ID (8 hex digits) or \"\" "
+                        "defaults.koji.sigkeys[0]: 'nope' is not a Koji signing key ID (8 to 40 hex digits) or \"\" "
                         "(unsigned copies allowed)."]
 
 

@@ -1,0 +1,592 @@
+# -*- coding: utf-8 -*-
+# Copyright: ondemand.fedora_build contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Semantic checks of request values: each returns the cleaned value or INVALID after adding a problem.
+
+A problem is one sentence that starts with the field path (``requests[1].koji.builds[0]: ...``). Checks that
+modules also make call the modules' own functions (validate.py), so the validator never accepts what a
+module later refuses. Pure stdlib, Python 3.8+, no I/O.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import posixpath
+import re
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_builder import BUILDER_OPTIONS, KIWI_ONLY, LMC_ONLY, _NON_NEGATIVE
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_model import (
+    DEFAULT_PRESETS, DEFAULT_RAWHIDE_PRESETS, EXTRA_REPO_FIELDS, KICKSTART_FIELDS, MAX_LIST, MAX_TEXT, MAX_TIMEOUT,
+    METALINK, PRESET_REPO_NAMES, PRESETS, PRIMARY_MIRROR, REPO_SOURCES, REPO_URL_KEYS, REPOS_COMPUTED, REPOS_FIELDS,
+    SECONDARY_ARCHES, SECONDARY_MIRROR, TAG_LATEST_FIELDS)
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import (
+    UNSAFE_TEXT_RE, check_builder_option, check_name, check_nvr, check_url)
+
+_HOSTNAME_RE = re.compile(r'^(?=.{1,253}\Z)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?'
+                          r'(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?\Z')
+_USER_RE = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9._@+-]{0,63}\Z')
+_ENV_RE = re.compile(r'^[A-Za-z_][A-Za-z0-9_]{0,127}\Z')
+_EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                       r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\Z")
+_PKG_NAME_RE = re.compile(r'^[A-Za-z0-9_+][A-Za-z0-9._+-]{0,254}\Z')
+# %packages entries: names, globs, @group, @^environment, name.arch, module:stream
+_PKG_ENTRY_RE = re.compile(r'^(@\^?[A-Za-z0-9_+.*?:-][A-Za-z0-9 _+.*?:-]{0,254}|[A-Za-z0-9_+*?\[][A-Za-z0-9._+*?\[\]:/-]{0,254})\Z')
+_GLOB_RE = re.compile(r'^[A-Za-z0-9_+*?\[][A-Za-z0-9._+*?\[\]-]{0,254}\Z')
+# koji_client.SIGKEY_RE (what koji_side_repo accepts), case-insensitive; a test keeps the two equal
+_SIGKEY_RE = re.compile(r'^[0-9a-fA-F]{8,40}\Z')
+# Koji build and task IDs travel as XML-RPC i8 (koji's marshaller): a signed 64-bit number
+MAX_KOJI_ID = 2 ** 63 - 1
+_HEX64_RE = re.compile(r'^[0-9a-fA-F]{64}\Z')
+
+INVALID = object()
+
+
+def show(value, limit=60):
+    """repr() of a value for a problem text, cut short so a huge value never floods the report.
+
+    Bounded: it looks at no more than about ``limit`` characters of a string and a few items of a list or
+    mapping, so printing a bad value never walks (or renders) a huge structure.
+    """
+    text = _brief(value, limit + 1, 0)
+    size = len(value) if isinstance(value, (str, bytes, list, dict, tuple)) else None
+    if len(text) > limit:
+        text = '%s...%s' % (text[:limit], ' (%d long)' % size if size is not None else '')
+    elif isinstance(value, (list, dict, tuple)) and size > _SHOWN_ITEMS:
+        text += ' (%d long)' % size
+    return text
+
+
+_SHOWN_ITEMS = 8
+
+
+def _brief(value, budget, depth):
+    """repr() of value, at most about ``budget`` characters, without visiting more than that of it."""
+    if isinstance(value, (str, bytes)):
+        return repr(value[:budget])
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return repr(value)
+    if isinstance(value, int):
+        if value.bit_length() > 128:
+            return '<a %d-bit number>' % value.bit_length()
+        return repr(value)
+    if isinstance(value, (list, tuple, dict)):
+        if depth > 3:
+            return '[...]' if isinstance(value, list) else ('(...)' if isinstance(value, tuple) else '{...}')
+        items = iter(value.items()) if isinstance(value, dict) else iter(value)
+        parts, used = [], 0
+        for index, item in enumerate(items):
+            if used > budget or index >= _SHOWN_ITEMS:
+                parts.append('...')
+                break
+            if isinstance(value, dict):
+                part = '%s: %s' % (_brief(item[0], budget - used, depth + 1), _brief(item[1], budget - used, depth + 1))
+            else:
+                part = _brief(item, budget - used, depth + 1)
+            parts.append(part)
+            used += len(part) + 2
+        opening, closing = ('{', '}') if isinstance(value, dict) else (('[', ']') if isinstance(value, list) else ('(', ')'))
+        return opening + ', '.join(parts) + closing
+    return '<%s>' % type(value).__name__
+
+
+def kind(value):
+    """'a mapping', 'a list', ... for 'must be X (got Y)' sentences."""
+    if value is None:
+        return 'null'
+    if isinstance(value, bool):
+        return 'a boolean'
+    if isinstance(value, dict):
+        return 'a mapping'
+    if isinstance(value, (list, tuple)):
+        return 'a list'
+    if isinstance(value, str):
+        return 'a string'
+    if isinstance(value, int):
+        return 'a number'
+    if isinstance(value, float):
+        return 'a decimal number'
+    return 'a %s' % type(value).__name__
+
+
+def _join(path, key):
+    if isinstance(key, int):
+        return '%s[%d]' % (path, key)
+    if isinstance(key, str) and re.fullmatch(r'[A-Za-z0-9_-]{1,64}', key):
+        return '%s.%s' % (path, key) if path else key
+    return '%s[%s]' % (path, show(key, 40))
+
+
+class Problems(object):
+    """Collects one-sentence problems, each starting with the field path."""
+
+    def __init__(self):
+        self.items = []
+
+    def add(self, path, text):
+        self.items.append('%s: %s' % (path, text))
+        return INVALID
+
+    def check(self, func, *args, **kwargs):
+        """Run a validate.py check; its FedoraBuildError becomes a problem."""
+        try:
+            return func(*args, **kwargs)
+        except FedoraBuildError as exc:
+            self.items.append(exc.msg)
+            return INVALID
+
+    def __len__(self):
+        return len(self.items)
+
+
+# --- scalar checks: each returns the cleaned value or INVALID (after adding a problem) ------------------------
+
+def _text(p, value, path, max_len=MAX_TEXT, what='a string'):
+    if not isinstance(value, str):
+        return p.add(path, 'must be %s (got %s).' % (what, kind(value)))
+    if not value.strip():
+        return p.add(path, 'is empty.')
+    if len(value) > max_len:
+        return p.add(path, 'is %d characters long; at most %d are allowed.' % (len(value), max_len))
+    if UNSAFE_TEXT_RE.search(value):
+        return p.add(path, '%s contains control characters (such as a newline) or invisible zero-width or bidi '
+                           'characters.' % show(value))
+    return value
+
+
+def _secret(p, value, path):
+    """Like _text, but never echoes the value."""
+    if not isinstance(value, str):
+        return p.add(path, 'must be a string (got %s).' % kind(value))
+    if not value or len(value) > MAX_TEXT or UNSAFE_TEXT_RE.search(value):
+        return p.add(path, 'must be 1 to %d characters without control or invisible characters (the value is not '
+                           'shown).' % MAX_TEXT)
+    return value
+
+
+def _bool(p, value, path):
+    if not isinstance(value, bool):
+        return p.add(path, 'must be true or false (got %s).' % show(value))
+    return value
+
+
+def _int(p, value, path, minimum=None, maximum=None):
+    number = INVALID
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and re.fullmatch(r'\s*-?[0-9]{1,18}\s*', value):
+        number = int(value)
+    if number is INVALID:
+        return p.add(path, 'must be a whole number (got %s).' % show(value))
+    if minimum is not None and number < minimum or maximum is not None and number > maximum:
+        if maximum is None:
+            return p.add(path, '%d is out of range (at least %d).' % (number, minimum))
+        return p.add(path, '%d is out of range (%d to %d).' % (number, minimum, maximum))
+    return number
+
+
+def _choice(p, value, path, choices):
+    if not isinstance(value, str) or value not in choices:
+        return p.add(path, '%s is not one of %s.' % (show(value), ', '.join(choices)))
+    return value
+
+
+def _abs_path(p, value, path, what='an absolute path'):
+    text = _text(p, value, path, what=what)
+    if text is INVALID:
+        return text
+    if not text.startswith('/'):
+        return p.add(path, '%s is not %s (it must start with "/").' % (show(value), what))
+    if '..' in text.split('/'):
+        return p.add(path, '%s must not contain "..".' % show(value))
+    return posixpath.normpath(text)
+
+
+def _url(p, value, path, schemes):
+    text = _text(p, value, path, what='a URL')
+    if text is INVALID:
+        return text
+    return p.check(check_url, text, schemes, field=path)
+
+
+def _list(p, value, path, what='a list'):
+    """A list (None -> []); a single scalar is NOT silently wrapped."""
+    if value is None:
+        return []
+    if not isinstance(value, (list, tuple)):
+        return p.add(path, 'must be %s (got %s).' % (what, kind(value)))
+    if len(value) > MAX_LIST:
+        return p.add(path, 'has %d entries; at most %d are allowed.' % (len(value), MAX_LIST))
+    return list(value)
+
+
+def _each(p, value, path, func, what='a list', unique=True):
+    """Check every entry of a list with func(p, item, path[i]); returns the cleaned list (duplicates dropped)."""
+    items = _list(p, value, path, what)
+    if items is INVALID:
+        return items
+    out, bad = [], False
+    for index, item in enumerate(items):
+        clean = func(p, item, _join(path, index))
+        if clean is INVALID:
+            bad = True
+        elif not unique or clean not in out:
+            out.append(clean)
+    return INVALID if bad else out
+
+
+def _mapping(p, value, path, known, what=None, also=()):
+    """Check that value is a dict whose keys are all in known (or also); unknown keys are problems.
+
+    Returns INVALID only when value is not a mapping, so the known fields are still checked; callers take
+    ``start = len(p)`` before calling and compare at the end.
+    """
+    if not isinstance(value, dict):
+        detail = ' with the fields %s' % ', '.join(known) if what is None else what
+        return p.add(path, 'must be a mapping%s (got %s).' % (detail, kind(value)))
+    for key in unknown_fields(value, tuple(known) + tuple(also)):
+        p.add(_join(path, key), 'unknown field; known fields are %s.' % ', '.join(known))
+    return value
+
+
+def unknown_fields(value, known):
+    """The keys of mapping ``value`` that are not in ``known``, in the mapping's order: ansible-core's
+    ArgumentSpecValidator decides (its unsupported parameters); a key that is not a string is never a field."""
+    names = [key for key in value if isinstance(key, str)]
+    spec = dict((name, {'type': 'raw'}) for name in known)
+    unsupported = set(ArgumentSpecValidator(spec).validate(dict.fromkeys(names)).unsupported_parameters)
+    return [key for key in value if not isinstance(key, str) or key in unsupported]
+
+
+def _opt(p, data, key, path, func, *args, **kwargs):
+    """data[key] checked with func, or None when absent/null."""
+    value = data.get(key)
+    if value is None:
+        return None
+    return func(p, value, _join(path, key), *args, **kwargs)
+
+
+# --- request parts ------------------------------------------------------------------------------------------
+
+def _kickstart(p, value, path, image_type, backend):
+    needed = image_type == 'dvd' or image_type == 'live' and backend != 'kiwi'
+    if value is None:
+        if needed:
+            p.add(path, 'missing; image_type %s%s needs a kickstart (give src: a path on the controller or a URL).'
+                  % (image_type, ' with backend livemedia-creator' if image_type == 'live' else ''))
+            return INVALID
+        return None
+    if image_type == 'boot':
+        return p.add(path, 'image_type boot (lorax) does not use a kickstart; remove this field.')
+    if image_type == 'live' and backend == 'kiwi':
+        return p.add(path, 'backend kiwi builds from builder.description, not from a kickstart; remove this field.')
+    if isinstance(value, str):
+        value = {'src': value}
+    start = len(p)
+    data = _mapping(p, value, path, KICKSTART_FIELDS)
+    if data is INVALID:
+        return data
+    out = {}
+    src = data.get('src')
+    src_path = _join(path, 'src')
+    if src is None:
+        p.add(src_path, 'missing; give an absolute path on the controller or an http, https or ftp URL.')
+    elif isinstance(src, str) and '://' in src:
+        out['src'] = _url(p, src, src_path, ('http', 'https', 'ftp'))
+    else:
+        out['src'] = _abs_path(p, src, src_path, 'an absolute path on the controller or an http, https or ftp URL')
+    checksum = data.get('checksum')
+    out['checksum'] = None
+    if checksum is not None:
+        text = _text(p, checksum, _join(path, 'checksum'))
+        if text is not INVALID:
+            hexpart = text[7:] if text.lower().startswith('sha256:') else text
+            if _HEX64_RE.fullmatch(hexpart):
+                out['checksum'] = 'sha256:' + hexpart.lower()
+            else:
+                p.add(_join(path, 'checksum'), '%s is not a sha256 checksum (sha256:<64 hex digits> or 64 hex digits).'
+                      % show(checksum))
+    out['include_path'] = _each(p, data.get('include_path'), _join(path, 'include_path'),
+                                lambda p_, v, f: _abs_path(p_, v, f, 'an absolute directory on the build node'))
+    for key in ('packages', 'exclude_packages'):
+        out[key] = _each(p, data.get(key), _join(path, key), _package_entry)
+    return out if len(p) == start else INVALID
+
+
+def _package_entry(p, value, path):
+    text = _text(p, value, path, 255)
+    if text is INVALID:
+        return text
+    if not _PKG_ENTRY_RE.fullmatch(text):
+        return p.add(path, '%s is not a package name, glob, @group or @^environment.' % show(value))
+    return text
+
+
+def _package_name(p, value, path):
+    """A package name for koji.tag_latest: koji_side_repo checks it with validate.check_name, so that decides."""
+    text = _text(p, value, path, 255)
+    if text is INVALID:
+        return text
+    if not _PKG_NAME_RE.fullmatch(text):
+        return p.add(path, '%s is not a package name.' % show(value))
+    return p.check(check_name, text, field=path)
+
+
+def _build_item(p, value, path):
+    if isinstance(value, int) and not isinstance(value, bool):
+        if 0 < value <= MAX_KOJI_ID:
+            return value
+        if value > 0:
+            return p.add(path, '%s is too large for a Koji build ID (at most 2**63-1).' % show(value))
+        return p.add(path, '%s is not a valid build ID (a positive number).' % value)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isdigit() and text.isascii() and len(text) <= 19:
+            return _build_item(p, int(text), path)
+        if len(text) <= 512:
+            try:
+                check_nvr(text, field=path)
+                return text
+            except FedoraBuildError:
+                pass
+    return p.add(path, '%s is not an NVR (name-version-release) or a numeric build ID.' % show(value))
+
+
+def _task_item(p, value, path):
+    number = INVALID
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and value.strip().isdigit() and value.strip().isascii() and len(value.strip()) <= 19:
+        number = int(value.strip())
+    if number is not INVALID and number > MAX_KOJI_ID:
+        return p.add(path, '%s is too large for a Koji task ID (at most 2**63-1).' % show(value))
+    if number is INVALID or number <= 0:
+        return p.add(path, '%s is not a Koji task ID (a positive number).' % show(value))
+    return number
+
+
+def _tag_latest(p, value, path):
+    start = len(p)
+    data = _mapping(p, value, path, TAG_LATEST_FIELDS)
+    if data is INVALID:
+        return data
+    tag = data.get('tag')
+    if tag is None:
+        p.add(_join(path, 'tag'), 'missing; give the Koji tag name.')
+    elif _text(p, tag, _join(path, 'tag'), 128) is not INVALID:
+        p.check(check_name, tag, field=_join(path, 'tag'))
+    packages = _each(p, data.get('packages'), _join(path, 'packages'), _package_name)
+    if packages == []:
+        p.add(_join(path, 'packages'), 'missing or empty; give the package names whose latest build to take.')
+    return {'tag': tag, 'packages': packages} if len(p) == start else INVALID
+
+
+def _sigkey(p, value, path):
+    if value == '':
+        return ''
+    if not isinstance(value, str) or not _SIGKEY_RE.fullmatch(value):
+        return p.add(path, '%s is not a Koji signing key ID (8 to 40 hex digits) or "" (unsigned copies allowed).'
+                     % show(value))
+    return value.lower()
+
+
+def _gpgkey(p, value, path):
+    # koji_side_repo checks signatures with keys on the node (rpmkeys --import <file>): no URLs.
+    return _abs_path(p, value, path, 'an absolute path of a public key file on the build node')
+
+
+def _glob(p, value, path):
+    text = _text(p, value, path, 255)
+    if text is INVALID:
+        return text
+    if not _GLOB_RE.fullmatch(text):
+        return p.add(path, '%s is not a package name glob.' % show(value))
+    return text
+
+
+def preset_url(preset, release, arch, source, mirror):
+    """(url key, URL) of one repository preset."""
+    if source == 'metalink':
+        repo = {'release': 'fedora-%s', 'updates': 'updates-released-f%s',
+                'updates-testing': 'updates-testing-f%s', 'rawhide': 'rawhide'}[preset]
+        return 'metalink', '%s?repo=%s&arch=%s' % (METALINK, repo % release if '%s' in repo else repo, arch)
+    tail = {'release': 'releases/%s/Everything/%s/os/' % (release, arch),
+            'updates': 'updates/%s/Everything/%s/' % (release, arch),
+            'updates-testing': 'updates/testing/%s/Everything/%s/' % (release, arch),
+            'rawhide': 'development/rawhide/Everything/%s/os/' % arch}[preset]
+    return 'baseurl', '%s/%s' % (mirror.rstrip('/'), tail)
+
+
+def default_mirror(arch):
+    return SECONDARY_MIRROR if arch in SECONDARY_ARCHES else PRIMARY_MIRROR
+
+
+def _extra_repo(p, value, path):
+    start = len(p)
+    data = _mapping(p, value, path, EXTRA_REPO_FIELDS)
+    if data is INVALID:
+        return data
+    out = {}
+    name = data.get('name')
+    if name is None:
+        p.add(_join(path, 'name'), 'missing; give the repository name.')
+    elif _text(p, name, _join(path, 'name'), 128) is not INVALID:
+        out['name'] = p.check(check_name, name, field=_join(path, 'name'))
+    urls = [key for key in REPO_URL_KEYS if data.get(key) is not None]
+    if len(urls) != 1:
+        p.add(path, 'give exactly one of baseurl, metalink or mirrorlist (got %s).' % (', '.join(urls) or 'none'))
+    for key in urls:
+        out[key] = _url(p, data[key], _join(path, key),
+                        ('http', 'https', 'ftp', 'file') if key == 'baseurl' else ('http', 'https'))
+    out['cost'] = _opt(p, data, 'cost', path, _int, 0, 1000000)
+    out['priority'] = _opt(p, data, 'priority', path, _int, 1, 99)
+    return out if len(p) == start else INVALID
+
+
+def _repos(p, value, path, release, arch, image_type):
+    start = len(p)
+    data = {} if value is None else _mapping(p, value, path, REPOS_FIELDS, also=REPOS_COMPUTED)
+    if data is INVALID:
+        return data
+    rawhide = release == 'rawhide'
+    known_release = release not in (None, INVALID)
+    presets = data.get('presets')
+    if presets is None:
+        presets = list(DEFAULT_RAWHIDE_PRESETS if rawhide else DEFAULT_PRESETS)
+    else:
+        presets = _each(p, presets, _join(path, 'presets'), lambda p_, v, f: _choice(p_, v, f, PRESETS))
+        if presets is not INVALID:
+            presets = [name for name in PRESETS if name in presets]
+            if known_release and rawhide and set(presets) - {'rawhide'}:
+                p.add(_join(path, 'presets'), '%s do not apply to release rawhide (use the rawhide preset).'
+                      % ', '.join(name for name in presets if name != 'rawhide'))
+            if known_release and not rawhide and 'rawhide' in presets:
+                p.add(_join(path, 'presets'), 'rawhide only applies to release rawhide, not to release %s.' % release)
+    mirror = data.get('mirror')
+    if mirror is None:
+        mirror = default_mirror(arch) if arch not in (None, INVALID) else INVALID
+    else:
+        mirror = _url(p, mirror, _join(path, 'mirror'), ('http', 'https', 'ftp', 'file'))
+        if mirror is not INVALID:
+            mirror = mirror.rstrip('/')
+    source = 'baseurl' if data.get('source') is None else _choice(p, data['source'], _join(path, 'source'), REPO_SOURCES)
+    extra = _each(p, data.get('extra'), _join(path, 'extra'), _extra_repo)
+    if len(p) != start or not known_release or arch in (None, INVALID):
+        return INVALID
+    resolved = []
+    for preset in presets:
+        key, url = preset_url(preset, release, arch, source, mirror)
+        resolved.append({'name': PRESET_REPO_NAMES[preset], key: url})
+    names = [repo['name'] for repo in resolved]
+    for index, repo in enumerate(extra):
+        if repo['name'] in names:
+            p.add(_join(_join(_join(path, 'extra'), index), 'name'),
+                  '%r is used twice (repository names must be unique; presets use fedora, updates, '
+                  'updates-testing and rawhide).' % repo['name'])
+        names.append(repo['name'])
+        resolved.append(dict((key, repo[key]) for key in ('name',) + REPO_URL_KEYS if key in repo))
+    if image_type == 'boot' and not resolved:
+        p.add(path, 'image_type boot needs at least one repository (a preset or an extra repository).')
+    out = {'presets': presets, 'mirror': mirror, 'source': source, 'extra': extra, 'resolved': resolved}
+    if 'resolved' in data and data['resolved'] != resolved:
+        p.add(_join(path, 'resolved'), 'is computed from presets, mirror, source and extra; leave it out.')
+    return out if len(p) == start else INVALID
+
+
+def _builder_value(p, value, path, spec, key):
+    kind_ = spec['type']
+    if kind_ == 'bool':
+        return _bool(p, value, path)
+    if kind_ == 'int':
+        if key == 'timeout':
+            return _int(p, value, path, 1, MAX_TIMEOUT)
+        return _int(p, value, path, 0 if key in _NON_NEGATIVE else 1, 2 ** 31)
+    if kind_ == 'path':
+        return _abs_path(p, value, path, 'an absolute path on the build node')
+    if kind_ == 'dict':
+        if not isinstance(value, dict):
+            return p.add(path, 'must be a mapping of names to strings (got %s).' % kind(value))
+        out, start = {}, len(p)
+        for name, item in value.items():
+            if not isinstance(name, str) or not re.fullmatch(r'[A-Za-z_][A-Za-z0-9_]{0,63}', name):
+                p.add(path, '%s is not a variable name.' % show(name))
+            elif isinstance(item, bool) or not isinstance(item, (str, int, float)):
+                p.add(_join(path, name), 'must be a string or a number (got %s).' % kind(item))
+            elif isinstance(item, str):
+                out[name] = _text(p, item, _join(path, name))
+            else:
+                out[name] = item
+        return out if len(p) == start else INVALID
+    if kind_ == 'list':
+        element = dict(spec, type=spec.get('elements', 'str'))
+        return _each(p, value, path, lambda p_, v, f: _builder_value(p_, v, f, element, key), unique=False)
+    # str
+    if spec.get('choices'):
+        return _choice(p, value, path, spec['choices'])
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
+    value = _text(p, value, path)
+    if value is INVALID:
+        return value
+    return p.check(check_builder_option, key, value, path)
+
+
+def _builder(p, value, path, image_type, default_timeout):
+    options = BUILDER_OPTIONS[image_type]
+    start = len(p)
+    data = {} if value is None else _mapping(p, value, path, tuple(options))
+    if data is INVALID:
+        return data
+    out = {}
+    for key, spec in options.items():
+        if data.get(key) is not None:
+            out[key] = _builder_value(p, data[key], _join(path, key), spec, key)
+    out.setdefault('timeout', default_timeout)
+    if image_type == 'boot':
+        out.setdefault('product', 'Fedora')
+    if image_type == 'live':
+        backend = out.setdefault('backend', 'livemedia-creator')
+        if backend == 'kiwi':
+            wrong = [key for key in LMC_ONLY if key in out]
+            if 'description' not in out:
+                p.add(_join(path, 'description'), 'missing; backend kiwi needs the kiwi description directory on the '
+                                                  'build node.')
+        else:
+            wrong = [key for key in KIWI_ONLY if key in out]
+        for key in wrong:
+            p.add(_join(path, key), 'only applies to backend %s, not to %s.'
+                  % ('kiwi' if backend != 'kiwi' else 'livemedia-creator', backend))
+    return out if len(p) == start else INVALID
+
+
+def _host(p, value, path):
+    text = _text(p, value, path, 253)
+    if text is INVALID:
+        return text
+    try:
+        return str(ipaddress.ip_address(text.strip('[]')))
+    except ValueError:
+        pass
+    if not _HOSTNAME_RE.fullmatch(text) or text.replace('.', '').isdigit():
+        return p.add(path, '%s is not a host name or IP address.' % show(value))
+    return text.lower().rstrip('.')
+
+
+def _user(p, value, path):
+    text = _text(p, value, path, 64)
+    if text is INVALID:
+        return text
+    if not _USER_RE.fullmatch(text):
+        return p.add(path, '%s is not a user name (letters, digits, ".", "_", "@", "+", "-").' % show(value))
+    return text
+
+
+def _email(p, value, path):
+    text = _text(p, value, path, 254)
+    if text is INVALID:
+        return text
+    if not _EMAIL_RE.fullmatch(text):
+        return p.add(path, '%s is not an email address.' % show(value))
+    return text

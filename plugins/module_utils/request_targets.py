@@ -1,0 +1,179 @@
+# -*- coding: utf-8 -*-
+# Copyright: ondemand.fedora_build contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Checks of the request parts that name where secrets go: ``koji`` (login, password/password_env),
+``staging`` targets and ``notify`` (webhook). Moved verbatim from request.py so that the change to
+operator-defined named destinations (issue 13, item 1) applies here alone.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_checks import (
+    INVALID, _abs_path, _bool, _choice, _each, _email, _host, _int, _join, _mapping, _opt, _secret, _text, _url, _user,
+    _build_item, _task_item, _tag_latest, _sigkey, _gpgkey, _glob, _ENV_RE, kind, show)
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_model import (
+    FEDORA_KOJI_HUB, FEDORA_KOJI_TOPURL, KOJI_AUTH, KOJI_CONNECTION, KOJI_DEFAULT_EXCLUDE, KOJI_FIELDS, KOJI_OPTIONAL,
+    NOTIFY_EVENTS, NOTIFY_FIELDS, STAGING_FIELDS, STAGING_TYPES)
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import check_name
+
+
+def _koji_part(p, data, path):
+    """Check the fields present in a koji mapping; returns {key: clean value} of the fields given."""
+    out = {}
+    checks = {
+        'profile': lambda v, f: p.check(check_name, v, field=f) if _text(p, v, f, 128) is not INVALID else INVALID,
+        'hub_url': lambda v, f: _url(p, v, f, ('http', 'https')),
+        'topurl': lambda v, f: _url(p, v, f, ('http', 'https')),
+        'ca_cert': lambda v, f: _abs_path(p, v, f, 'an absolute path on the build node'),
+        'validate_certs': lambda v, f: _bool(p, v, f),
+        'auth': lambda v, f: _choice(p, v, f, KOJI_AUTH),
+        'client_cert': lambda v, f: _abs_path(p, v, f, 'an absolute path on the build node'),
+        'principal': lambda v, f: _text(p, v, f, 256),
+        'keytab': lambda v, f: _abs_path(p, v, f, 'an absolute path on the build node'),
+        'username': lambda v, f: _text(p, v, f, 256),
+        'password': lambda v, f: _secret(p, v, f),
+        # the password read from the controller's environment at build time: never part of the request
+        'password_env': lambda v, f: _env_name(p, v, f),
+        'timeout': lambda v, f: _int(p, v, f, 1, 3600),
+        'retries': lambda v, f: _int(p, v, f, 0, 20),
+        'parallel': lambda v, f: _int(p, v, f, 1, 64),
+        'builds': lambda v, f: _each(p, v, f, _build_item),
+        'tasks': lambda v, f: _each(p, v, f, _task_item),
+        'tag_latest': lambda v, f: _each(p, v, f, _tag_latest),
+        'sigkeys': lambda v, f: _each(p, v, f, _sigkey),
+        'gpgkeys': lambda v, f: _each(p, v, f, _gpgkey),
+        'multilib': lambda v, f: _bool(p, v, f),
+        'exclude': lambda v, f: _each(p, v, f, _glob),
+    }
+    for key in KOJI_FIELDS:
+        if key in data and data[key] is not None:
+            out[key] = checks[key](data[key], _join(path, key))
+    if out.get('sigkeys') == []:
+        out['sigkeys'] = p.add(_join(path, 'sigkeys'), 'is empty; give key IDs in order of preference, '
+                                                       'or [""] to allow unsigned copies.')
+    return out
+
+
+def _koji(p, value, path, defaults, arch):
+    start = len(p)
+    data = {} if value is None else _mapping(p, value, path, KOJI_FIELDS)
+    if data is INVALID:
+        return data
+    given = _koji_part(p, data, path)
+    base = dict(defaults or {})
+    if any(key in given for key in KOJI_CONNECTION):
+        for key in KOJI_CONNECTION:
+            base.pop(key, None)
+    merged = dict(base)
+    merged.update(given)
+    if not any(merged.get(key) for key in KOJI_CONNECTION):
+        merged['hub_url'], merged['topurl'] = FEDORA_KOJI_HUB, FEDORA_KOJI_TOPURL
+    if len(p) == start and not merged.get('profile') and bool(merged.get('hub_url')) != bool(merged.get('topurl')):
+        p.add(_join(path, 'topurl' if merged.get('hub_url') else 'hub_url'),
+              'missing; without a profile give both hub_url and topurl.')
+    if merged.get('password') is not None and merged.get('password_env') is not None:
+        p.add(path, 'give password or password_env, not both.')
+    if merged.get('multilib') is True and arch not in (None, INVALID, 'x86_64'):
+        p.add(_join(path, 'multilib'), 'only applies to arch x86_64 (adds i686 packages), not to %s.' % arch)
+    if len(p) != start:
+        return INVALID
+    out = {
+        'profile': merged.get('profile'),
+        'hub_url': merged.get('hub_url'),
+        'topurl': merged.get('topurl'),
+        'builds': merged.get('builds', []),
+        'tasks': merged.get('tasks', []),
+        'tag_latest': merged.get('tag_latest', []),
+        'sigkeys': merged.get('sigkeys', ['']),
+        'gpgkeys': merged.get('gpgkeys', []),
+        'multilib': merged.get('multilib', False),
+        'exclude': merged.get('exclude', list(KOJI_DEFAULT_EXCLUDE)),
+    }
+    for key in KOJI_OPTIONAL:
+        if merged.get(key) is not None:
+            out[key] = merged[key]
+    return out
+
+
+def _staging_target(p, value, path):
+    if not isinstance(value, dict):
+        return p.add(path, 'must be a mapping with type (local, ssh or ftp) and path (got %s).' % kind(value))
+    kind_ = value.get('type')
+    if kind_ is None:
+        return p.add(_join(path, 'type'), 'missing; give local, ssh or ftp.')
+    if _choice(p, kind_, _join(path, 'type'), STAGING_TYPES) is INVALID:
+        return INVALID
+    start = len(p)
+    _mapping(p, value, path, STAGING_FIELDS[kind_])
+    out = {'type': kind_}
+    if kind_ != 'local':
+        host = value.get('host')
+        out['host'] = (_host(p, host, _join(path, 'host')) if host is not None
+                       else p.add(_join(path, 'host'), 'missing; give the %s server host name or IP address.' % kind_))
+        port = value.get('port')
+        out['port'] = 22 if kind_ == 'ssh' else 21
+        if port is not None:
+            out['port'] = _int(p, port, _join(path, 'port'), 1, 65535)
+        out['user'] = _opt(p, value, 'user', path, _user)
+    where = 'on the %s server' % kind_ if kind_ != 'local' else 'on the controller'
+    target = value.get('path')
+    out['path'] = (_abs_path(p, target, _join(path, 'path'), 'an absolute path %s' % where) if target is not None
+                   else p.add(_join(path, 'path'), 'missing; give the absolute staging directory %s.' % where))
+    if out['path'] == '/':
+        p.add(_join(path, 'path'), 'must not be "/".')
+    if kind_ == 'ssh':
+        for key in ('identity_file', 'known_hosts_file'):
+            out[key] = _opt(p, value, key, path, _abs_path, 'an absolute path on the controller')
+    if kind_ == 'ftp':
+        if out['user'] is None:
+            out['user'] = 'anonymous'
+        out['password'] = _opt(p, value, 'password', path, _secret)
+        out['password_env'] = _opt(p, value, 'password_env', path, _env_name)
+        if out['password'] is not None and out['password_env'] is not None:
+            p.add(path, 'give password or password_env, not both.')
+        out['tls'] = False if value.get('tls') is None else _bool(p, value['tls'], _join(path, 'tls'))
+    return out if len(p) == start else INVALID
+
+
+def _env_name(p, value, path):
+    text = _text(p, value, path, 128)
+    if text is INVALID:
+        return text
+    if not _ENV_RE.match(text):
+        return p.add(path, '%s is not an environment variable name.' % show(value))
+    return text
+
+
+def _staging(p, value, path, default):
+    if value is None:
+        if default is None:
+            return p.add(path, 'missing; give at least one staging target (or set the service default, '
+                               'fedora_build_staging).')
+        return default
+    targets = _each(p, value, path, _staging_target, 'a list of staging targets')
+    if targets == []:
+        return p.add(path, 'is empty; give at least one staging target, or leave the field out for the service '
+                           'default.')
+    return targets
+
+
+def _notify(p, value, path):
+    if isinstance(value, dict) and 'on' not in value and sum(1 for key in value if key is True or key == 'true') == 1:
+        # YAML 1.1 (PyYAML, Ansible) reads a plain `on:` key as the boolean true, which JSON then makes "true"
+        value = dict((('on' if key is True or key == 'true' else key), item) for key, item in value.items())
+    start = len(p)
+    data = {} if value is None else _mapping(p, value, path, NOTIFY_FIELDS)
+    if data is INVALID:
+        return data
+    email = data.get('email')
+    if isinstance(email, str):
+        email = [email]
+    out = {'email': _each(p, email, _join(path, 'email'), _email),
+           'webhook': _opt(p, data, 'webhook', path, _url, ('http', 'https'))}
+    events = data.get('on')
+    if events is None:
+        out['on'] = list(NOTIFY_EVENTS)
+    else:
+        events = _each(p, events, _join(path, 'on'), lambda p_, v, f: _choice(p_, v, f, NOTIFY_EVENTS))
+        out['on'] = events if events is INVALID else [name for name in NOTIFY_EVENTS if name in events]
+    return out if len(p) == start else INVALID
