@@ -40,7 +40,7 @@ def test_tampered_always_fails_naming_file_and_lands_nowhere(koji_world, tmp_pat
     with pytest.raises(FedoraBuildError) as err:
         direct(hub, tmp_path, builds=['hello-1.0-1.fc41'])
     assert err.value.msg.startswith('topurl: the downloaded file hello-1.0-1.fc41.x86_64.rpm (%s/%s) failed '
-                                    'verification twice: header+payload MD5 ' % (hub.topurl, HELLO))
+                                    'verification twice: payload SHA256 digest ' % (hub.topurl, HELLO))
     assert 'tampered' in err.value.msg
     assert not list((tmp_path / 'cache').rglob('hello-1.0-1.fc41.x86_64.rpm'))
     assert not (tmp_path / 'repo' / 'Packages').exists()
