@@ -6,7 +6,8 @@
 What ``rpmkeys --checksig --nosignature`` (rpm 4.18) checks, done in one pass over the file:
 
 * the structure of both headers as rpm's ``hdrblobVerifyInfo``/``hdrblobVerifyRegion`` see it: every
-  index entry has a known data type, an aligned offset inside the data store, and the region trailer
+  index entry has a known data type (the one rpm expects for the signature tags it verifies), an
+  aligned offset inside the data store, and the region trailer
   (tag 62 in the signature header, 63 in the main header) points back at exactly the region's entries.
   A changed index entry or trailer is what rpm reports as "signature tag[N]: BAD" or "signature region
   trailer: BAD";
@@ -51,6 +52,8 @@ TAG_NAME, TAG_VERSION, TAG_RELEASE, TAG_ARCH, TAG_SOURCERPM = 1000, 1001, 1002, 
 TAG_PAYLOADDIGEST, TAG_PAYLOADDIGESTALGO = 5092, 5093
 PGPHASHALGO_SHA256 = 8
 _ALIGN = {3: 2, 4: 4, 5: 8}
+# the data type rpm expects for the signature-header tags it verifies (rpmvs: a wrong type is "BAD")
+SIG_TYPES = {267: 7, 268: 7, 269: 6, 270: 5, 271: 5, 273: 6, 1000: 4, 1002: 7, 1004: 7, 1005: 7, 1007: 4}
 
 
 class VerifyError(Exception):
@@ -60,7 +63,7 @@ class VerifyError(Exception):
 class Header(object):
     """One RPM header structure: its raw bytes, index and data store, checked like rpm checks them."""
 
-    def __init__(self, raw, il, dl, region, what):
+    def __init__(self, raw, il, dl, region, what, types=None):
         self.raw = raw
         self.il = il
         self.dl = dl
@@ -70,7 +73,7 @@ class Header(object):
         self.store = raw[store:]
         for i in range(il):
             tag, typ, offset, count = struct.unpack('>IIII', raw[16 + i * 16:32 + i * 16])
-            if not 1 <= typ <= 9 or offset >= dl or offset % _ALIGN.get(typ, 1):
+            if not 1 <= typ <= 9 or offset >= dl or offset % _ALIGN.get(typ, 1) or typ != (types or {}).get(tag, typ):
                 raise VerifyError('%s tag[%d] is damaged (tag %d type %d offset %d count %d)'
                                   % (what, i, tag, typ, offset, count))
             self.index.setdefault(tag, (typ, offset, count))
@@ -105,7 +108,7 @@ class Header(object):
         return None
 
 
-def _read_header(handle, region, what, budget):
+def _read_header(handle, region, what, budget, types=None):
     intro = handle.read(16)
     if len(intro) != 16 or intro[:4] != HEADER_MAGIC:
         raise VerifyError('the %s is missing (not an RPM file)' % what)
@@ -115,7 +118,7 @@ def _read_header(handle, region, what, budget):
     rest = handle.read(il * 16 + dl)
     if len(rest) != il * 16 + dl:
         raise VerifyError('the %s is truncated' % what)
-    return Header(intro + rest, il, dl, region, what)
+    return Header(intro + rest, il, dl, region, what, types)
 
 
 def rpm_digests(path):
@@ -132,7 +135,7 @@ def rpm_digests(path):
         lead = handle.read(RPM_LEAD)
         if len(lead) != RPM_LEAD or lead[:4] != LEAD_MAGIC:
             raise VerifyError('not an RPM file (bad lead)')
-        sig = _read_header(handle, REGION_SIGNATURES, 'signature header', size)
+        sig = _read_header(handle, REGION_SIGNATURES, 'signature header', size, SIG_TYPES)
         pad = handle.read((8 - sig.dl % 8) % 8)
         main = _read_header(handle, REGION_IMMUTABLE, 'main header', size)
         whole.update(lead + sig.raw + pad + main.raw)

@@ -204,6 +204,7 @@ class KojiHub(object):
         self.tag_parents = {}       # tag name -> [(parent name, priority)] (tag_inheritance)
         self.tag_packages = {}      # tag name -> {package name: blocked} (tag_packages)
         self.rpm_checksums = {}     # (rpm id, sigkey) -> {'md5', 'sha1', 'sha256'} (rpm_checksum)
+        self.missing_methods = set()  # answered 'Invalid method', as on a hub older than the call
         self.calls = []
         self.requests = []
         self.file_requests = []
@@ -530,7 +531,7 @@ class KojiHub(object):
             self.callers.append((method, sess.user['name'] if sess is not None and sess.logged_in else None))
         if method == 'multiCall':
             return self._multicall(*args, **kwargs)
-        func = API.get(method)
+        func = API.get(method) if method not in self.missing_methods else None
         if func is None:
             raise koji.GenericError('Invalid method: %s' % method)
         try:
