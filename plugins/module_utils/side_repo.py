@@ -36,11 +36,11 @@ import ssl
 import subprocess
 import tempfile
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from http.client import HTTPException
 from urllib.error import HTTPError, URLError
 
+from ansible.module_utils.api import retry_with_delays_and_condition
 from ansible.module_utils.urls import open_url
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
@@ -290,42 +290,44 @@ class SideRepo(object):
             pkg['size'] = meta['size']
             pkg['cached'] = True
             return
-        attempt = 0
-        mismatches = 0
-        while True:
-            if self.downloader.stop.is_set():
-                return
-            attempt += 1
-            fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), suffix='.part', dir=directory)
-            os.close(fd)
+        # transient failures: ansible-core's retry helper with exponential backoff; a verification
+        # failure: one more download, then refused
+        delays = [self.backoff * 2 ** n for n in range(self.retries)]
+        attempt = retry_with_delays_and_condition(
+            delays, should_retry_error=lambda exc: isinstance(exc, TransientError) and not self.downloader.stop.is_set())(
+                self._download_verified)
+        for mismatch in (1, 2):
             try:
-                self.downloader.fetch(pkg['url'], tmp)
-                digests = verify_rpm(tmp, payloadhash=pkg.get('payloadhash'), expected_size=pkg.get('size_expected'),
-                                     sighash=pkg.get('sighash'), file_sha256=pkg.get('file_sha256'), nvra=pkg['nvra'])
-                verifier.check(tmp)
-                size = os.path.getsize(tmp)
-                os.chmod(tmp, 0o644)
-                os.rename(tmp, path)
-                self._store_meta(pkg, path, digests['file_sha256'], size, [])
-                pkg['sha256'] = digests['file_sha256']
-                pkg['size'] = size
-                return
+                return attempt(pkg, verifier, path, directory)
             except TransientError as exc:
-                remove_quietly(tmp)
-                if attempt > self.retries:
-                    raise FedoraBuildError('topurl: downloading %s failed after %d attempts: %s.'
-                                           % (pkg['url'], attempt, exc))
-                time.sleep(self.backoff * (2 ** (attempt - 1)))
+                raise FedoraBuildError('topurl: downloading %s failed after %d attempts: %s.'
+                                       % (pkg['url'], len(delays) + 1, exc))
             except VerifyError as exc:
-                remove_quietly(tmp)
-                mismatches += 1
-                if mismatches > 1:
+                if mismatch == 2:
                     field = 'gpgkeys' if str(exc).startswith('signature check failed') else 'topurl'
                     raise FedoraBuildError('%s: the downloaded file %s (%s) failed verification twice: %s.'
                                            % (field, pkg['nvra'] + '.rpm', pkg['url'], exc))
-            except BaseException:
-                remove_quietly(tmp)
-                raise
+
+    def _download_verified(self, pkg, verifier, path, directory):
+        """One download to a temporary name, verified, then renamed into the cache; nothing left on failure."""
+        if self.downloader.stop.is_set():
+            return
+        fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), suffix='.part', dir=directory)
+        os.close(fd)
+        try:
+            self.downloader.fetch(pkg['url'], tmp)
+            digests = verify_rpm(tmp, payloadhash=pkg.get('payloadhash'), expected_size=pkg.get('size_expected'),
+                                 sighash=pkg.get('sighash'), file_sha256=pkg.get('file_sha256'), nvra=pkg['nvra'])
+            verifier.check(tmp)
+            size = os.path.getsize(tmp)
+            os.chmod(tmp, 0o644)
+            os.rename(tmp, path)
+        except BaseException:
+            remove_quietly(tmp)
+            raise
+        self._store_meta(pkg, path, digests['file_sha256'], size, [])
+        pkg['sha256'] = digests['file_sha256']
+        pkg['size'] = size
 
     def _store_meta(self, pkg, path, digest, size, gpg_checked):
         checked = list(gpg_checked)

@@ -205,6 +205,13 @@ class KojiHub(object):
         self.tag_packages = {}      # tag name -> {package name: blocked} (tag_packages)
         self.rpm_checksums = {}     # (rpm id, sigkey) -> {'md5', 'sha1', 'sha256'} (rpm_checksum)
         self.missing_methods = set()  # answered 'Invalid method', as on a hub older than the call
+        # concurrency probe: with file_gate = N each file request waits (up to file_gate_timeout s)
+        # until N requests are in flight at once; file_max_in_flight records the most seen
+        self.file_gate = None
+        self.file_gate_timeout = 60.0
+        self.file_max_in_flight = 0
+        self._file_in_flight = 0
+        self._file_cond = threading.Condition()
         self.calls = []
         self.requests = []
         self.file_requests = []
@@ -1079,6 +1086,22 @@ class HubHandler(BaseHTTPRequestHandler):
             return
         if hub.file_delay:
             time.sleep(hub.file_delay)
+        if hub.file_gate and not head:
+            with hub._file_cond:
+                hub._file_in_flight += 1
+                hub.file_max_in_flight = max(hub.file_max_in_flight, hub._file_in_flight)
+                hub._file_cond.notify_all()
+                hub._file_cond.wait_for(lambda: hub.file_max_in_flight >= hub.file_gate, timeout=hub.file_gate_timeout)
+            try:
+                self._serve_file_now(head, rel)
+            finally:
+                with hub._file_cond:
+                    hub._file_in_flight -= 1
+            return
+        self._serve_file_now(head, rel)
+
+    def _serve_file_now(self, head, rel):
+        hub = self.hub
         fired = []
         with hub._lock:
             for inj in hub.injections:
