@@ -48,7 +48,7 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.koji_client 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.fileutil import (
     atomic_write, check_tree_path, read_text, remove_quietly, sha256_file)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.rpm_verify import (
-    GpgVerifier, VerifyError, gpg_fingerprint, last_line, rpm_digests, verify_rpm)
+    GpgVerifier, VerifyError, gpg_fingerprint, last_line, verify_rpm)
 
 try:
     import createrepo_c as cr
@@ -56,8 +56,6 @@ try:
 except ImportError:
     cr = None
     HAS_CREATEREPO_BINDINGS = False
-
-__all__ = ['SideRepo', 'build_side_repo', 'cache_relpath', 'rpm_digests', 'verify_rpm', 'VerifyError', 'MANIFEST']
 
 MANIFEST = 'koji-manifest.json'
 PACKAGES_DIR = 'Packages'

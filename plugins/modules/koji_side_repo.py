@@ -335,17 +335,14 @@ would_download:
   sample: [https://kojipkgs.fedoraproject.org/packages/bash/5.2.26/3.fc40/x86_64/bash-5.2.26-3.fc40.x86_64.rpm]
 """
 
-import platform
-
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.builders import node_arch
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 from ansible_collections.ondemand.fedora_build.plugins.module_utils import koji_client
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.side_repo import SideRepo, build_side_repo
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import (
     check_arch, check_name, check_params_text, check_url)
-
-DEFAULT_EXCLUDE = ['*-debuginfo', '*-debugsource', '*-debuginfo-*', '*-debugsource-*']
 
 
 def argument_spec():
@@ -368,7 +365,7 @@ def argument_spec():
             packages=dict(type='list', elements='str', required=True),
         )),
         arches=dict(type='list', elements='str'),
-        exclude=dict(type='list', elements='str', default=list(DEFAULT_EXCLUDE)),
+        exclude=dict(type='list', elements='str', default=list(koji_client.DEFAULT_EXCLUDE)),
         sigkeys=dict(type='list', elements='str', default=[''], no_log=False),
         gpgkeys=dict(type='list', elements='path', default=[], no_log=False),
         dest=dict(type='path', required=True),
@@ -393,11 +390,6 @@ def argument_spec():
         timeout=dict(type='int', default=60),
         createrepo=dict(type='str', choices=['auto', 'bindings', 'cli'], default='auto'),
     )
-
-
-def node_arch():
-    machine = platform.machine()
-    return {'amd64': 'x86_64', 'arm64': 'aarch64'}.get(machine, machine)
 
 
 def precheck(params, spec):

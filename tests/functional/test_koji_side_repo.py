@@ -12,7 +12,7 @@ import pytest
 from support.koji_side import direct, manifest, nvras, via_ansible, leftovers
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
-from ansible_collections.ondemand.fedora_build.plugins.module_utils.side_repo import verify_rpm
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.rpm_verify import verify_rpm
 
 
 def test_every_input_kind_cache_and_check_mode(koji_world, tmp_path):

@@ -13,8 +13,8 @@ import struct
 import pytest
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
-from ansible_collections.ondemand.fedora_build.plugins.module_utils.side_repo import (
-    MANIFEST, SideRepo, VerifyError, cache_relpath, rpm_digests, verify_rpm)
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.rpm_verify import VerifyError, rpm_digests, verify_rpm
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.side_repo import MANIFEST, SideRepo, cache_relpath
 
 
 def _header(entries, store):
