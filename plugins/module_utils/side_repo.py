@@ -182,6 +182,8 @@ class SideRepo(object):
         self.validate_certs = validate_certs
         self.createrepo = createrepo
         self.downloader = None
+        self._hashed = {}
+        self._hash_lock = threading.Lock()
 
     @staticmethod
     def _check_base_repo(repo, index):
@@ -214,8 +216,19 @@ class SideRepo(object):
             pkg['size'] = meta['size']
         return packages
 
-    @staticmethod
-    def _cache_entry(pkg):
+    def _sha256(self, path):
+        """sha256 of a file, hashed once per run and inode (a repo file hard-linked to its cache entry counts once)."""
+        st = os.stat(path)
+        key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+        with self._hash_lock:
+            known = self._hashed.get(key)
+        if known is None:
+            known = sha256_file(path)
+            with self._hash_lock:
+                self._hashed[key] = known
+        return known
+
+    def _cache_entry(self, pkg):
         """The cache record of pkg's current copy when its file is still the verified bytes, else None.
 
         A damaged or truncated entry (sha256 no longer the one recorded after verification) is removed,
@@ -225,7 +238,7 @@ class SideRepo(object):
         meta = _load_json(path + '.json')
         if not meta or meta.get('url') != pkg['url'] or not os.path.isfile(path):
             return None
-        if os.path.getsize(path) != meta.get('size') or sha256_file(path) != meta.get('sha256'):
+        if os.path.getsize(path) != meta.get('size') or self._sha256(path) != meta.get('sha256'):
             remove_quietly(path)
             remove_quietly(path + '.json')
             return None
@@ -394,7 +407,7 @@ class SideRepo(object):
         data = json.loads(manifest_text)
         for pkg in data['packages']:
             path = os.path.join(self.dest, pkg['filename'])
-            if not os.path.isfile(path) or os.path.getsize(path) != pkg['size'] or sha256_file(path) != pkg['sha256']:
+            if not os.path.isfile(path) or os.path.getsize(path) != pkg['size'] or self._sha256(path) != pkg['sha256']:
                 return False
         wanted = set(os.path.basename(p['filename']) for p in data['packages'])
         present = set(f for f in _listdir(os.path.join(self.dest, PACKAGES_DIR)) if f.endswith('.rpm'))
@@ -413,7 +426,7 @@ class SideRepo(object):
                     remove_quietly(os.path.join(pkgdir, fname))
             for fname, pkg in wanted.items():
                 target = os.path.join(pkgdir, fname)
-                if os.path.isfile(target) and os.path.getsize(target) == pkg['size'] and sha256_file(target) == pkg['sha256']:
+                if os.path.isfile(target) and os.path.getsize(target) == pkg['size'] and self._sha256(target) == pkg['sha256']:
                     continue
                 tmp = target + '.part'
                 remove_quietly(tmp)
