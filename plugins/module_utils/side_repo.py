@@ -265,7 +265,7 @@ class SideRepo(object):
                         raise
         finally:
             verifier.close()
-        return self.downloader.bytes, len(packages) - len(todo)
+        return self.downloader.bytes, sum(1 for p in packages if p['cached'])
 
     def _fetch_one(self, pkg, verifier):
         """Fetch pkg's first acceptable copy that the file server has (``sigkeys`` order)."""
