@@ -277,6 +277,10 @@ class SideRepo(object):
             try:
                 return self._fetch_copy(pkg, verifier)
             except NotFound:
+                try:
+                    os.rmdir(os.path.dirname(pkg['cache_path']))  # made for this copy, left empty
+                except OSError:
+                    pass
                 if number + 1 == len(candidates):
                     raise
                 # Koji records the signature, but this signed copy was never written: take the next key

@@ -124,6 +124,8 @@ def test_recorded_key_without_written_copy_falls_back_in_sigkeys_order(koji_worl
     assert by['hello-1.0-1.fc41.x86_64']['sigkey'] == w.key2.sigkey
     assert by['hello-1.0-1.fc41.x86_64']['url'].endswith(signed_path(w.key2))
     assert by['hello-libs-1.0-1.fc41.x86_64']['sigkey'] == w.key1.sigkey
+    assert sorted(p.parent.name for p in (tmp_path / 'cache').rglob('hello-1.0-1.fc41.x86_64.rpm')) == [w.key2.sigkey]
+    assert not [d for d in (tmp_path / 'cache').rglob('*') if d.is_dir() and not any(d.iterdir())]
     repo_file = tmp_path / 'repo' / 'Packages' / 'hello-1.0-1.fc41.x86_64.rpm'
     assert repo_file.read_bytes() == open(w.hello1_rpms[0].signed[w.key2.sigkey], 'rb').read()
     # '' is a place in the order too: without key2, the unsigned copy
