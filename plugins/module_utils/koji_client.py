@@ -14,13 +14,19 @@ multicalls no matter how many items there are:
 
 1. ``getBuild`` / ``getLatestBuilds`` / ``getTaskInfo`` for every item,
 2. ``listRPMs`` for every build and ``getTaskDescendents`` for every task,
-3. ``queryRPMSigs`` for every RPM (when a sigkey is wanted) and
-   ``listTaskOutput`` for every buildArch task.
+3. ``queryRPMSigs`` and ``getRPMChecksums`` for every RPM (when a sigkey is
+   wanted) and ``listTaskOutput`` for every buildArch task.
 
 Every build must be COMPLETE, every task CLOSED. A signed copy is chosen by
 the order of ``sigkeys``; an empty string in that list allows the unsigned
-copy at that place. Paths come from ``koji.PathInfo`` so build volumes are
-honoured.
+copy at that place. Each RPM keeps the whole ordered list of acceptable copies
+(``candidates``): when the hub records a signature whose signed copy was never
+written (the file server answers 404), the side repo takes the next one.
+Paths come from ``koji.PathInfo`` so build volumes are honoured.
+
+Build and task IDs travel as XML-RPC integers; the koji client sends values
+above 2**31 as ``<i8>``, so an ID above 2**63-1 cannot be sent at all and is
+refused here, naming the field.
 """
 
 from __future__ import annotations
@@ -46,6 +52,8 @@ SIGKEY_RE = re.compile(r'^[0-9a-f]{8,40}$')
 DEFAULT_EXCLUDE = ('*-debuginfo', '*-debugsource', '*-debuginfo-*', '*-debugsource-*')
 # multicalls are split so one request never grows without bound
 BATCH = 500
+# the largest integer koji.xmlrpcplus can send (<i8>); Koji build and task IDs are bounded by it
+MAX_ID = 2 ** 63 - 1
 
 
 def normalize_sigkeys(sigkeys):
@@ -70,6 +78,9 @@ def parse_build_item(item, field='builds'):
     if isinstance(item, int):
         if item <= 0:
             raise FedoraBuildError('%s: %r is not a valid build ID (a positive number).' % (field, item))
+        if item > MAX_ID:
+            raise FedoraBuildError('%s: %d is larger than any Koji build ID can be (XML-RPC i8, at most %d).'
+                                   % (field, item, MAX_ID))
         return item
     text = str(item).strip()
     if text.isdigit():
@@ -83,6 +94,9 @@ def parse_task_item(item, field='tasks'):
     text = str(item).strip()
     if isinstance(item, bool) or not text.isdigit() or int(text) <= 0:
         raise FedoraBuildError('%s: %r is not a valid task ID (a positive number).' % (field, item))
+    if int(text) > MAX_ID:
+        raise FedoraBuildError('%s: %s is larger than any Koji task ID can be (XML-RPC i8, at most %d).'
+                               % (field, text, MAX_ID))
     return int(text)
 
 
@@ -302,6 +316,8 @@ class KojiResolver(object):
                 raise FedoraBuildError('builds: build %r does not exist on the Koji hub at %s.' % (item, self.hub_url))
             builds_found.append(('build %s' % item, value))
         for (tag, pkg), (ok, value) in zip(tag_items, tag_answers):
+            if not ok and str(getattr(value, 'faultString', value)).startswith('No such entry in table tag:'):
+                raise FedoraBuildError('tag_latest: tag %r does not exist on the Koji hub at %s.' % (tag, self.hub_url))
             if not ok:
                 raise FedoraBuildError('tag_latest: tag %r could not be read on the Koji hub: %s.' % (tag, _short(value)))
             if not value:
@@ -426,39 +442,65 @@ class KojiResolver(object):
         }
 
     def _pick_signatures(self, packages, sigkeys):
-        """Choose sigkey and URL for each build RPM by preference; unsigned only where '' is listed."""
+        """Order the acceptable copies of each build RPM by ``sigkeys``; unsigned only where '' is listed.
+
+        ``pkg['candidates']``: [{sigkey, url, size_expected, sighash, file_sha256}] in preference order,
+        the first one is tried first; later ones serve when a recorded signed copy was never written.
+        """
         wanted = [k for k in sigkeys if k]
         build_pkgs = [p for p in packages if p['rpm_id'] is not None]
         sigs = {}
+        sums = {}
         if wanted and build_pkgs:
-            answers = self.batch([('queryRPMSigs', (), {'rpm_id': p['rpm_id']}) for p in build_pkgs])
-            for pkg, (ok, value) in zip(build_pkgs, answers):
+            calls = []
+            for pkg in build_pkgs:
+                calls.append(('queryRPMSigs', (), {'rpm_id': pkg['rpm_id']}))
+                calls.append(('getRPMChecksums', (pkg['rpm_id'],), {'checksum_types': ['sha256'], 'cacheonly': True}))
+            answers = self.batch(calls)
+            for index, pkg in enumerate(build_pkgs):
+                ok, value = answers[2 * index]
                 if not ok:
                     raise FedoraBuildError('sigkeys: querying the signatures of %s failed: %s.' % (pkg['nvra'], _short(value)))
-                sigs[pkg['rpm_id']] = set(s['sigkey'].lower() for s in value)
+                sigs[pkg['rpm_id']] = dict((s['sigkey'].lower(), s.get('sighash')) for s in value)
+                # a hub without getRPMChecksums (before koji 1.34), or without a cached checksum: no whole-file sum
+                ok, value = answers[2 * index + 1]
+                sums[pkg['rpm_id']] = dict((str(k).lower(), (v or {}).get('sha256')) for k, v in value.items()) \
+                    if ok and isinstance(value, dict) else {}
         unsigned_task = [p for p in packages if p['rpm_id'] is None]
         if unsigned_task and '' not in sigkeys:
             raise FedoraBuildError('sigkeys: scratch-build output of task(s) %s is never signed; add "" to sigkeys '
                                    'to accept unsigned copies.' % ', '.join(sorted(set(str(p['origin'][5:]) for p in unsigned_task))))
+        for pkg in unsigned_task:
+            pkg['candidates'] = [{'sigkey': '', 'url': pkg['url'], 'size_expected': pkg['size_expected'],
+                                  'sighash': None, 'file_sha256': None}]
         missing = []
         for pkg in build_pkgs:
-            have = sigs.get(pkg['rpm_id'], set())
+            have = sigs.get(pkg['rpm_id'], {})
+            candidates = []
             for key in sigkeys:
                 if key == '':
-                    pkg['sigkey'] = ''
-                    pkg['url'] = '%s/%s' % (pkg['builddir'], pkg['relpath_unsigned'])
-                    pkg['size_expected'] = pkg['db_size']
-                    break
+                    candidates.append({'sigkey': '', 'url': '%s/%s' % (pkg['builddir'], pkg['relpath_unsigned']),
+                                       'size_expected': pkg['db_size'], 'sighash': None, 'file_sha256': None})
+                    break  # the unsigned copy always exists: nothing after it can be needed
                 if key in have:
-                    pkg['sigkey'] = key
-                    pkg['url'] = '%s/%s' % (pkg['builddir'], self.pathinfo.signed(pkg['rinfo'], key))
-                    pkg['size_expected'] = None  # Koji stores the size of the unsigned copy only
-                    break
-            else:
+                    # Koji stores the size of the unsigned copy only
+                    candidates.append({'sigkey': key, 'url': '%s/%s' % (pkg['builddir'], self.pathinfo.signed(pkg['rinfo'], key)),
+                                       'size_expected': None, 'sighash': have[key],
+                                       'file_sha256': sums.get(pkg['rpm_id'], {}).get(key)})
+            if not candidates:
                 missing.append(pkg['nvr'])
+                continue
+            pkg['candidates'] = candidates
+            use_candidate(pkg, candidates[0])
         if missing:
             raise FedoraBuildError('sigkeys: no copy signed with %s exists for %s.'
                                    % (' or '.join(wanted), ', '.join(sorted(set(missing)))))
+
+
+def use_candidate(pkg, candidate):
+    """Make one of a package's acceptable copies the one to fetch."""
+    for key in ('sigkey', 'url', 'size_expected', 'sighash', 'file_sha256'):
+        pkg[key] = candidate[key]
 
 
 def _excluded(name, patterns):

@@ -27,35 +27,28 @@ Input is the package list from ``koji_client.KojiResolver.resolve``. Steps:
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import os
 import re
 import shutil
 import socket
 import ssl
-import struct
 import subprocess
 import tempfile
 import threading
-import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from http.client import HTTPException
+from urllib.error import HTTPError, URLError
 
-from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
-from ansible_collections.ondemand.fedora_build.plugins.module_utils.fileutil import (
-    atomic_write, check_tree_path, read_text, remove_quietly, sha256_file)
-
-try:
-    from concurrent.futures import ThreadPoolExecutor, as_completed
-except ImportError:  # pragma: no cover - stdlib since 3.2
-    ThreadPoolExecutor = None
-
+from ansible.module_utils.api import retry_with_delays_and_condition
 from ansible.module_utils.urls import open_url
 
-try:
-    from urllib.error import HTTPError, URLError
-    from http.client import HTTPException
-except ImportError:  # pragma: no cover - Python 2 is not supported
-    HTTPError = URLError = HTTPException = None
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.koji_client import DEFAULT_EXCLUDE, use_candidate
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.fileutil import (
+    atomic_write, check_tree_path, read_text, remove_quietly, sha256_file)
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.rpm_verify import (
+    GpgVerifier, VerifyError, gpg_fingerprint, last_line, verify_rpm)
 
 try:
     import createrepo_c as cr
@@ -67,10 +60,6 @@ except ImportError:
 MANIFEST = 'koji-manifest.json'
 PACKAGES_DIR = 'Packages'
 CHUNK = 256 * 1024
-RPM_LEAD = 96
-HEADER_MAGIC = b'\x8e\xad\xe8\x01'
-SIGTAG_MD5 = 1004
-RPMTAG_SHA256HEADER = 273  # in the signature header
 REPO_ID_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$')
 
 
@@ -78,132 +67,8 @@ class TransientError(Exception):
     """A failure worth retrying with backoff (network, 5xx, short read)."""
 
 
-class VerifyError(Exception):
-    """Downloaded bytes are not what Koji recorded."""
-
-
-# --------------------------------------------------------------- RPM parsing
-def _read_header_struct(handle):
-    """Read one RPM header structure at the current offset; return (index entries, store, raw bytes)."""
-    intro = handle.read(16)
-    if len(intro) != 16 or intro[:4] != HEADER_MAGIC:
-        raise VerifyError('not an RPM header')
-    nindex, hsize = struct.unpack('>II', intro[8:16])
-    if nindex > 100000 or hsize > 256 * 1024 * 1024:
-        raise VerifyError('implausible RPM header size')
-    index = handle.read(nindex * 16)
-    store = handle.read(hsize)
-    if len(index) != nindex * 16 or len(store) != hsize:
-        raise VerifyError('RPM header is truncated')
-    entries = {}
-    for i in range(nindex):
-        tag, typ, offset, count = struct.unpack('>IIII', index[i * 16:i * 16 + 16])
-        entries[tag] = (typ, offset, count)
-    return entries, store, intro + index + store
-
-
-def rpm_digests(path, full=True):
-    """Return {'sigmd5': hex, 'computed_md5': hex or None, 'sha256header': hex or None, 'header_sha256': hex}.
-
-    ``sigmd5`` is what rpm (and Koji's payloadhash) records; ``computed_md5`` is
-    the MD5 over the main header and payload actually present in the file.
-    """
-    with open(path, 'rb') as handle:
-        lead = handle.read(RPM_LEAD)
-        if len(lead) != RPM_LEAD or lead[:4] != b'\xed\xab\xee\xdb':
-            raise VerifyError('not an RPM file (bad lead)')
-        entries, store, raw = _read_header_struct(handle)
-        pad = (8 - len(store) % 8) % 8
-        handle.read(pad)
-        out = {'sigmd5': None, 'sha256header': None, 'computed_md5': None, 'header_sha256': None}
-        if SIGTAG_MD5 in entries:
-            _typ, offset, count = entries[SIGTAG_MD5]
-            out['sigmd5'] = store[offset:offset + 16].hex()
-        if RPMTAG_SHA256HEADER in entries:
-            _typ, offset, _count = entries[RPMTAG_SHA256HEADER]
-            end = store.index(b'\0', offset)
-            out['sha256header'] = store[offset:end].decode('ascii', 'replace')
-        start = handle.tell()
-        _entries, _store, main = _read_header_struct(handle)
-        out['header_sha256'] = hashlib.sha256(main).hexdigest()
-        if full:
-            md5 = hashlib.md5()  # nosec - rpm's own legacy digest, compared not trusted alone
-            handle.seek(start)
-            while True:
-                block = handle.read(CHUNK)
-                if not block:
-                    break
-                md5.update(block)
-            out['computed_md5'] = md5.hexdigest()
-    return out
-
-
-def verify_rpm(path, payloadhash=None, expected_size=None, full=True):
-    """Raise VerifyError unless path is an intact RPM matching Koji's records."""
-    size = os.path.getsize(path)
-    if expected_size is not None and size != int(expected_size):
-        raise VerifyError('size %d does not match the %d bytes Koji recorded' % (size, int(expected_size)))
-    digests = rpm_digests(path, full=full)
-    if full and digests['sigmd5'] and digests['computed_md5'] != digests['sigmd5']:
-        raise VerifyError('header+payload MD5 %s does not match the recorded sigmd5 %s (file damaged or tampered)'
-                          % (digests['computed_md5'], digests['sigmd5']))
-    if payloadhash:
-        if '::' in payloadhash:
-            label, value = payloadhash.split('::', 1)
-            if label != 'sha256' or digests['header_sha256'] != value:
-                raise VerifyError('header digest does not match Koji payloadhash %s' % payloadhash)
-        elif digests['sigmd5'] != payloadhash:
-            raise VerifyError('header sigmd5 %s does not match Koji payloadhash %s' % (digests['sigmd5'], payloadhash))
-    return digests
-
-
-class GpgVerifier(object):
-    """rpmkeys --checksig against a private rpmdb holding only the given keys."""
-
-    def __init__(self, gpgkeys, rpmkeys='rpmkeys'):
-        self.gpgkeys = list(gpgkeys)
-        self.rpmkeys = rpmkeys
-        self.dbpath = None
-        self.fingerprint = None
-        if not self.gpgkeys:
-            return
-        digest = hashlib.sha256()
-        for key in self.gpgkeys:
-            if not os.path.isfile(key):
-                raise FedoraBuildError('gpgkeys: key file %s does not exist on the node.' % key)
-            with open(key, 'rb') as handle:
-                digest.update(handle.read())
-        self.fingerprint = digest.hexdigest()
-        self.dbpath = tempfile.mkdtemp(prefix='koji-side-rpmdb-')
-        for key in self.gpgkeys:
-            proc = self._run(['--import', key])
-            if proc.returncode != 0:
-                self.close()
-                raise FedoraBuildError('gpgkeys: rpmkeys could not import %s: %s.' % (key, _last_line(proc)))
-
-    def _run(self, args):
-        argv = [self.rpmkeys, '--dbpath', self.dbpath, '--define', '_pkgverify_level signature'] + args
-        try:
-            return subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False)
-        except OSError as exc:
-            raise FedoraBuildError('gpgkeys: cannot run %s to check signatures: %s.' % (self.rpmkeys, exc.strerror))
-
-    def check(self, path):
-        if not self.dbpath:
-            return
-        proc = self._run(['--checksig', path])
-        if proc.returncode != 0:
-            raise VerifyError('signature check failed: %s' % _last_line(proc))
-
-    def close(self):
-        if self.dbpath:
-            shutil.rmtree(self.dbpath, ignore_errors=True)
-            self.dbpath = None
-
-
-def _last_line(proc):
-    lines = [x.strip() for x in (proc.stdout or '').splitlines() if x.strip()]
-    return lines[-1] if lines else 'exit code %d' % proc.returncode
+class NotFound(FedoraBuildError):
+    """The file server has no such file (HTTP 404/410): for a signed copy, the next acceptable copy serves."""
 
 
 # ----------------------------------------------------------------- download
@@ -231,7 +96,8 @@ class Downloader(object):
         except HTTPError as exc:
             if exc.code >= 500 or exc.code in (408, 429):
                 raise TransientError('HTTP %d' % exc.code)
-            raise FedoraBuildError('topurl: %s could not be downloaded (HTTP %d %s).' % (url, exc.code, exc.reason))
+            cls = NotFound if exc.code in (404, 410) else FedoraBuildError
+            raise cls('topurl: %s could not be downloaded (HTTP %d %s).' % (url, exc.code, exc.reason))
         except (URLError, socket.timeout, HTTPException, ssl.SSLError, OSError) as exc:
             reason = getattr(exc, 'reason', exc)
             if isinstance(reason, ssl.SSLCertVerificationError):  # retrying cannot help
@@ -316,6 +182,8 @@ class SideRepo(object):
         self.validate_certs = validate_certs
         self.createrepo = createrepo
         self.downloader = None
+        self._hashed = {}
+        self._hash_lock = threading.Lock()
 
     @staticmethod
     def _check_base_repo(repo, index):
@@ -333,21 +201,48 @@ class SideRepo(object):
 
     # ------------------------------------------------------------ planning
     def plan(self, packages):
-        """Annotate packages with cache path and whether they are cached (verified before)."""
-        gpg_fp = _gpg_fingerprint(self.gpgkeys)
+        """Annotate packages with cache path and whether they are cached (verified before, bytes intact)."""
+        gpg_fp = gpg_fingerprint(self.gpgkeys)
         for pkg in packages:
-            path = os.path.join(self.cache_dir, cache_relpath(pkg))
-            pkg['cache_path'] = path
+            pkg['cache_path'] = os.path.join(self.cache_dir, cache_relpath(pkg))
             pkg['cached'] = False
-            meta = _load_json(path + '.json')
-            if meta and os.path.isfile(path) and os.path.getsize(path) == meta.get('size') \
-                    and meta.get('url') == pkg['url']:
-                if gpg_fp and gpg_fp not in meta.get('gpg_checked', []):
-                    continue  # verified, but not yet against these keys: re-check locally in fetch
-                pkg['cached'] = True
-                pkg['sha256'] = meta['sha256']
-                pkg['size'] = meta['size']
+            meta = self._cache_entry(pkg)
+            if meta is None:
+                continue
+            if gpg_fp and gpg_fp not in meta.get('gpg_checked', []):
+                continue  # verified, but not yet against these keys: re-check locally in fetch
+            pkg['cached'] = True
+            pkg['sha256'] = meta['sha256']
+            pkg['size'] = meta['size']
         return packages
+
+    def _sha256(self, path):
+        """sha256 of a file, hashed once per run and inode (a repo file hard-linked to its cache entry counts once)."""
+        st = os.stat(path)
+        key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+        with self._hash_lock:
+            known = self._hashed.get(key)
+        if known is None:
+            known = sha256_file(path)
+            with self._hash_lock:
+                self._hashed[key] = known
+        return known
+
+    def _cache_entry(self, pkg):
+        """The cache record of pkg's current copy when its file is still the verified bytes, else None.
+
+        A damaged or truncated entry (sha256 no longer the one recorded after verification) is removed,
+        so that it is fetched again and never served.
+        """
+        path = pkg['cache_path']
+        meta = _load_json(path + '.json')
+        if not meta or meta.get('url') != pkg['url'] or not os.path.isfile(path):
+            return None
+        if os.path.getsize(path) != meta.get('size') or self._sha256(path) != meta.get('sha256'):
+            remove_quietly(path)
+            remove_quietly(path + '.json')
+            return None
+        return meta
 
     # ------------------------------------------------------------ fetching
     def fetch(self, packages):
@@ -370,66 +265,88 @@ class SideRepo(object):
                         raise
         finally:
             verifier.close()
-        return self.downloader.bytes, len(packages) - len(todo)
+        return self.downloader.bytes, sum(1 for p in packages if p['cached'])
 
     def _fetch_one(self, pkg, verifier):
+        """Fetch pkg's first acceptable copy that the file server has (``sigkeys`` order)."""
+        candidates = pkg.get('candidates') or [None]
+        for number, candidate in enumerate(candidates):
+            if candidate is not None:
+                use_candidate(pkg, candidate)
+                pkg['cache_path'] = os.path.join(self.cache_dir, cache_relpath(pkg))
+            try:
+                return self._fetch_copy(pkg, verifier)
+            except NotFound:
+                try:
+                    os.rmdir(os.path.dirname(pkg['cache_path']))  # made for this copy, left empty
+                except OSError:
+                    pass
+                if number + 1 == len(candidates):
+                    raise
+                # Koji records the signature, but this signed copy was never written: take the next key
+
+    def _fetch_copy(self, pkg, verifier):
         path = pkg['cache_path']
-        meta = _load_json(path + '.json')
         directory = os.path.dirname(path)
         try:
             os.makedirs(directory, exist_ok=True)
         except OSError as exc:
             raise FedoraBuildError('cache_dir: cannot create %s: %s.' % (directory, exc.strerror))
-        if meta and os.path.isfile(path) and os.path.getsize(path) == meta.get('size') and meta.get('url') == pkg['url']:
-            # cached and verified before, only the signature keys are new: check locally
+        meta = self._cache_entry(pkg)
+        if meta:
+            # cached and verified before (bytes unchanged), only the signature keys are new: check locally
             try:
                 verifier.check(path)
             except VerifyError as exc:
                 raise FedoraBuildError('gpgkeys: %s (%s) is not signed by any of the given keys: %s.'
                                        % (pkg['nvra'], pkg['url'], exc))
             self._store_meta(pkg, path, meta['sha256'], meta['size'], meta.get('gpg_checked', []))
+            pkg['sha256'] = meta['sha256']
+            pkg['size'] = meta['size']
             pkg['cached'] = True
             return
-        attempt = 0
-        mismatches = 0
-        while True:
-            if self.downloader.stop.is_set():
-                return
-            attempt += 1
-            fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), suffix='.part', dir=directory)
-            os.close(fd)
+        # transient failures: ansible-core's retry helper with exponential backoff; a verification
+        # failure: one more download, then refused
+        delays = [self.backoff * 2 ** n for n in range(self.retries)]
+        attempt = retry_with_delays_and_condition(
+            delays, should_retry_error=lambda exc: isinstance(exc, TransientError) and not self.downloader.stop.is_set())(
+                self._download_verified)
+        for mismatch in (1, 2):
             try:
-                self.downloader.fetch(pkg['url'], tmp)
-                verify_rpm(tmp, payloadhash=pkg.get('payloadhash'), expected_size=pkg.get('size_expected'))
-                verifier.check(tmp)
-                digest = sha256_file(tmp)
-                size = os.path.getsize(tmp)
-                os.chmod(tmp, 0o644)
-                os.rename(tmp, path)
-                self._store_meta(pkg, path, digest, size, [])
-                pkg['sha256'] = digest
-                pkg['size'] = size
-                return
+                return attempt(pkg, verifier, path, directory)
             except TransientError as exc:
-                remove_quietly(tmp)
-                if attempt > self.retries:
-                    raise FedoraBuildError('topurl: downloading %s failed after %d attempts: %s.'
-                                           % (pkg['url'], attempt, exc))
-                time.sleep(self.backoff * (2 ** (attempt - 1)))
+                raise FedoraBuildError('topurl: downloading %s failed after %d attempts: %s.'
+                                       % (pkg['url'], len(delays) + 1, exc))
             except VerifyError as exc:
-                remove_quietly(tmp)
-                mismatches += 1
-                if mismatches > 1:
+                if mismatch == 2:
+                    field = 'gpgkeys' if str(exc).startswith('signature check failed') else 'topurl'
                     raise FedoraBuildError('%s: the downloaded file %s (%s) failed verification twice: %s.'
-                                           % ('gpgkeys' if 'signature' in str(exc) else 'topurl',
-                                              pkg['nvra'] + '.rpm', pkg['url'], exc))
-            except BaseException:
-                remove_quietly(tmp)
-                raise
+                                           % (field, pkg['nvra'] + '.rpm', pkg['url'], exc))
+
+    def _download_verified(self, pkg, verifier, path, directory):
+        """One download to a temporary name, verified, then renamed into the cache; nothing left on failure."""
+        if self.downloader.stop.is_set():
+            return
+        fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), suffix='.part', dir=directory)
+        os.close(fd)
+        try:
+            self.downloader.fetch(pkg['url'], tmp)
+            digests = verify_rpm(tmp, payloadhash=pkg.get('payloadhash'), expected_size=pkg.get('size_expected'),
+                                 sighash=pkg.get('sighash'), file_sha256=pkg.get('file_sha256'), nvra=pkg['nvra'])
+            verifier.check(tmp)
+            size = os.path.getsize(tmp)
+            os.chmod(tmp, 0o644)
+            os.rename(tmp, path)
+        except BaseException:
+            remove_quietly(tmp)
+            raise
+        self._store_meta(pkg, path, digests['file_sha256'], size, [])
+        pkg['sha256'] = digests['file_sha256']
+        pkg['size'] = size
 
     def _store_meta(self, pkg, path, digest, size, gpg_checked):
         checked = list(gpg_checked)
-        fp = _gpg_fingerprint(self.gpgkeys)
+        fp = gpg_fingerprint(self.gpgkeys)
         if fp and fp not in checked:
             checked.append(fp)
         meta = {'nvra': pkg['nvra'], 'sha256': digest, 'size': size, 'url': pkg['url'],
@@ -494,7 +411,7 @@ class SideRepo(object):
         data = json.loads(manifest_text)
         for pkg in data['packages']:
             path = os.path.join(self.dest, pkg['filename'])
-            if not os.path.isfile(path) or os.path.getsize(path) != pkg['size']:
+            if not os.path.isfile(path) or os.path.getsize(path) != pkg['size'] or self._sha256(path) != pkg['sha256']:
                 return False
         wanted = set(os.path.basename(p['filename']) for p in data['packages'])
         present = set(f for f in _listdir(os.path.join(self.dest, PACKAGES_DIR)) if f.endswith('.rpm'))
@@ -513,7 +430,7 @@ class SideRepo(object):
                     remove_quietly(os.path.join(pkgdir, fname))
             for fname, pkg in wanted.items():
                 target = os.path.join(pkgdir, fname)
-                if os.path.isfile(target) and os.path.getsize(target) == pkg['size'] and sha256_file(target) == pkg['sha256']:
+                if os.path.isfile(target) and os.path.getsize(target) == pkg['size'] and self._sha256(target) == pkg['sha256']:
                     continue
                 tmp = target + '.part'
                 remove_quietly(tmp)
@@ -543,7 +460,7 @@ class SideRepo(object):
         proc = subprocess.run([exe, '--quiet', '--no-database', '--general-compress-type', 'gz', self.dest],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False)
         if proc.returncode != 0:
-            raise FedoraBuildError('createrepo: createrepo_c failed on %s: %s.' % (self.dest, _last_line(proc)))
+            raise FedoraBuildError('createrepo: createrepo_c failed on %s: %s.' % (self.dest, last_line(proc)))
 
 
 def _createrepo_bindings(dest, filenames):
@@ -587,19 +504,6 @@ def _createrepo_bindings(dest, filenames):
             shutil.rmtree(tmpdir, ignore_errors=True)
 
 
-def _gpg_fingerprint(gpgkeys):
-    if not gpgkeys:
-        return None
-    digest = hashlib.sha256()
-    for key in gpgkeys:
-        try:
-            with open(key, 'rb') as handle:
-                digest.update(handle.read())
-        except (IOError, OSError):
-            raise FedoraBuildError('gpgkeys: key file %s cannot be read on the node.' % key)
-    return digest.hexdigest()
-
-
 def _load_json(path):
     text = read_text(path)
     if not text:
@@ -620,7 +524,6 @@ def _listdir(path):
 def build_side_repo(resolver, repo, builds=(), tasks=(), tag_latest=(), arches=('x86_64',), exclude=None,
                     sigkeys=('',), check_mode=False):
     """Resolve, fetch, verify and assemble; return the module result dict."""
-    from ansible_collections.ondemand.fedora_build.plugins.module_utils.koji_client import DEFAULT_EXCLUDE
     build_records, packages = resolver.resolve(builds=builds, tasks=tasks, tag_latest=tag_latest, arches=arches,
                                                exclude=DEFAULT_EXCLUDE if exclude is None else exclude,
                                                sigkeys=sigkeys)

@@ -14,9 +14,12 @@ description:
   - Resolves Koji builds (NVR or build ID), scratch-build task IDs and the latest build of packages in a tag with batched
     (multicall) API calls; every build must be C(COMPLETE), every task C(CLOSED).
   - Picks the signed copy of each RPM by the order of O(sigkeys) (build volumes are honoured), downloads in parallel with
-    retries and backoff to temporary names, and verifies size, the header digest Koji records (payloadhash / sigmd5), the
-    MD5 over header and payload, and with O(gpgkeys) the GPG signature via C(rpmkeys --checksig). Nothing unverified
-    enters the repository.
+    retries and backoff to temporary names, and verifies the whole file before it enters the cache or the repository.
+    What C(rpmkeys --checksig --nosignature) checks (header structure, the signature header's SHA256, SHA1 and MD5
+    digests, the payload digest), the header's NVRA against the file name, and Koji's records (size, payloadhash, the
+    C(sighash) of the whole signature header of a signed copy, and the file's SHA256 from C(getRPMChecksums) where the
+    hub has it); with O(gpgkeys) also the GPG signature via C(rpmkeys --checksig). Nothing unverified enters the
+    repository.
   - Keeps a content-addressed cache, so a second run with the same inputs downloads nothing and reports no change.
   - Creates repodata with createrepo_c, writes C(koji-manifest.json) and a C(.repo) file whose side-repo stanza has a
     better priority than the distribution repos, plus C(excludepkgs=) lines on the O(base_repos) so that pinned builds win
@@ -89,12 +92,16 @@ options:
     description: Password for O(auth=password). Never shown in results or logs (C(no_log)).
     type: str
   builds:
-    description: Builds to include, each an NVR (C(name-version-release)) or a numeric build ID.
+    description:
+      - Builds to include, each an NVR (C(name-version-release)) or a numeric build ID.
+      - A build ID must fit the XML-RPC C(i8) the koji client sends (at most 9223372036854775807).
     type: list
     elements: raw
     default: []
   tasks:
-    description: Scratch-build task IDs (a C(build) task or one C(buildArch) subtask); their RPM output is used.
+    description:
+      - Scratch-build task IDs (a C(build) task or one C(buildArch) subtask); their RPM output is used.
+      - A task ID must fit the XML-RPC C(i8) the koji client sends (at most 9223372036854775807).
     type: list
     elements: int
     default: []
@@ -130,6 +137,9 @@ options:
         copy wins.
       - An empty string allows the unsigned copy at that place in the order; without it, an RPM without an acceptable
         signature is an error listing the builds.
+      - When Koji records a signature for a key but its signed copy was never written (the file server answers 404),
+        that RPM comes from the next key in this list with a signature, or from the unsigned copy where V("") comes
+        next; the C(sigkey) of each entry of RV(packages) says which copy was used.
     type: list
     elements: str
     default: ['']
@@ -221,6 +231,8 @@ options:
 notes:
   - Run this module where the koji library is installed; on a Fedora node that is C(python3-koji).
   - Koji stores the size of the unsigned copy only, so signed copies are checked by digest and signature, not size.
+  - A cache entry is used only while its SHA256 is the one recorded after verification; a damaged or truncated entry
+    is fetched again.
 seealso:
   - name: koji download-build
     description: The koji CLI command this module replaces for image builds.
@@ -323,17 +335,14 @@ would_download:
   sample: [https://kojipkgs.fedoraproject.org/packages/bash/5.2.26/3.fc40/x86_64/bash-5.2.26-3.fc40.x86_64.rpm]
 """
 
-import platform
-
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.builders import node_arch
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 from ansible_collections.ondemand.fedora_build.plugins.module_utils import koji_client
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.side_repo import SideRepo, build_side_repo
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import (
     check_arch, check_name, check_params_text, check_url)
-
-DEFAULT_EXCLUDE = ['*-debuginfo', '*-debugsource', '*-debuginfo-*', '*-debugsource-*']
 
 
 def argument_spec():
@@ -356,7 +365,7 @@ def argument_spec():
             packages=dict(type='list', elements='str', required=True),
         )),
         arches=dict(type='list', elements='str'),
-        exclude=dict(type='list', elements='str', default=list(DEFAULT_EXCLUDE)),
+        exclude=dict(type='list', elements='str', default=list(koji_client.DEFAULT_EXCLUDE)),
         sigkeys=dict(type='list', elements='str', default=[''], no_log=False),
         gpgkeys=dict(type='list', elements='path', default=[], no_log=False),
         dest=dict(type='path', required=True),
@@ -381,11 +390,6 @@ def argument_spec():
         timeout=dict(type='int', default=60),
         createrepo=dict(type='str', choices=['auto', 'bindings', 'cli'], default='auto'),
     )
-
-
-def node_arch():
-    machine = platform.machine()
-    return {'amd64': 'x86_64', 'arm64': 'aarch64'}.get(machine, machine)
 
 
 def precheck(params, spec):

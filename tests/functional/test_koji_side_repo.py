@@ -12,7 +12,7 @@ import pytest
 from support.koji_side import direct, manifest, nvras, via_ansible, leftovers
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
-from ansible_collections.ondemand.fedora_build.plugins.module_utils.side_repo import verify_rpm
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.rpm_verify import verify_rpm
 
 
 def test_every_input_kind_cache_and_check_mode(koji_world, tmp_path):
@@ -174,7 +174,7 @@ def test_other_errors_one_sentence(koji_world, tmp_path):
         (dict(tag_latest=[{'tag': 'f41-updates', 'packages': ['nope']}]),
          "tag_latest: package 'nope' has no build tagged in 'f41-updates'."),
         (dict(tag_latest=[{'tag': 'no-tag', 'packages': ['hello']}]),
-         "tag_latest: tag 'no-tag' could not be read on the Koji hub: No such tagInfo: 'no-tag'."),
+         "tag_latest: tag 'no-tag' does not exist on the Koji hub at %s." % w.hub.url),
         (dict(builds=['hello-1.0-1.fc41'], tag_latest=[{'tag': 'f41-updates', 'packages': ['hello']}],
               sigkeys=[w.key1.sigkey]),
          'builds: package hello.x86_64 comes from two different builds (hello-1.0-1.fc41 and hello-2.0-1.fc41); pin only one.'),

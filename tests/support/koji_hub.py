@@ -15,9 +15,21 @@ Wire format as the real hub (koji 1.36, ``kojixmlrpc.py``), so the real
   ``Fault(exc.faultCode, str(exc))`` (GenericError 1000, ParameterError 1019,
   ...), a wrong argument list becomes ParameterError, an unknown method
   ``GenericError('Invalid method: X')``, anything else ``Fault(1, ...)``.
-* ``multiCall``: one request, one entry per call: ``[result]`` or
-  ``{faultCode, faultString, traceback}`` (new-style and legacy clients use
-  the same wire format).
+* ``multiCall``: one request, one entry per call: ``[result]`` or, as
+  ``kojixmlrpc.multiCall`` builds it, ``{faultCode, faultString, traceback}``
+  with the exception class's faultCode, its args joined as faultString and the
+  traceback as a list of lines (new-style and legacy clients use the same wire
+  format).
+* Lookups as kojihub answers them: ``getLatestBuilds`` resolves the tag with
+  ``get_tag_id(strict=True)`` (``No such entry in table tag: NAME``),
+  ``listTagged`` with ``get_tag`` (``No such tagInfo: 'NAME'``); both read
+  tagged builds like ``readTaggedBuilds``: COMPLETE builds only, newest tagging
+  first, the tag before its inheritance (``getLatestBuilds`` always inherits),
+  and only packages listed and not blocked in the tag's package list
+  (``hub.add_tag(tag, parents, packages, blocked)``).
+* ``queryRPMSigs`` sighash = MD5 of the padded signature header
+  (``koji.rip_rpm_sighdr``); ``getRPMChecksums`` answers
+  ``{sigkey: {type: checksum}}`` of the signed copies.
 * ``GET|HEAD /kojifiles/...``: the real topdir layout from ``koji.PathInfo``:
   ``[vol/<volume>/]packages/N/V/R/<arch>/<nvra>.rpm``,
   ``.../data/signed/<sigkey>/<arch>/<nvra>.rpm`` and
@@ -92,14 +104,19 @@ def read_header(path):
 
 
 def sig_header_md5(path):
-    """md5 of the RPM signature header, the 'sighash' Koji stores for a signature."""
+    """md5 of the padded RPM signature header, the 'sighash' Koji stores for a signature
+    (kojihub's add_rpm_sig over ``koji.rip_rpm_sighdr``)."""
+    return hashlib.md5(koji.rip_rpm_sighdr(path)).hexdigest()
+
+
+def file_checksums(path):
+    """{'md5', 'sha1', 'sha256'} of a whole file, as kojihub's rpm_checksum table holds for a signed copy."""
+    sums = {name: hashlib.new(name) for name in koji.CHECKSUM_TYPES}
     with open(path, 'rb') as handle:
-        handle.seek(96)
-        head = handle.read(16)
-        nindex = int.from_bytes(head[8:12], 'big')
-        hsize = int.from_bytes(head[12:16], 'big')
-        body = handle.read(nindex * 16 + hsize)
-    return hashlib.md5(head + body).hexdigest()
+        for block in iter(lambda: handle.read(1 << 20), b''):
+            for digest in sums.values():
+                digest.update(block)
+    return {name: digest.hexdigest() for name, digest in sums.items()}
 
 
 class Injection(object):
@@ -183,7 +200,18 @@ class KojiHub(object):
         self.sigs = []
         self.tasks = {}
         self.task_files = {}
-        self.tags = {}
+        self.tags = {}              # tag name -> build ids in tagging order
+        self.tag_parents = {}       # tag name -> [(parent name, priority)] (tag_inheritance)
+        self.tag_packages = {}      # tag name -> {package name: blocked} (tag_packages)
+        self.rpm_checksums = {}     # (rpm id, sigkey) -> {'md5', 'sha1', 'sha256'} (rpm_checksum)
+        self.missing_methods = set()  # answered 'Invalid method', as on a hub older than the call
+        # concurrency probe: with file_gate = N each file request waits (up to file_gate_timeout s)
+        # until N requests are in flight at once; file_max_in_flight records the most seen
+        self.file_gate = None
+        self.file_gate_timeout = 60.0
+        self.file_max_in_flight = 0
+        self._file_in_flight = 0
+        self._file_cond = threading.Condition()
         self.calls = []
         self.requests = []
         self.file_requests = []
@@ -249,6 +277,7 @@ class KojiHub(object):
             keys = item.signed if sigkeys is None else {k: item.signed[k] for k in sigkeys if k in item.signed}
             for key, path in keys.items():
                 self.sigs.append({'rpm_id': rid, 'sigkey': key.lower(), 'sighash': sig_header_md5(path)})
+                self.rpm_checksums[(rid, key.lower())] = file_checksums(path)
                 if write_signed:
                     sdest = os.path.join(builddir, pi.signed(info, key.lower()))
                     os.makedirs(os.path.dirname(sdest), exist_ok=True)
@@ -256,10 +285,26 @@ class KojiHub(object):
         self.builds[bid] = build
         return build
 
-    def tag_build(self, tag, build):
-        """Tag a build (the latest tagged build of a package wins, as in Koji)."""
+    def add_tag(self, tag, parents=(), packages=(), blocked=()):
+        """Create a tag with inheritance ``parents`` ([name] or [(name, priority)], lower priority first)
+        and a package list (``packages`` listed, ``blocked`` listed as blocked)."""
+        with self._lock:
+            self.tags.setdefault(tag, [])
+            links = [(p, 10 * i) if isinstance(p, str) else tuple(p) for i, p in enumerate(parents)]
+            self.tag_parents[tag] = sorted(links, key=lambda link: link[1])
+            listing = self.tag_packages.setdefault(tag, {})
+            for name in packages:
+                listing[name] = False
+            for name in blocked:
+                listing[name] = True
+
+    def tag_build(self, tag, build, add_package=True):
+        """Tag a build (the latest tagged build of a package wins, as in Koji). ``add_package``: also list
+        the package in the tag, as ``koji add-pkg`` before ``koji tag-build`` would."""
         with self._lock:
             self.tags.setdefault(tag, []).append(build['id'])
+            if add_package:
+                self.tag_packages.setdefault(tag, {}).setdefault(build['name'], False)
 
     def add_scratch_task(self, rpms, arch='x86_64', state='CLOSED', parent_id=None):
         """A scratch build: parent 'build' task with one 'buildArch' child holding the RPMs."""
@@ -493,7 +538,7 @@ class KojiHub(object):
             self.callers.append((method, sess.user['name'] if sess is not None and sess.logged_in else None))
         if method == 'multiCall':
             return self._multicall(*args, **kwargs)
-        func = API.get(method)
+        func = API.get(method) if method not in self.missing_methods else None
         if func is None:
             raise koji.GenericError('Invalid method: %s' % method)
         try:
@@ -508,12 +553,13 @@ class KojiHub(object):
         for call in calls:
             try:
                 results.append([self.dispatch(call['methodName'], call['params'])])
-            except koji.GenericError as exc:
-                results.append({'faultCode': exc.faultCode, 'faultString': str(exc),
-                                'traceback': traceback.format_exc()})
+            except xmlrpc.client.Fault as fault:
+                results.append({'faultCode': fault.faultCode, 'faultString': fault.faultString})
             except Exception as exc:  # pylint: disable=broad-except
-                results.append({'faultCode': 1, 'faultString': '%s: %s' % (exc.__class__, exc),
-                                'traceback': traceback.format_exc()})
+                # kojixmlrpc.multiCall: the class's faultCode (1 if none), the args joined, the traceback as a list
+                results.append({'faultCode': getattr(exc, 'faultCode', 1),
+                                'faultString': ', '.join(str(arg) for arg in exc.args),
+                                'traceback': traceback.format_exception(type(exc), exc, exc.__traceback__)})
         return results
 
     # -------------------------------------------------------------- lookups
@@ -604,29 +650,98 @@ def _api_queryRPMSigs(hub, rpm_id=None, sigkey=None, queryOpts=None):
     return out
 
 
-def _tagged(hub, tag, package=None, latest=False):
+def _tag_id(hub, tag):
+    """kojihub.get_tag_id(strict=True): a lookup_name on table tag."""
     if tag not in hub.tags:
-        raise koji.GenericError('No such tagInfo: %r' % tag)
+        raise koji.GenericError('No such entry in table tag: %s' % tag)
+    return tag
+
+
+def _full_inheritance(hub, tag):
+    """readFullInheritance: the ancestors of tag, depth first, each parent list in priority order."""
+    out = []
+    seen = {tag}
+
+    def walk(name):
+        for parent, _priority in hub.tag_parents.get(name, []):
+            if parent in seen:
+                continue
+            seen.add(parent)
+            out.append(parent)
+            walk(parent)
+    walk(tag)
+    return out
+
+
+def _package_list(hub, tag, inherit=True):
+    """readPackageList: package -> blocked; the nearest tag in the inheritance that lists a package decides."""
+    out = {}
+    for name in [tag] + (_full_inheritance(hub, tag) if inherit else []):
+        for package, blocked in hub.tag_packages.get(name, {}).items():
+            out.setdefault(package, blocked)
+    return out
+
+
+def _tagged(hub, tag, package=None, latest=False, inherit=False):
+    """readTaggedBuilds: COMPLETE builds only, newest tagging first, tag before its parents; a build whose
+    package is not listed in the tag (with inheritance) or is blocked there is left out."""
+    packages = _package_list(hub, tag)
     chosen = []
     seen = set()
-    for bid in reversed(hub.tags[tag]):
-        build = hub.builds[bid]
-        if package is not None and build['name'] != package:
-            continue
-        if latest and build['name'] in seen:
-            continue
-        seen.add(build['name'])
-        chosen.append(dict(build, tag_name=tag, tag_id=abs(hash(tag)) % 1000))
+    for name in [tag] + (_full_inheritance(hub, tag) if inherit else []):
+        for bid in reversed(hub.tags.get(name, [])):
+            build = hub.builds[bid]
+            if build['state'] != koji.BUILD_STATES['COMPLETE']:
+                continue
+            if package is not None and build['name'] != package:
+                continue
+            if packages.get(build['name'], True):  # not listed, or blocked
+                continue
+            if latest and build['name'] in seen:
+                continue
+            seen.add(build['name'])
+            chosen.append(dict(build, tag_name=name, tag_id=abs(hash(name)) % 1000))
     return chosen
 
 
 def _api_getLatestBuilds(hub, tag, event=None, package=None, type=None, draft=None):  # pylint: disable=redefined-builtin
-    return _tagged(hub, tag, package=package, latest=True)
+    return _tagged(hub, _tag_id(hub, tag), package=package, latest=True, inherit=True)
 
 
 def _api_listTagged(hub, tag, event=None, inherit=False, prefix=None, latest=False, package=None, owner=None,
                     type=None, strict=True, extra=False, draft=None):  # pylint: disable=redefined-builtin
-    return _tagged(hub, tag, package=package, latest=latest)
+    if tag not in hub.tags:
+        if strict:
+            raise koji.GenericError('No such tagInfo: %r' % tag)
+        return []
+    return _tagged(hub, tag, package=package, latest=latest, inherit=inherit)
+
+
+def _api_getRPMChecksums(hub, rpm_id, checksum_types=None, cacheonly=False, strict=False):
+    """kojihub getRPMChecksums: {sigkey: {type: checksum}} of the signed copies (default types of
+    hub.conf's RPMDefaultChecksums, 'md5 sha256'); none with cacheonly where nothing was computed."""
+    if not isinstance(rpm_id, int):
+        raise koji.GenericError('rpm_id must be an integer')
+    _api_getRPM(hub, rpm_id, strict=True)
+    if checksum_types is None:
+        checksum_types = ['md5', 'sha256']
+    if not isinstance(checksum_types, list):
+        raise koji.GenericError('checksum_type must be a list')
+    for name in checksum_types:
+        if name not in koji.CHECKSUM_TYPES:
+            raise koji.GenericError("Checksum_type %s isn't supported" % name)
+    keys = [s['sigkey'] for s in hub.sigs if s['rpm_id'] == rpm_id]
+    if not keys:
+        if strict:
+            raise koji.GenericError('No cached signature for rpm ID %s.' % rpm_id)
+        return {}
+    out = {}
+    for key in keys:
+        sums = hub.rpm_checksums.get((rpm_id, key))
+        if sums is None and cacheonly:
+            continue
+        out[key] = {name: (sums or {}).get(name) for name in checksum_types}
+    return out
 
 
 def _api_getTaskInfo(hub, task_id, request=False, strict=False):
@@ -812,6 +927,7 @@ def _api_createTag(hub, name, parent=None, arches=None, perm=None, locked=False,
         if name in hub.tags:
             raise koji.GenericError('Tag %s already exists' % name)
         hub.tags[name] = []
+        hub.tag_parents[name] = [(parent, 0)] if parent else []
         return hub._next('tag')
 
 
@@ -970,6 +1086,22 @@ class HubHandler(BaseHTTPRequestHandler):
             return
         if hub.file_delay:
             time.sleep(hub.file_delay)
+        if hub.file_gate and not head:
+            with hub._file_cond:
+                hub._file_in_flight += 1
+                hub.file_max_in_flight = max(hub.file_max_in_flight, hub._file_in_flight)
+                hub._file_cond.notify_all()
+                hub._file_cond.wait_for(lambda: hub.file_max_in_flight >= hub.file_gate, timeout=hub.file_gate_timeout)
+            try:
+                self._serve_file_now(head, rel)
+            finally:
+                with hub._file_cond:
+                    hub._file_in_flight -= 1
+            return
+        self._serve_file_now(head, rel)
+
+    def _serve_file_now(self, head, rel):
+        hub = self.hub
         fired = []
         with hub._lock:
             for inj in hub.injections:

@@ -59,6 +59,21 @@ def test_parse_task_item_accepts():
     assert parse_task_item('4242') == 4242
 
 
+def test_build_and_task_ids_are_bounded_to_the_xmlrpc_i8_the_koji_client_sends():
+    import koji.xmlrpcplus
+    top = 2 ** 63 - 1
+    assert parse_build_item(top) == top and parse_build_item(str(top)) == top and parse_task_item(top) == top
+    koji.xmlrpcplus.dumps((top,), 'getBuild')             # the largest one still goes on the wire (<i8>)
+    with pytest.raises(OverflowError):
+        koji.xmlrpcplus.dumps((top + 1,), 'getBuild')     # one more never could
+    for parse, field, what in ((parse_build_item, 'builds', 'build'), (parse_task_item, 'tasks', 'task')):
+        for item in (top + 1, str(top + 1), 10 ** 30):
+            with pytest.raises(FedoraBuildError) as err:
+                parse(item)
+            assert err.value.msg == '%s: %d is larger than any Koji %s ID can be (XML-RPC i8, at most %d).' % (
+                field, int(item), what, top)
+
+
 def test_exclude_globs_match_names_exactly():
     pats = koji_client.DEFAULT_EXCLUDE
     assert _excluded('glibc-debuginfo', pats)

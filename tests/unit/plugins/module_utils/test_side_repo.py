@@ -13,8 +13,8 @@ import struct
 import pytest
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
-from ansible_collections.ondemand.fedora_build.plugins.module_utils.side_repo import (
-    MANIFEST, SideRepo, VerifyError, cache_relpath, rpm_digests, verify_rpm)
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.rpm_verify import VerifyError, rpm_digests, verify_rpm
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.side_repo import MANIFEST, SideRepo, cache_relpath
 
 
 def _header(entries, store):
@@ -143,7 +143,8 @@ def test_repo_state_matches_needs_manifest_files_and_repodata(tmp_path):
     dest = tmp_path / 'side'
     (dest / 'Packages').mkdir(parents=True)
     (dest / 'Packages' / 'a-1-1.noarch.rpm').write_bytes(b'x' * 5)
-    text = json.dumps({'packages': [{'filename': 'Packages/a-1-1.noarch.rpm', 'size': 5}]})
+    text = json.dumps({'packages': [{'filename': 'Packages/a-1-1.noarch.rpm', 'size': 5,
+                                     'sha256': hashlib.sha256(b'x' * 5).hexdigest()}]})
     (dest / MANIFEST).write_text(text)
     repo = SideRepo(str(dest), str(tmp_path / 'cache'))
     assert not repo.repo_state_matches(text)           # no repodata yet
@@ -153,6 +154,8 @@ def test_repo_state_matches_needs_manifest_files_and_repodata(tmp_path):
     (dest / 'Packages' / 'stray-1-1.noarch.rpm').write_bytes(b'y')
     assert not repo.repo_state_matches(text)           # a file that is not in the manifest
     os.unlink(str(dest / 'Packages' / 'stray-1-1.noarch.rpm'))
+    (dest / 'Packages' / 'a-1-1.noarch.rpm').write_bytes(b'y' * 5)
+    assert not repo.repo_state_matches(text)           # same size, other bytes (a damaged file is never served)
     (dest / 'Packages' / 'a-1-1.noarch.rpm').write_bytes(b'x' * 6)
     assert not repo.repo_state_matches(text)           # wrong size
     assert not repo.repo_state_matches(text.replace('5', '7'))
