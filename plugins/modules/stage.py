@@ -337,7 +337,7 @@ seconds:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
-from ansible_collections.ondemand.fedora_build.plugins.module_utils.staging import stage
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.staging import TARGET_TYPES, stage, target_required_if
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import check_params_text
 
 
@@ -347,7 +347,7 @@ def argument_spec():
         src=dict(type='path', required=True),
         build_id=dict(type='str', required=True),
         target=dict(type='dict', required=True, options=dict(
-            type=dict(type='str', required=True, choices=['local', 'ssh', 'ftp']),
+            type=dict(type='str', required=True, choices=list(TARGET_TYPES)),
             path=dict(type='str', required=True),
             host=dict(type='str'),
             port=dict(type='int'),
@@ -360,7 +360,7 @@ def argument_spec():
             tls=dict(type='bool', default=False),
             ca_cert=dict(type='path'),
             validate_certs=dict(type='bool', default=True),
-        ), required_if=[('type', 'ssh', ('host',)), ('type', 'ftp', ('host',))]),
+        ), required_if=target_required_if()),
         latest=dict(type='str'),
         failed=dict(type='bool', default=False),
         src_host=dict(type='dict', options=dict(

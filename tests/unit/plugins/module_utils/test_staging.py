@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
-from ansible_collections.ondemand.fedora_build.plugins.module_utils import staging
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.staging import common as staging
 
 HEX_A = 'a' * 64
 HEX_B = 'b' * 64
