@@ -5,10 +5,12 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
 import secrets
+import stat
 import time
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
@@ -202,37 +204,106 @@ def copy_hashing(reader, writer):
     return total, digest.hexdigest()
 
 
-def receive_exactly(reader, path, size):
-    """Write exactly ``size`` bytes (fewer at EOF) of a stream to path while hashing; returns (bytes, hexdigest)."""
+def receive_exactly(reader, fd, size):
+    """Write exactly ``size`` bytes (fewer at EOF) of a stream to the file descriptor ``fd`` while hashing;
+    returns (bytes, hexdigest)."""
     digest = hashlib.sha256()
     buf = bytearray(BLOCK)
     view = memoryview(buf)
     left = size
-    with open(path, 'wb', buffering=0) as writer:
-        while left > 0:
-            count = reader.readinto(view[:min(left, BLOCK)])
-            if not count:
-                break
-            digest.update(view[:count])
-            writer.write(view[:count])
-            left -= count
-        os.fsync(writer.fileno())
+    while left > 0:
+        count = reader.readinto(view[:min(left, BLOCK)])
+        if not count:
+            break
+        digest.update(view[:count])
+        done = 0
+        while done < count:
+            done += os.write(fd, view[done:count])
+        left -= count
+    os.fsync(fd)
     return size - left, digest.hexdigest()
 
 
-def hash_file(path):
+def hash_fd(fd):
+    """sha256 of what an open file descriptor reads from its start; returns (bytes, hexdigest)."""
     digest = hashlib.sha256()
     buf = bytearray(BLOCK)
     view = memoryview(buf)
     total = 0
-    with open(path, 'rb', buffering=0) as handle:
-        while True:
-            count = handle.readinto(buf)
-            if not count:
-                break
-            digest.update(view[:count])
-            total += count
+    while True:
+        count = os.preadv(fd, [buf], total)
+        if not count:
+            break
+        digest.update(view[:count])
+        total += count
     return total, digest.hexdigest()
+
+
+def hash_file(path, dir_fd=None):
+    """sha256 of a regular file, never through a symbolic link (OSError ELOOP then); returns (bytes, hexdigest)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | O_CLOEXEC, dir_fd=dir_fd)
+    try:
+        return hash_fd(fd)
+    finally:
+        os.close(fd)
+
+
+# --------------------------------------------------------------------------- no links followed
+# Nothing staging writes for a request goes through a symbolic link it did not make: below the target's
+# own directory (the operator's), every directory is opened with O_NOFOLLOW and used as a dir_fd, files
+# are created with O_CREAT | O_EXCL | O_NOFOLLOW, and names change by rename within those directories.
+
+O_CLOEXEC = getattr(os, 'O_CLOEXEC', 0)
+DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | O_CLOEXEC
+NEW_FILE_FLAGS = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | O_CLOEXEC
+
+
+def is_link(name, dir_fd):
+    try:
+        return stat.S_ISLNK(os.lstat(name, dir_fd=dir_fd).st_mode)
+    except OSError:
+        return False
+
+
+def link_refused(describe, shown):
+    return FedoraBuildError('%s: %s is a symbolic link; staging never writes through a link it did not make.'
+                            % (describe, shown))
+
+
+def open_dir(name, dir_fd, describe, shown, create=False, mode=0o755):
+    """fd of the directory ``name`` in the directory ``dir_fd``, made when ``create`` and missing (with ``mode``);
+    a symbolic link there is refused (FedoraBuildError), other failures raise OSError."""
+    made = False
+    if create:
+        try:
+            os.mkdir(name, mode, dir_fd=dir_fd)
+            made = True
+        except FileExistsError:
+            pass
+    try:
+        fd = os.open(name, DIR_FLAGS, dir_fd=dir_fd)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR) and is_link(name, dir_fd):
+            raise link_refused(describe, shown)
+        raise
+    if made:
+        os.fchmod(fd, mode)   # the documented mode whatever the umask
+    return fd
+
+
+def open_dirs(rel_dir, dir_fd, describe, shown_base, create=False):
+    """fd of ``rel_dir`` (a checked relative path, '' for ``dir_fd`` itself, then a dup) below ``dir_fd``,
+    component by component, never through a link."""
+    fd = os.dup(dir_fd)
+    shown = shown_base
+    for part in [p for p in rel_dir.split('/') if p]:
+        shown += '/' + part
+        try:
+            sub = open_dir(part, fd, describe, shown, create=create)
+        finally:
+            os.close(fd)
+        fd = sub
+    return fd
 
 
 WRITEBACK_STEP = 64 * 1024 * 1024   # start writing back (and let go of) what was hashed every 64 MiB
@@ -346,7 +417,8 @@ class TargetState(object):
     def __init__(self):
         self.final_checksum = None   # bytes of <build_id>/CHECKSUM, or None
         self.final_sizes = {}        # relpath -> size under <build_id>/
-        self.partial_sizes = {}      # relpath -> size under .<build_id>.partial/ (non-temp names)
+        self.partial = {}            # relpath -> (size, sha256) of the regular files under .<build_id>.partial/
+        #                              (non-temp names; sha256 None when not hashed, e.g. the size differs)
         self.latest = None           # current latest pointer value (build id) or None
 
 
@@ -358,7 +430,9 @@ def plan(entries, checksum, state, verify_existing=False):
         return 'complete', [], all_entries
     send, skip = [], []
     for entry in all_entries:
-        if state.partial_sizes.get(entry.relpath) == entry.size:
+        # a file left by an interrupted run counts only when its content is the one CHECKSUM lists,
+        # never on its size alone
+        if state.partial.get(entry.relpath) == (entry.size, entry.sha256):
             skip.append(entry)
         else:
             send.append(entry)

@@ -168,10 +168,18 @@ class FtpTarget(Target):
                 size = self._size(self._abs(build_id, entry.relpath))
                 if size is not None:
                     state.final_sizes[entry.relpath] = size
+        # A file left in the partial directory by an interrupted run counts only when its bytes are the ones
+        # CHECKSUM lists: read back and hashed like a fresh upload (reading is at least as fast as storing
+        # again and checks what the server holds); a size alone proves nothing. A mismatch is stored again.
         for entry in entries:
-            size = self._size(self._abs('.%s.partial' % build_id, entry.relpath))
-            if size is not None:
-                state.partial_sizes[entry.relpath] = size
+            path = self._abs('.%s.partial' % build_id, entry.relpath)
+            size = self._size(path)
+            if size is None:
+                continue
+            if size == entry.size:
+                state.partial[entry.relpath] = self.hash_remote(path)
+            else:
+                state.partial[entry.relpath] = (size, None)
         if latest:
             value = self._read_small(self._abs(latest))
             state.latest = value.decode('utf-8', 'replace').strip() if value is not None else None

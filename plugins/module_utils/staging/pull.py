@@ -13,7 +13,7 @@ from shlex import quote as _quote
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.staging.common import (
-    CHECKSUM_NAME, checksum_entry, follow_hashing, mismatch, receive_exactly, tmp_name)
+    CHECKSUM_NAME, O_CLOEXEC, checksum_entry, follow_hashing, mismatch, receive_exactly)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.staging.ssh import BATCH_LIMIT, SshConnection
 
 class SshSource(object):
@@ -80,14 +80,13 @@ class PullMixin(object):
 
     def _pull_batch(self, entries):
         proc = self.source.open_stream(*[e.relpath for e in entries])
-        tmp = None
+        current = None
         try:
             for entry in entries:
-                dest = os.path.join(self.partial, entry.relpath)
-                tmp = os.path.join(self.partial, tmp_name(entry.relpath))
+                current = self.new_file(entry.relpath)    # (parent fd, temp name, fd): never through a link
+                parent, tmp, fd = current
                 try:
-                    os.makedirs(os.path.dirname(dest), exist_ok=True)
-                    size, digest = receive_exactly(proc.stdout, tmp, entry.size)
+                    size, digest = receive_exactly(proc.stdout, fd, entry.size)
                 except OSError as exc:
                     why = 'out of space' if exc.errno in (errno.ENOSPC, errno.EDQUOT) else (exc.strerror or str(exc))
                     raise FedoraBuildError('%s: cannot write %s: %s.' % (self.describe, entry.relpath, why))
@@ -98,9 +97,10 @@ class PullMixin(object):
                     if stderr.strip():
                         raise self.source.conn.error(stderr, 'cannot read the files of %s' % self.source.root)
                     raise mismatch(self.describe, entry, size, digest)
-                os.chmod(tmp, 0o644)
-                os.rename(tmp, dest)
-                tmp = None
+                self.finish_file(entry, parent, tmp, fd)
+                os.close(fd)
+                os.close(parent)
+                current = None
             extra = proc.stdout.read(1)
             stderr = proc.stderr.read()
             proc.wait()
@@ -110,8 +110,14 @@ class PullMixin(object):
                 raise FedoraBuildError('%s: the source files under %s are longer than CHECKSUM says; they changed '
                                        'while staging.' % (self.describe, self.source.description))
         finally:
-            if tmp and os.path.lexists(tmp):
-                os.unlink(tmp)
+            if current is not None:
+                parent, tmp, fd = current
+                os.close(fd)
+                try:
+                    os.unlink(tmp, dir_fd=parent)
+                except OSError:
+                    pass
+                os.close(parent)
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
@@ -119,14 +125,18 @@ class PullMixin(object):
             proc.stderr.close()
         return sum(e.size for e in entries)
 
-    def _put_pulled(self, entry, tmp):
-        # ssh writes the temp file itself; this process hashes behind it (follow_hashing)
-        with open(tmp, 'wb') as writer, open(tmp, 'rb', buffering=0) as reader, tempfile.TemporaryFile() as errors:
-            proc = self.source.open_stream(entry.relpath, stdout=writer, stderr=errors)
+    def _put_pulled(self, entry, parent, tmp, fd):
+        """ssh writes the temp file (``fd``) itself; this process hashes behind it (follow_hashing) through a
+        second descriptor of the same file."""
+        reader_fd = os.open(tmp, os.O_RDONLY | os.O_NOFOLLOW | O_CLOEXEC, dir_fd=parent)
+        with open(reader_fd, 'rb', buffering=0) as reader, tempfile.TemporaryFile() as errors:
+            if not os.path.samestat(os.fstat(reader_fd), os.fstat(fd)):
+                raise FedoraBuildError('%s: %s was replaced while staging.' % (self.describe, entry.relpath))
+            proc = self.source.open_stream(entry.relpath, stdout=fd, stderr=errors)
             try:
                 result = follow_hashing(reader, proc, limit=entry.size)
                 proc.wait()
-                os.fsync(writer.fileno())
+                os.fsync(fd)
             finally:
                 if proc.poll() is None:
                     proc.kill()
@@ -136,4 +146,3 @@ class PullMixin(object):
         if proc.returncode != 0 and result[0] <= entry.size:
             raise self.source.conn.error(stderr, 'cannot read %s' % self.source.path(entry.relpath))
         return result
-

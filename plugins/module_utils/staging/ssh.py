@@ -16,7 +16,7 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors impor
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.fileutil import check_tree_path
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.staging.common import (
     BLOCK, CIPHERS, Target, TargetState, check_abs_path, check_host, check_port,
-    check_ssh_args, check_user, checksum_entry, host_for_url, mismatch, tmp_name)
+    check_ssh_args, check_user, checksum_entry, host_for_url, link_refused, mismatch, tmp_name)
 
 
 class SshConnection(object):
@@ -100,19 +100,101 @@ class SshConnection(object):
 
 
 # Remote scripts for SSH targets. Only validated values go in, each through shlex.quote.
+#
+# Nothing is written through a symbolic link the staging did not make: below the target's own directory (the
+# operator's), python3 opens every directory with O_NOFOLLOW and works relative to it (dir_fd), creating files
+# with O_EXCL | O_NOFOLLOW; the sh fallback checks each component with [ -L ] before use and makes directories
+# one by one (mkdir, not mkdir -p through links). A link at any of those names: exit 7, "<name> is a symbolic
+# link" on stderr. mv -T never moves a file into a directory a link points to.
+
+# Python side shared by the receivers: walk to a directory below the cwd without following links.
+NOFOLLOW_PY = '''import errno, os, stat, sys
+def opendir(rel, base, create):
+    fd = os.dup(base)
+    shown = []
+    for part in [p for p in rel.split("/") if p]:
+        shown.append(part)
+        if create:
+            try:
+                os.mkdir(part, 0o755, dir_fd=fd)
+            except FileExistsError:
+                pass
+        try:
+            sub = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+        except OSError as exc:
+            try:
+                link = stat.S_ISLNK(os.lstat(part, dir_fd=fd).st_mode)
+            except OSError:
+                link = False
+            os.close(fd)
+            if link:
+                sys.stderr.write("%s is a symbolic link\\n" % "/".join(shown))
+                sys.exit(7)
+            raise
+        os.close(fd)
+        fd = sub
+    return fd
+'''
+
+# Lists the regular files of the partial directory with their size and sha256 ("size hex relpath\0"): a file an
+# interrupted run left counts only when its content is the one CHECKSUM lists. Links are neither listed nor followed.
+PARTIAL_HASHER = NOFOLLOW_PY + '''import hashlib
+try:
+    top = opendir(sys.argv[1], os.open(".", os.O_RDONLY | os.O_DIRECTORY), False)
+except (OSError, SystemExit):
+    sys.exit(0)
+out = sys.stdout.buffer
+for path, dirs, files, dfd in os.fwalk(".", dir_fd=top):
+    for name in files:
+        if name.startswith(".") and name.endswith(".tmp"):
+            continue
+        try:
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dfd)
+        except OSError:
+            continue
+        with os.fdopen(fd, "rb", buffering=0) as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                continue
+            digest, total = hashlib.sha256(), 0
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+                total += len(block)
+        rel = os.path.normpath(os.path.join(path, name))
+        out.write(b"%d %s %s\\0" % (total, digest.hexdigest().encode(), os.fsencode(rel)))
+'''
+
 INSPECT_SCRIPT = r'''printf 'python\0'
 command -v python3 >/dev/null 2>&1 && printf yes
 printf '\0'
 cd -- {path} 2>/dev/null || exit 0
 printf 'final\0'
-[ -d {final} ] && find {final} -type f -printf '%s %P\0'
+[ -d {final} ] && [ ! -L {final} ] && find {final} -type f -printf '%s %P\0'
 printf 'partial\0'
-[ -d {partial} ] && find {partial} -type f ! -name '.*.tmp' -printf '%s %P\0'
+[ -d {partial} ] && [ ! -L {partial} ] && command -v python3 >/dev/null 2>&1 && python3 -c {hasher} {partial}
 printf 'latest\0'
 readlink -- {latest} 2>/dev/null | tr -d '\n'
 printf '\0checksum\0'
-[ -f {final}/CHECKSUM ] && cat -- {final}/CHECKSUM
+[ -f {final}/CHECKSUM ] && [ ! -L {final} ] && [ ! -L {final}/CHECKSUM ] && cat -- {final}/CHECKSUM
 exit 0'''
+
+# sh: make the directories of a relative path one by one below the cwd, refusing links (exit 7).
+MKDIRS_SH = r'''mkdirs() {{
+  set -f; _ifs=$IFS; IFS=/; _p=.
+  for _c in $1; do
+    _p=$_p/$_c
+    if [ -L "$_p" ]; then printf '%s is a symbolic link\n' "${{_p#./}}" >&2; exit 7; fi
+    [ -d "$_p" ] || mkdir -m 0755 -- "$_p" || exit 3
+  done
+  IFS=$_ifs; set +f
+}}
+'''
+
+# Into the partial directory: made when missing, refused when it is a link.
+ENTER_PARTIAL_SH = MKDIRS_SH + r'''umask 022
+mkdir -p -- {path} && cd -- {path} || exit 3
+mkdirs {partial}
+cd -- {partial} || exit 3
+'''
 
 # The receiving side of an SSH push: write stdin to the temp name while hashing it, in one process with
 # 1 MiB reads (python3's hashlib uses the CPU's SHA instructions; coreutils sha256sum often does not).
@@ -128,7 +210,8 @@ try:
 except Exception:
     pass
 try:
-    with open(path, "wb", buffering=0) as out:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    with os.fdopen(fd, "wb", buffering=0) as out:
         while True:
             count = source.readinto(buf)
             if not count:
@@ -145,8 +228,9 @@ except OSError as exc:
 sys.stdout.write("%s %d\\n" % (digest.hexdigest(), total))
 '''
 
-PUT_SCRIPT = r'''umask 022
-mkdir -p -- {dir} || exit 3
+# One file (paths relative to the partial directory), the python3 receiver or tee | sha256sum.
+PUT_SCRIPT = ENTER_PARTIAL_SH + r'''mkdirs {dir}
+if [ -e {tmp} ] || [ -L {tmp} ]; then printf '%s exists\n' {tmp} >&2; exit 4; fi
 if command -v python3 >/dev/null 2>&1; then
   r=$(python3 -c {receiver} {tmp}) || {{ rm -f -- {tmp}; exit 4; }}
 else
@@ -159,23 +243,27 @@ set -- $r
 printf '%s %s\n' "$1" "$2"
 s=$(stat -c %s -- {tmp}) || exit 4
 if {{ [ {sha} = any ] || [ "$1" = {sha} ]; }} && [ "$2" = {size} ] && [ "$s" = {size} ]; then
-  mv -f -- {tmp} {dest} || exit 5
+  chmod 0644 -- {tmp} && mv -T -f -- {tmp} {dest} || exit 5
 else
   rm -f -- {tmp}; exit 6
 fi'''
 
 COMMIT_SCRIPT = r'''cd -- {path} || exit 3
+if [ -L {partial} ]; then printf '%s is a symbolic link\n' {partial} >&2; exit 7; fi
 find {partial} -name '.*.tmp' -type f -delete 2>/dev/null
 old=.{bid}.old.$$
-if [ {replace} = yes ] && [ -e {final} ]; then mv -T -- {final} "$old" || exit 4; fi
+if [ {replace} = yes ] && {{ [ -e {final} ] || [ -L {final} ]; }}; then mv -T -- {final} "$old" || exit 4; fi
 mv -T -- {partial} {final} || exit 5
-if [ -e "$old" ]; then rm -rf -- "$old"; fi'''
+if [ -e "$old" ] || [ -L "$old" ]; then rm -rf -- "$old"; fi'''
 
-# Receiving side of a batch: stdin is the files' bytes one after the other; argv[1] is JSON
-# [[tmp, dest, size, sha256 or ""], ...]. Each file is written to its temp name while hashed, checked,
-# renamed; one "hex size" line per file. Exit 6 at the first mismatch, 4 on a write error.
-BATCH_RECEIVER = '''import hashlib, json, os, sys
-files = json.loads(sys.argv[1])
+# Receiving side of a batch: stdin is the files' bytes one after the other; argv[1] the partial directory (relative
+# to the cwd, the target's path), argv[2] JSON [[relpath, temp name, size, sha256 or ""], ...]. Each file is written
+# to its temp name while hashed, checked, renamed; one "hex size" line per file. Exit 6 at the first mismatch,
+# 4 on a write error, 7 when a link stands where a directory of the partial tree belongs.
+BATCH_RECEIVER = NOFOLLOW_PY + '''import hashlib, json
+os.umask(0o022)
+partial = opendir(sys.argv[1], os.open(".", os.O_RDONLY | os.O_DIRECTORY), True)
+files = json.loads(sys.argv[2])
 source = sys.stdin.buffer.raw
 buf = bytearray(1 << 20)
 view = memoryview(buf)
@@ -184,11 +272,13 @@ try:
     fcntl.fcntl(0, 1031, 1 << 20)
 except Exception:
     pass
-for tmp, dest, size, sha in files:
+for rel, tmp, size, sha in files:
     digest, left = hashlib.sha256(), size
+    parent = None
     try:
-        os.makedirs(os.path.dirname(tmp), exist_ok=True)
-        with open(tmp, "wb", buffering=0) as out:
+        parent = opendir(rel.rpartition("/")[0], partial, True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=parent)
+        with os.fdopen(fd, "wb", buffering=0) as out:
             while left > 0:
                 count = source.readinto(view[:min(left, len(buf))])
                 if not count:
@@ -198,21 +288,24 @@ for tmp, dest, size, sha in files:
                 while done < count:
                     done += out.write(view[done:count])
                 left -= count
-            os.fsync(out.fileno())
+            os.fsync(fd)
+            os.fchmod(fd, 0o644)
     except OSError as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        sys.stderr.write("%s: %s\\n" % (tmp, exc.strerror or exc))
+        if parent is not None:
+            try:
+                os.unlink(tmp, dir_fd=parent)
+            except OSError:
+                pass
+        sys.stderr.write("%s: %s\\n" % (rel, exc.strerror or exc))
         sys.exit(4)
     got = size - left
     sys.stdout.write("%s %d\\n" % (digest.hexdigest(), got))
     sys.stdout.flush()
     if got != size or (sha and digest.hexdigest() != sha):
-        os.unlink(tmp)
+        os.unlink(tmp, dir_fd=parent)
         sys.exit(6)
-    os.rename(tmp, dest)
+    os.rename(tmp, rel.rpartition("/")[2], src_dir_fd=parent, dst_dir_fd=parent)
+    os.close(parent)
 '''
 BATCH_LIMIT = 8 * 1024 * 1024     # files at least this big travel alone, straight from the file
 
@@ -244,7 +337,8 @@ class SshTarget(Target):
         return values
 
     def inspect(self, build_id, latest, entries=()):
-        script = INSPECT_SCRIPT.format(latest=_quote(latest or '.none'), **self._fmt(build_id))
+        script = INSPECT_SCRIPT.format(latest=_quote(latest or '.none'), hasher=_quote(PARTIAL_HASHER),
+                                       **self._fmt(build_id))
         out = self.conn.run(script, 'cannot inspect %s' % self.path, timeout=self.timeout)[1]
         state = TargetState()
         head, _sep, checksum = out.partition(b'checksum\0')
@@ -264,8 +358,12 @@ class SshTarget(Target):
                 continue
             if not item or section is None:
                 continue
-            size, _sp, rel = item.decode('utf-8', 'replace').partition(' ')
-            (state.final_sizes if section == b'final' else state.partial_sizes)[rel] = int(size)
+            if section == b'final':
+                size, _sp, rel = item.decode('utf-8', 'replace').partition(' ')
+                state.final_sizes[rel] = int(size)
+            else:
+                size, digest, rel = item.decode('utf-8', 'replace').split(' ', 2)
+                state.partial[rel] = (int(size), digest)
         if b'final' in fields and 'CHECKSUM' in state.final_sizes:
             state.final_checksum = checksum
         return state
@@ -295,11 +393,11 @@ class SshTarget(Target):
     def _batch(self, entries, checksum, finish):
         """One ssh call: receive entries (+ CHECKSUM) into the partial dir, verified; then ``finish`` (a script)."""
         items = list(entries) + ([checksum_entry(checksum)] if checksum is not None else [])
-        spec = [[self.partial + '/' + tmp_name(e.relpath), self.partial + '/' + e.relpath, e.size,
-                 e.sha256 if self.verify else ''] for e in items]
-        script = 'umask 022\nmkdir -p -- %s || exit 3\n' % _quote(self.partial)
-        if items:
-            script += 'python3 -c %s %s || exit $?\n' % (_quote(BATCH_RECEIVER), _quote(json.dumps(spec)))
+        spec = [[e.relpath, tmp_name(e.relpath).rsplit('/', 1)[-1], e.size, e.sha256 if self.verify else '']
+                for e in items]
+        partial = self.partial.rsplit('/', 1)[-1]
+        script = 'umask 022\nmkdir -p -- %s && cd -- %s || exit 3\n' % (_quote(self.path), _quote(self.path))
+        script += 'python3 -c %s %s %s || exit $?\n' % (_quote(BATCH_RECEIVER), _quote(partial), _quote(json.dumps(spec)))
         if finish:
             script += finish + '\n'
         if len(items) == 1 and checksum is None:
@@ -336,6 +434,7 @@ class SshTarget(Target):
         if proc.returncode == 6 and lines and len(lines) <= len(items):
             digest, size = lines[-1].split()
             raise mismatch(self.describe, items[len(lines) - 1], int(size), digest)
+        self._refuse_link(proc.returncode, proc.stderr)
         if proc.returncode != 0:
             err = proc.stderr.decode('utf-8', 'replace')
             failing = items[min(len(lines), len(items) - 1)].relpath if items else 'the build'
@@ -354,17 +453,39 @@ class SshTarget(Target):
         out = self.conn.run(script, 'cannot hash %s' % rel, timeout=None)[1].decode('ascii', 'replace').split()
         return int(out[0]), out[1]
 
+    def _refuse_link(self, returncode, stderr):
+        """Exit 7 of a remote script: a link stood where staging writes (its name is the last line of stderr)."""
+        if returncode == 7:
+            lines = [ln for ln in stderr.decode('utf-8', 'replace').splitlines() if ln.strip()]
+            name = lines[-1].rsplit(' is a symbolic link', 1)[0] if lines else 'a path'
+            if not name.startswith('.') and self.partial and not name.startswith(self.partial.rsplit('/', 1)[-1]):
+                name = self.partial.rsplit('/', 1)[-1] + '/' + name
+            raise link_refused(self.describe, name)
+
     def prepare(self, build_id):
-        script = 'mkdir -p -- %s && cd -- %s && find . -name %s -type f -delete' % (
-            _quote(self.path + '/.%s.partial' % build_id), _quote(self.path + '/.%s.partial' % build_id), _quote('.*.tmp'))
-        self.conn.run(script, 'cannot create %s/.%s.partial' % (self.path, build_id), timeout=self.timeout)
         self.partial = self.path + '/.%s.partial' % build_id
+        script = ENTER_PARTIAL_SH.format(path=_quote(self.path), partial=_quote('.%s.partial' % build_id))
+        script += 'find . -name %s -type f -delete\n' % _quote('.*.tmp')
+        proc = self._script(script, 'cannot create %s' % self.partial)
+        if proc.returncode != 0:
+            raise self.conn.error(proc.stderr, 'cannot create %s' % self.partial)
+
+    def _script(self, script, action, stdin=None):
+        """Run a remote script; a link refusal (exit 7) becomes its sentence; returns the CompletedProcess."""
+        try:
+            proc = subprocess.run(self.conn.argv(script), stdin=stdin if stdin is not None else subprocess.DEVNULL,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+        except OSError as exc:
+            raise FedoraBuildError('%s: cannot run ssh: %s.' % (self.describe, exc.strerror or exc))
+        if proc.returncode == 255:
+            raise self.conn.error(proc.stderr, action)
+        self._refuse_link(proc.returncode, proc.stderr)
+        return proc
 
     def put(self, entry, data=None):
-        dest = self.partial + '/' + entry.relpath
-        tmp = self.partial + '/' + tmp_name(entry.relpath)
-        script = PUT_SCRIPT.format(dir=_quote(os.path.dirname(dest)), tmp=_quote(tmp), dest=_quote(dest),
-                                   receiver=_quote(RECEIVER),
+        script = PUT_SCRIPT.format(path=_quote(self.path), partial=_quote(self.partial.rsplit('/', 1)[-1]),
+                                   dir=_quote(os.path.dirname(entry.relpath)), tmp=_quote(tmp_name(entry.relpath)),
+                                   dest=_quote(entry.relpath), receiver=_quote(RECEIVER),
                                    sha=_quote(entry.sha256 if self.verify else 'any'), size=_quote(str(entry.size)))
         if data is not None:
             stdin = tempfile.TemporaryFile()
@@ -376,15 +497,9 @@ class SshTarget(Target):
             except (IOError, OSError) as exc:
                 raise FedoraBuildError('src: cannot read %s: %s.' % (self.source.path(entry.relpath), exc.strerror or exc))
         try:
-            try:
-                proc = subprocess.run(self.conn.argv(script), stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                      check=False)
-            except OSError as exc:
-                raise FedoraBuildError('%s: cannot run ssh: %s.' % (self.describe, exc.strerror or exc))
+            proc = self._script(script, 'cannot send %s' % entry.relpath, stdin=stdin)
         finally:
             stdin.close()
-        if proc.returncode == 255:
-            raise self.conn.error(proc.stderr, 'cannot send %s' % entry.relpath)
         reported = proc.stdout.decode('ascii', 'replace').split()
         if proc.returncode == 6 and len(reported) == 2:
             raise mismatch(self.describe, entry, int(reported[1]), reported[0])
@@ -399,7 +514,9 @@ class SshTarget(Target):
 
     def commit(self, build_id, replace):
         script = COMMIT_SCRIPT.format(replace='yes' if replace else 'no', **self._fmt(build_id))
-        self.conn.run(script, 'cannot rename .%s.partial to %s' % (build_id, build_id), timeout=self.timeout)
+        proc = self._script(script, 'cannot rename .%s.partial to %s' % (build_id, build_id))
+        if proc.returncode != 0:
+            raise self.conn.error(proc.stderr, 'cannot rename .%s.partial to %s' % (build_id, build_id))
 
     def set_latest(self, name, build_id):
         script = LATEST_SCRIPT.format(path=_quote(self.path), name=_quote(name), bid=_quote(build_id))
