@@ -156,9 +156,18 @@ options:
         description: known_hosts file with the node's key. Host key checking is always strict.
         type: path
       ssh_args:
-        description: Extra ssh arguments, with the same restrictions as O(target.ssh_args).
+        description:
+          - Extra ssh arguments, with the same restrictions as O(target.ssh_args). C(-J) and C(ProxyJump) reach a node
+            behind a jump host.
         type: list
         elements: str
+      proxy_command:
+        description:
+          - ssh's C(ProxyCommand) for a node Ansible reaches through one (from the node's C(ansible_ssh_common_args), see
+            the P(ondemand.fedora_build.ssh_source#filter) filter). A command run on the host the module runs on; only
+            for the operator's inventory, never from a request (the build role takes O(src_host) from the node's host
+            variables only).
+        type: str
   connect_timeout:
     description: Seconds to wait for an SSH or FTP connection.
     type: int
@@ -370,6 +379,7 @@ def argument_spec():
             identity_file=dict(type='path'),
             known_hosts_file=dict(type='path'),
             ssh_args=dict(type='list', elements='str'),
+            proxy_command=dict(type='str'),
         )),
         connect_timeout=dict(type='int', default=30),
         timeout=dict(type='int', default=300),

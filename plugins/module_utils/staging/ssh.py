@@ -29,6 +29,11 @@ class SshConnection(object):
         self.identity_file = spec.get('identity_file')
         self.known_hosts_file = spec.get('known_hosts_file')
         self.ssh_args = check_ssh_args(spec.get('ssh_args'), field + '.ssh_args')
+        # src_host only (the operator's inventory, never a request): how Ansible itself reaches the node
+        self.proxy_command = spec.get('proxy_command')
+        if self.proxy_command is not None and (not isinstance(self.proxy_command, str) or not self.proxy_command.strip()
+                                               or any(c in self.proxy_command for c in '\r\n\0')):
+            raise FedoraBuildError('%s.proxy_command: must be one line of text.' % field)
         self.connect_timeout = connect_timeout
         self.describe = describe  # e.g. "SSH target sftp://..." for messages
         self.field = field
@@ -49,6 +54,8 @@ class SshConnection(object):
             argv += ['-o', 'UserKnownHostsFile=%s' % self.known_hosts_file, '-o', 'GlobalKnownHostsFile=/dev/null']
         if self.identity_file:
             argv += ['-i', self.identity_file, '-o', 'IdentitiesOnly=yes']
+        if self.proxy_command:
+            argv += ['-o', 'ProxyCommand=%s' % self.proxy_command]
         if not any(a == '-c' or a.startswith('-c') and not a.startswith('-o') or 'ciphers' in a.lower()
                    for a in self.ssh_args):
             argv += ['-o', 'Ciphers=%s' % CIPHERS]
