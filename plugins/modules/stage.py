@@ -15,8 +15,9 @@ description:
     C(<path>/.<build_id>.partial/) on the target, checks every file against C(CHECKSUM) (sha256 and size) as it arrives,
     and only then renames the directory to C(<path>/<build_id>). Each file also travels under a temporary name
     C(.<name>.<random>.tmp) and gets its real name only after its check, so nothing half-written ever carries a final name.
-  - A re-run skips what is already there. A file under its real name in the partial directory was checked before it got
-    that name, so it is trusted when its size matches. A final C(<build_id>) directory whose C(CHECKSUM) equals the
+  - A re-run skips what is already there. A file under its real name in the partial directory (left by an interrupted
+    run) counts only when its sha256 is the one C(CHECKSUM) lists, never on its size alone; the target hashes it
+    (C(ftp) reads it back), and a file with other content is sent again. A final C(<build_id>) directory whose C(CHECKSUM) equals the
     source's byte for byte, with every listed file at its listed size, is taken as staged without hashing the images
     again (use O(verify_existing) to hash it all). An existing C(<build_id>) with other content (for example a failed
     build's logs) is replaced by the new tree in two renames; the old tree is removed afterwards.
@@ -31,7 +32,12 @@ description:
     the controller (C(delegate_to=localhost)); with O(src_host) the files are pulled from the build node with
     C(ssh node cat -- FILE), ssh writing the temporary file itself while the module hashes it behind ssh from the
     page cache (small files together in one C(cat), split by their sizes); without it O(src) is local and is
-    hard-linked when on the same filesystem (then hashed once), else copied while hashing.
+    copied while hashing (a reflink where the filesystem shares extents, then hashed once). Never a hard link, so staged
+    files are their own inodes with mode C(0644), directories C(0755), whatever the build tree's modes and the umask.
+  - Nothing is written through a symbolic link staging did not make. Below O(target.path) (the operator's directory),
+    C(<build_id>), C(.<build_id>.partial) and every directory in it are opened without following links (C(O_NOFOLLOW)
+    and directory file descriptors locally and in the C(python3) receivers; C([ -L ]) checks and one C(mkdir) per
+    directory in the C(sh) fallback); a link at any of those names fails the staging with one sentence.
   - The O(latest) pointer is a symlink replaced by a rename (local, ssh) or a small file holding the build ID, replaced
     by C(RNFR)/C(RNTO) (ftp).
   - Errors are one sentence naming the target (never the password), for example an FTP server refusing writes, out of

@@ -19,13 +19,14 @@ comments). Staging it to a target means:
 4. point ``latest-...`` at the build: a symlink replaced by rename (local,
    SSH) or a small file holding the build ID replaced by RNFR/RNTO (FTP).
 
-Trust rules (why a re-run is fast): a name without the ``.tmp`` suffix in the
-partial directory, and the final ``<build_id>`` directory itself, are only
-ever created by a rename *after* verification. A re-run therefore trusts a
-file in the partial directory whose size matches, and a final directory whose
+Trust rules: the final ``<build_id>`` directory is only ever created by a
+rename *after* verification, so a re-run trusts a final directory whose
 ``CHECKSUM`` equals ours byte for byte with every size matching, without
-hashing multi-GB images again (``verify_existing`` forces a full re-hash of
-an already staged build).
+hashing multi-GB images again (``verify_existing`` forces a full re-hash).
+A file in the partial directory (left by an interrupted run) counts only
+when its sha256 is the one CHECKSUM lists, hashed on the target (read back
+over FTP): never on its size alone. Nothing is written through a symbolic
+link staging did not make (see common.open_dir and the SSH scripts).
 
 Bytes are streamed, never held in memory or base64-encoded:
 
@@ -41,8 +42,9 @@ Bytes are streamed, never held in memory or base64-encoded:
   cache, and starts its writeback as it goes (so the final fsync is short and
   a multi-GB image does not crowd the controller's page cache); small files
   in one ``cat`` split by their sizes;
-* same machine: a hard link when source and target share a filesystem (then
-  the file is hashed once), else a copy that hashes while it writes;
+* same machine: a copy that hashes while it writes (a reflink where the
+  filesystem has them, then hashed once); never a hard link, so staged files
+  get their own mode (0644) whatever the build tree's;
 * FTP: STOR in blocks, then a streamed read-back (RETR) hashed block by block.
 """
 
@@ -86,9 +88,9 @@ def make_target(spec, source, connect_timeout, timeout):
     if cls is None:
         raise FedoraBuildError('target.type: %r is not one of %s.' % (spec.get('type'), ', '.join(TARGET_TYPES)))
     if not cls.PULLS and not isinstance(source, LocalSource):
+        pulling = ', '.join(k for k in TARGET_TYPES if TARGETS[k].PULLS)
         raise FedoraBuildError('src_host: %s targets are pushed from the build node itself; src_host is only for '
-                               'targets that pull (%s).' % (spec['type'], ', '.join(k for k in TARGET_TYPES
-                                                                                  if TARGETS[k].PULLS)))
+                               'targets that pull (%s).' % (spec['type'], pulling))
     return cls(spec, source, connect_timeout, timeout)
 
 

@@ -422,7 +422,6 @@ class TargetState(object):
         self.latest = None           # current latest pointer value (build id) or None
 
 
-
 def plan(entries, checksum, state, verify_existing=False):
     """Decide what to do: ('complete' | 'resume'), list of entries to send, list of entries skipped."""
     all_entries = list(entries) + [checksum_entry(checksum)]
@@ -437,4 +436,3 @@ def plan(entries, checksum, state, verify_existing=False):
         else:
             send.append(entry)
     return 'resume', send, skip
-

@@ -17,6 +17,7 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors impor
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.staging.common import (
     BLOCK, CHECKSUM_NAME, Target, TargetState, check_host, check_port, host_for_url, mismatch, tmp_name)
 
+
 class FtpTarget(Target):
     """A directory on an FTP server; the module runs on the build node and uploads (STOR), then reads back."""
 
@@ -333,5 +334,3 @@ class FtpTarget(Target):
             except (OSError, ftplib.Error, EOFError):
                 self.ftp.close()
             self.ftp = None
-
-

@@ -270,4 +270,3 @@ class LocalTarget(pull.PullMixin, Target):
             if fd is not None:
                 os.close(fd)
         self.partial_fd = self.root_fd = None
-

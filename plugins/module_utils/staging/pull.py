@@ -16,6 +16,7 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.staging.comm
     CHECKSUM_NAME, O_CLOEXEC, checksum_entry, follow_hashing, mismatch, receive_exactly)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.staging.ssh import BATCH_LIMIT, SshConnection
 
+
 class SshSource(object):
     """The build tree on a build node, read over SSH (controller pulls)."""
 

@@ -103,9 +103,6 @@ class SshConnection(object):
         shutil.rmtree(self._ctl_dir, ignore_errors=True)
 
 
-
-
-
 # Remote scripts for SSH targets. Only validated values go in, each through shlex.quote.
 #
 # Nothing is written through a symbolic link the staging did not make: below the target's own directory (the
@@ -531,5 +528,3 @@ class SshTarget(Target):
 
     def close(self):
         self.conn.close()
-
-
