@@ -94,16 +94,19 @@ def test_latest_moves_on_no_target_when_one_target_fails(
         'fedora_build_poll': 1,
     }
     runs = [good, doomed] if order == 'good-then-failing' else [doomed, good]
+    good_id = None
     for number, request in enumerate(runs):
         run = run_playbook(PLAYBOOK, inventory=node['inventory'], workdir=tmp_path / ('run-%d' % number), env=env,
                            extra_vars=dict(service, fedora_build_requests=[request]))
         assert run.rc == (0 if request is good else 2), run.describe()
-
-    status = by_name(node['status'] / 'status')
-    assert status['good']['state'] == 'succeeded', status['good']
-    assert status['doomed']['state'] == 'failed' and status['doomed']['phase'] == 'staging', status['doomed']
-    good_id, doomed_id = status['good']['build_id'], status['doomed']['build_id']
-    assert good_id != doomed_id
-    pointers = [(t['type'], t.get('port') or t['path'], latest_of(t, roots)) for t in shared]
-    assert pointers == [(t['type'], t.get('port') or t['path'], good_id) for t in shared], pointers
-    assert latest_of(bad, roots) is None
+        status = by_name(node['status'] / 'status')
+        if request is good:
+            assert status['good']['state'] == 'succeeded', status['good']
+            good_id = status['good']['build_id']
+        else:
+            assert status['doomed']['state'] == 'failed' and status['doomed']['phase'] == 'staging', status['doomed']
+            assert status['doomed']['build_id'] != good_id
+        # after every run: the pointers name the build that staged everywhere (none yet: no pointer at all)
+        pointers = [(t['type'], t.get('port') or t['path'], latest_of(t, roots)) for t in shared]
+        assert pointers == [(t['type'], t.get('port') or t['path'], good_id) for t in shared], (request['name'], pointers)
+        assert latest_of(bad, roots) is None
