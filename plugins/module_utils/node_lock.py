@@ -48,7 +48,7 @@ POLL = 0.5
 # The holder program, run as ``python -c HOLDER_SOURCE <mark> <lock_file> <record_file> <slot> <owner> <token> <lease>``.
 # Python 3.8+ and stdlib only: it runs on the build node next to the module.
 HOLDER_SOURCE = r'''
-import fcntl, json, os, signal, sys, time
+import fcntl, json, os, signal, stat, sys, time
 # SIGTERM (release) stays pending until sigtimedwait below takes it: no window in which it is lost.
 signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGTERM])
 signal.signal(signal.SIGHUP, signal.SIG_IGN)
@@ -57,8 +57,19 @@ mark, lock_file, record_file, slot, owner, token, lease = sys.argv[1:8]
 slot = int(slot)
 lease = float(lease)
 out = sys.stdout
+# Never through a link: a symbolic link planted at the lock file's name would otherwise have its target
+# created, truncated and written (as root). O_NOFOLLOW refuses it (ELOOP), and the file must be a regular file.
 try:
-    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
+except OSError as err:
+    out.write('refused %s\n' % (err.strerror or err))
+    out.flush()
+    sys.exit(4)
+if not stat.S_ISREG(os.fstat(fd).st_mode):
+    out.write('refused not a regular file\n')
+    out.flush()
+    sys.exit(4)
+try:
     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
 except OSError as err:
     out.write('busy %s\n' % err)
@@ -70,7 +81,11 @@ record = {'slot': slot, 'owner': owner, 'token': token, 'pid': os.getpid(), 'loc
           'lease_expires': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(now + lease)),
           'lease_expires_epoch': now + lease}
 tmp = '%s.%d.tmp' % (record_file, os.getpid())
-with open(tmp, 'w') as handle:
+try:
+    os.unlink(tmp)   # a leftover of a killed holder with this pid, or a planted link (unlink never follows)
+except OSError:
+    pass
+with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644), 'w') as handle:
     json.dump(record, handle, sort_keys=True)
     handle.write('\n')
 os.chmod(tmp, 0o644)
@@ -106,6 +121,11 @@ def record_path(lock_dir, slot):
     return os.path.join(lock_dir, 'slot-%d.json' % slot)
 
 
+def link_refused(path):
+    return FedoraBuildError('lock_dir: %s is a symbolic link; the lock never opens a link it did not make '
+                            '(remove it).' % path)
+
+
 def check_params(params):
     """Validate the module options; raise FedoraBuildError naming the field."""
     if not os.path.isabs(params['lock_dir']):
@@ -131,10 +151,12 @@ def slot_is_free(lock_dir, slot):
     """Probe slot's flock without keeping it; True when nobody holds it."""
     path = lock_path(lock_dir, slot)
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as err:
         if err.errno == errno.ENOENT:
             return True
+        if err.errno == errno.ELOOP:
+            raise link_refused(path)
         raise
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -236,6 +258,11 @@ def spawn_holder(lock_dir, slot, owner, token, lease, python=None):
     proc.wait()
     if line.startswith('busy'):
         return None
+    if line.startswith('refused'):
+        if os.path.islink(lock_path(lock_dir, slot)):
+            raise link_refused(lock_path(lock_dir, slot))
+        raise FedoraBuildError('lock_dir: cannot open the lock file %s: %s.'
+                               % (lock_path(lock_dir, slot), line.split(' ', 1)[-1]))
     raise FedoraBuildError('lock_dir: the lock holder for %s did not start (exit %s%s).'
                            % (lock_path(lock_dir, slot), proc.returncode, ': ' + line if line else ''))
 

@@ -15,8 +15,9 @@ description:
     C(<path>/.<build_id>.partial/) on the target, checks every file against C(CHECKSUM) (sha256 and size) as it arrives,
     and only then renames the directory to C(<path>/<build_id>). Each file also travels under a temporary name
     C(.<name>.<random>.tmp) and gets its real name only after its check, so nothing half-written ever carries a final name.
-  - A re-run skips what is already there. A file under its real name in the partial directory was checked before it got
-    that name, so it is trusted when its size matches. A final C(<build_id>) directory whose C(CHECKSUM) equals the
+  - A re-run skips what is already there. A file under its real name in the partial directory (left by an interrupted
+    run) counts only when its sha256 is the one C(CHECKSUM) lists, never on its size alone; the target hashes it
+    (C(ftp) reads it back), and a file with other content is sent again. A final C(<build_id>) directory whose C(CHECKSUM) equals the
     source's byte for byte, with every listed file at its listed size, is taken as staged without hashing the images
     again (use O(verify_existing) to hash it all). An existing C(<build_id>) with other content (for example a failed
     build's logs) is replaced by the new tree in two renames; the old tree is removed afterwards.
@@ -31,7 +32,12 @@ description:
     the controller (C(delegate_to=localhost)); with O(src_host) the files are pulled from the build node with
     C(ssh node cat -- FILE), ssh writing the temporary file itself while the module hashes it behind ssh from the
     page cache (small files together in one C(cat), split by their sizes); without it O(src) is local and is
-    hard-linked when on the same filesystem (then hashed once), else copied while hashing.
+    copied while hashing (a reflink where the filesystem shares extents, then hashed once). Never a hard link, so staged
+    files are their own inodes with mode C(0644), directories C(0755), whatever the build tree's modes and the umask.
+  - Nothing is written through a symbolic link staging did not make. Below O(target.path) (the operator's directory),
+    C(<build_id>), C(.<build_id>.partial) and every directory in it are opened without following links (C(O_NOFOLLOW)
+    and directory file descriptors locally and in the C(python3) receivers; C([ -L ]) checks and one C(mkdir) per
+    directory in the C(sh) fallback); a link at any of those names fails the staging with one sentence.
   - The O(latest) pointer is a symlink replaced by a rename (local, ssh) or a small file holding the build ID, replaced
     by C(RNFR)/C(RNTO) (ftp).
   - Errors are one sentence naming the target (never the password), for example an FTP server refusing writes, out of
@@ -156,9 +162,18 @@ options:
         description: known_hosts file with the node's key. Host key checking is always strict.
         type: path
       ssh_args:
-        description: Extra ssh arguments, with the same restrictions as O(target.ssh_args).
+        description:
+          - Extra ssh arguments, with the same restrictions as O(target.ssh_args). C(-J) and C(ProxyJump) reach a node
+            behind a jump host.
         type: list
         elements: str
+      proxy_command:
+        description:
+          - ssh's C(ProxyCommand) for a node Ansible reaches through one (from the node's C(ansible_ssh_common_args), see
+            the P(ondemand.fedora_build.ssh_source#filter) filter). A command run on the host the module runs on; only
+            for the operator's inventory, never from a request (the build role takes O(src_host) from the node's host
+            variables only).
+        type: str
   connect_timeout:
     description: Seconds to wait for an SSH or FTP connection.
     type: int
@@ -337,7 +352,7 @@ seconds:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
-from ansible_collections.ondemand.fedora_build.plugins.module_utils.staging import stage
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.staging import TARGET_TYPES, stage, target_required_if
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import check_params_text
 
 
@@ -347,7 +362,7 @@ def argument_spec():
         src=dict(type='path', required=True),
         build_id=dict(type='str', required=True),
         target=dict(type='dict', required=True, options=dict(
-            type=dict(type='str', required=True, choices=['local', 'ssh', 'ftp']),
+            type=dict(type='str', required=True, choices=list(TARGET_TYPES)),
             path=dict(type='str', required=True),
             host=dict(type='str'),
             port=dict(type='int'),
@@ -360,7 +375,7 @@ def argument_spec():
             tls=dict(type='bool', default=False),
             ca_cert=dict(type='path'),
             validate_certs=dict(type='bool', default=True),
-        ), required_if=[('type', 'ssh', ('host',)), ('type', 'ftp', ('host',))]),
+        ), required_if=target_required_if()),
         latest=dict(type='str'),
         failed=dict(type='bool', default=False),
         src_host=dict(type='dict', options=dict(
@@ -370,6 +385,7 @@ def argument_spec():
             identity_file=dict(type='path'),
             known_hosts_file=dict(type='path'),
             ssh_args=dict(type='list', elements='str'),
+            proxy_command=dict(type='str'),
         )),
         connect_timeout=dict(type='int', default=30),
         timeout=dict(type='int', default=300),

@@ -90,12 +90,14 @@ def test_local_stage_rerun_check_and_diff(tmp_path):
     assert res['changed'] is False and res['would_transfer'] == []
 
 
-def test_local_hard_link_on_same_fs_and_copy_across(tmp_path):
+def test_local_copy_on_same_fs_and_across(tmp_path):
     src = tmp_path / 'src'
     make_tree(src)
     same = tmp_path / 'same'
     ok(src=str(src), build_id=BID, target={'type': 'local', 'path': str(same)})
-    assert (same / BID / 'images/boot.iso').stat().st_ino == (src / 'images/boot.iso').stat().st_ino
+    # never a hard link into the build tree (its modes, its later changes): test_stage_links.py has the modes
+    assert (same / BID / 'images/boot.iso').stat().st_ino != (src / 'images/boot.iso').stat().st_ino
+    assert tree_digests(same / BID) == tree_digests(src)
     # A second filesystem (a tmpfs of our own; tests run as root): no hard link across it, a real copy.
     other_fs = tmp_path / 'other-fs'
     other_fs.mkdir()
@@ -371,7 +373,7 @@ def test_ftp_unreachable(tmp_path):
 
 def test_large_file_copies_through_one_block(tmp_path):
     """copy_hashing (a local copy across filesystems) never holds more than one block: 64 MiB with a 1 MiB buffer."""
-    from ansible_collections.ondemand.fedora_build.plugins.module_utils import staging
+    from ansible_collections.ondemand.fedora_build.plugins.module_utils.staging import common as staging
     big = tmp_path / 'big'
     write_random(big, 64 * 1024 * 1024)
     with open(big, 'rb', buffering=0) as reader, open(tmp_path / 'copy', 'wb', buffering=0) as writer:
@@ -394,7 +396,7 @@ for start in range(0, len(data), 3 * 1024 * 1024 + 7):
 def test_follow_hashing_hashes_a_file_while_another_process_writes_it(tmp_path):
     """The pull path: ssh writes the temp file itself and follow_hashing hashes behind it; the digest is the
     file's, with the writer pausing between bursts (reads that find nothing new yet)."""
-    from ansible_collections.ondemand.fedora_build.plugins.module_utils import staging
+    from ansible_collections.ondemand.fedora_build.plugins.module_utils.staging import common as staging
     src = tmp_path / 'src'
     write_random(src, 70 * 1024 * 1024 + 5)   # more than one WRITEBACK_STEP
     dest = tmp_path / 'dest'
@@ -408,7 +410,7 @@ def test_follow_hashing_hashes_a_file_while_another_process_writes_it(tmp_path):
 
 def test_follow_hashing_stops_a_writer_that_goes_past_the_size(tmp_path):
     """A source longer than CHECKSUM says is a mismatch, not a disk filler: the writer is killed soon after."""
-    from ansible_collections.ondemand.fedora_build.plugins.module_utils import staging
+    from ansible_collections.ondemand.fedora_build.plugins.module_utils.staging import common as staging
     dest = tmp_path / 'dest'
     with open(dest, 'wb') as writer, open(dest, 'rb', buffering=0) as reader:
         proc = subprocess.Popen(['head', '-c', str(2 * 1024 ** 3), '/dev/zero'], stdout=writer)   # 2 GiB

@@ -207,8 +207,8 @@ def test_ssh_push_without_python3_on_the_staging_host(lab, tmp_path, monkeypatch
 
     inspect = staging.SshTarget.inspect
 
-    def without_python(self, build_id, latest):
-        state = inspect(self, build_id, latest)
+    def without_python(self, build_id, latest, entries=()):
+        state = inspect(self, build_id, latest, entries)
         assert self.has_python is True   # the lab nodes have python3; pretend they do not
         self.has_python = False
         return state
@@ -229,3 +229,31 @@ def test_ssh_push_without_python3_on_the_staging_host(lab, tmp_path, monkeypatch
     with pytest.raises(staging.FedoraBuildError, match=r'logs/build\.log arrived with sha256 [0-9a-f]{64} instead of'):
         staging.stage({'src': str(tree), 'build_id': bid2, 'target': target})
     assert lab.ssh('node-x86b', 'test', '-e', '%s/%s' % (staging_dir, bid2), check=False).returncode == 1
+
+
+def test_controller_pulls_from_a_node_behind_a_jump_host(lab, tmp_path):
+    """A node Ansible reaches through another node (ProxyCommand in ansible_ssh_common_args) stages the same way:
+    the ssh_source filter hands the node's connection variables to the pull, ProxyCommand included."""
+    from ansible_collections.ondemand.fedora_build.plugins.filter.ssh_source import ssh_source
+
+    tree = tmp_path / 'tree'
+    make_tree(tree, {'images/boot.iso': 9 * 1024 * 1024, 'logs/build.log': b'ok\n'})
+    bid = new_bid()
+    src = put_tree_on(lab, 'node-x86b', tree, bid)
+    used = tmp_path / 'jump-used'
+    jump = ' '.join(['ssh', '-F', '/dev/null', '-i', str(lab.ssh_key), '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes',
+                     '-o', 'StrictHostKeyChecking=yes', '-o', 'UserKnownHostsFile=%s' % lab.known_hosts,
+                     '-W', '%h:%p', 'root@%s' % lab.hosts['node-x86a']['address']])
+    hostvars = {'ansible_host': lab.hosts['node-x86b']['address'], 'ansible_user': 'root',
+                'ansible_ssh_private_key_file': str(lab.ssh_key),
+                'ansible_ssh_common_args': '-o StrictHostKeyChecking=yes -o UserKnownHostsFile=%s '
+                                           '-o ProxyCommand="sh -c \'touch %s; exec %s\'"' % (lab.known_hosts, used, jump)}
+    src_host = ssh_source(hostvars, 'node-x86b')
+    assert 'proxy_command' in src_host
+    staging = tmp_path / 'staging'
+    run = run_module('ondemand.fedora_build.stage', dict(src=src, build_id=bid, latest=LATEST, src_host=src_host,
+                                                         target={'type': 'local', 'path': str(staging)}))
+    run.assert_ok()
+    assert used.exists(), 'the pull did not go through the jump host'
+    assert tree_digests(staging / bid) == tree_digests(tree)
+    assert os.readlink(staging / LATEST) == bid

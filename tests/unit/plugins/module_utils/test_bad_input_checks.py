@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.ondemand.fedora_build.plugins.module_utils import staging
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.staging import common as staging
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request import validate_request
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import (

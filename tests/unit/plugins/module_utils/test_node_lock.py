@@ -225,3 +225,23 @@ def test_bad_parameters(lock_dir, kw, needle):
     with pytest.raises(FedoraBuildError) as err:
         node_lock.run(params(lock_dir, **kw))
     assert needle in err.value.msg
+
+
+@pytest.mark.parametrize('slots', [1, 2])
+def test_a_link_planted_at_a_lock_file_is_refused_and_never_followed(lock_dir, tmp_path, slots):
+    """The holder runs as root: a link at slot-<n>.lock must not make it create, truncate or write the link's
+    target (a file elsewhere, or a name that does not exist yet)."""
+    os.makedirs(lock_dir)
+    victim = tmp_path / 'victim'
+    victim.write_text('precious\n')
+    missing = tmp_path / 'not-there'
+    os.symlink(str(victim), os.path.join(lock_dir, 'slot-0.lock'))
+    if slots == 2:
+        os.symlink(str(missing), os.path.join(lock_dir, 'slot-1.lock'))
+    with pytest.raises(FedoraBuildError) as err:
+        node_lock.run(params(lock_dir, slots=slots))
+    assert err.value.msg == ('lock_dir: %s is a symbolic link; the lock never opens a link it did not make '
+                             '(remove it).' % os.path.join(lock_dir, 'slot-0.lock'))
+    assert victim.read_text() == 'precious\n'
+    assert not missing.exists()
+    assert sorted(os.listdir(lock_dir)) == ['slot-%d.lock' % n for n in range(slots)]

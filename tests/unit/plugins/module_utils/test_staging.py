@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
-from ansible_collections.ondemand.fedora_build.plugins.module_utils import staging
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.staging import common as staging
 
 HEX_A = 'a' * 64
 HEX_B = 'b' * 64
@@ -79,9 +79,13 @@ def test_plan_complete_resume_and_fresh():
     assert mode == 'resume' and [e.relpath for e in send] == ['images/boot.iso', 'logs/build.log', 'CHECKSUM']
     assert skip == []
 
-    state.partial_sizes = {'images/boot.iso': 10, 'logs/build.log': 2}   # the log is short: sent again
+    state.partial = {'images/boot.iso': (10, HEX_A), 'logs/build.log': (2, None)}   # the log is short: sent again
     mode, send, skip = staging.plan(entries, CHECKSUM, state)
     assert [e.relpath for e in send] == ['logs/build.log', 'CHECKSUM'] and [e.relpath for e in skip] == ['images/boot.iso']
+    # the right size is not enough: a partial file counts only when its sha256 is the one CHECKSUM lists
+    state.partial = {'images/boot.iso': (10, HEX_B), 'logs/build.log': (3, None)}
+    mode, send, skip = staging.plan(entries, CHECKSUM, state)
+    assert [e.relpath for e in send] == ['images/boot.iso', 'logs/build.log', 'CHECKSUM'] and skip == []
 
     state.final_checksum = CHECKSUM
     state.final_sizes = {'images/boot.iso': 10, 'logs/build.log': 3, 'CHECKSUM': len(CHECKSUM)}
