@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import copy
 
-from ansible_collections.ondemand.fedora_build.plugins.module_utils import build_identity, staging
+from ansible_collections.ondemand.fedora_build.plugins.module_utils import build_identity
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.staging import common as staging
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.fileutil import check_tree_path
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_builder import BUILDER_OPTIONS, KIWI_ONLY, LMC_ONLY  # noqa: F401
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_checks import (  # noqa: F401
