@@ -10,6 +10,7 @@ Modelled on community.general's tests/unit/plugins/modules/helper.py: each
       input: {product: Fedora, version: '41', release: '41', sources: [http://x/os]}
       check_mode: false          # default false
       node_arch: x86_64          # what platform.machine() says (default x86_64)
+      hfsplus: false             # whether mkfs.hfsplus is on the node (lmc's macboot; default false)
       euid: 0                    # default 0
       bins: {lorax: /usr/sbin/lorax}   # get_bin_path answers (default /usr/bin/<tool>; null = missing)
       setup: {ks/main.ks: "..."} # files created under {tmp} first
@@ -45,7 +46,7 @@ import yaml
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.ondemand.fedora_build.plugins.module_utils import builders, cmd_runner
+from ansible_collections.ondemand.fedora_build.plugins.module_utils import builders, cmd_runner, lmc
 
 
 def load_cases(test_file):
@@ -126,6 +127,7 @@ def run_case(module, tool, case, tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(cmd_runner, 'spawn', spawn)
     monkeypatch.setattr(builders.platform, 'machine', lambda: case.get('node_arch', 'x86_64'))
     monkeypatch.setattr(builders.os, 'geteuid', lambda: case.get('euid', 0))
+    monkeypatch.setattr(lmc, 'have_mkfs_hfsplus', lambda: case.get('hfsplus', False))
 
     with patch_module_args(args), pytest.raises(SystemExit):
         module.main()
