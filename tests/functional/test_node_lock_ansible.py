@@ -16,9 +16,18 @@ from support.ansible_run import run_module, run_playbook
 
 # Appends "<event> <owner> <monotonic time>" to a log, so the test can see whether two holds overlapped.
 MARK = 'import sys, time; open(sys.argv[1], "a").write("%s %s %.3f\\n" % (sys.argv[2], sys.argv[3], time.monotonic()))'
+# The "build": holds the slot until both runs have started (an event in the log, not a guess at how long
+# the other run takes to get there), or until `hold` seconds have passed. With one slot the other run
+# cannot start, so the holder waits the whole `hold`; with two, both go on as soon as both started.
+HOLD = ('import sys, time\n'
+        'deadline = time.monotonic() + float(sys.argv[2])\n'
+        'while time.monotonic() < deadline:\n'
+        '    if sum(1 for l in open(sys.argv[1]) if l.startswith("start ")) >= 2:\n'
+        '        break\n'
+        '    time.sleep(0.05)\n')
 
 
-def play(lock_dir, log, owner, wait, hold=2.0, slots=1):
+def play(lock_dir, log, owner, wait, hold=10.0, slots=1):
     mark = [sys.executable, '-c', MARK, str(log)]
     return [{
         'name': 'build on the node',
@@ -28,7 +37,7 @@ def play(lock_dir, log, owner, wait, hold=2.0, slots=1):
             {'name': 'lock', 'ondemand.fedora_build.node_lock': {
                 'lock_dir': str(lock_dir), 'owner': owner, 'wait': wait, 'slots': slots}, 'register': 'slot'},
             {'name': 'start', 'ansible.builtin.command': {'argv': mark + ['start', owner]}},
-            {'name': 'build', 'ansible.builtin.command': {'argv': [sys.executable, '-c', 'import time; time.sleep(%s)' % hold]}},
+            {'name': 'build', 'ansible.builtin.command': {'argv': [sys.executable, '-c', HOLD, str(log), str(hold)]}},
             {'name': 'end', 'ansible.builtin.command': {'argv': mark + ['end', owner]}},
             {'name': 'unlock', 'ondemand.fedora_build.node_lock': {
                 'lock_dir': str(lock_dir), 'state': 'released', 'token': '{{ slot.token }}'}},
@@ -117,8 +126,8 @@ def test_second_run_without_wait_fails_naming_the_holder(tmp_path, lock_dir):
 
 def test_two_slots_let_two_runs_build_at_once(tmp_path, lock_dir):
     log = tmp_path / 'events.log'
-    first, second = run_parallel(play(lock_dir, log, 'A-req', wait=0, hold=4, slots=2),
-                                 play(lock_dir, log, 'B-req', wait=0, hold=4, slots=2))
+    first, second = run_parallel(play(lock_dir, log, 'A-req', wait=0, hold=120, slots=2),
+                                 play(lock_dir, log, 'B-req', wait=0, hold=120, slots=2))
     first.assert_ok()
     second.assert_ok()
     assert sorted([first.result('lock')['slot'], second.result('lock')['slot']]) == [0, 1]
