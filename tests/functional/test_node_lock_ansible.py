@@ -4,11 +4,13 @@
 
 from __future__ import annotations
 
+import calendar
 import json
 import os
 import signal
 import sys
 import threading
+import time
 
 import pytest
 
@@ -141,10 +143,14 @@ def lock_records(lock_dir):
 
 
 def test_an_abandoned_lock_frees_itself_when_its_lease_ends(lock_dir):
-    # a controller that took the lock and died before releasing it
-    run = run_module('ondemand.fedora_build.node_lock', {'lock_dir': str(lock_dir), 'owner': 'gone', 'lease': 3})
+    # a controller that took the lock and died before releasing it; the lease is long enough for the next
+    # run to start before it ends (else the test could not see a slot freed too early), and nothing below
+    # depends on that: a slower machine only waits less
+    run = run_module('ondemand.fedora_build.node_lock', {'lock_dir': str(lock_dir), 'owner': 'gone', 'lease': 20})
     run.assert_ok()
-    expires = lock_records(lock_dir)['gone']['lease_expires_epoch']
+    # the lease's end as the module reported it (whole seconds, rounded down); the holder may already
+    # be gone when this line runs on a loaded machine, so its record is not read here
+    expires = calendar.timegm(time.strptime(run.result('module')['lease_expires'], '%Y-%m-%dT%H:%M:%SZ'))
     # wait well beyond the lease: whenever this run starts (at once, or after the lease ran out
     # on a slow machine), it must get the slot, and never before the lease's recorded end
     nxt = run_module('ondemand.fedora_build.node_lock', {'lock_dir': str(lock_dir), 'owner': 'next', 'wait': 120})
