@@ -15,7 +15,8 @@ options:
     description:
       - Directory that receives the build result on the node.
       - The tool writes into the private work dir; only a finished, successful result is renamed to O(dest), together
-        with the logs in C(build-logs/) and a manifest C(.fedora_build.json) that makes re-runs idempotent.
+        with the logs and a manifest that makes re-runs idempotent in C(build-logs/) (C(build-logs/.fedora_build.json),
+        not among the tool's files).
       - If O(dest) exists and does not hold this very build (same parameters and input files), the module fails
         unless O(force=true).
     type: path

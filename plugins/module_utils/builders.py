@@ -12,9 +12,11 @@ rest, identically for every tool:
 2. a private work dir ``<work_root>/<build_id>`` (mode 0700; ``os.mkdir`` so
    two builds can never share one) holding ``out/``, ``tmp/``, ``logs/``
    and ``inputs/``;
-3. idempotence: ``dest`` keeps a manifest (``.fedora_build.json``) with a
-   fingerprint of the parameters and input files; the same request again
-   is ``changed: false``;
+3. idempotence: ``dest/build-logs/`` keeps a manifest (``.fedora_build.json``)
+   with a fingerprint of the parameters and input files; the same request
+   again is ``changed: false``. It lives with the logs, not beside the
+   tool's own files, so a pipeline that stages ``dest`` as the tool's
+   output and moves ``build-logs/`` to its logs stages it with the logs;
 4. check mode stops after computing the exact command;
 5. root check, run with timeout and full output in ``logs/build.log``;
 6. on success ``out/`` is renamed to ``dest`` and the logs to
@@ -200,12 +202,20 @@ def fingerprint(module_name, params, files):
     return sha256_bytes(blob)
 
 
+def manifest_path(dest):
+    """Where the module's own manifest lives: with the logs, not among the tool's files."""
+    return os.path.join(dest, LOGS_IN_DEST, MANIFEST)
+
+
 def read_manifest(dest):
-    try:
-        with open(os.path.join(dest, MANIFEST), 'r') as handle:
-            return json.load(handle)
-    except (IOError, OSError, ValueError):
-        return None
+    # dest/.fedora_build.json: where results made before this change keep it
+    for path in (manifest_path(dest), os.path.join(dest, MANIFEST)):
+        try:
+            with open(path, 'r') as handle:
+                return json.load(handle)
+        except (IOError, OSError, ValueError):
+            continue
+    return None
 
 
 def manifest_matches(manifest, dest, print_):
@@ -379,7 +389,7 @@ def run_build(module, tool, module_name):
                     cmd=argv, build_id=build_id, arch=arch, duration=run.duration,
                     finished=time.strftime('%Y-%m-%dT%H:%M:%S%z'),
                     artifacts=[dict((k, v) for k, v in a.items() if k != 'path') for a in artifacts])
-    atomic_write(os.path.join(dest, MANIFEST), json.dumps(manifest, indent=2, sort_keys=True) + '\n')
+    atomic_write(manifest_path(dest), json.dumps(manifest, indent=2, sort_keys=True) + '\n')
     if not params.get('keep_work_dir'):
         shutil.rmtree(ws.path, ignore_errors=True)
         result['work_dir'] = None

@@ -18,7 +18,6 @@ FedoraBuildError naming the field.
 
 from __future__ import annotations
 
-import datetime
 import json
 import os
 import re
@@ -27,12 +26,13 @@ import socket
 import ssl
 
 from email.headerregistry import Address
-from email.message import EmailMessage
-from email.policy import SMTP as SMTP_POLICY
-from email.utils import format_datetime, make_msgid
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import check_url
+# The email's text lives in notify_text; these names stay importable from here.
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.notify_text import (  # noqa: F401 pylint: disable=unused-import
+    ALL_CONTROL_RE as _ALL_CONTROL_RE, DEFAULT_LOG_LINES, EVENTS, MAX_LOG_LINE, OUTCOME, SUBJECT_PREFIX,
+    build_email, checksum_lines, clean_line, describe, make_body, make_subject, normalize_build, one_line)
 
 try:
     from urllib.error import HTTPError, URLError
@@ -41,56 +41,22 @@ try:
 except ImportError:  # pragma: no cover - Python 2 is not supported
     HTTPError = URLError = HTTPRedirectHandler = HTTPSHandler = Request = build_opener = urlsplit = None
 
-EVENTS = ('submitted', 'succeeded', 'failed', 'cancelled')
 SECURITY = ('starttls', 'ssl', 'none')
 DEFAULT_PORTS = {'starttls': 587, 'ssl': 465, 'none': 25}
 DEFAULT_PASSWORD_ENV = 'FEDORA_BUILD_SMTP_PASSWORD'
 DEFAULT_TOKEN_ENV = 'FEDORA_BUILD_WEBHOOK_TOKEN'
 DEFAULT_TIMEOUT = 30
-DEFAULT_LOG_LINES = 40
 LOG_READ_BYTES = 256 * 1024
-MAX_LOG_LINE = 500
-SUBJECT_PREFIX = '[fedora-build]'
 MASK = '********'
-
-# What the subject says after the prefix, and the first sentence of the body.
-OUTCOME = {
-    'submitted': ('submitted', 'was submitted and is queued.'),
-    'succeeded': ('succeeded', 'SUCCEEDED.'),
-    'failed': ('FAILED', 'FAILED.'),
-    'cancelled': ('CANCELLED', 'was CANCELLED.'),
-}
 
 # dot-atom local part (RFC 5322 atext) and an ASCII host name; no quoted local parts, no address literals.
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 LOCAL_RE = re.compile(r'^%s(\.%s)*$' % (_ATEXT, _ATEXT))
 LABEL_RE = re.compile(r'^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$')
 NAMED_RE = re.compile(r'^(?P<name>[^<>]*)<(?P<addr>[^<>]*)>$')
-_CONTROL_RE = re.compile(r'[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]')
-_ALL_CONTROL_RE = re.compile(r'[\x00-\x1f\x7f-\x9f\u2028\u2029]')
 
 
 # --------------------------------------------------------------------------- text helpers
-
-
-def one_line(value, limit=200):
-    """``value`` as one line of text: control characters (CR, LF, tab, ...) become spaces, runs collapse."""
-    if value is None:
-        return ''
-    text = _ALL_CONTROL_RE.sub(' ', value if isinstance(value, str) else str(value))
-    text = ' '.join(text.split())
-    if len(text) > limit:
-        text = text[:limit - 3] + '...'
-    return text
-
-
-def clean_line(value, limit=MAX_LOG_LINE):
-    """A log line for a plain-text body: tabs kept, other control characters (escape sequences, CR) shown as '?'."""
-    text = value if isinstance(value, str) else str(value)
-    text = _CONTROL_RE.sub('?', text.rstrip('\r\n'))
-    if len(text) > limit:
-        text = text[:limit] + ' [...]'
-    return text
 
 
 def redact(text, secrets):
@@ -299,262 +265,6 @@ def normalize_webhook(webhook, environ=None):
         'validate_certs': _bool(webhook.get('validate_certs'), True, 'webhook.validate_certs'),
         'ca_file': ca_file,
     }
-
-
-# --------------------------------------------------------------------------- the build description
-
-
-def _str_or_none(value):
-    if value is None or value == '':
-        return None
-    return value if isinstance(value, str) else str(value)
-
-
-def normalize_build(build, log_lines=DEFAULT_LOG_LINES):
-    """The build description reduced to the known keys, with types checked (one sentence per problem).
-
-    Unknown keys (a status record's ``history``, ``updated``...) are ignored, so a status record
-    can be passed as it is.
-    """
-    if build is None:
-        build = {}
-    if not isinstance(build, dict):
-        raise FedoraBuildError('build: must be a dictionary describing the build, not %s.' % type(build).__name__)
-    out = {}
-    for key in ('request_id', 'build_id', 'name', 'image_type', 'release', 'arch', 'node', 'state', 'phase',
-                'reason', 'submitted', 'started', 'finished', 'status_url', 'requested_by'):
-        value = build.get(key)
-        if isinstance(value, (dict, list)):
-            raise FedoraBuildError('build.%s: must be a single value, not a %s.' % (key, type(value).__name__))
-        out[key] = _str_or_none(value)
-    staging = build.get('staging') or []
-    if isinstance(staging, str):
-        staging = [staging]
-    if not isinstance(staging, list) or not all(isinstance(s, str) for s in staging):
-        raise FedoraBuildError('build.staging: must be a list of URLs or paths.')
-    out['staging'] = [one_line(s, 1000) for s in staging if s]
-    artifacts = build.get('artifacts') or []
-    if not isinstance(artifacts, list):
-        raise FedoraBuildError('build.artifacts: must be a list of {name, size, sha256}.')
-    out['artifacts'] = []
-    for index, item in enumerate(artifacts):
-        if not isinstance(item, dict) or not item.get('name'):
-            raise FedoraBuildError('build.artifacts[%d]: must be a dictionary with at least a name.' % index)
-        sha = item.get('sha256')
-        if sha is not None and not re.match(r'^[0-9a-fA-F]{64}$', str(sha)):
-            raise FedoraBuildError('build.artifacts[%d].sha256: %r is not a SHA-256 hex digest.' % (index, sha))
-        size = item.get('size')
-        if size is not None:
-            try:
-                size = int(size)
-            except (TypeError, ValueError):
-                raise FedoraBuildError('build.artifacts[%d].size: %r is not a number of bytes.' % (index, size))
-        out['artifacts'].append({'name': one_line(item['name'], 300), 'size': size,
-                                 'sha256': str(sha).lower() if sha else None})
-    duration = build.get('duration')
-    if isinstance(duration, bool) or (duration is not None and not isinstance(duration, (int, float, str))):
-        raise FedoraBuildError('build.duration: must be seconds or a text, not %s.' % type(duration).__name__)
-    out['duration'] = duration
-    tail = build.get('log_tail')
-    if tail is None:
-        lines = []
-    elif isinstance(tail, str):
-        lines = tail.splitlines()
-    elif isinstance(tail, list):
-        lines = []
-        for item in tail:
-            lines.extend(str(item).splitlines() or [''])
-    else:
-        raise FedoraBuildError('build.log_tail: must be a list of lines or a text.')
-    out['log_total'] = len(lines)
-    out['log_tail'] = [clean_line(line) for line in lines[-log_lines:]] if log_lines > 0 else []
-    request = build.get('request')
-    if request is not None and not isinstance(request, dict):
-        raise FedoraBuildError('build.request: must be a dictionary (the normalized request).')
-    out['request'] = request or {}
-    return out
-
-
-def describe(build):
-    """``live 41 x86_64 (live-41-x86_64-abc123)``: what the subject names."""
-    words = [one_line(build.get(k), 40) for k in ('image_type', 'release', 'arch') if build.get(k)]
-    ident = one_line(build.get('build_id') or build.get('request_id') or build.get('name'), 120)
-    text = ' '.join(words) or 'image build'
-    if ident:
-        text += ' (%s)' % ident
-    return text
-
-
-def make_subject(event, build):
-    """The subject line: it states the outcome as its first word."""
-    return one_line('%s %s: %s' % (SUBJECT_PREFIX, OUTCOME[event][0], describe(build)), 250)
-
-
-def _human_size(size):
-    if size is None:
-        return 'size unknown'
-    value = float(size)
-    for unit in ('bytes', 'KiB', 'MiB', 'GiB', 'TiB'):
-        if value < 1024 or unit == 'TiB':
-            if unit == 'bytes':
-                return '%d bytes' % size
-            return '%.1f %s (%d bytes)' % (value, unit, size)
-        value /= 1024.0
-    return '%d bytes' % size  # pragma: no cover
-
-
-def _human_duration(value):
-    if value is None:
-        return None
-    if isinstance(value, str):
-        try:
-            value = float(value)
-        except ValueError:
-            return one_line(value, 60)
-    seconds = int(round(value))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return '%dh %02dm %02ds' % (hours, minutes, secs)
-    if minutes:
-        return '%dm %02ds' % (minutes, secs)
-    return '%ds' % secs
-
-
-def _field_lines(pairs):
-    width = max(len(pair[0]) for pair in pairs) + 1
-    return ['  %s %s' % ((label + ':').ljust(width), value) for label, value in pairs if value not in (None, '')]
-
-
-def _join_url(base, tail):
-    return base.rstrip('/') + '/' + tail
-
-
-def make_body(event, build):
-    """The plain-text body: outcome, what was requested, where the results are, checksums, reason, log tail."""
-    who = 'Your Fedora image build %s' % describe(build)
-    name = build.get('name')
-    lines = ['%s %s' % (who, OUTCOME[event][1]), '']
-
-    lines.append('What was requested:')
-    lines.extend(_field_lines([
-        ('Name', one_line(name)),
-        ('Image type', one_line(build.get('image_type'))),
-        ('Release', one_line(build.get('release'))),
-        ('Architecture', one_line(build.get('arch'))),
-    ]) or ['  (no details given)'])
-    for key in sorted(build.get('request') or {}):
-        value = build['request'][key]
-        if value in (None, '', [], {}):
-            continue
-        text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
-        lines.append('  %s: %s' % (one_line(key, 40), one_line(text, 300)))
-    lines.append('')
-
-    lines.append('Build:')
-    lines.extend(_field_lines([
-        ('Request ID', one_line(build.get('request_id'))),
-        ('Build ID', one_line(build.get('build_id'))),
-        ('State', one_line(build.get('state') or ('queued' if event == 'submitted' else event))),
-        ('Phase', one_line(build.get('phase'))),
-        ('Node', one_line(build.get('node'))),
-        ('Requested by', one_line(build.get('requested_by'))),
-        ('Submitted', one_line(build.get('submitted'))),
-        ('Started', one_line(build.get('started'))),
-        ('Finished', one_line(build.get('finished'))),
-        ('Duration', _human_duration(build.get('duration'))),
-    ]))
-    lines.append('')
-
-    if event in ('failed', 'cancelled'):
-        reason = build.get('reason')
-        lines.append('Reason:')
-        lines.append('  %s' % (one_line(reason, 2000) if reason else '(no reason was recorded; see the log below)'))
-        lines.append('')
-
-    staging = build.get('staging') or []
-    if event != 'submitted':
-        if staging:
-            lines.append('Results (staging):' if event == 'succeeded' else 'Logs and build.json (staging):')
-            for url in staging:
-                lines.append('  %s' % url)
-            lines.append('  (logs in %s, the manifest in %s, checksums in %s)'
-                         % (_join_url(staging[0], 'logs/'), _join_url(staging[0], 'build.json'),
-                            _join_url(staging[0], 'CHECKSUM')))
-        else:
-            lines.append('Results (staging):')
-            lines.append('  (nothing was staged)')
-        lines.append('')
-
-    artifacts = build.get('artifacts') or []
-    if artifacts:
-        lines.append('Files:')
-        for item in artifacts:
-            lines.append('  %s  %s' % (item['name'], _human_size(item['size'])))
-        lines.append('')
-        with_sha = [a for a in artifacts if a.get('sha256')]
-        if with_sha:
-            lines.append('Checksums (SHA-256, the format of the CHECKSUM file; check with "sha256sum -c"):')
-            for item in with_sha:
-                lines.append('SHA256 (%s) = %s' % (item['name'], item['sha256']))
-            lines.append('')
-
-    tail = build.get('log_tail') or []
-    if event in ('failed', 'cancelled') and (tail or build.get('log_note')):
-        total = build.get('log_total') or len(tail)
-        source = ' of %s' % one_line(build['log_source'], 300) if build.get('log_source') else ''
-        if not tail:
-            lines.append('Log tail%s:' % source)
-        elif total > len(tail):
-            lines.append('Log tail (last %d of %d lines%s):' % (len(tail), total, source))
-        else:
-            lines.append('Log tail (last %d lines%s):' % (len(tail), source))
-        if build.get('log_note'):
-            lines.append('  (%s)' % one_line(build['log_note'], 300))
-        lines.extend('  | %s' % line for line in tail)
-        lines.append('')
-
-    lines.append('Status:')
-    if build.get('status_url'):
-        lines.append('  %s' % one_line(build['status_url'], 1000))
-    elif build.get('request_id'):
-        lines.append('  The status record is status/%s.json in the service\'s status directory'
-                     % one_line(build['request_id'], 80))
-        lines.append('  (fedora_build_status_dir, by default under the first local staging target).')
-    if event == 'submitted':
-        lines.append('  You will get another email when the build has succeeded or failed.')
-    lines.append('')
-    lines.append('-- ')
-    lines.append('ondemand.fedora_build, on-demand Fedora image builds. This message was sent automatically.')
-    return '\n'.join(lines) + '\n'
-
-
-def build_email(event, build, recipients, sender, now=None, msgid_domain=None):
-    """The EmailMessage for ``event``: explicit subject, plain-text utf-8 body, Date/Message-ID/From/To."""
-    if event not in EVENTS:
-        raise FedoraBuildError('event: %r is not one of %s.' % (event, ', '.join(EVENTS)))
-    now = now or datetime.datetime.now(datetime.timezone.utc)
-    domain = msgid_domain or sender.domain or 'localhost'
-    # 7bit: no reliance on 8BITMIME/SMTPUTF8; lines up to the RFC 5322 limit, so a long subject is not folded
-    # into a leading space and an ASCII body stays readable as it is on the wire
-    msg = EmailMessage(policy=SMTP_POLICY.clone(cte_type='7bit', max_line_length=998))
-    msg['Subject'] = make_subject(event, build)
-    msg['From'] = sender
-    msg['To'] = list(recipients)
-    msg['Date'] = format_datetime(now)
-    msg['Message-ID'] = make_msgid(idstring='fedora-build', domain=domain)
-    msg['Auto-Submitted'] = 'auto-generated'
-    msg['X-Fedora-Build-Event'] = event
-    request_id = one_line(build.get('request_id'), 80)
-    if request_id and re.match(r'^[A-Za-z0-9._+-]+$', request_id):
-        msg['X-Fedora-Build-Request-ID'] = request_id
-        # every email about one request shares a thread root
-        msg['References'] = '<%s@%s>' % (request_id, domain)
-    build_id = one_line(build.get('build_id'), 120)
-    if build_id and re.match(r'^[A-Za-z0-9._+-]+$', build_id):
-        msg['X-Fedora-Build-ID'] = build_id
-    msg.set_content(make_body(event, build), subtype='plain', charset='utf-8')
-    return msg
 
 
 def build_webhook_payload(event, build, subject):

@@ -21,10 +21,11 @@ except ImportError:  # pragma: no cover - Python 2 is not supported, keeps pylin
     from urlparse import urlsplit  # type: ignore
 
 # name-version-release: RPM allows [A-Za-z0-9._+-] in name, no '-' in version/release.
-NVR_RE = re.compile(r'^(?P<name>[A-Za-z0-9_+][A-Za-z0-9._+-]*)-(?P<version>[A-Za-z0-9._+~^]+)-(?P<release>[A-Za-z0-9._+~^]+)$')
+# \Z, not $: "$" also matches before a trailing newline ("bash-1-1\n" would pass).
+NVR_RE = re.compile(r'^(?P<name>[A-Za-z0-9_+][A-Za-z0-9._+-]*)-(?P<version>[A-Za-z0-9._+~^]+)-(?P<release>[A-Za-z0-9._+~^]+)\Z')
 # A plain name for repos, profiles, build ids: no path separators, no shell metacharacters.
-NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$')
-RELEASE_RE = re.compile(r'^(rawhide|[1-9][0-9]{0,2})$')
+NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}\Z')
+RELEASE_RE = re.compile(r'^(rawhide|[1-9][0-9]{0,2})\Z')
 ARCHES = ('x86_64', 'aarch64', 'ppc64le', 's390x', 'i686', 'armhfp', 'noarch')
 
 
@@ -78,10 +79,10 @@ def check_url(value, schemes, field='url'):
 # The builder modules pass these options as argv items, so no shell ever reads them; they still end up in
 # tool configuration (.treeinfo, repo files, grub.cfg, kiwi XML), file names and logs, so each one is held to
 # what it can legitimately be.  Checked by builders.run_build and request.py (builder.<option>).
-_LABEL_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9 ._+-]*$')           # product, project, volid: may have spaces
-_WORD_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._+-]*$')             # versions, profiles, arches, file names
-_PACKAGE_RE = re.compile(r'^[A-Za-z0-9_@^*?\[][A-Za-z0-9_.+*?\[\]@^~:-]*$')  # names, globs, @group, @^env
-_PROXY_HOST_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9.-]*(:[0-9]{1,5})?$')
+_LABEL_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9 ._+-]*\Z')           # product, project, volid: may have spaces
+_WORD_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._+-]*\Z')             # versions, profiles, arches, file names
+_PACKAGE_RE = re.compile(r'^[A-Za-z0-9_@^*?\[][A-Za-z0-9_.+*?\[\]@^~:-]*\Z')  # names, globs, @group, @^env
+_PROXY_HOST_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9.-]*(:[0-9]{1,5})?\Z')
 _ARG_BAD_RE = re.compile(r'[;$`|&<>{}\\]')                          # kernel/dracut/anaconda argument text
 # control characters, zero-width and bidi formatting characters (U+061C, U+200B-U+200F, U+202A-U+202E,
 # U+2066-U+2069), line/paragraph separators, word joiner and invisible operators, BOM

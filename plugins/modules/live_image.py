@@ -345,7 +345,7 @@ node_arch:
   returned: always
   type: str
 fingerprint:
-  description: SHA-256 over the parameters and input files, recorded in O(dest)/.fedora_build.json.
+  description: SHA-256 over the parameters and input files, recorded in O(dest)/build-logs/.fedora_build.json.
   returned: always
   type: str
 backend:

@@ -14,7 +14,8 @@ description:
   - Sends one notification about one build, by email (SMTP with STARTTLS, implicit TLS or none, with optional
     login) and/or by webhook (a JSON POST).
   - The email subject and first line state the outcome explicitly
-    (C([fedora-build] succeeded:), C([fedora-build] FAILED:), C([fedora-build] submitted:), C([fedora-build] CANCELLED:)).
+    (C([fedora-build] succeeded:), C([fedora-build] FAILED:), C([fedora-build] submitted:), C([fedora-build] CANCELLED:));
+    a reused build's subject has C(succeeded) followed by C(reused) in parentheses.
     The body is plain text (UTF-8) with what was requested, the request and build IDs, where the results are
     (staging URLs), the size and SHA-256 of every artifact, on failure the reason and the last lines of the log,
     and where to look at the status record.
@@ -47,7 +48,8 @@ options:
   event:
     description:
       - What happened to the build.
-      - V(submitted) is sent when the request is queued; the other three when the build ends.
+      - V(submitted) is sent when the request is queued (the build role holds it back for a likely reuse and sends it
+        only when the build is not reused); the other three when the build ends.
     type: str
     required: true
     choices: [submitted, succeeded, failed, cancelled]
@@ -144,7 +146,12 @@ options:
         C(reason) (why it failed or was cancelled), C(requested_by), C(submitted), C(started), C(finished)
         (texts, e.g. ISO 8601 times), C(duration) (seconds, or a text).
       - C(staging) - list of URLs or paths where the build was staged (C(<target>/<build_id>)).
-      - C(artifacts) - list of C({name, size, sha256}).
+      - C(artifacts) - list of C({name, size, sha256, relpath}); C(relpath) is the file's path relative to the staged
+        build directory (as CHECKSUM names it, e.g. C(output/images/boot.iso)), so the email's checksum lines can be
+        saved to a file and checked with C(sha256sum -c) in that directory. Without C(relpath) the line names the bare file.
+      - C(reused) - V(true) when the build was not run because its identical result was already staged; the
+        C(succeeded) email's subject then has C(reused) in parentheses after C(succeeded), and its first line says that
+        nothing was rebuilt.
       - C(log_tail) - the end of the build log, a list of lines or one text; the email carries its last O(log_lines) lines.
       - C(status_url) - where to look at the status (shown in the email instead of the status record path).
       - C(request) - the normalized request; each top-level key is listed under "What was requested".

@@ -10,10 +10,12 @@ warning; the SMTP password and the webhook token never show up in the output, ev
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import socket
 import ssl
+import subprocess
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -443,3 +445,63 @@ def test_delegated_to_the_controller_from_a_build_node_play(smtp_sink_factory):
     msg = sink.wait_for(1)[0]
     assert 'Node:         build-x86-01\n' in msg.get_content()
     assert password not in output_of(run)
+
+
+# --------------------------------------------------------------------------- what the email tells the reader to do
+
+
+def staged_build(root):
+    """A staged build dir as the role leaves it: images under output/, CHECKSUM naming them from the top."""
+    build_dir = root / 'boot-41-x86_64-0123456789ab'
+    files = {'output/images/boot.iso': b'iso bytes\n' * 1000, 'output/images/pxeboot/vmlinuz': b'kernel\n'}
+    artifacts = []
+    for rel, data in files.items():
+        path = build_dir / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        artifacts.append({'name': path.name, 'relpath': rel, 'size': len(data), 'sha256': hashlib.sha256(data).hexdigest()})
+    return build_dir, artifacts
+
+
+def checksum_lines_of(body):
+    return [line for line in body.splitlines() if line.startswith('SHA256 (')]
+
+
+def test_success_email_checksums_pass_sha256sum_c_in_the_staged_build_dir(smtp_sink, tmp_path):
+    build_dir, artifacts = staged_build(tmp_path / 'staging')
+    run = run_module(MODULE, {
+        'event': 'succeeded', 'to': ['qa@example.org'],
+        'smtp': {'host': smtp_sink.host, 'port': smtp_sink.port, 'security': 'none', 'sender': 'builds@example.org'},
+        'build': build_record(state='succeeded', phase='done', reason=None, log_tail=[], artifacts=artifacts,
+                              staging=['file://%s' % build_dir]),
+    })
+    run.assert_ok()
+    body = smtp_sink.wait_for(1)[0].get_content()
+    assert 'sha256sum -c' in body
+    lines = checksum_lines_of(body)
+    assert len(lines) == 2, body
+    # the reader's steps: save the lines, run sha256sum -c where the build is staged
+    (tmp_path / 'from-the-email.sha256').write_text('\n'.join(lines) + '\n')
+    check = subprocess.run(['sha256sum', '-c', str(tmp_path / 'from-the-email.sha256')], cwd=str(build_dir),
+                           capture_output=True, text=True, check=False)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert sorted(check.stdout.splitlines()) == ['output/images/boot.iso: OK', 'output/images/pxeboot/vmlinuz: OK']
+    # and they are the CHECKSUM file's own lines
+    (build_dir / 'output' / 'images' / 'boot.iso').write_bytes(b'changed')
+    check = subprocess.run(['sha256sum', '-c', str(tmp_path / 'from-the-email.sha256')], cwd=str(build_dir),
+                           capture_output=True, text=True, check=False)
+    assert check.returncode == 1 and 'output/images/boot.iso: FAILED' in check.stdout
+
+
+def test_reused_build_email_says_so(smtp_sink, tmp_path):
+    build_dir, artifacts = staged_build(tmp_path / 'staging')
+    run = run_module(MODULE, {
+        'event': 'succeeded', 'to': ['qa@example.org'],
+        'smtp': {'host': smtp_sink.host, 'port': smtp_sink.port, 'security': 'none', 'sender': 'builds@example.org'},
+        'build': build_record(state='succeeded', phase='done', reason=None, log_tail=[], artifacts=artifacts,
+                              staging=['file://%s' % build_dir], reused=True),
+    })
+    run.assert_ok()
+    msg = smtp_sink.wait_for(1)[0]
+    assert msg['Subject'].startswith('[fedora-build] succeeded (reused): live 41 x86_64')
+    assert 'was already in staging and is reused; nothing was rebuilt.' in msg.get_content().splitlines()[0]

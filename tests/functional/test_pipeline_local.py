@@ -59,10 +59,15 @@ def lock_holders(lock_dir):
     return out.stdout.split()
 
 
+def subjects_of(smtp_sink, first=0):
+    return [e['message']['subject'] for e in smtp_sink.envelopes[first:]]
+
+
 def test_boot_build_with_a_koji_build_lands_verified_in_staging_and_is_not_rebuilt(
-        node, tmp_path, koji_world, fedora_repo, builder_standins):
-    request = boot_request(koji_world, fedora_repo)
-    run = build(node, tmp_path, dict(service_vars(builder_standins, node), fedora_build_request=request))
+        node, tmp_path, koji_world, fedora_repo, builder_standins, smtp_sink):
+    request = boot_request(koji_world, fedora_repo, notify={'email': ['qa@example.org']})
+    smtp = {'host': smtp_sink.host, 'port': smtp_sink.port, 'security': 'none', 'sender': 'builds@example.org'}
+    run = build(node, tmp_path, dict(service_vars(builder_standins, node, fedora_build_smtp=smtp), fedora_build_request=request))
     run.assert_ok()
     (lorax,) = [r for r in run.results if r.action == 'ondemand.fedora_build.boot_iso']
     assert lorax.result.get('ansible_job_id'), 'fedora_build_poll 1: the builder runs as an async job'
@@ -86,6 +91,12 @@ def test_boot_build_with_a_koji_build_lands_verified_in_staging_and_is_not_rebui
     subprocess.run(['sha256sum', '--quiet', '-c', 'CHECKSUM'], cwd=staged, check=True)
     manifest = json.loads((staged / 'build.json').read_text())
     assert manifest['result']['state'] == 'succeeded' and manifest['request_id'] == rid
+    # times.queued: when this run queued the request (the status record's history says when)
+    queued = [h['time'] for h in record['history'] if h['state'] == 'queued']
+    assert manifest['times']['queued'] == queued[-1], manifest['times']
+    # the builder module's own manifest is staged with the tool's logs, not among its output files
+    assert not list((staged / 'output').rglob('.fedora_build.json'))
+    assert json.loads((staged / 'logs' / 'lorax' / '.fedora_build.json').read_text())['tool'].endswith('lorax')
     assert manifest['argv'][0].endswith('/lorax') and manifest['tool'] == 'lorax'
     assert [p['nvra'] for p in manifest['side_repo']['packages'] if p['nvra'].startswith('hello-2.0')]
     koji = json.loads((staged / 'koji-manifest.json').read_text())
@@ -100,19 +111,42 @@ def test_boot_build_with_a_koji_build_lands_verified_in_staging_and_is_not_rebui
     assert {a['sha256'] for a in stats['artifacts']} <= {line.split(' = ')[1] for line in (
         staged / 'CHECKSUM').read_text().splitlines() if ' = ' in line}
 
+    # the emails: submitted, then succeeded, whose checksum lines pass `sha256sum -c` where the build is staged
+    assert subjects_of(smtp_sink) == ['[fedora-build] submitted: boot 41 %s (%s)' % (ARCH, rid),
+                                      '[fedora-build] succeeded: boot 41 %s (%s)' % (ARCH, build_id)]
+    body = smtp_sink.envelopes[1]['message'].get_content()
+    sums = [line for line in body.splitlines() if line.startswith('SHA256 (')]
+    assert 'SHA256 (output/images/boot.iso) = ' in '\n'.join(sums), body
+    (tmp_path / 'email.sha256').write_text('\n'.join(sums) + '\n')
+    subprocess.run(['sha256sum', '--quiet', '-c', str(tmp_path / 'email.sha256')], cwd=staged, check=True)
+
     # Same request again: the finished build in staging is found, nothing is rebuilt.
-    again = build(node, tmp_path, dict(service_vars(builder_standins, node), fedora_build_request=request), name='again')
+    mailed = len(smtp_sink.envelopes)
+    again = build(node, tmp_path, dict(service_vars(builder_standins, node, fedora_build_smtp=smtp), fedora_build_request=request),
+                  name='again')
     again.assert_ok()
     record2 = status_records(node['staging'])[rid]
     assert record2['state'] == 'succeeded' and record2['build_id'] == build_id and record2['reused'] is True
+    # one email, saying reused (the "submitted" one is held back for a likely reuse)
+    assert subjects_of(smtp_sink, mailed) == ['[fedora-build] succeeded (reused): boot 41 %s (%s)' % (ARCH, build_id)]
+    assert again.status('Tell the requesters their build is queued', 'localhost') == 'skipped'
+    # the slot goes back as soon as the reuse is known, before the final record and the email
+    tasks = [r.task for r in again.results]
+    released = tasks.index('ondemand.fedora_build.build : Give the slot back')
+    assert released < tasks.index('ondemand.fedora_build.build : Record the status succeeded / done')
+    assert tasks.count('ondemand.fedora_build.build : Give the slot back') == 1, 'released once, not again at the end'
+    assert not lock_holders(node['lock']) and not list(node['work'].glob('slot-*'))
     assert record2['staging'] == ['file://%s/%s' % (node['staging'], build_id)]
     assert 'build' not in [h['phase'] for h in record2['history'][len(record['history']):]]
     assert sorted(p.name for p in node['staging'].iterdir() if p.name.startswith('boot-')) == [build_id]
 
     # force: built again under the same ID (same inputs).
-    forced = build(node, tmp_path, dict(service_vars(builder_standins, node), fedora_build_request=dict(request, force=True)),
-                   name='forced')
+    mailed = len(smtp_sink.envelopes)
+    forced = build(node, tmp_path, dict(service_vars(builder_standins, node, fedora_build_smtp=smtp),
+                                        fedora_build_request=dict(request, force=True)), name='forced')
     forced.assert_ok()
+    assert subjects_of(smtp_sink, mailed) == ['[fedora-build] submitted: boot 41 %s (%s)' % (ARCH, rid),
+                                              '[fedora-build] succeeded: boot 41 %s (%s)' % (ARCH, build_id)]
     record3 = status_records(node['staging'])[rid]
     assert record3['reused'] is False and record3['build_id'] == build_id
     assert json.loads((staged / 'build.json').read_text())['times'] != manifest['times']

@@ -397,3 +397,40 @@ def test_unreadable_log_file_is_noted_not_fatal(tmp_path):
     assert 'Log tail of missing.log:\n  (log_file %s could not be read: No such file or directory)\n' % (
         tmp_path / 'missing.log') in body
     assert result['errors'] == []
+
+
+# --------------------------------------------------------------------------- checksum lines and reuse
+
+
+def test_checksum_lines_name_files_from_the_staged_build_dir():
+    info = notify.normalize_build({'artifacts': [
+        {'name': 'boot.iso', 'relpath': 'output/images/boot.iso', 'size': 3, 'sha256': 'AB' * 32},
+        {'name': 'no-sum.txt', 'relpath': 'output/no-sum.txt', 'size': 1},
+        {'name': 'bare.iso', 'size': 1, 'sha256': 'cd' * 32}]})
+    assert notify.checksum_lines(info['artifacts']) == ['SHA256 (output/images/boot.iso) = %s' % ('ab' * 32),
+                                                        'SHA256 (bare.iso) = %s' % ('cd' * 32)]
+
+
+@pytest.mark.parametrize('relpath', ['/etc/passwd', '../x.iso', 'output/../../x', 'a\nb', 'a\\b', ' output/x', 7])
+def test_relpath_that_sha256sum_would_not_read_back_is_refused(relpath):
+    with pytest.raises(FedoraBuildError, match=r'^build\.artifacts\[0\]\.relpath: '):
+        notify.normalize_build({'artifacts': [{'name': 'x', 'relpath': relpath, 'sha256': 'ab' * 32}]})
+
+
+@pytest.mark.parametrize('value,expected', [(True, True), (False, False), (None, False), ('true', True), ('False', False)])
+def test_reused_flag(value, expected):
+    assert notify.normalize_build({'reused': value})['reused'] is expected
+
+
+def test_reused_flag_refuses_other_values():
+    with pytest.raises(FedoraBuildError, match=r'^build\.reused: '):
+        notify.normalize_build({'reused': 'maybe'})
+
+
+def test_reused_success_says_so_and_a_plain_success_does_not():
+    reused = notify.normalize_build({'image_type': 'boot', 'release': '41', 'arch': 'x86_64', 'build_id': 'b', 'reused': True})
+    plain = dict(reused, reused=False)
+    assert notify.make_subject('succeeded', reused) == '[fedora-build] succeeded (reused): boot 41 x86_64 (b)'
+    assert notify.make_subject('succeeded', plain) == '[fedora-build] succeeded: boot 41 x86_64 (b)'
+    assert 'nothing was rebuilt' in notify.make_body('succeeded', reused).splitlines()[0]
+    assert 'reused' not in notify.make_body('succeeded', plain)

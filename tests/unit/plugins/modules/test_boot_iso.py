@@ -33,7 +33,7 @@ BUILD = {
 
 def test_second_run_is_idempotent_and_a_changed_request_is_refused(tmp_path, capsys, monkeypatch):
     first = run_case(boot_iso, 'lorax', BUILD, tmp_path, capsys, monkeypatch)
-    manifest = json.loads((tmp_path / 'dest' / '.fedora_build.json').read_text())
+    manifest = json.loads((tmp_path / 'dest' / 'build-logs' / '.fedora_build.json').read_text())
     assert manifest['fingerprint'] == first['fingerprint'] and manifest['cmd'] == first['cmd']
     # Same request, another build_id: nothing runs (no build mock), nothing changes.
     again = dict(BUILD, mocks={}, output={'changed': False})
