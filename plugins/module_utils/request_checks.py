@@ -308,8 +308,6 @@ def _kickstart(p, value, path, image_type, backend):
             else:
                 p.add(_join(path, 'checksum'), '%s is not a sha256 checksum (sha256:<64 hex digits> or 64 hex digits).'
                       % show(checksum))
-    out['include_path'] = _each(p, data.get('include_path'), _join(path, 'include_path'),
-                                lambda p_, v, f: _abs_path(p_, v, f, 'an absolute directory on the build node'))
     for key in ('packages', 'exclude_packages'):
         out[key] = _each(p, data.get(key), _join(path, key), _package_entry)
     return out if len(p) == start else INVALID

@@ -50,7 +50,9 @@ REQUEST_FIELDS = ('image_type', 'name', 'release', 'arch', 'kickstart', 'koji', 
                   'notify', 'force')
 # computed fields: accepted on input only when they equal what the validator computes
 COMPUTED_FIELDS = ('request_id',)
-KICKSTART_FIELDS = ('src', 'checksum', 'include_path', 'packages', 'exclude_packages')
+# No include_path: the directories a kickstart may %include from are the operator's
+# (fedora_build_kickstart_include_path); a requester never names node directories.
+KICKSTART_FIELDS = ('src', 'checksum', 'packages', 'exclude_packages')
 KOJI_CONNECTION = ('profile', 'hub_url', 'topurl')
 # optional: present in the normalized request only when set
 KOJI_OPTIONAL = ('ca_cert', 'validate_certs', 'auth', 'client_cert', 'principal', 'keytab', 'username', 'password',
@@ -137,10 +139,6 @@ _KICKSTART = {
     'checksum': F('str', 'Expected checksum of O(build_request.kickstart.src), C(sha256:<64 hex digits>), or null.',
                   doc=('string', '`null`', '`sha256:<64 hex>` or just the 64 hex digits; normalized to '
                                            '`sha256:<lower-case hex>`; the build fails when `src` differs')),
-    'include_path': F('list', 'Absolute directories on the build node searched for relative C(%include) files.',
-                      elements='path',
-                      doc=('list of paths', '`[]`', 'absolute directories **on the node** searched for relative '
-                           '`%include`/`%ksappend` names (e.g. a checkout of fedora-kickstarts)')),
     'packages': F('list', 'Entries added to C(%packages) (names, globs, C(@group), C(@^environment)).', elements='str',
                   doc=('list', '`[]`', 'entries added to `%packages`: names, globs, `name.arch`, `@group`, '
                                        '`@^environment`')),

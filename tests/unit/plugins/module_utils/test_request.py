@@ -65,7 +65,7 @@ def test_minimal_live_request_is_normalized_fully():
     norm = ok({'image_type': 'live', 'release': '41', 'kickstart': 'https://example.org/live.ks'})
     assert norm == {
         'image_type': 'live', 'name': 'live', 'release': '41', 'arch': 'x86_64',
-        'kickstart': {'src': 'https://example.org/live.ks', 'checksum': None, 'include_path': [], 'packages': [],
+        'kickstart': {'src': 'https://example.org/live.ks', 'checksum': None, 'packages': [],
                       'exclude_packages': []},
         'koji': {'profile': None, 'hub_url': 'https://koji.fedoraproject.org/kojihub',
                  'topurl': 'https://kojipkgs.fedoraproject.org', 'builds': [], 'tasks': [], 'tag_latest': [],
@@ -212,13 +212,12 @@ def test_request_id_given_must_match():
 
 def test_kickstart_full():
     ks = {'src': 'https://pagure.io/fedora-kickstarts/raw/f41/f/fedora-live-xfce.ks',
-          'checksum': 'A' * 64, 'include_path': ['/srv/ks/', '/srv/ks2/./x'],
+          'checksum': 'A' * 64,
           'packages': ['vim-enhanced', '@development-tools', '@^workstation-product-environment', 'kernel*',
                        '@Development Tools'],
           'exclude_packages': ['nano', 'foo.i686']}
     norm = ok(base(kickstart=ks))['kickstart']
     assert norm['checksum'] == 'sha256:' + 'a' * 64
-    assert norm['include_path'] == ['/srv/ks', '/srv/ks2/x']
     assert norm['packages'] == ks['packages']
     assert ok(base(kickstart={'src': 'ftp://h.example/a.ks', 'checksum': 'sha256:' + 'b' * 64}))['kickstart']['checksum'] \
         == 'sha256:' + 'b' * 64
@@ -233,12 +232,13 @@ def test_kickstart_full():
     ({'src': 42}, 'src', 'must be an absolute path on the controller or an http, https or ftp URL (got a number)'),
     ({}, 'src', 'missing'),
     ({'src': '/a.ks', 'checksum': 'md5:abc'}, 'checksum', 'is not a sha256 checksum'),
-    ({'src': '/a.ks', 'include_path': ['rel']}, 'include_path[0]', 'absolute directory on the build node'),
-    ({'src': '/a.ks', 'include_path': '/srv'}, 'include_path', 'must be a list'),
+    # node directories for %include are the operator's setting, never a request's
+    ({'src': '/a.ks', 'include_path': ['/etc']}, 'include_path', 'unknown field; known fields are src, checksum, '
+                                                                 'packages, exclude_packages.'),
     ({'src': '/a.ks', 'packages': ['ok', 'bad;rm -rf']}, 'packages[1]', 'is not a package name, glob'),
     ({'src': '/a.ks', 'exclude_packages': ['-nano']}, 'exclude_packages[0]', 'is not a package name'),
     ({'src': '/a.ks', 'packages': ['a\nb']}, 'packages[0]', 'control characters'),
-    ({'src': '/a.ks', 'version': 'F41'}, 'version', 'unknown field; known fields are src, checksum, include_path,'),
+    ({'src': '/a.ks', 'version': 'F41'}, 'version', 'unknown field; known fields are src, checksum, packages,'),
 ])
 def test_kickstart_bad(ks, field, needle):
     one_problem(base(kickstart=ks), 'request.kickstart.' + field, needle)
