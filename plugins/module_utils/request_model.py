@@ -70,7 +70,8 @@ STAGING_FIELDS = {
     'ftp': ('type', 'host', 'port', 'user', 'password', 'password_env', 'path', 'tls'),
 }
 NOTIFY_FIELDS = ('email', 'webhook', 'on')
-DEFAULTS_FIELDS = ('arch', 'koji', 'staging', 'timeout')
+# kiwi_descriptions: the names of the operator's fedora_build_kiwi_descriptions (a list, or the mapping itself)
+DEFAULTS_FIELDS = ('arch', 'koji', 'staging', 'timeout', 'kiwi_descriptions')
 
 
 def builder_fields():
@@ -87,6 +88,8 @@ def builder_description(key):
     special = {
         'backend': 'live only. The live image builder, C(livemedia-creator) (default) or C(kiwi).',
         'timeout': 'Seconds the builder may run (all image types). Default C(fedora_build_timeout), else 14400.',
+        'description': 'live (backend kiwi) only: the name of one of the kiwi descriptions the operator set in '
+                       'C(fedora_build_kiwi_descriptions); never a node directory.',
     }
     if key in special:
         return special[key]
