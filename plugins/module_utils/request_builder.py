@@ -98,7 +98,7 @@ BUILDER_OPTIONS = {
         anaconda_args=dict(type='list', elements='str'),
         anaconda_timeout=dict(type='int'),
         # kiwi
-        description=dict(type='str'),  # a name of fedora_build_kiwi_descriptions, never a node path
+        description=dict(type='str', max_len=64),  # a name of fedora_build_kiwi_descriptions, never a node path
         kiwi_file=dict(type='str'),
         profiles=dict(type='list', elements='str'),
         image_type=dict(type='str'),
