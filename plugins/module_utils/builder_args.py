@@ -83,8 +83,8 @@ def operator_paths(image_type, backend, builder_paths=None):
             flat[key] = value
         else:
             raise FedoraBuildError('fedora_build_builder_paths.%s: is not a builder option that names a node file '
-                                   '(known: %s, or an image type %s).' % (key, ', '.join(known),
-                                                                           ', '.join(OPERATOR_OPTIONS)))
+                                   '(known: %s, or an image type %s).'
+                                   % (key, ', '.join(known), ', '.join(OPERATOR_OPTIONS)))
     flat.update(typed)
     return dict((k, v) for k, v in flat.items() if k in backend.argument_spec and v is not None)
 

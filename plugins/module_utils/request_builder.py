@@ -109,7 +109,8 @@ BUILDER_OPTIONS = {
         timeout=_TIMEOUT,
     ),
 }
-LMC_ONLY = ('make', 'project', 'volid', 'iso_name', 'image_name', 'qcow2', 'fs_label', 'extra_boot_args', 'macboot', 'rootfs_type', 'dracut_args', 'anaconda_args', 'anaconda_timeout')
+LMC_ONLY = ('make', 'project', 'volid', 'iso_name', 'image_name', 'qcow2', 'fs_label', 'extra_boot_args', 'macboot',
+            'rootfs_type', 'dracut_args', 'anaconda_args', 'anaconda_timeout')
 KIWI_ONLY = ('description', 'kiwi_file', 'profiles', 'image_type', 'ignore_repos', 'clear_cache', 'add_packages',
              'delete_packages')
 # non-negative ints; everything else of type int must be positive
