@@ -246,3 +246,10 @@ def test_the_rich_live_table_shows_escaped_text(tmp_path):
     text = out.getvalue()
     assert '\x1b]8' not in text and '\u202e' not in text and '\x07' not in text and '\r' not in text
     assert '\\x1b]8;;https://evil.example/\\x07click' in text and '[link=https://evil.example]n[/link]' in text
+
+
+def test_the_operators_kiwi_description_names_reach_the_validator():
+    from fedora_build_cli import requests_io
+    defaults = requests_io.service_defaults('/srv/fb/status', {'fedora_build_kiwi_descriptions': {'lab': '/srv/k'}})
+    assert defaults['kiwi_descriptions'] == ['lab']
+    assert 'kiwi_descriptions' not in requests_io.service_defaults('/srv/fb/status', {})
