@@ -140,3 +140,19 @@ def test_every_request_builder_option_is_a_backend_option_and_none_names_a_node_
             spec = backend.argument_spec[key]
             if 'path' in (spec.get('type'), spec.get('elements')):
                 assert key in operator | {'description', 'cachedir', 'shared_cache_dir'}, (backend.name, key)
+
+
+def test_the_role_hands_the_operators_settings_to_the_filter():
+    """build_phase.yml passes fedora_build_builder_paths and fedora_build_kiwi_descriptions (and nothing of the
+    request) as the filter's operator settings."""
+    import os
+    import yaml
+    path = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'roles', 'build', 'tasks', 'build_phase.yml')
+    with open(path) as handle:
+        tasks = yaml.safe_load(handle)
+    text = next(t for t in tasks if t['name'] == 'Compute the builder arguments')['ansible.builtin.set_fact']['build_args']
+    assert "'builder_paths': fedora_build_builder_paths" in text
+    assert "'kiwi_descriptions': fedora_build_kiwi_descriptions" in text
+    got = _builder_args(request('boot', add_templates=['/w/rq-1/ks/x.ks']), PIPE, FIXED['build_id'],
+                        operator={'builder_paths': {'add_templates': ['/srv/site.tmpl']}})
+    assert got['add_templates'] == ['/srv/site.tmpl']
