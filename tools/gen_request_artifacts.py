@@ -103,7 +103,7 @@ BUILDER_NOTES = {
     'timeout': 'seconds, 1 to %d; default `fedora_build_timeout`, else 14400',
     'product': 'default `Fedora`',
     'backend': '`livemedia-creator` (default) or `kiwi`',
-    'description': 'required: the kiwi description directory on the node',
+    'description': "required: the name of one of the operator's `fedora_build_kiwi_descriptions`",
     'image_type': "kiwi's `--type`",
 }
 

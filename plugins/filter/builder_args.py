@@ -20,7 +20,7 @@ description:
     arguments of the request's builder module (M(ondemand.fedora_build.boot_iso),
     M(ondemand.fedora_build.dvd_iso) or M(ondemand.fedora_build.live_image)), as docs/pipeline.md describes.
   - The backend's defaults (product and version names) come first, then the request's C(builder) options, then
-    what the pipeline sets (repositories, kickstart, C(arch), C(dest), C(work_root), C(build_id), C(timeout)).
+    the operator's O(operator) settings, then what the pipeline sets (repositories, kickstart, C(arch), C(dest), C(work_root), C(build_id), C(timeout)).
 options:
   _input:
     description: A normalized request, as returned by M(ondemand.fedora_build.build_request).
@@ -43,6 +43,13 @@ options:
   default_timeout:
     description: Seconds the builder may run when the request's C(builder.timeout) is unset (default 4 hours).
     type: int
+  operator:
+    description:
+      - The operator's settings, C(builder_paths) (C(fedora_build_builder_paths), the builder options that name node
+        files, applied after the request's options so a request never sets them) and C(kiwi_descriptions)
+        (C(fedora_build_kiwi_descriptions), the node directory of each kiwi description name a request may pick in
+        C(builder.description)).
+    type: dict
 """
 
 EXAMPLES = r"""
@@ -62,12 +69,12 @@ _value:
 """
 
 
-def _builder_args(request, pipe, build_id, side=None, kickstart=None, default_timeout=None):
+def _builder_args(request, pipe, build_id, side=None, kickstart=None, default_timeout=None, operator=None):
     if not isinstance(request, dict):
         raise AnsibleFilterError('builder_args: expected a request (a mapping), got %s.' % type(request).__name__)
     try:
         return builder_args.module_args(request, pipe, build_id, side=side, kickstart=kickstart,
-                                        default_timeout=default_timeout)
+                                        default_timeout=default_timeout, operator=operator)
     except FedoraBuildError as exc:
         raise AnsibleFilterError(exc.msg)
 

@@ -25,7 +25,7 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.staging impo
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.fileutil import check_tree_path
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_builder import BUILDER_OPTIONS, KIWI_ONLY, LMC_ONLY  # noqa: F401
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_checks import (  # noqa: F401
-    INVALID, Problems, _bool, _builder, _choice, _int, _join, _kickstart, _mapping, _repos, _text, default_mirror, kind,
+    INVALID, Problems, _bool, _builder, _choice, _each, _int, _join, _kickstart, _mapping, _repos, _text, default_mirror, kind,
     preset_url, show)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_model import (  # noqa: F401
     ARCHES, COMPUTED_FIELDS, DEFAULT_ARCH, DEFAULT_PRESETS, DEFAULT_RAWHIDE_PRESETS, DEFAULT_TIMEOUT, DEFAULTS_FIELDS,
@@ -55,7 +55,7 @@ __all__ = [
 
 def _defaults(p, defaults, path='defaults'):
     """Validate the service-level defaults: {arch, koji, staging, timeout}."""
-    out = {'arch': DEFAULT_ARCH, 'koji': {}, 'staging': None, 'timeout': DEFAULT_TIMEOUT}
+    out = {'arch': DEFAULT_ARCH, 'koji': {}, 'staging': None, 'timeout': DEFAULT_TIMEOUT, 'kiwi_descriptions': None}
     if defaults is None:
         return out
     data = _mapping(p, defaults, path, DEFAULTS_FIELDS)
@@ -73,6 +73,13 @@ def _defaults(p, defaults, path='defaults'):
                                                     _join(path, 'staging'))
     if data.get('timeout') is not None:
         out['timeout'] = _int(p, data['timeout'], _join(path, 'timeout'), 1, MAX_TIMEOUT)
+    names = data.get('kiwi_descriptions')
+    if isinstance(names, dict):  # the operator's {name: node directory}; only the names matter here
+        names = list(names)
+    if names is not None:
+        names = _each(p, names, _join(path, 'kiwi_descriptions'),
+                      lambda p_, v, f: p_.check(check_name, v, field=f) if _text(p_, v, f, 64) is not INVALID else INVALID)
+        out['kiwi_descriptions'] = names if names is not INVALID else []
     return out
 
 
@@ -119,7 +126,8 @@ def _request(p, request, defaults, forced_type, prefix, shape=True):
 
     builder = INVALID
     if image_type in IMAGE_TYPES:
-        builder = _builder(p, request.get('builder'), _join(prefix, 'builder'), image_type, defaults['timeout'])
+        builder = _builder(p, request.get('builder'), _join(prefix, 'builder'), image_type, defaults['timeout'],
+                           defaults['kiwi_descriptions'])
         raw = request.get('builder')
         backend = raw.get('backend') if isinstance(raw, dict) else None
         out['kickstart'] = _kickstart(p, request.get('kickstart'), _join(prefix, 'kickstart'), image_type, backend)

@@ -3,16 +3,29 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Builder options a request may set, per image type (``builder.<option>``).
 
-Each entry mirrors the builder module's argument_spec entry (type, elements, choices); a unit test keeps them
-equal (tests/unit/plugins/module_utils/test_request.py). Issue 13 wants these derived from each backend's
-argument spec minus the fields the pipeline sets; that needs the backend registry, which does not exist yet,
-so the table stays hand-written, alone in this file. Pure data, no imports.
+Each entry mirrors the builder module's argument_spec entry (type, elements, choices); unit tests hold them to
+the backend registry (tests/unit/plugins/module_utils/test_request_builder_registry.py): every option here is in
+``builder_args.request_options(backend)`` of a backend of its image type with the same type, and no option that
+names a node file (type path) is a request option. The table stays data (importing the registry would import
+the tool code into the request validator). Pure data, no imports.
 """
 
 from __future__ import annotations
 
 ROOTFS_TYPES = ('squashfs', 'squashfs-ext4', 'erofs', 'erofs-ext4')
 LIVE_BACKENDS = ('livemedia-creator', 'kiwi')
+
+# --- builder options that name node files: the operator's, never a request's -----------------------------------
+# lorax runs its templates (add_templates, add_arch_templates, the templates under sharedir) as root, and a request's
+# kickstart lies at a known node path, so a request naming any of these could run code as root or read node files.
+# The operator sets them in fedora_build_builder_paths (builder_args.module_args merges them after the request's
+# options); kiwi's description directory is named by the operator (fedora_build_kiwi_descriptions) and picked by
+# name in the request. A unit test holds every path-typed option of every backend to this list.
+OPERATOR_OPTIONS = {
+    'boot': ('config', 'sharedir', 'dracut_conf', 'add_templates', 'add_arch_templates'),
+    'dvd': ('lorax_conf',),
+    'live': ('lorax_templates', 'signing_keys'),
+}
 
 # --- builder options a request may set, per image type -------------------------------------------------------
 # Each entry mirrors the builder module's argument_spec entry (type, elements, choices); the pipeline itself sets
@@ -38,13 +51,8 @@ BUILDER_OPTIONS = {
         dnfplugins=dict(type='list', elements='str'),
         skip_branding=dict(type='bool'),
         dracut_args=dict(type='list', elements='str'),
-        dracut_conf=dict(type='path'),
         source_date_epoch=dict(type='int'),
-        config=dict(type='path'),
-        sharedir=dict(type='path'),
-        add_templates=dict(type='list', elements='path'),
         add_template_vars=dict(type='dict'),
-        add_arch_templates=dict(type='list', elements='path'),
         add_arch_template_vars=dict(type='dict'),
         proxy=dict(type='str'),
         timeout=_TIMEOUT,
@@ -70,7 +78,6 @@ BUILDER_OPTIONS = {
         nomacboot=dict(type='bool'),
         installpkgs=dict(type='list', elements='str'),
         rootfs_size=dict(type='int'),
-        lorax_conf=dict(type='path'),
         stages=dict(type='list', elements='str', choices=['all', 'gather', 'createrepo', 'buildinstall', 'createiso']),
         timeout=_TIMEOUT,
     ),
@@ -84,7 +91,6 @@ BUILDER_OPTIONS = {
         image_name=dict(type='str'),
         qcow2=dict(type='bool'),
         fs_label=dict(type='str'),
-        lorax_templates=dict(type='path'),
         extra_boot_args=dict(type='str'),
         macboot=dict(type='bool'),
         rootfs_type=dict(type='str', choices=list(ROOTFS_TYPES)),
@@ -92,7 +98,7 @@ BUILDER_OPTIONS = {
         anaconda_args=dict(type='list', elements='str'),
         anaconda_timeout=dict(type='int'),
         # kiwi
-        description=dict(type='path'),
+        description=dict(type='str', max_len=64),  # a name of fedora_build_kiwi_descriptions, never a node path
         kiwi_file=dict(type='str'),
         profiles=dict(type='list', elements='str'),
         image_type=dict(type='str'),
@@ -100,13 +106,12 @@ BUILDER_OPTIONS = {
         clear_cache=dict(type='bool'),
         add_packages=dict(type='list', elements='str'),
         delete_packages=dict(type='list', elements='str'),
-        signing_keys=dict(type='list', elements='str'),
         timeout=_TIMEOUT,
     ),
 }
-LMC_ONLY = ('make', 'project', 'volid', 'iso_name', 'image_name', 'qcow2', 'fs_label', 'lorax_templates',
-            'extra_boot_args', 'macboot', 'rootfs_type', 'dracut_args', 'anaconda_args', 'anaconda_timeout')
+LMC_ONLY = ('make', 'project', 'volid', 'iso_name', 'image_name', 'qcow2', 'fs_label', 'extra_boot_args', 'macboot',
+            'rootfs_type', 'dracut_args', 'anaconda_args', 'anaconda_timeout')
 KIWI_ONLY = ('description', 'kiwi_file', 'profiles', 'image_type', 'ignore_repos', 'clear_cache', 'add_packages',
-             'delete_packages', 'signing_keys')
+             'delete_packages')
 # non-negative ints; everything else of type int must be positive
 _NON_NEGATIVE = ('source_date_epoch',)

@@ -17,7 +17,8 @@ import re
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
-from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_builder import BUILDER_OPTIONS, KIWI_ONLY, LMC_ONLY, _NON_NEGATIVE
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_builder import (
+    BUILDER_OPTIONS, KIWI_ONLY, LMC_ONLY, OPERATOR_OPTIONS, _NON_NEGATIVE)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_model import (
     DEFAULT_PRESETS, DEFAULT_RAWHIDE_PRESETS, EXTRA_REPO_FIELDS, KICKSTART_FIELDS, MAX_LIST, MAX_TEXT, MAX_TIMEOUT,
     METALINK, PRESET_REPO_NAMES, PRESETS, PRIMARY_MIRROR, REPO_SOURCES, REPO_URL_KEYS, REPOS_COMPUTED, REPOS_FIELDS,
@@ -308,8 +309,6 @@ def _kickstart(p, value, path, image_type, backend):
             else:
                 p.add(_join(path, 'checksum'), '%s is not a sha256 checksum (sha256:<64 hex digits> or 64 hex digits).'
                       % show(checksum))
-    out['include_path'] = _each(p, data.get('include_path'), _join(path, 'include_path'),
-                                lambda p_, v, f: _abs_path(p_, v, f, 'an absolute directory on the build node'))
     for key in ('packages', 'exclude_packages'):
         out[key] = _each(p, data.get(key), _join(path, key), _package_entry)
     return out if len(p) == start else INVALID
@@ -533,9 +532,16 @@ def _builder_value(p, value, path, spec, key):
     return p.check(check_builder_option, key, value, path)
 
 
-def _builder(p, value, path, image_type, default_timeout):
+def _builder(p, value, path, image_type, default_timeout, kiwi_names=None):
+    """kiwi_names: the operator's kiwi description names (None when the validator cannot see them)."""
     options = BUILDER_OPTIONS[image_type]
     start = len(p)
+    if isinstance(value, dict):
+        operators = set(key for keys in OPERATOR_OPTIONS.values() for key in keys)
+        for key in [key for key in value if key in operators and key not in options]:
+            p.add(_join(path, key), "names a file on the build node, which is the operator's to choose "
+                                    '(fedora_build_builder_paths); a request cannot set it, remove this field.')
+        value = dict((key, item) for key, item in value.items() if key not in operators or key in options)
     data = {} if value is None else _mapping(p, value, path, tuple(options))
     if data is INVALID:
         return data
@@ -543,6 +549,8 @@ def _builder(p, value, path, image_type, default_timeout):
     for key, spec in options.items():
         if data.get(key) is not None:
             out[key] = _builder_value(p, data[key], _join(path, key), spec, key)
+    if out.get('description') not in (None, INVALID):
+        out['description'] = _kiwi_description(p, out['description'], _join(path, 'description'), kiwi_names)
     out.setdefault('timeout', default_timeout)
     if image_type == 'boot':
         out.setdefault('product', 'Fedora')
@@ -551,14 +559,25 @@ def _builder(p, value, path, image_type, default_timeout):
         if backend == 'kiwi':
             wrong = [key for key in LMC_ONLY if key in out]
             if 'description' not in out:
-                p.add(_join(path, 'description'), 'missing; backend kiwi needs the kiwi description directory on the '
-                                                  'build node.')
+                p.add(_join(path, 'description'), "missing; backend kiwi needs the name of one of the operator's kiwi "
+                                                  'descriptions (fedora_build_kiwi_descriptions).')
         else:
             wrong = [key for key in KIWI_ONLY if key in out]
         for key in wrong:
             p.add(_join(path, key), 'only applies to backend %s, not to %s.'
                   % ('kiwi' if backend != 'kiwi' else 'livemedia-creator', backend))
     return out if len(p) == start else INVALID
+
+
+def _kiwi_description(p, value, path, names):
+    """builder.description: the name of an operator's kiwi description, never a node directory."""
+    if '/' in value or value.startswith('.'):
+        return p.add(path, "%s looks like a path; give the name of one of the operator's kiwi descriptions "
+                           '(fedora_build_kiwi_descriptions), the operator chooses the node directories.' % show(value))
+    if names is not None and value not in names:
+        return p.add(path, "%s is not one of the operator's kiwi descriptions (known: %s)."
+                     % (show(value), ', '.join(sorted(names)) or 'none; the operator sets fedora_build_kiwi_descriptions'))
+    return p.check(check_name, value, field=path)
 
 
 def _host(p, value, path):

@@ -12,6 +12,8 @@ Pure stdlib, Python 3.8+, no I/O.
 
 from __future__ import annotations
 
+import re
+
 from ansible_collections.ondemand.fedora_build.plugins.module_utils import request_builder
 
 BUILDER_OPTIONS = request_builder.BUILDER_OPTIONS
@@ -50,7 +52,9 @@ REQUEST_FIELDS = ('image_type', 'name', 'release', 'arch', 'kickstart', 'koji', 
                   'notify', 'force')
 # computed fields: accepted on input only when they equal what the validator computes
 COMPUTED_FIELDS = ('request_id',)
-KICKSTART_FIELDS = ('src', 'checksum', 'include_path', 'packages', 'exclude_packages')
+# No include_path: the directories a kickstart may %include from are the operator's
+# (fedora_build_kickstart_include_path); a requester never names node directories.
+KICKSTART_FIELDS = ('src', 'checksum', 'packages', 'exclude_packages')
 KOJI_CONNECTION = ('profile', 'hub_url', 'topurl')
 # optional: present in the normalized request only when set
 KOJI_OPTIONAL = ('ca_cert', 'validate_certs', 'auth', 'client_cert', 'principal', 'keytab', 'username', 'password',
@@ -68,7 +72,8 @@ STAGING_FIELDS = {
     'ftp': ('type', 'host', 'port', 'user', 'password', 'password_env', 'path', 'tls'),
 }
 NOTIFY_FIELDS = ('email', 'webhook', 'on')
-DEFAULTS_FIELDS = ('arch', 'koji', 'staging', 'timeout')
+# kiwi_descriptions: the names of the operator's fedora_build_kiwi_descriptions (a list, or the mapping itself)
+DEFAULTS_FIELDS = ('arch', 'koji', 'staging', 'timeout', 'kiwi_descriptions')
 
 
 def builder_fields():
@@ -85,6 +90,8 @@ def builder_description(key):
     special = {
         'backend': 'live only. The live image builder, C(livemedia-creator) (default) or C(kiwi).',
         'timeout': 'Seconds the builder may run (all image types). Default C(fedora_build_timeout), else 14400.',
+        'description': 'live (backend kiwi) only: the name of one of the kiwi descriptions the operator set in '
+                       'C(fedora_build_kiwi_descriptions); never a node directory.',
     }
     if key in special:
         return special[key]
@@ -110,15 +117,19 @@ def builder_description(key):
 #   doc       (type, default, meaning) of the field's row in the tables of docs/request.md (fields a user writes)
 #   secret    the value is a credential or names where one lives: hidden in echoed arguments, stripped from
 #             everything that records a request (build.json, status records, emails) by strip_secrets()
+#   userinfo  the value is a URL that may carry a credential as user information (``user:password@``): kept
+#             without it (drop_userinfo) by strip_secrets() and hide_secrets()
 #   max_len   longest text accepted; minimum/maximum for numbers (the AWX surveys may not allow more)
 #   computed  set by the validator or the playbook, not by the user
 META = '_meta'
 
 
-def F(type_, description, doc=None, secret=False, computed=False, max_len=None, minimum=None, maximum=None, **spec):
+def F(type_, description, doc=None, secret=False, computed=False, max_len=None, minimum=None, maximum=None,
+      userinfo=False, **spec):
     """One field of MODEL."""
     field = dict(type=type_, description=description, **spec)
-    meta = dict(doc=doc, secret=secret, computed=computed, max_len=max_len, minimum=minimum, maximum=maximum)
+    meta = dict(doc=doc, secret=secret, computed=computed, max_len=max_len, minimum=minimum, maximum=maximum,
+                userinfo=userinfo)
     field[META] = dict((key, value) for key, value in meta.items() if value not in (None, False))
     return field
 
@@ -131,16 +142,13 @@ _TAG_LATEST = {
 
 _KICKSTART = {
     'src': F('str', 'An absolute path on the controller (copied to the node) or an C(http), C(https) or C(ftp) URL.',
-             required=True, max_len=MAX_TEXT,
+             required=True, max_len=MAX_TEXT, userinfo=True,
              doc=('string', 'required', 'an absolute path **on the controller** (copied to the node) or an `http`, '
-                                        '`https` or `ftp` URL')),
+                                        '`https` or `ftp` URL; a `user:password@` in the URL is used to fetch it and '
+                                        'left out of every record')),
     'checksum': F('str', 'Expected checksum of O(build_request.kickstart.src), C(sha256:<64 hex digits>), or null.',
                   doc=('string', '`null`', '`sha256:<64 hex>` or just the 64 hex digits; normalized to '
                                            '`sha256:<lower-case hex>`; the build fails when `src` differs')),
-    'include_path': F('list', 'Absolute directories on the build node searched for relative C(%include) files.',
-                      elements='path',
-                      doc=('list of paths', '`[]`', 'absolute directories **on the node** searched for relative '
-                           '`%include`/`%ksappend` names (e.g. a checkout of fedora-kickstarts)')),
     'packages': F('list', 'Entries added to C(%packages) (names, globs, C(@group), C(@^environment)).', elements='str',
                   doc=('list', '`[]`', 'entries added to `%packages`: names, globs, `name.arch`, `@group`, '
                                        '`@^environment`')),
@@ -383,11 +391,36 @@ def secret_fields():
     return [path for path, node in walk() if node[META].get('secret')]
 
 
+def userinfo_fields():
+    """Dotted paths of the URL fields whose user information (``user:password@``) is a credential."""
+    return [path for path, node in walk() if node[META].get('userinfo')]
+
+
+def drop_userinfo(value):
+    """A URL without its user information (``https://u:p@host/x`` -> ``https://host/x``); anything else as it is."""
+    if not isinstance(value, str):
+        return value
+    return _USERINFO_RE.sub(r'\1', value, count=1)
+
+
+_USERINFO_RE = re.compile(r'^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@')
+
+
+def _userinfo(node, value):
+    """value without user information when node is marked userinfo, or is a mapping given as the string short
+    for its one userinfo field (``kickstart: https://u:p@host/x.ks``)."""
+    if node[META].get('userinfo') or isinstance(value, str) and any(
+            sub[META].get('userinfo') for sub in _fields(node).values()):
+        return drop_userinfo(value)
+    return value
+
+
 def strip_secrets(request, tree=None):
     """A copy of a (normalized) request without the fields MODEL marks secret, at any depth.
 
     The one function everything that records a request uses (build.json, status records, emails,
-    echoed module arguments): what to strip comes from the mark, not from a list of names.
+    echoed module arguments): what to strip comes from the mark, not from a list of names. A field marked
+    ``userinfo`` (``kickstart.src``) keeps its URL without the ``user:password@``.
     """
     tree = MODEL if tree is None else tree
     if isinstance(request, list):
@@ -400,6 +433,8 @@ def strip_secrets(request, tree=None):
         if node is not None and node[META].get('secret'):
             continue
         out[key] = strip_secrets(value, _fields(node)) if node is not None and _fields(node) else value
+        if node is not None:
+            out[key] = _userinfo(node, out[key])
     return out
 
 
@@ -417,6 +452,8 @@ def hide_secrets(request, tree=None, mask='VALUE_SPECIFIED_IN_NO_LOG_PARAMETER')
             out[key] = mask
         else:
             out[key] = hide_secrets(value, _fields(node), mask) if node is not None and _fields(node) else value
+            if node is not None:
+                out[key] = _userinfo(node, out[key])
     return out
 
 

@@ -54,7 +54,11 @@ options:
         a request that names C(profile) or C(hub_url) replaces the whole connection (C(profile), C(hub_url), C(topurl)).
       - C(staging) (a list of staging targets) is used by a request without C(staging).
       - C(timeout) (seconds) is the builder timeout of a request without C(builder.timeout).
-      - The role passes C(fedora_build_koji), C(fedora_build_staging) and C(fedora_build_timeout) here.
+      - C(kiwi_descriptions) (the names of the operator's kiwi descriptions, a list, or the mapping of names to node
+        directories) are the values C(builder.description) may take; without it any name is accepted here and the
+        build role resolves it against C(fedora_build_kiwi_descriptions).
+      - The role passes C(fedora_build_koji), C(fedora_build_staging), C(fedora_build_timeout) and
+        C(fedora_build_kiwi_descriptions) here.
     type: dict
     default: {}
   image_type:

@@ -322,7 +322,7 @@ SURVEY_CASES = {
                                fb_kickstart_url='https://pagure.example.org/fedora-kickstarts/raw/main/fedora-dvd.ks')),
     'live-lmc': ('live', answers_for('build_live.json', fb_image_type='live', fb_kickstart_url='ftp://ftp.example.org/ks/live.ks')),
     'live-kiwi': ('live', answers_for('build_live.json', fb_image_type='live', fb_live_backend='kiwi',
-                                      fb_kiwi_description='/srv/kiwi/fedora-kiwi-descriptions')),
+                                      fb_kiwi_description='fedora')),
 }
 
 

@@ -105,12 +105,14 @@ def test_batch_over_two_arches_three_nodes_and_three_staging_targets(
          'repos': {'presets': [], 'extra': [{'name': 'fedora', 'baseurl': 'file:///nonexistent/'}]}},
         {'image_type': 'live', 'release': '41', 'arch': 'aarch64', 'name': 'live-arm', 'repos': repos,
          'koji': dict(koji, builds=['hello-1.0-1.fc41']), 'staging': targets,
-         'builder': {'backend': 'kiwi', 'description': str(kiwi_description), 'profiles': ['Minimal-Live'],
+         'builder': {'backend': 'kiwi', 'description': 'lab-minimal', 'profiles': ['Minimal-Live'],
                      'image_type': 'iso'}},
     ]
     smtp = {'host': smtp_sink.host, 'port': smtp_sink.port, 'security': 'none', 'sender': 'builds@example.org'}
     inventory = lab_inventory(lab, tmp_path / 'inventory.yml')
-    extra = dict(service(lab, tmp_path, builder_standins, fedora_build_smtp=smtp), fedora_build_requests=requests)
+    extra = dict(service(lab, tmp_path, builder_standins, fedora_build_smtp=smtp,
+                         fedora_build_kiwi_descriptions={'lab-minimal': str(kiwi_description)}),
+                 fedora_build_requests=requests)
     env = {'FEDORA_BUILD_FTP_PASSWORD': ftp.password}
 
     run = run_playbook(PLAYBOOK, inventory=inventory, extra_vars=extra, env=env, workdir=tmp_path / 'run1')

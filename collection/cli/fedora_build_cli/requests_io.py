@@ -49,13 +49,16 @@ def service_defaults(status_dir, extravars=None):
     """The service defaults validate_requests() needs, as the playbook will see them.
 
     Staging: ``fedora_build_staging`` from -e, else the local target that holds the status dir
-    (``<target>/status``, the pipeline's default); Koji: ``fedora_build_koji`` from -e.
+    (``<target>/status``, the pipeline's default); Koji: ``fedora_build_koji`` from -e; the names of
+    ``fedora_build_kiwi_descriptions`` from -e (``builder.description`` must be one of them).
     """
     extravars = extravars or {}
     defaults = {'staging': extravars.get('fedora_build_staging')
                 or [{'type': 'local', 'path': str(Path(status_dir).parent)}]}
     if extravars.get('fedora_build_koji'):
         defaults['koji'] = extravars['fedora_build_koji']
+    if isinstance(extravars.get('fedora_build_kiwi_descriptions'), dict):  # builder.description names these
+        defaults['kiwi_descriptions'] = sorted(extravars['fedora_build_kiwi_descriptions'])
     return defaults
 
 

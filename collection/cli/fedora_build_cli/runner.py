@@ -14,6 +14,7 @@ within the grace time, SIGTERM; then the runner's cancel_callback, which makes a
 kill the process group.
 """
 
+import importlib
 import json
 import os
 import secrets
@@ -26,6 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .errors import CLIError, INFRA
+from .project import collection_module
 from .secrets_channel import Channel
 from .status import IDENT, Run, load_json, now_iso, pid_alive
 
@@ -49,17 +51,21 @@ def atomic_write_text(path, text):
     os.replace(tmp, path)
 
 
-SECRET_FIELDS = ('password', 'token', 'secret', 'passphrase')
+MODEL_MODULE = 'ansible_collections.ondemand.fedora_build.plugins.module_utils.request_model'
 
 
-def redact(value):
-    """``value`` with the value of every secret field (password, token, ...) replaced, for files on disk."""
-    if isinstance(value, dict):
-        return dict((k, '(redacted)' if k in SECRET_FIELDS and v not in (None, '') else redact(v))
-                    for k, v in value.items())
-    if isinstance(value, list):
-        return [redact(v) for v in value]
-    return value
+def redact(requests, project=None):
+    """``requests`` with every field the collection's request model marks secret replaced and the user information
+    (``user:password@``) of the URL fields it marks dropped, for files on disk (by the model's marks, not by names)."""
+    if project is not None:
+        model = collection_module(project, MODEL_MODULE)
+    else:
+        try:
+            model = importlib.import_module(MODEL_MODULE)
+        except ImportError as exc:
+            raise CLIError('cannot import %s from the collection (%s); run collection/setup.sh.' % (MODEL_MODULE, exc),
+                           INFRA)
+    return model.hide_secrets(requests, mask='(redacted)')
 
 
 def new_run_id():
@@ -83,7 +89,7 @@ def start(project, status_dir, playbook, inventory, extravars, request_ids, requ
     info = {
         'run_id': run_dir.name, 'kind': kind, 'created': now_iso(), 'project': str(project.root),
         'playbook': str(playbook), 'inventory': inventory, 'extravar_names': sorted(extravars),
-        'envvars': project.runner_env(), 'request_ids': list(request_ids), 'requests': redact(requests),
+        'envvars': project.runner_env(), 'request_ids': list(request_ids), 'requests': redact(requests, project),
         'status_dir': str(status_dir),
     }
     atomic_json(run_dir / 'run.json', info)

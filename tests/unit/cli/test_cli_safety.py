@@ -224,10 +224,13 @@ def test_only_public_environment_variables_reach_ansible_runner():
 def test_run_json_redacts_secret_request_fields():
     from fedora_build_cli.runner import redact
     reqs = [{'request_id': 'rq-aaaaaaaaaaaa', 'koji': {'password': 'p1', 'username': 'u'},
+             'kickstart': {'src': 'https://carol:p3-ks@ks.example.org/live.ks'},
              'staging': [{'type': 'ftp', 'password': 'p2', 'password_env': 'X'}, {'type': 'local', 'password': None}]}]
     out = redact(reqs)
-    assert 'p1' not in json.dumps(out) and 'p2' not in json.dumps(out)
+    assert 'p1' not in json.dumps(out) and 'p2' not in json.dumps(out) and 'p3-ks' not in json.dumps(out)
     assert out[0]['koji'] == {'password': '(redacted)', 'username': 'u'} and out[0]['staging'][0]['password_env'] == 'X'
+    # by the request model's marks (kickstart.src: a URL whose user information is a credential), not by names
+    assert out[0]['kickstart']['src'] == 'https://ks.example.org/live.ks'
 
 
 def test_the_rich_live_table_shows_escaped_text(tmp_path):
@@ -243,3 +246,10 @@ def test_the_rich_live_table_shows_escaped_text(tmp_path):
     text = out.getvalue()
     assert '\x1b]8' not in text and '\u202e' not in text and '\x07' not in text and '\r' not in text
     assert '\\x1b]8;;https://evil.example/\\x07click' in text and '[link=https://evil.example]n[/link]' in text
+
+
+def test_the_operators_kiwi_description_names_reach_the_validator():
+    from fedora_build_cli import requests_io
+    defaults = requests_io.service_defaults('/srv/fb/status', {'fedora_build_kiwi_descriptions': {'lab': '/srv/k'}})
+    assert defaults['kiwi_descriptions'] == ['lab']
+    assert 'kiwi_descriptions' not in requests_io.service_defaults('/srv/fb/status', {})

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.ondemand.fedora_build.plugins.module_utils import backend_registry, builder_args
+from ansible_collections.ondemand.fedora_build.plugins.module_utils import backend_registry, builder_args, request_builder
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 from ansible_collections.ondemand.fedora_build.plugins.filter.builder_args import _builder_args
 
 RESOLVED = [
@@ -50,9 +51,11 @@ def test_pungi_and_lmc_get_the_prepared_kickstart_which_a_request_cannot_replace
 
 
 def test_kiwi_gets_the_side_repo_first_and_preferred_then_the_distribution():
-    got = args(request('live', backend='kiwi', profiles=['Live']), side={'repo_path': '/w/rq-1/side/repo'},
-               default_timeout=7200)
-    assert got == dict(FIXED, arch='x86_64', timeout=7200, backend='kiwi', profiles=['Live'], add_repos=[
+    got = args(request('live', backend='kiwi', description='fedora', profiles=['Live']),
+               side={'repo_path': '/w/rq-1/side/repo'}, default_timeout=7200,
+               operator={'kiwi_descriptions': {'fedora': '/srv/kiwi/fedora'}})
+    assert got == dict(FIXED, arch='x86_64', timeout=7200, backend='kiwi', profiles=['Live'],
+                       description='/srv/kiwi/fedora', add_repos=[
         {'source': 'file:///w/rq-1/side/repo', 'alias': 'koji-side', 'priority': 1},
         {'source': 'http://m/releases/41/x86_64/os/', 'alias': 'fedora', 'priority': 99}])
 
@@ -74,3 +77,82 @@ def test_filter_names_an_unknown_backend():
     from ansible.errors import AnsibleFilterError
     with pytest.raises(AnsibleFilterError, match="builder.backend: 'nope' is not a known backend"):
         _builder_args(request('live', backend='nope'), PIPE, 'x')
+
+
+# --- builder options that name node files are the operator's --------------------------------------------------
+
+def test_a_request_never_sets_a_node_file_option_the_operator_does():
+    """lorax runs add_templates as root: a request naming its own kickstart there must not reach the module."""
+    req = request('boot', add_templates=['/w/rq-1/ks/live.ks'], config='/etc/shadow', volid='QA')
+    got = args(req)
+    assert not {'add_templates', 'config'} & set(got) and got['volid'] == 'QA'
+    got = args(req, operator={'builder_paths': {'add_templates': ['/srv/lorax/site.tmpl'],
+                                                'boot': {'config': '/etc/lorax/site.conf'},
+                                                'dvd': {'lorax_conf': '/srv/pungi-lorax.conf'}}})
+    assert got['add_templates'] == ['/srv/lorax/site.tmpl'] and got['config'] == '/etc/lorax/site.conf'
+    assert 'lorax_conf' not in got  # pungi's option, not lorax's
+    dvd = args(request('dvd', lorax_conf='/w/rq-1/x'), kickstart='/w/rq-1/ks/dvd.ks',
+               operator={'builder_paths': {'lorax_conf': '/srv/pungi-lorax.conf', 'config': '/etc/lorax/x.conf'}})
+    assert dvd['lorax_conf'] == '/srv/pungi-lorax.conf' and 'config' not in dvd
+
+
+def test_the_image_types_own_value_wins_and_unknown_operator_options_are_one_sentence():
+    got = args(request('boot'), operator={'builder_paths': {'sharedir': '/a', 'boot': {'sharedir': '/b'}}})
+    assert got['sharedir'] == '/b'
+    err = pytest.raises(FedoraBuildError, args, request('boot'), operator={'builder_paths': {'volid': 'X'}})
+    assert err.value.msg.startswith('fedora_build_builder_paths.volid: is not a builder option that names a node file')
+    err = pytest.raises(FedoraBuildError, args, request('boot'), operator={'builder_paths': {'boot': {'lorax_conf': '/x'}}})
+    assert err.value.msg.startswith('fedora_build_builder_paths.boot.lorax_conf: is not a builder option of boot')
+
+
+def test_kiwi_description_is_the_operators_directory_by_name():
+    operator = {'kiwi_descriptions': {'fedora': '/srv/kiwi/fedora', 'lab': '/srv/kiwi/lab'}}
+    assert args(request('live', backend='kiwi', description='lab'), operator=operator)['description'] == '/srv/kiwi/lab'
+    err = pytest.raises(FedoraBuildError, args, request('live', backend='kiwi', description='/etc'), operator=operator)
+    assert err.value.msg == ("builder.description: '/etc' is not one of the operator's kiwi descriptions "
+                             '(known: fedora, lab).')
+    err = pytest.raises(FedoraBuildError, args, request('live', backend='kiwi', description='fedora'))
+    assert err.value.msg.endswith('(known: none; the operator sets fedora_build_kiwi_descriptions).')
+
+
+def test_every_request_builder_option_is_a_backend_option_and_none_names_a_node_file():
+    """The request's builder options are the registry's request_options minus the operator's node-file options."""
+    path_typed = set()
+    for backend in backend_registry.BACKENDS:
+        path_typed |= set(k for k, v in backend.argument_spec.items() if 'path' in (v.get('type'), v.get('elements')))
+    operator = set(k for keys in request_builder.OPERATOR_OPTIONS.values() for k in keys)
+    for image_type, options in request_builder.BUILDER_OPTIONS.items():
+        offered = set()
+        for backend in backend_registry.BACKENDS:
+            if backend.image_type == image_type:
+                offered |= set(builder_args.request_options(backend))
+        for key, spec in options.items():
+            if key in builder_args.NOT_MODULE_OPTIONS:
+                continue
+            assert key in offered, "%s builder.%s is in no backend's request options" % (image_type, key)
+            assert 'path' not in (spec['type'], spec.get('elements')), '%s builder.%s is a path' % (image_type, key)
+            assert key not in path_typed or key == 'description', '%s builder.%s names a node file' % (image_type, key)
+            assert key not in operator, '%s builder.%s is the operator\'s' % (image_type, key)
+    # every path-typed option a backend would offer a request is the operator's, kiwi's description (a name),
+    # or a cache directory (the module's default; nothing sets it)
+    for backend in backend_registry.BACKENDS:
+        for key in builder_args.request_options(backend):
+            spec = backend.argument_spec[key]
+            if 'path' in (spec.get('type'), spec.get('elements')):
+                assert key in operator | {'description', 'cachedir', 'shared_cache_dir'}, (backend.name, key)
+
+
+def test_the_role_hands_the_operators_settings_to_the_filter():
+    """build_phase.yml passes fedora_build_builder_paths and fedora_build_kiwi_descriptions (and nothing of the
+    request) as the filter's operator settings."""
+    import os
+    import yaml
+    path = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'roles', 'build', 'tasks', 'build_phase.yml')
+    with open(path) as handle:
+        tasks = yaml.safe_load(handle)
+    text = next(t for t in tasks if t['name'] == 'Compute the builder arguments')['ansible.builtin.set_fact']['build_args']
+    assert "'builder_paths': fedora_build_builder_paths" in text
+    assert "'kiwi_descriptions': fedora_build_kiwi_descriptions" in text
+    got = _builder_args(request('boot', add_templates=['/w/rq-1/ks/x.ks']), PIPE, FIXED['build_id'],
+                        operator={'builder_paths': {'add_templates': ['/srv/site.tmpl']}})
+    assert got['add_templates'] == ['/srv/site.tmpl']

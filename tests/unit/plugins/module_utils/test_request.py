@@ -65,7 +65,7 @@ def test_minimal_live_request_is_normalized_fully():
     norm = ok({'image_type': 'live', 'release': '41', 'kickstart': 'https://example.org/live.ks'})
     assert norm == {
         'image_type': 'live', 'name': 'live', 'release': '41', 'arch': 'x86_64',
-        'kickstart': {'src': 'https://example.org/live.ks', 'checksum': None, 'include_path': [], 'packages': [],
+        'kickstart': {'src': 'https://example.org/live.ks', 'checksum': None, 'packages': [],
                       'exclude_packages': []},
         'koji': {'profile': None, 'hub_url': 'https://koji.fedoraproject.org/kojihub',
                  'topurl': 'https://kojipkgs.fedoraproject.org', 'builds': [], 'tasks': [], 'tag_latest': [],
@@ -212,13 +212,12 @@ def test_request_id_given_must_match():
 
 def test_kickstart_full():
     ks = {'src': 'https://pagure.io/fedora-kickstarts/raw/f41/f/fedora-live-xfce.ks',
-          'checksum': 'A' * 64, 'include_path': ['/srv/ks/', '/srv/ks2/./x'],
+          'checksum': 'A' * 64,
           'packages': ['vim-enhanced', '@development-tools', '@^workstation-product-environment', 'kernel*',
                        '@Development Tools'],
           'exclude_packages': ['nano', 'foo.i686']}
     norm = ok(base(kickstart=ks))['kickstart']
     assert norm['checksum'] == 'sha256:' + 'a' * 64
-    assert norm['include_path'] == ['/srv/ks', '/srv/ks2/x']
     assert norm['packages'] == ks['packages']
     assert ok(base(kickstart={'src': 'ftp://h.example/a.ks', 'checksum': 'sha256:' + 'b' * 64}))['kickstart']['checksum'] \
         == 'sha256:' + 'b' * 64
@@ -233,12 +232,13 @@ def test_kickstart_full():
     ({'src': 42}, 'src', 'must be an absolute path on the controller or an http, https or ftp URL (got a number)'),
     ({}, 'src', 'missing'),
     ({'src': '/a.ks', 'checksum': 'md5:abc'}, 'checksum', 'is not a sha256 checksum'),
-    ({'src': '/a.ks', 'include_path': ['rel']}, 'include_path[0]', 'absolute directory on the build node'),
-    ({'src': '/a.ks', 'include_path': '/srv'}, 'include_path', 'must be a list'),
+    # node directories for %include are the operator's setting, never a request's
+    ({'src': '/a.ks', 'include_path': ['/etc']}, 'include_path', 'unknown field; known fields are src, checksum, '
+                                                                 'packages, exclude_packages.'),
     ({'src': '/a.ks', 'packages': ['ok', 'bad;rm -rf']}, 'packages[1]', 'is not a package name, glob'),
     ({'src': '/a.ks', 'exclude_packages': ['-nano']}, 'exclude_packages[0]', 'is not a package name'),
     ({'src': '/a.ks', 'packages': ['a\nb']}, 'packages[0]', 'control characters'),
-    ({'src': '/a.ks', 'version': 'F41'}, 'version', 'unknown field; known fields are src, checksum, include_path,'),
+    ({'src': '/a.ks', 'version': 'F41'}, 'version', 'unknown field; known fields are src, checksum, packages,'),
 ])
 def test_kickstart_bad(ks, field, needle):
     one_problem(base(kickstart=ks), 'request.kickstart.' + field, needle)
@@ -252,9 +252,9 @@ def test_kickstart_required_or_refused_by_type():
     del req['kickstart']
     one_problem(req, 'request.kickstart', 'image_type live with backend livemedia-creator needs a kickstart')
     one_problem(base('boot', kickstart=KS), 'request.kickstart', 'boot (lorax) does not use a kickstart')
-    one_problem(base('live', builder={'backend': 'kiwi', 'description': '/srv/kiwi'}), 'request.kickstart',
+    one_problem(base('live', builder={'backend': 'kiwi', 'description': 'fedora'}), 'request.kickstart',
                 'backend kiwi builds from builder.description')
-    req = base('live', builder={'backend': 'kiwi', 'description': '/srv/kiwi'})
+    req = base('live', builder={'backend': 'kiwi', 'description': 'fedora'})
     del req['kickstart']
     assert ok(req)['kickstart'] is None
     assert ok(base('boot'))['kickstart'] is None
@@ -446,16 +446,15 @@ def test_boot_needs_a_repo():
 def test_builder_options_per_type():
     norm = ok(base('boot', builder={'product': 'Fedora-Lab', 'isfinal': True, 'rootfs_size': 3, 'volid': 41,
                                     'add_template_vars': {'a': 'b', 'n': 1}, 'installpkgs': ['a', 'a'],
-                                    'sharedir': '/usr/share/lorax/templates.d/99-generic/', 'timeout': 600}))
+                                    'timeout': 600}))
     assert norm['builder'] == {'product': 'Fedora-Lab', 'isfinal': True, 'rootfs_size': 3, 'volid': '41',
-                               'add_template_vars': {'a': 'b', 'n': 1}, 'installpkgs': ['a', 'a'],
-                               'sharedir': '/usr/share/lorax/templates.d/99-generic', 'timeout': 600}
+                               'add_template_vars': {'a': 'b', 'n': 1}, 'installpkgs': ['a', 'a'], 'timeout': 600}
     assert ok(base('boot'))['builder'] == {'product': 'Fedora', 'timeout': 14400}
     assert ok(base('dvd', builder={'stages': ['gather', 'createiso'], 'greedy': 'all'}))['builder'] == {
         'stages': ['gather', 'createiso'], 'greedy': 'all', 'timeout': 14400}
     assert ok(base('live', builder={'make': 'disk', 'qcow2': True}), dict(DEFAULTS, timeout=99))['builder'] == {
         'backend': 'livemedia-creator', 'make': 'disk', 'qcow2': True, 'timeout': 99}
-    req = base('live', builder={'backend': 'kiwi', 'description': '/srv/kiwi/fedora', 'profiles': ['Workstation-Live']})
+    req = base('live', builder={'backend': 'kiwi', 'description': 'fedora', 'profiles': ['Workstation-Live']})
     del req['kickstart']
     assert ok(req)['builder']['profiles'] == ['Workstation-Live']
 
@@ -472,7 +471,11 @@ def test_builder_options_per_type():
     ('boot', {'rootfs_type': 'ext4'}, 'rootfs_type', 'is not one of squashfs'),
     ('boot', {'installpkgs': 'vim'}, 'installpkgs', 'must be a list'),
     ('boot', {'installpkgs': [['vim']]}, 'installpkgs[0]', 'must be a string'),
-    ('boot', {'config': 'lorax.conf'}, 'config', 'absolute path on the build node'),
+    # options that name node files are the operator's (fedora_build_builder_paths), whatever the value
+    ('boot', {'config': '/etc/lorax/lorax.conf'}, 'config', "names a file on the build node, which is the operator's"),
+    ('boot', {'add_templates': ['/w/rq-1/ks/live.ks']}, 'add_templates', "which is the operator's to choose"),
+    ('dvd', {'lorax_conf': '/srv/lorax.conf'}, 'lorax_conf', "which is the operator's to choose"),
+    ('live', {'lorax_templates': '/srv/t'}, 'lorax_templates', "which is the operator's to choose"),
     ('boot', {'add_template_vars': ['a']}, 'add_template_vars', 'must be a mapping'),
     ('boot', {'add_template_vars': {'a b': 'x'}}, 'add_template_vars', 'is not a variable name'),
     ('boot', {'timeout': 0}, 'timeout', 'out of range (1 to 604800)'),
@@ -491,7 +494,8 @@ def test_builder_kiwi_needs_description_and_refuses_lmc_options():
     del req['kickstart']
     problems = bad(req)
     assert problems == [
-        'request.builder.description: missing; backend kiwi needs the kiwi description directory on the build node.',
+        "request.builder.description: missing; backend kiwi needs the name of one of the operator's kiwi "
+        'descriptions (fedora_build_kiwi_descriptions).',
         'request.builder.make: only applies to backend livemedia-creator, not to kiwi.']
 
 
@@ -523,6 +527,9 @@ def test_builder_allowlist_matches_the_module_argument_spec(image_type, module_n
     for key, mine in rq.BUILDER_OPTIONS[image_type].items():
         assert key in spec, '%s is not an option of %s' % (key, module_name)
         theirs = spec[key]
+        if key == 'description':  # kiwi: the request names the operator's description; builder_args resolves it
+            assert (mine['type'], theirs['type']) == ('str', 'path')
+            continue
         assert mine['type'] == theirs.get('type', 'str'), key
         assert mine.get('elements') == theirs.get('elements'), key
         if theirs.get('choices') or mine.get('choices'):
@@ -798,7 +805,7 @@ def test_requests_of_a_batch_do_not_share_lists():
 def test_bad_defaults_fail_every_request_of_the_batch():
     norm, problems = validate_requests([base(), base('boot')], {'staging': 'somewhere', 'timeout': -1, 'x': 1})
     assert problems == [
-        'defaults.x: unknown field; known fields are arch, koji, staging, timeout.',
+        'defaults.x: unknown field; known fields are arch, koji, staging, timeout, kiwi_descriptions.',
         'defaults.staging: must be a list of staging targets (got a string).',
         'defaults.timeout: -1 is out of range (1 to 604800).']
     assert norm == [None, None]
@@ -831,3 +838,17 @@ def test_koji_password_and_password_env_exclude_each_other():
     _norm, problems = validate_request(base(koji={'builds': ['hello-1.0-1.fc41'], 'password': 'x', 'password_env': 'P'}),
                                        defaults={'staging': [{'type': 'local', 'path': '/srv/s'}]})
     assert problems == ['request.koji: give password or password_env, not both.']
+
+
+# --- kiwi description: a name of the operator's, never a node directory -----------------------------------
+
+def test_kiwi_description_is_a_name_checked_against_the_operators_names():
+    req = base('live', builder={'backend': 'kiwi', 'description': 'fedora'})
+    del req['kickstart']
+    assert ok(req, dict(DEFAULTS, kiwi_descriptions={'fedora': '/srv/kiwi/fedora'}))['builder']['description'] == 'fedora'
+    assert ok(req, dict(DEFAULTS, kiwi_descriptions=['fedora', 'lab']))['builder']['description'] == 'fedora'
+    one_problem(req, 'request.builder.description', "'fedora' is not one of the operator's kiwi descriptions (known: lab).",
+                dict(DEFAULTS, kiwi_descriptions=['lab']))
+    for value in ('/srv/kiwi', '../kiwi', 'kiwi/fedora'):
+        req['builder']['description'] = value
+        one_problem(req, 'request.builder.description', 'looks like a path')

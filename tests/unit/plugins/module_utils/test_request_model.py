@@ -96,6 +96,46 @@ def test_hide_secrets_keeps_the_keys():
     assert SECRET not in json.dumps(hidden)
 
 
+# --- kickstart.src: user information in a URL is a credential -------------------------------------------------
+
+KS_URL = 'https://carol:%s@ks.example.org/spins/live.ks' % SECRET
+
+
+def normalized_with_ks_credentials(src=KS_URL):
+    norm, problems = validate_request({'image_type': 'live', 'release': 41, 'kickstart': {'src': src},
+                                       'staging': [{'type': 'local', 'path': '/srv/fb-staging'}]}, {})
+    assert problems == []
+    return norm
+
+
+def test_kickstart_src_is_marked_as_a_url_with_a_credential():
+    assert request_model.userinfo_fields() == ['kickstart.src']
+
+
+def test_records_keep_the_kickstart_url_without_its_user_information():
+    """build.json (request_public = strip_secrets), emails (read build.json) and echoed arguments (hide_secrets)."""
+    from ansible_collections.ondemand.fedora_build.plugins.filter.request_public import FilterModule
+    norm = normalized_with_ks_credentials()
+    assert norm['kickstart']['src'] == KS_URL  # the pipeline still fetches with it
+    for public in (request_model.strip_secrets(norm), FilterModule().filters()['request_public'](norm),
+                   request_model.hide_secrets(norm), request_model.hide_secrets([norm])[0]):
+        assert SECRET not in json.dumps(public) and 'carol' not in json.dumps(public)
+        assert public['kickstart']['src'] == 'https://ks.example.org/spins/live.ks'
+    # the raw request's short form (kickstart: URL) in echoed module arguments
+    raw = request_model.hide_secrets({'image_type': 'live', 'kickstart': KS_URL})
+    assert raw['kickstart'] == 'https://ks.example.org/spins/live.ks'
+
+
+@pytest.mark.parametrize('url,public', [
+    ('ftp://anon@ks.example.org:2121/a.ks', 'ftp://ks.example.org:2121/a.ks'),
+    ('https://u:p@ss@ks.example.org/a.ks', 'https://ks.example.org/a.ks'),
+    ('https://ks.example.org/a@b.ks?x=c@d', 'https://ks.example.org/a@b.ks?x=c@d'),
+    ('/srv/kickstarts/a@b.ks', '/srv/kickstarts/a@b.ks'),
+])
+def test_drop_userinfo(url, public):
+    assert request_model.drop_userinfo(url) == public
+
+
 # --- shape checks: ArgumentSpecValidator's errors as field-path sentences ----------------------------------------
 
 @pytest.mark.parametrize('change,expected', [
