@@ -48,8 +48,9 @@ STATUSES = ('installed', 'shadowed', 'absent')
 def nevra(pkg):
     """name-[epoch:]version-release.arch, epoch shown only when it is not 0."""
     epoch = str(pkg.get('epoch') or 0)
-    evr = '%s-%s' % (pkg['version'], pkg['release']) if epoch == '0' else '%s:%s-%s' % (epoch, pkg['version'],
-                                                                                     pkg['release'])
+    evr = '%s-%s' % (pkg['version'], pkg['release'])
+    if epoch != '0':
+        evr = '%s:%s' % (epoch, evr)
     return '%s-%s.%s' % (pkg['name'], evr, pkg['arch'])
 
 
@@ -66,8 +67,8 @@ def _check(run, argv, what):
     rc, out, err = run(argv)
     if rc != 0:
         lines = (err or out or '').strip().splitlines()
-        raise FedoraBuildError('%s: %s failed with exit code %s%s.' % (what, argv[0], rc,
-                                                                        (' (%s)' % lines[-1][:300]) if lines else ''))
+        last = (' (%s)' % lines[-1][:300]) if lines else ''
+        raise FedoraBuildError('%s: %s failed with exit code %s%s.' % (what, argv[0], rc, last))
     return out
 
 

@@ -38,6 +38,7 @@ def macboot(params, arch):
         return params['macboot']
     return arch in MACBOOT_ARCHES and have_mkfs_hfsplus()
 
+
 RUNNER = CmdRunner('livemedia-creator', dict(
     make=fmt.as_func(lambda v: ['--make-%s' % v]),
     no_virt=fmt.as_fixed('--no-virt'),

@@ -54,8 +54,13 @@ def test_preflight_skips_the_release_check_for_a_backend_not_tied_to_the_release
     params = dict(image_type=None, tools=[], target_arch=None, target_release='41', work_dir=str(tmp_path),
                   cache_dir=str(tmp_path), min_free_gb=0, min_cache_free_gb=0)
     debian = 'ID=debian\nVERSION_ID="12"\nPRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n'
-    which = lambda name: None  # noqa: E731
-    run = lambda argv: (1, '', '')  # noqa: E731
+
+    def which(name):
+        return None
+
+    def run(argv):
+        return 1, '', ''
+
     report, problems = preflight.build_report(dict(params, backend='lorax'), which, run, 0, debian)
     assert [c for c, _s in problems if c == 'release'] == ['release']
     report, problems = preflight.build_report(dict(params, backend='kiwi'), which, run, 0, debian)
