@@ -14,6 +14,7 @@ import pytest
 from ansible_collections.ondemand.fedora_build.plugins.module_utils import cleanup
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 from support.ansible_run import run_module
+from support.skips import tool_missing
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason='mounting needs root')
 
@@ -144,7 +145,7 @@ def test_loop_device_backed_by_a_file_in_the_tree_is_detached(work):
     try:
         dev = subprocess.run(['losetup', '-f', '--show', str(image)], check=True, capture_output=True, text=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError) as err:
-        pytest.skip('no loop device available: %s' % err)
+        tool_missing('no loop device available: %s' % err)
     res = cleanup.cleanup(str(build), str(work))
     assert res['loop_devices'] == [dict(device=dev, backing_file=str(image))]
     assert not os.path.exists('/sys/block/%s/loop/backing_file' % os.path.basename(dev))

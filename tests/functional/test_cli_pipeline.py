@@ -6,8 +6,8 @@ logs of a boot ISO build, and cancel in the middle of the lorax run."""
 
 import json
 import os
+import re
 import sys
-import time
 from pathlib import Path
 
 import yaml
@@ -70,8 +70,17 @@ def test_cancel_in_the_middle_of_lorax(tmp_path, builder_standins, fedora_repo):
         return (path.is_file() and json.loads(path.read_text())['phase'] == 'build'
                 and live_processes_in(lab['node'] / 'work'))
     wait_for(building, 300, 'lorax running in the slot')
-    time.sleep(2)
+
+    def helper_pid():
+        # the stand-in logs the pid of the child it builds in; the cancel must stop that one too
+        for log in (lab['node'] / 'work').rglob('build.log'):
+            found = re.search(r'Running helper process pid (\d+)', log.read_text(errors='replace'))
+            if found and running(int(found.group(1))):
+                return int(found.group(1))
+        return None
+    helper = wait_for(helper_pid, 300, "lorax's build process running")
     tools = live_processes_in(lab['node'] / 'work')
+    assert helper in tools, (helper, tools)
     proc = cli('cancel', rid, env=lab['env'], timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     rec = json.loads((lab['status'] / ('%s.json' % rid)).read_text())

@@ -20,6 +20,7 @@ import sys
 
 import pytest
 import yaml
+from support.skips import tool_missing
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.dirname(sys.executable)
@@ -43,7 +44,7 @@ PROVIDERS = {
 def ansible_builder():
     path = os.path.join(BIN, 'ansible-builder')
     if not os.path.exists(path):
-        pytest.skip("ansible-builder is not installed (pip install 'ansible-builder>=3.1,<4'; pinned in requirements-test.txt)")
+        tool_missing("ansible-builder is not installed (pip install 'ansible-builder>=3.1,<4'; pinned in requirements-test.txt)")
     return path
 
 

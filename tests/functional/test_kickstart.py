@@ -16,8 +16,9 @@ import pytest
 from ansible_collections.ondemand.fedora_build.plugins.module_utils import kickstart as ks
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.kickstart_fetch import Fetcher
+from support.skips import require_module
 
-pytest.importorskip('pykickstart')
+require_module('pykickstart')
 
 DATA = Path(__file__).resolve().parent / 'data' / 'kickstarts'
 BROKEN = DATA / 'broken'

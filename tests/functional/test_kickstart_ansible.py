@@ -13,8 +13,9 @@ import pytest
 from support.ansible_run import run_module, run_playbook
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils import kickstart as ks
+from support.skips import require_module
 
-pytest.importorskip('pykickstart')
+require_module('pykickstart')
 
 DATA = Path(__file__).resolve().parent / 'data' / 'kickstarts'
 SIDE = {'name': 'fb-side', 'baseurl': 'file:///var/lib/fedora-build/job7/side', 'cost': 10,

@@ -23,8 +23,9 @@ from support.ansible_run import run_playbook
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils import kickstart as ks
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
+from support.skips import require_module
 
-pytest.importorskip('pykickstart')
+require_module('pykickstart')
 
 SECRET = 'rootpw --plaintext leaked-from-the-node\n'
 OPENED = []      # paths opened while WATCH is on (an audit hook cannot be removed, so it is switched)

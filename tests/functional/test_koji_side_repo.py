@@ -13,6 +13,7 @@ from support.koji_side import direct, manifest, nvras, via_ansible, leftovers
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.rpm_verify import verify_rpm
+from support.skips import require_module, tool_missing
 
 
 def test_every_input_kind_cache_and_check_mode(koji_world, tmp_path):
@@ -209,7 +210,7 @@ def test_disk_full_is_one_sentence_and_leaves_nothing(koji_world, tmp_path):
     small = tmp_path / 'small'
     small.mkdir()
     if subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=16k', 'tmpfs', str(small)], check=False).returncode:
-        pytest.skip('cannot mount a small tmpfs here (needs root)')
+        tool_missing('cannot mount a small tmpfs here (needs root)')
     try:
         with pytest.raises(FedoraBuildError) as err:
             direct(w.hub, tmp_path, cache=small / 'cache', builds=['hello-1.0-1.fc41', 'pydata-0.5-2.fc41'],
@@ -222,7 +223,7 @@ def test_disk_full_is_one_sentence_and_leaves_nothing(koji_world, tmp_path):
 
 @pytest.mark.parametrize('tool', ['bindings', 'cli'])
 def test_repodata_from_bindings_and_cli_lists_exactly_the_packages(koji_world, tmp_path, tool):
-    cr = pytest.importorskip('createrepo_c')
+    cr = require_module('createrepo_c')
     res = direct(koji_world.hub, tmp_path, builds=['hello-1.0-1.fc41', 'pydata-0.5-2.fc41'], createrepo=tool)
     md = cr.Metadata()
     md.locate_and_load_xml(str(tmp_path / 'repo'))

@@ -14,6 +14,7 @@ import sys
 import pytest
 
 from support.koji_side import direct, via_ansible
+from support.skips import tool_missing
 
 KOJI_CLI = os.path.join(os.path.dirname(sys.executable), 'koji')
 
@@ -26,7 +27,7 @@ def _sha(path):
 def base_repo(rpm_factory, tmp_path):
     """A 'distro' repo carrying a NEWER hello (3.0) than the pinned Koji build (1.0)."""
     if not shutil.which('createrepo_c'):
-        pytest.skip('createrepo_c command missing')
+        tool_missing('createrepo_c command missing')
     rpms = rpm_factory.build('hello', '3.0', '1.fc41', arches=('x86_64',))
     repo = tmp_path / 'base'
     repo.mkdir()
@@ -38,7 +39,7 @@ def base_repo(rpm_factory, tmp_path):
 
 def _dnf(tmp_path, root, *args):
     if not shutil.which('dnf'):
-        pytest.skip('dnf missing')
+        tool_missing('dnf missing')
     argv = ['dnf', '-y', '-q', '--installroot=%s' % root, '--setopt=cachedir=%s' % (tmp_path / 'dnfcache'),
             '--releasever=41', '--forcearch=x86_64', '--setopt=install_weak_deps=0'] + list(args)
     return subprocess.run(argv, capture_output=True, text=True, check=False)

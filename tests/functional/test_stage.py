@@ -17,6 +17,7 @@ from support.stage_tree import make_tree, tree_digests, write_random
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.staging import stage
+from support.skips import tool_missing
 
 BID = 'live-41-x86_64-0123456789ab'
 BID2 = 'live-41-x86_64-ba9876543210'
@@ -102,7 +103,7 @@ def test_local_copy_on_same_fs_and_across(tmp_path):
     other_fs = tmp_path / 'other-fs'
     other_fs.mkdir()
     if subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', str(other_fs)], check=False).returncode:
-        pytest.skip('cannot mount a tmpfs for a second filesystem')
+        tool_missing('cannot mount a tmpfs for a second filesystem')
     try:
         other = other_fs / 'staging'
         ok(src=str(src), build_id=BID, target={'type': 'local', 'path': str(other)})

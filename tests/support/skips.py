@@ -27,3 +27,12 @@ def tool_missing(reason, environ=None):
     if in_ci(environ):
         pytest.fail('%s; CI=true: a missing tool fails instead of skipping' % reason, pytrace=False)
     pytest.skip(reason)
+
+
+def require_module(name, environ=None):
+    """Import a Python module the tests need: skip when it is missing (module level too), or under CI=true
+    let the ImportError stand, so the collection fails instead of dropping the tests."""
+    if in_ci(environ):
+        import importlib  # pylint: disable=import-outside-toplevel
+        return importlib.import_module(name)
+    return pytest.importorskip(name)

@@ -54,10 +54,12 @@ def write_run(status_dir, run_id, request_ids, worker=None, created=None, reques
 def runner_pid():
     """A live process that looks like a runner process (its command line names fedora_build_cli)."""
     proc = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)', 'fedora_build_cli.runner'])
-    for dummy in range(100):  # /proc/<pid>/cmdline is empty for a moment around exec
+    deadline = time.monotonic() + 30  # /proc/<pid>/cmdline is empty for a moment around exec
+    while True:
         with open('/proc/%d/cmdline' % proc.pid, 'rb') as handle:
             if b'fedora_build_cli' in handle.read():
                 break
+        assert time.monotonic() < deadline, 'the runner-like process never showed its command line'
         time.sleep(0.01)
     yield proc.pid
     proc.kill()

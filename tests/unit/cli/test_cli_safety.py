@@ -5,7 +5,6 @@
 import io
 import json
 import os
-import time
 from datetime import datetime, timezone
 
 import pytest
@@ -182,10 +181,9 @@ def test_request_yaml_bounds_alias_expansion(tmp_path):
     lines += ['a%d: &a%d [%s]' % (i, i, ', '.join(['*a%d' % (i - 1)] * 10)) for i in range(1, 10)]
     path = tmp_path / 'laughs.yml'
     path.write_text('\n'.join(lines) + '\n')
-    started = time.monotonic()
+    # refused before expanding 10**10 values (an expansion would never return: pytest's timeout ends it)
     code, out, err = run_cli('validate', '--status-dir', str(tmp_path), str(path))
     assert code == errors.FAILED and 'aliases expand to more than 100000 values' in err and err.count('\n') == 1
-    assert time.monotonic() - started < 60  # refused, not expanded (10**10 values)
     # few values, one long string aliased many times: bounded by characters too
     wide = tmp_path / 'wide.yml'
     wide.write_text('s: &s "%s"\nl: [%s]\n' % ('x' * 1000000, ', '.join(['*s'] * 100)))
@@ -234,7 +232,7 @@ def test_run_json_redacts_secret_request_fields():
 
 
 def test_the_rich_live_table_shows_escaped_text(tmp_path):
-    rich_console = pytest.importorskip('rich.console')
+    import rich.console as rich_console  # pylint: disable=import-outside-toplevel
     status = tmp_path / 'status'
     write_record(status, 'rq-aaaaaaaaaaaa', state='running', phase=HOSTILE, node='[link=https://evil.example]n[/link]')
     run = write_run(status, 'run-20260101T000000Z-abcdef', ['rq-aaaaaaaaaaaa'], {'pid': None, 'status': HOSTILE})
