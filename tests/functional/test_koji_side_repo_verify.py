@@ -200,7 +200,7 @@ def test_damaged_or_truncated_cache_entry_is_fetched_again(koji_world, tmp_path)
     w = koji_world
     first = direct(w.hub, tmp_path, builds=['hello-1.0-1.fc41'])
     assert first['bytes_downloaded'] > 0
-    cached = [p for p in (tmp_path / 'cache').rglob('hello-1.0-1.fc41.x86_64.rpm')]
+    cached = list((tmp_path / 'cache').rglob('hello-1.0-1.fc41.x86_64.rpm'))
     assert len(cached) == 1
     good = open(os.path.join(w.hub.topdir, HELLO), 'rb').read()
     repo_file = tmp_path / 'repo' / 'Packages' / 'hello-1.0-1.fc41.x86_64.rpm'

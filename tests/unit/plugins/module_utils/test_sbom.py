@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from ansible_collections.ondemand.fedora_build.plugins.module_utils import sbom
 
 
