@@ -21,7 +21,7 @@ import ipaddress
 import posixpath
 import re
 
-from ansible_collections.ondemand.fedora_build.plugins.module_utils import build_identity
+from ansible_collections.ondemand.fedora_build.plugins.module_utils import build_identity, destinations
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import (
     check_builder_option, check_name, check_nvr, check_release, check_url)
@@ -63,8 +63,12 @@ KOJI_CONNECTION = ('profile', 'hub_url', 'topurl')
 # optional: present in the normalized request only when set
 KOJI_OPTIONAL = ('ca_cert', 'validate_certs', 'auth', 'client_cert', 'principal', 'keytab', 'username', 'password',
                  'password_env', 'timeout', 'retries', 'parallel')
-KOJI_FIELDS = KOJI_CONNECTION + KOJI_OPTIONAL + ('builds', 'tasks', 'tag_latest', 'sigkeys', 'gpgkeys', 'multilib',
+KOJI_FIELDS = ('hub',) + KOJI_CONNECTION + KOJI_OPTIONAL + ('builds', 'tasks', 'tag_latest', 'sigkeys', 'gpgkeys', 'multilib',
                                                  'exclude')
+# what a request may give under koji: no login, no secret and no file (destinations.py); 'hub' names an operator hub
+KOJI_REQUEST_FIELDS = tuple(key for key in KOJI_FIELDS if key not in destinations.KOJI_SECRET_FIELDS)
+# an operator hub (fedora_build_koji_hubs.NAME): the connection and its login
+KOJI_HUB_FIELDS = KOJI_CONNECTION + KOJI_OPTIONAL
 TAG_LATEST_FIELDS = ('tag', 'packages')
 REPOS_FIELDS = ('presets', 'mirror', 'source', 'extra')
 REPOS_COMPUTED = ('resolved',)
@@ -76,7 +80,9 @@ STAGING_FIELDS = {
     'ftp': ('type', 'host', 'port', 'user', 'password', 'password_env', 'path', 'tls'),
 }
 NOTIFY_FIELDS = ('email', 'webhook', 'on')
-DEFAULTS_FIELDS = ('arch', 'koji', 'staging', 'timeout')
+# operator settings: the named destinations (docs/security.md, "Trust model")
+DESTINATION_FIELDS = ('staging_targets', 'koji_hubs', 'webhooks', 'allow_request_destinations')
+DEFAULTS_FIELDS = ('arch', 'koji', 'staging', 'timeout') + DESTINATION_FIELDS
 
 # --- builder options a request may set, per image type -------------------------------------------------------
 # Each entry mirrors the builder module's argument_spec entry (type, elements, choices); the pipeline itself sets
@@ -507,6 +513,7 @@ def _koji_part(p, data, path):
     """Check the fields present in a koji mapping; returns {key: clean value} of the fields given."""
     out = {}
     checks = {
+        'hub': lambda v, f: _text(p, v, f, 64),
         'profile': lambda v, f: p.check(check_name, v, field=f) if _text(p, v, f, 128) is not INVALID else INVALID,
         'hub_url': lambda v, f: _url(p, v, f, ('http', 'https')),
         'topurl': lambda v, f: _url(p, v, f, ('http', 'https')),
@@ -518,7 +525,7 @@ def _koji_part(p, data, path):
         'keytab': lambda v, f: _abs_path(p, v, f, 'an absolute path on the build node'),
         'username': lambda v, f: _text(p, v, f, 256),
         'password': lambda v, f: _secret(p, v, f),
-        # the password read from the controller's environment at build time: never part of the request
+        # the password read from the controller's environment at build time (operator settings only)
         'password_env': lambda v, f: _env_name(p, v, f),
         'timeout': lambda v, f: _int(p, v, f, 1, 3600),
         'retries': lambda v, f: _int(p, v, f, 0, 20),
@@ -540,16 +547,29 @@ def _koji_part(p, data, path):
     return out
 
 
-def _koji(p, value, path, defaults, arch):
+def _koji(p, value, path, defaults, arch, dest=None):
+    """A request's koji (dest: the operator's destinations) over the operator's defaults (already checked)."""
     start = len(p)
-    data = {} if value is None else _mapping(p, value, path, KOJI_FIELDS)
+    dest = dest or _NO_DESTINATIONS
+    data = {} if value is None else _mapping(p, value, path, KOJI_REQUEST_FIELDS, also=destinations.KOJI_SECRET_FIELDS)
     if data is INVALID:
         return data
-    given = _koji_part(p, data, path)
+    for key in data:
+        if key in destinations.KOJI_SECRET_FIELDS:  # a login or its source: the operator's alone
+            p.check(destinations.own_destination, 'koji', path, dest['koji_hubs'], True, [key])
+    given = _koji_part(p, dict((k, v) for k, v in data.items() if k in KOJI_REQUEST_FIELDS), path)
     base = dict(defaults or {})
-    if any(key in given for key in KOJI_CONNECTION):
-        for key in KOJI_CONNECTION:
+    if 'hub' in given or any(key in given for key in KOJI_CONNECTION):
+        # the request picks the connection: nothing of the default connection or its login stays
+        for key in ('hub',) + KOJI_CONNECTION + destinations.KOJI_SECRET_FIELDS:
             base.pop(key, None)
+    if 'hub' in given and any(key in given for key in KOJI_CONNECTION):
+        p.add(path, 'give hub (a Koji hub the operator defined) or profile/hub_url/topurl, not both.')
+    elif given.get('hub') not in (None, INVALID):
+        if p.check(destinations.refer, 'koji', given['hub'], _join(path, 'hub'), dest['koji_hubs']) is not INVALID:
+            base.update(dest['koji_hubs'][given['hub']])
+    elif 'hub_url' in given or 'topurl' in given:
+        p.check(destinations.own_destination, 'koji', path, dest['koji_hubs'], dest['allow'])
     merged = dict(base)
     merged.update(given)
     if not any(merged.get(key) for key in KOJI_CONNECTION):
@@ -575,7 +595,7 @@ def _koji(p, value, path, defaults, arch):
         'multilib': merged.get('multilib', False),
         'exclude': merged.get('exclude', list(KOJI_DEFAULT_EXCLUDE)),
     }
-    for key in KOJI_OPTIONAL:
+    for key in ('hub',) + KOJI_OPTIONAL:
         if merged.get(key) is not None:
             out[key] = merged[key]
     return out
@@ -758,14 +778,27 @@ def _user(p, value, path):
     return text
 
 
-def _staging_target(p, value, path):
+def _staging_target(p, value, path, dest=None, trusted=True):
+    """One staging target: a mapping, or a name of dest's staging_targets; trusted False: a request's mapping."""
+    if isinstance(value, str) and dest is not None:  # the name of a target the operator defined
+        name = p.check(destinations.refer, 'staging', value, path, dest['staging_targets'])
+        return INVALID if name is INVALID else copy.deepcopy(dest['staging_targets'][name])
     if not isinstance(value, dict):
-        return p.add(path, 'must be a mapping with type (local, ssh or ftp) and path (got %s).' % kind(value))
+        return p.add(path, 'must be %sa mapping with type (local, ssh or ftp) and path (got %s).'
+                     % ('the name of a staging target the operator defined or ' if dest is not None else '', kind(value)))
     kind_ = value.get('type')
     if kind_ is None:
         return p.add(_join(path, 'type'), 'missing; give local, ssh or ftp.')
     if _choice(p, kind_, _join(path, 'type'), STAGING_TYPES) is INVALID:
         return INVALID
+    if not trusted:  # a request-defined target: allowed only by the operator, and never with a secret
+        if p.check(destinations.own_destination, 'staging', path, dest['staging_targets'], dest['allow'],
+                   list(value)) is INVALID:
+            return INVALID
+        if kind_ not in destinations.REQUEST_STAGING_TYPES:
+            return p.add(_join(path, 'type'), 'a request-defined %s target would log in with the build node\'s own '
+                                              'keys; the operator defines it in fedora_build_staging_targets and the '
+                                              'request names it.' % kind_)
     start = len(p)
     _mapping(p, value, path, STAGING_FIELDS[kind_])
     out = {'type': kind_}
@@ -807,13 +840,13 @@ def _env_name(p, value, path):
     return text
 
 
-def _staging(p, value, path, default):
+def _staging(p, value, path, default, dest=None, trusted=False):
     if value is None:
         if default is None:
             return p.add(path, 'missing; give at least one staging target (or set the service default, '
                                'fedora_build_staging).')
         return default
-    targets = _each(p, value, path, _staging_target, 'a list of staging targets')
+    targets = _each(p, value, path, lambda p_, v, f: _staging_target(p_, v, f, dest or _NO_DESTINATIONS, trusted), 'a list of staging targets')
     if targets == []:
         return p.add(path, 'is empty; give at least one staging target, or leave the field out for the service '
                            'default.')
@@ -829,7 +862,19 @@ def _email(p, value, path):
     return text
 
 
-def _notify(p, value, path):
+def _webhook(p, value, path, dest):
+    """notify.webhook: the name of an operator webhook, or (only when the operator allows it) a URL, given no token."""
+    if destinations.is_name(value):
+        return p.check(destinations.refer, 'webhook', value, path, dest['webhooks'])
+    if not isinstance(value, str) or '://' not in value:
+        return p.add(path, '%s is neither the name of a webhook the operator defined in fedora_build_webhooks (%s) '
+                           'nor a URL.' % (show(value), ', '.join(sorted(dest['webhooks'])) or 'none are defined'))
+    if p.check(destinations.own_destination, 'webhook', path, dest['webhooks'], dest['allow']) is INVALID:
+        return INVALID
+    return _url(p, value, path, ('http', 'https'))
+
+
+def _notify(p, value, path, dest=None):
     if isinstance(value, dict) and 'on' not in value and sum(1 for key in value if key is True or key == 'true') == 1:
         # YAML 1.1 (PyYAML, Ansible) reads a plain `on:` key as the boolean true, which JSON then makes "true"
         value = dict((('on' if key is True or key == 'true' else key), item) for key, item in value.items())
@@ -841,7 +886,7 @@ def _notify(p, value, path):
     if isinstance(email, str):
         email = [email]
     out = {'email': _each(p, email, _join(path, 'email'), _email),
-           'webhook': _opt(p, data, 'webhook', path, _url, ('http', 'https'))}
+           'webhook': _opt(p, data, 'webhook', path, _webhook, dest or _NO_DESTINATIONS)}
     events = data.get('on')
     if events is None:
         out['on'] = list(NOTIFY_EVENTS)
@@ -851,23 +896,65 @@ def _notify(p, value, path):
     return out if len(p) == start else INVALID
 
 
+_NO_DESTINATIONS = {'staging_targets': {}, 'koji_hubs': {}, 'webhooks': {}, 'allow': False}
+
+
+def _destinations(p, data, path):
+    """The operator's named destinations (settings, trusted): {staging_targets, koji_hubs, webhooks, allow}."""
+    out = copy.deepcopy(_NO_DESTINATIONS)
+    for key, setting in (('staging_targets', 'staging'), ('koji_hubs', 'koji'), ('webhooks', 'webhook')):
+        field = _join(path, key)
+        try:
+            named = destinations.operator_names(data.get(key), field)
+        except FedoraBuildError as exc:
+            p.add(field, exc.msg.split(': ', 1)[1])
+            continue
+        for name, item in named.items():
+            if setting == 'staging':
+                target = _staging_target(p, item, _join(field, name))
+                if target is not INVALID:
+                    out['staging_targets'][name] = target
+            elif setting == 'koji':
+                if _mapping(p, item, _join(field, name), KOJI_HUB_FIELDS, what=' of a Koji hub\'s connection and '
+                                                                             'login fields') is INVALID:
+                    continue
+                hub = _koji_part(p, item, _join(field, name))
+                if not hub.get('profile') and not (hub.get('hub_url') and hub.get('topurl')):
+                    p.add(_join(field, name), 'give profile, or hub_url and topurl.')
+                if hub.get('password') is not None and hub.get('password_env') is not None:
+                    p.add(_join(field, name), 'give password or password_env, not both.')
+                out['koji_hubs'][name] = dict(hub, hub=name)
+            else:
+                out['webhooks'][name] = None  # only the names: the notify step reads the definitions
+    if data.get('allow_request_destinations') is not None:
+        out['allow'] = _bool(p, data['allow_request_destinations'], _join(path, 'allow_request_destinations'))
+    return out
+
+
 def _defaults(p, defaults, path='defaults'):
-    """Validate the service-level defaults: {arch, koji, staging, timeout}."""
-    out = {'arch': DEFAULT_ARCH, 'koji': {}, 'staging': None, 'timeout': DEFAULT_TIMEOUT}
+    """Validate the service-level defaults: {arch, koji, staging, timeout} and the operator's destinations."""
+    out = {'arch': DEFAULT_ARCH, 'koji': {}, 'staging': None, 'timeout': DEFAULT_TIMEOUT,
+           'dest': copy.deepcopy(_NO_DESTINATIONS)}
     if defaults is None:
         return out
     data = _mapping(p, defaults, path, DEFAULTS_FIELDS)
     if data is INVALID:
         out['staging'] = INVALID
         return out
+    out['dest'] = _destinations(p, data, path)
     if data.get('arch') is not None:
         # The playbook's default: the arch of the first reachable build node.
         out['arch'] = _choice(p, data['arch'], _join(path, 'arch'), ARCHES)
     koji = data.get('koji')
     if koji is not None and _mapping(p, koji, _join(path, 'koji'), KOJI_FIELDS, what=' of koji fields') is not INVALID:
         out['koji'] = _koji_part(p, koji, _join(path, 'koji'))
+        hub = out['koji'].get('hub')
+        if hub not in (None, INVALID) and p.check(destinations.refer, 'koji', hub, _join(path, 'koji.hub'),
+                                                  out['dest']['koji_hubs']) is not INVALID:
+            out['koji'] = dict(out['koji'], **out['dest']['koji_hubs'][hub])
     if data.get('staging') is not None:
-        out['staging'] = _staging(p, data['staging'], _join(path, 'staging'), None)
+        # the operator's default targets: mappings (with their credentials) or names of staging_targets
+        out['staging'] = _staging(p, data['staging'], _join(path, 'staging'), None, out['dest'], trusted=True)
     if data.get('timeout') is not None:
         out['timeout'] = _int(p, data['timeout'], _join(path, 'timeout'), 1, MAX_TIMEOUT)
     return out
@@ -920,15 +1007,15 @@ def _request(p, request, defaults, forced_type, prefix):
         out['kickstart'] = _kickstart(p, request.get('kickstart'), _join(prefix, 'kickstart'), image_type, backend)
     elif isinstance(request.get('builder'), dict):  # unknown image type: still report unknown builder options
         _mapping(p, request['builder'], _join(prefix, 'builder'), sorted(schema()['builder']))
-    out['koji'] = _koji(p, request.get('koji'), _join(prefix, 'koji'), defaults['koji'], out['arch'])
+    out['koji'] = _koji(p, request.get('koji'), _join(prefix, 'koji'), defaults['koji'], out['arch'], defaults['dest'])
     out['repos'] = _repos(p, request.get('repos'), _join(prefix, 'repos'), out['release'], out['arch'], image_type)
     out['builder'] = builder
     staging_default = defaults['staging']
     if request.get('staging') is None and staging_default is INVALID:
         out['staging'] = INVALID  # already reported under defaults.staging
     else:
-        out['staging'] = _staging(p, request.get('staging'), _join(prefix, 'staging'), staging_default)
-    out['notify'] = _notify(p, request.get('notify'), _join(prefix, 'notify'))
+        out['staging'] = _staging(p, request.get('staging'), _join(prefix, 'staging'), staging_default, defaults['dest'])
+    out['notify'] = _notify(p, request.get('notify'), _join(prefix, 'notify'), defaults['dest'])
     out['force'] = False if request.get('force') is None else _bool(p, request['force'], _join(prefix, 'force'))
 
     if len(p) != start or any(value is INVALID for value in out.values()):
