@@ -791,15 +791,15 @@ def _staging_target(p, value, path, dest=None, trusted=True):
         return p.add(_join(path, 'type'), 'missing; give local, ssh or ftp.')
     if _choice(p, kind_, _join(path, 'type'), STAGING_TYPES) is INVALID:
         return INVALID
-    if not trusted:  # a request-defined target: allowed only by the operator, and never with a secret
-        if p.check(destinations.own_destination, 'staging', path, dest['staging_targets'], dest['allow'],
-                   list(value)) is INVALID:
-            return INVALID
-        if kind_ not in destinations.REQUEST_STAGING_TYPES:
-            return p.add(_join(path, 'type'), 'a request-defined %s target would log in with the build node\'s own '
-                                              'keys; the operator defines it in fedora_build_staging_targets and the '
-                                              'request names it.' % kind_)
     start = len(p)
+    if not trusted:  # a request-defined target: allowed only by the operator, and never with a secret
+        p.check(destinations.own_destination, 'staging', path, dest['staging_targets'], dest['allow'], list(value))
+        if kind_ not in destinations.REQUEST_STAGING_TYPES:
+            p.add(_join(path, 'type'), 'a request-defined %s target would log in with the build node\'s own keys; the '
+                                       'operator defines it in fedora_build_staging_targets and the request names it.'
+                  % kind_)
+        # the other fields are still checked, so every problem is reported at once
+        value = dict((key, item) for key, item in value.items() if key not in destinations.STAGING_SECRET_FIELDS)
     _mapping(p, value, path, STAGING_FIELDS[kind_])
     out = {'type': kind_}
     if kind_ != 'local':

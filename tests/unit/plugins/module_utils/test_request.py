@@ -659,6 +659,7 @@ def test_every_problem_at_once():
     assert fields == ['request.colour', 'request.release', 'request.arch', 'request.builder.dest',
                       'request.builder.nosource', 'request.kickstart.src', 'request.koji.builds[0]',
                       'request.koji.tasks[0]', 'request.repos.presets[0]', 'request.staging[0].password',
+                      'request.staging[0].host',
                       'request.notify.email[0]', 'request.force']
 
 

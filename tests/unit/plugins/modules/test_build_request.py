@@ -69,7 +69,7 @@ def test_password_is_not_in_problems(capsys):
     target = {'type': 'ftp', 'host': 'ftp example', 'path': '/in', 'password': 'Sup3r-Secret', 'password_env': 'PW'}
     # a request cannot carry a password at all
     result = run(capsys, {'request': dict(LIVE, staging=[target]), 'defaults': dict(DEFAULTS, allow_request_destinations=True)})
-    assert result['failed'] is True and len(result['problems']) == 1
+    assert result['failed'] is True and len(result['problems']) == 2  # the password, and the bad host
     assert result['problems'][0].startswith('request.staging[0].password: a request cannot give credentials')
     assert 'Sup3r-Secret' not in json.dumps(result)
     assert result['invocation']['module_args']['request']['staging'][0]['password'] == 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER'
