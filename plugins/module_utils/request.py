@@ -63,8 +63,8 @@ KOJI_CONNECTION = ('profile', 'hub_url', 'topurl')
 # optional: present in the normalized request only when set
 KOJI_OPTIONAL = ('ca_cert', 'validate_certs', 'auth', 'client_cert', 'principal', 'keytab', 'username', 'password',
                  'password_env', 'timeout', 'retries', 'parallel')
-KOJI_FIELDS = ('hub',) + KOJI_CONNECTION + KOJI_OPTIONAL + ('builds', 'tasks', 'tag_latest', 'sigkeys', 'gpgkeys', 'multilib',
-                                                 'exclude')
+KOJI_FIELDS = ('hub',) + KOJI_CONNECTION + KOJI_OPTIONAL + ('builds', 'tasks', 'tag_latest', 'sigkeys', 'gpgkeys',
+                                                           'multilib', 'exclude')
 # what a request may give under koji: no login, no secret and no file (destinations.py); 'hub' names an operator hub
 KOJI_REQUEST_FIELDS = tuple(key for key in KOJI_FIELDS if key not in destinations.KOJI_SECRET_FIELDS)
 # an operator hub (fedora_build_koji_hubs.NAME): the connection and its login
@@ -915,8 +915,8 @@ def _destinations(p, data, path):
                 if target is not INVALID:
                     out['staging_targets'][name] = target
             elif setting == 'koji':
-                if _mapping(p, item, _join(field, name), KOJI_HUB_FIELDS, what=' of a Koji hub\'s connection and '
-                                                                             'login fields') is INVALID:
+                what = ' of a Koji hub\'s connection and login fields'
+                if _mapping(p, item, _join(field, name), KOJI_HUB_FIELDS, what=what) is INVALID:
                     continue
                 hub = _koji_part(p, item, _join(field, name))
                 if not hub.get('profile') and not (hub.get('hub_url') and hub.get('topurl')):

@@ -457,8 +457,8 @@ def test_the_token_goes_only_to_the_operator_named_webhook(webhook_receiver, tmp
     webhooks = {'team-hook': {'url': named.url(), 'token_env': 'FEDORA_BUILD_WEBHOOK_TOKEN'}}
     arg = ("{{ ref | ondemand.fedora_build.webhook_destination(fedora_build_webhooks, "
            "fedora_build_allow_request_destinations) or omit }}")
-    tasks = [{'name': 'notify %s' % name, MODULE: {'event': 'succeeded', 'webhook': arg,
-                                                  'build': build_record(state='succeeded', phase='done', reason=None)},
+    record = build_record(state='succeeded', phase='done', reason=None)
+    tasks = [{'name': 'notify %s' % name, MODULE: {'event': 'succeeded', 'webhook': arg, 'build': record},
               'vars': {'ref': ref}, 'ignore_errors': name == 'unknown'}
              for name, ref in (('named', 'team-hook'), ('own', own.url()), ('unknown', 'nope'))]
     play = [{'name': 'notify', 'hosts': 'localhost', 'gather_facts': False, 'tasks': tasks}]
