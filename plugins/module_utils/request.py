@@ -63,8 +63,8 @@ KOJI_CONNECTION = ('profile', 'hub_url', 'topurl')
 # optional: present in the normalized request only when set
 KOJI_OPTIONAL = ('ca_cert', 'validate_certs', 'auth', 'client_cert', 'principal', 'keytab', 'username', 'password',
                  'password_env', 'timeout', 'retries', 'parallel')
-KOJI_FIELDS = ('hub',) + KOJI_CONNECTION + KOJI_OPTIONAL + ('builds', 'tasks', 'tag_latest', 'sigkeys', 'gpgkeys',
-                                                           'multilib', 'exclude')
+KOJI_FIELDS = (('hub',) + KOJI_CONNECTION + KOJI_OPTIONAL
+               + ('builds', 'tasks', 'tag_latest', 'sigkeys', 'gpgkeys', 'multilib', 'exclude'))
 # what a request may give under koji: no login, no secret and no file (destinations.py); 'hub' names an operator hub
 KOJI_REQUEST_FIELDS = tuple(key for key in KOJI_FIELDS if key not in destinations.KOJI_SECRET_FIELDS)
 # an operator hub (fedora_build_koji_hubs.NAME): the connection and its login
