@@ -104,7 +104,6 @@ def secret_build(tmp_path, node, koji_world, fedora_repo, builder_standins, ftp_
     smtp = smtp_sink_factory(users={'mailer': SMTP_PW})
     request = {
         'image_type': 'boot', 'release': '41', 'arch': ARCH, 'name': 'secret-test',
-        'koji': {'builds': ['hello-2.0-1.fc41'], 'sigkeys': [w.key1.sigkey]},
         'repos': {'presets': [], 'extra': [{'name': 'fedora', 'baseurl': 'file://%s/' % fedora_repo}]},
         # the request names the operator's destinations; it cannot say where a secret comes from or goes
         'koji': {'hub': 'team', 'builds': ['hello-2.0-1.fc41'], 'sigkeys': [w.key1.sigkey]},

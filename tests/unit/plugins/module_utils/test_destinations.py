@@ -36,8 +36,8 @@ def request(**fields):
     return dict({'image_type': 'boot', 'release': 41, 'arch': 'x86_64'}, **fields)
 
 
-def problems_of(req, defaults=OPERATOR):
-    norm, problems = validate_request(req, defaults)
+def problems_of(req, defaults=None):
+    norm, problems = validate_request(req, OPERATOR if defaults is None else defaults)
     assert (norm is None) == bool(problems)
     return problems
 
