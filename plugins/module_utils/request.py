@@ -561,7 +561,8 @@ def _koji(p, value, path, defaults, arch, dest=None):
     base = dict(defaults or {})
     if 'hub' in given or any(key in given for key in KOJI_CONNECTION):
         # the request picks the connection: nothing of the default connection or its login stays
-        for key in ('hub',) + KOJI_CONNECTION + destinations.KOJI_SECRET_FIELDS:
+        base = destinations.strip_secrets('koji', base)
+        for key in ('hub',) + KOJI_CONNECTION:
             base.pop(key, None)
     if 'hub' in given and any(key in given for key in KOJI_CONNECTION):
         p.add(path, 'give hub (a Koji hub the operator defined) or profile/hub_url/topurl, not both.')
@@ -799,7 +800,7 @@ def _staging_target(p, value, path, dest=None, trusted=True):
                                        'operator defines it in fedora_build_staging_targets and the request names it.'
                   % kind_)
         # the other fields are still checked, so every problem is reported at once
-        value = dict((key, item) for key, item in value.items() if key not in destinations.STAGING_SECRET_FIELDS)
+        value = destinations.strip_secrets('staging', value)
     _mapping(p, value, path, STAGING_FIELDS[kind_])
     out = {'type': kind_}
     if kind_ != 'local':
