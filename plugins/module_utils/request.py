@@ -847,7 +847,8 @@ def _staging(p, value, path, default, dest=None, trusted=False):
             return p.add(path, 'missing; give at least one staging target (or set the service default, '
                                'fedora_build_staging).')
         return default
-    targets = _each(p, value, path, lambda p_, v, f: _staging_target(p_, v, f, dest or _NO_DESTINATIONS, trusted), 'a list of staging targets')
+    dest = dest or _NO_DESTINATIONS
+    targets = _each(p, value, path, lambda p_, v, f: _staging_target(p_, v, f, dest, trusted), 'a list of staging targets')
     if targets == []:
         return p.add(path, 'is empty; give at least one staging target, or leave the field out for the service '
                            'default.')
