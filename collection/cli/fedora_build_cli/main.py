@@ -65,6 +65,8 @@ def build_parser():
 
     p = cmd('validate', 'check a request file; print every problem at once')
     p.add_argument('request', metavar='REQUEST.yml')
+    p.add_argument('--extra-vars', '-e', metavar='K=V|@FILE', action='append', default=[],
+                   help='service settings as submit would pass them, e.g. the named destinations (repeatable)')
 
     p = cmd('import-conf', 'convert a 2012 imagebuild.conf into a request file')
     p.add_argument('conf', metavar='imagebuild.conf')
@@ -137,7 +139,9 @@ def parse_extra_vars(items):
 
 def cmd_validate(ctx):
     raw = requests_io.load(ctx.args.request)
-    normalized, problems = requests_io.validate(ctx.project, raw, defaults=requests_io.service_defaults(ctx.status_dir))
+    extra = parse_extra_vars(ctx.args.extra_vars)
+    normalized, problems = requests_io.validate(ctx.project, raw,
+                                                defaults=requests_io.service_defaults(ctx.status_dir, extra))
     if ctx.json:
         display.emit_json({'valid': not problems, 'problems': problems,
                            'requests': [requests_io.summary(r) for r in normalized] if not problems else []}, ctx.stdout)

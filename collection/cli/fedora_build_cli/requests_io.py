@@ -59,6 +59,15 @@ def service_defaults(status_dir, extravars=None):
         defaults['koji'] = extravars['fedora_build_koji']
     if isinstance(extravars.get('fedora_build_kiwi_descriptions'), dict):  # builder.description names these
         defaults['kiwi_descriptions'] = sorted(extravars['fedora_build_kiwi_descriptions'])
+    # the operator's named destinations (docs/security.md, "Trust model"): a request names them
+    for key in ('staging_targets', 'koji_hubs', 'webhooks', 'allow_request_destinations'):
+        if extravars.get('fedora_build_' + key) is not None:
+            defaults[key] = extravars['fedora_build_' + key]
+    if isinstance(defaults.get('allow_request_destinations'), str):  # -e KEY=VALUE gives a string (the playbook: | bool)
+        defaults['allow_request_destinations'] = defaults['allow_request_destinations'].strip().lower() in (
+            'true', 'yes', 'on', '1')
+    if isinstance(defaults.get('webhooks'), dict):
+        defaults['webhooks'] = sorted(defaults['webhooks'])  # names only: the notify step reads the rest
     return defaults
 
 
