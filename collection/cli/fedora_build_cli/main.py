@@ -356,7 +356,14 @@ def cmd_import_conf(ctx):
     text = import_conf.to_yaml(request, os.path.basename(ctx.args.conf))
     problems = []
     try:
-        dummy, problems = requests_io.validate(ctx.project, [request], defaults=requests_io.service_defaults(ctx.status_dir))
+        # the 2012 file's staging target becomes the request's own: valid only where the operator allows
+        # request-defined destinations (docs/security.md, "Trust model"), which the warning below says
+        defaults = requests_io.service_defaults(ctx.status_dir, {'fedora_build_allow_request_destinations': True})
+        dummy, problems = requests_io.validate(ctx.project, [request], defaults=defaults)
+        if isinstance(request.get('staging'), list) and any(isinstance(t, dict) for t in request['staging']):
+            warnings.append('staging: the converted target is the request\'s own; it is accepted only with '
+                            'fedora_build_allow_request_destinations: true, else replace it by the name of a target '
+                            'the operator defined in fedora_build_staging_targets.')
     except CLIError as exc:
         warnings.append('not validated: %s' % exc.msg)
     warnings.extend('the request needs editing: %s' % p for p in problems)
