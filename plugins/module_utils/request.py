@@ -142,7 +142,7 @@ def _request(p, request, defaults, forced_type, prefix, shape=True):
     elif isinstance(request.get('builder'), dict):  # unknown image type: still report unknown builder options
         _mapping(p, request['builder'], _join(prefix, 'builder'), sorted(schema()['builder']))
     out['koji'] = _koji(p, request.get('koji'), _join(prefix, 'koji'), defaults['koji'], out['arch'],
-                       defaults['dest'])
+                        defaults['dest'])
     out['repos'] = _repos(p, request.get('repos'), _join(prefix, 'repos'), out['release'], out['arch'], image_type)
     out['builder'] = builder
     staging_default = defaults['staging']

@@ -188,14 +188,15 @@ _KOJI = {
     'hub': F('str', ['Name of the Koji hub the operator defined in O(fedora_build_koji_hubs) that the connection and login '
                      'below come from (only present when the request or C(fedora_build_koji) named one).'], max_len=64,
              doc=('name', '\u2014', 'a Koji hub the operator defined in `fedora_build_koji_hubs` (its connection and '
-                                     'login); an unknown name is a problem that lists the known ones')),
+                                    'login); an unknown name is a problem that lists the known ones')),
     'profile': F('str', 'Koji client profile name on the node (C(koji -p NAME)); null when C(hub_url) is used.',
-                 max_len=128, doc=('string', '\u2014', 'a koji client profile on the node (`koji -p NAME`), used without any login')),
+                 max_len=128,
+                 doc=('string', '\u2014', 'a koji client profile on the node (`koji -p NAME`), used without any login')),
     'hub_url': F('str', 'Koji hub XML-RPC URL, default C(https://koji.fedoraproject.org/kojihub) when no profile is '
                         'given.',
-                 doc=('URL', '`%s`' % FEDORA_KOJI_HUB, "a hub of the request's own, only where the operator set "
-                                                  '`fedora_build_allow_request_destinations: true`; read anonymously '
-                                                  '(give `topurl` too)')),
+                 doc=('URL', '`%s`' % FEDORA_KOJI_HUB,
+                      "a hub of the request's own, only where the operator set "
+                      '`fedora_build_allow_request_destinations: true`; read anonymously (give `topurl` too)')),
     'topurl': F('str', 'Koji file tree URL, default C(https://kojipkgs.fedoraproject.org) when no profile is given.',
                 doc=('URL', '`%s`' % FEDORA_KOJI_TOPURL, "the hub's file tree, when no profile is given (with `hub_url`)")),
     'ca_cert': F('path', "CA bundle on the node for the hub's TLS certificate" + _OPT + '.',
