@@ -50,7 +50,9 @@ def service_defaults(status_dir, extravars=None):
 
     Staging: ``fedora_build_staging`` from -e, else the local target that holds the status dir
     (``<target>/status``, the pipeline's default); Koji: ``fedora_build_koji`` from -e; the names of
-    ``fedora_build_kiwi_descriptions`` from -e (``builder.description`` must be one of them).
+    ``fedora_build_kiwi_descriptions`` from -e (``builder.description`` must be one of them); the operator's
+    named destinations (``fedora_build_staging_targets``, ``fedora_build_koji_hubs``, the names of
+    ``fedora_build_webhooks``, ``fedora_build_allow_request_destinations``) from -e.
     """
     extravars = extravars or {}
     defaults = {'staging': extravars.get('fedora_build_staging')
