@@ -44,7 +44,6 @@ except ImportError:  # pragma: no cover - Python 2 is not supported
 SECURITY = ('starttls', 'ssl', 'none')
 DEFAULT_PORTS = {'starttls': 587, 'ssl': 465, 'none': 25}
 DEFAULT_PASSWORD_ENV = 'FEDORA_BUILD_SMTP_PASSWORD'
-DEFAULT_TOKEN_ENV = 'FEDORA_BUILD_WEBHOOK_TOKEN'
 DEFAULT_TIMEOUT = 30
 LOG_READ_BYTES = 256 * 1024
 MASK = '********'
@@ -239,10 +238,12 @@ def normalize_webhook(webhook, environ=None):
     if isinstance(url, str) and _ALL_CONTROL_RE.search(url):
         raise FedoraBuildError('webhook.url: contains a line break or control character.')
     check_url(url, ('http', 'https'), 'webhook.url')
-    token_env = webhook.get('token_env') or DEFAULT_TOKEN_ENV
-    if not isinstance(token_env, str) or not re.match(r'^[A-Za-z_][A-Za-z0-9_]*$', token_env):
+    # the token only when the caller names its source: a webhook URL alone (one a request wrote) gets none
+    token_env = webhook.get('token_env') or None
+    if token_env is not None and (not isinstance(token_env, str)
+                                  or not re.match(r'^[A-Za-z_][A-Za-z0-9_]*$', token_env)):
         raise FedoraBuildError('webhook.token_env: %r is not an environment variable name.' % (token_env,))
-    token = webhook.get('token') or environ.get(token_env) or None
+    token = webhook.get('token') or (environ.get(token_env) if token_env else None) or None
     if token is not None:
         token = str(token)
         # never echo the token itself in the message

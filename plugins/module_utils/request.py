@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import copy
 
-from ansible_collections.ondemand.fedora_build.plugins.module_utils import build_identity
+from ansible_collections.ondemand.fedora_build.plugins.module_utils import build_identity, destinations
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.staging import common as staging
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.fileutil import check_tree_path
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_builder import BUILDER_OPTIONS, KIWI_ONLY, LMC_ONLY  # noqa: F401
@@ -35,7 +35,8 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_mode
     REPOS_COMPUTED, REPOS_FIELDS, REQUEST_FIELDS, ROOTFS_TYPES, SECONDARY_ARCHES, SECONDARY_MIRROR, STAGING_FIELDS,
     STAGING_TYPES, TAG_LATEST_FIELDS, MODEL, schema)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_shape import check_shape
-from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_targets import _koji, _koji_part, _notify, _staging
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_targets import (  # noqa: F401
+    _NO_DESTINATIONS, _destinations, _koji, _koji_part, _notify, _staging)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import UNSAFE_TEXT_RE, check_name, check_release
 
 # The public names (callers import them from here; most are defined in request_model/request_checks/
@@ -54,23 +55,30 @@ __all__ = [
 
 
 def _defaults(p, defaults, path='defaults'):
-    """Validate the service-level defaults: {arch, koji, staging, timeout}."""
-    out = {'arch': DEFAULT_ARCH, 'koji': {}, 'staging': None, 'timeout': DEFAULT_TIMEOUT, 'kiwi_descriptions': None}
+    """Validate the service-level defaults: {arch, koji, staging, timeout} and the operator's destinations."""
+    out = {'arch': DEFAULT_ARCH, 'koji': {}, 'staging': None, 'timeout': DEFAULT_TIMEOUT, 'kiwi_descriptions': None,
+           'dest': copy.deepcopy(_NO_DESTINATIONS)}
     if defaults is None:
         return out
     data = _mapping(p, defaults, path, DEFAULTS_FIELDS)
     if data is INVALID:
         out['staging'] = INVALID
         return out
+    out['dest'] = _destinations(p, data, path)
     if data.get('arch') is not None:
         # The playbook's default: the arch of the first reachable build node.
         out['arch'] = _choice(p, data['arch'], _join(path, 'arch'), ARCHES)
     koji = data.get('koji')
     if koji is not None and _mapping(p, koji, _join(path, 'koji'), KOJI_FIELDS, what=' of koji fields') is not INVALID:
         out['koji'] = _koji_part(p, koji, _join(path, 'koji'))
+        hub = out['koji'].get('hub')
+        if hub not in (None, INVALID) and p.check(destinations.refer, 'koji', hub, _join(path, 'koji.hub'),
+                                                  out['dest']['koji_hubs']) is not INVALID:
+            out['koji'] = dict(out['koji'], **out['dest']['koji_hubs'][hub])
     if data.get('staging') is not None:
-        out['staging'] = _staging_as_module_sees_it(p, _staging(p, data['staging'], _join(path, 'staging'), None),
-                                                    _join(path, 'staging'))
+        # the operator's default targets: mappings (with their credentials) or names of staging_targets
+        staging_ = _staging(p, data['staging'], _join(path, 'staging'), None, out['dest'], trusted=True)
+        out['staging'] = _staging_as_module_sees_it(p, staging_, _join(path, 'staging'))
     if data.get('timeout') is not None:
         out['timeout'] = _int(p, data['timeout'], _join(path, 'timeout'), 1, MAX_TIMEOUT)
     names = data.get('kiwi_descriptions')
@@ -133,7 +141,8 @@ def _request(p, request, defaults, forced_type, prefix, shape=True):
         out['kickstart'] = _kickstart(p, request.get('kickstart'), _join(prefix, 'kickstart'), image_type, backend)
     elif isinstance(request.get('builder'), dict):  # unknown image type: still report unknown builder options
         _mapping(p, request['builder'], _join(prefix, 'builder'), sorted(schema()['builder']))
-    out['koji'] = _koji(p, request.get('koji'), _join(prefix, 'koji'), defaults['koji'], out['arch'])
+    out['koji'] = _koji(p, request.get('koji'), _join(prefix, 'koji'), defaults['koji'], out['arch'],
+                        defaults['dest'])
     out['repos'] = _repos(p, request.get('repos'), _join(prefix, 'repos'), out['release'], out['arch'], image_type)
     out['builder'] = builder
     staging_default = defaults['staging']
@@ -141,10 +150,11 @@ def _request(p, request, defaults, forced_type, prefix, shape=True):
         out['staging'] = INVALID  # already reported under defaults.staging
     else:
         given = request.get('staging') is not None
-        out['staging'] = _staging(p, request.get('staging'), _join(prefix, 'staging'), staging_default)
+        out['staging'] = _staging(p, request.get('staging'), _join(prefix, 'staging'), staging_default,
+                                  defaults['dest'])
         if given:
             out['staging'] = _staging_as_module_sees_it(p, out['staging'], _join(prefix, 'staging'))
-    out['notify'] = _notify(p, request.get('notify'), _join(prefix, 'notify'))
+    out['notify'] = _notify(p, request.get('notify'), _join(prefix, 'notify'), defaults['dest'])
     out['force'] = False if request.get('force') is None else _bool(p, request['force'], _join(prefix, 'force'))
 
     if len(p) != start or any(value is INVALID for value in out.values()):

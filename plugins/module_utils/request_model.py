@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.ondemand.fedora_build.plugins.module_utils import request_builder
+from ansible_collections.ondemand.fedora_build.plugins.module_utils import destinations, request_builder
 
 BUILDER_OPTIONS = request_builder.BUILDER_OPTIONS
 KIWI_ONLY = request_builder.KIWI_ONLY
@@ -59,8 +59,12 @@ KOJI_CONNECTION = ('profile', 'hub_url', 'topurl')
 # optional: present in the normalized request only when set
 KOJI_OPTIONAL = ('ca_cert', 'validate_certs', 'auth', 'client_cert', 'principal', 'keytab', 'username', 'password',
                  'password_env', 'timeout', 'retries', 'parallel')
-KOJI_FIELDS = KOJI_CONNECTION + KOJI_OPTIONAL + ('builds', 'tasks', 'tag_latest', 'sigkeys', 'gpgkeys', 'multilib',
-                                                 'exclude')
+KOJI_FIELDS = (('hub',) + KOJI_CONNECTION + KOJI_OPTIONAL
+               + ('builds', 'tasks', 'tag_latest', 'sigkeys', 'gpgkeys', 'multilib', 'exclude'))
+# what a request may give under koji: no login, no secret and no file (destinations.py); 'hub' names an operator hub
+KOJI_REQUEST_FIELDS = tuple(key for key in KOJI_FIELDS if key not in destinations.KOJI_SECRET_FIELDS)
+# an operator hub (fedora_build_koji_hubs.NAME): the connection and its login
+KOJI_HUB_FIELDS = KOJI_CONNECTION + KOJI_OPTIONAL
 TAG_LATEST_FIELDS = ('tag', 'packages')
 REPOS_FIELDS = ('presets', 'mirror', 'source', 'extra')
 REPOS_COMPUTED = ('resolved',)
@@ -73,7 +77,9 @@ STAGING_FIELDS = {
 }
 NOTIFY_FIELDS = ('email', 'webhook', 'on')
 # kiwi_descriptions: the names of the operator's fedora_build_kiwi_descriptions (a list, or the mapping itself)
-DEFAULTS_FIELDS = ('arch', 'koji', 'staging', 'timeout', 'kiwi_descriptions')
+# operator settings: the named destinations (docs/security.md, "Trust model")
+DESTINATION_FIELDS = ('staging_targets', 'koji_hubs', 'webhooks', 'allow_request_destinations')
+DEFAULTS_FIELDS = ('arch', 'koji', 'staging', 'timeout', 'kiwi_descriptions') + DESTINATION_FIELDS
 
 
 def builder_fields():
@@ -179,13 +185,20 @@ _KOJI = {
     'exclude': F('list', 'Globs of package names left out; default drops debuginfo and debugsource packages.',
                  elements='str',
                  doc=('list of globs', '`%s`' % list(KOJI_DEFAULT_EXCLUDE), 'package names left out')),
+    'hub': F('str', ['Name of the Koji hub the operator defined in O(fedora_build_koji_hubs) that the connection and login '
+                     'below come from (only present when the request or C(fedora_build_koji) named one).'], max_len=64,
+             doc=('name', '\u2014', 'a Koji hub the operator defined in `fedora_build_koji_hubs` (its connection and '
+                                    'login); an unknown name is a problem that lists the known ones')),
     'profile': F('str', 'Koji client profile name on the node (C(koji -p NAME)); null when C(hub_url) is used.',
-                 max_len=128, doc=('string', '\u2014', 'a koji client profile on the node (`koji -p NAME`)')),
+                 max_len=128,
+                 doc=('string', '\u2014', 'a koji client profile on the node (`koji -p NAME`), used without any login')),
     'hub_url': F('str', 'Koji hub XML-RPC URL, default C(https://koji.fedoraproject.org/kojihub) when no profile is '
                         'given.',
-                 doc=('URL', '`%s`' % FEDORA_KOJI_HUB, 'the hub, when no profile is given (give `topurl` too)')),
+                 doc=('URL', '`%s`' % FEDORA_KOJI_HUB,
+                      "a hub of the request's own, only where the operator set "
+                      '`fedora_build_allow_request_destinations: true`; read anonymously (give `topurl` too)')),
     'topurl': F('str', 'Koji file tree URL, default C(https://kojipkgs.fedoraproject.org) when no profile is given.',
-                doc=('URL', '`%s`' % FEDORA_KOJI_TOPURL, "the hub's file tree, when no profile is given")),
+                doc=('URL', '`%s`' % FEDORA_KOJI_TOPURL, "the hub's file tree, when no profile is given (with `hub_url`)")),
     'ca_cert': F('path', "CA bundle on the node for the hub's TLS certificate" + _OPT + '.',
                  doc=('path', 'absent', "CA bundle on the node for the hub's TLS certificate")),
     'validate_certs': F('bool', 'Verify TLS certificates' + _OPT + '; the module default is true.',
@@ -217,6 +230,11 @@ _KOJI = {
     'parallel': F('int', 'Parallel downloads (koji_side_repo C(parallel)).', minimum=1, maximum=64,
                   doc=('int', "koji_side_repo's (8)", 'parallel downloads (1 to 64)')),
 }
+
+# A request never gives a login or its source (destinations.KOJI_SECRET_FIELDS): they come from the operator's hubs,
+# so the request's field table (docs/request.md) does not list them; the normalized request holds them when set.
+for _key in destinations.KOJI_SECRET_FIELDS:
+    _KOJI[_key][META].pop('doc', None)
 
 _EXTRA_REPO = {
     'name': F('str', 'Repository name.', required=True, max_len=128),
@@ -276,8 +294,12 @@ _STAGING_TARGET = {
 _NOTIFY = {
     'email': F('list', 'Email addresses.', elements='str', max_len=254,
                doc=('list (or one string)', '`[]`', 'addresses that get the emails (duplicates dropped)')),
-    'webhook': F('str', 'C(http) or C(https) URL that gets a JSON POST, or null.',
-                 doc=('URL', '`null`', '`http`/`https` URL that gets a JSON POST')),
+    'webhook': F('str', ['Name of a webhook the operator defined in O(fedora_build_webhooks), or (only with '
+                         'O(fedora_build_allow_request_destinations)) an C(http) or C(https) URL that gets a JSON POST '
+                         'without any token; or null.'],
+                 doc=('name', '`null`', 'a webhook the operator defined in `fedora_build_webhooks` (URL and token); a '
+                                        '`http`/`https` URL only where `fedora_build_allow_request_destinations` is '
+                                        'true, and then POSTed to **without** a token')),
     'on': F('list', 'Events that notify, from C(submitted), C(succeeded), C(failed).', elements='str',
             choices=list(NOTIFY_EVENTS),
             doc=('list', '`[submitted, succeeded, failed]`', 'which events notify (normalized to this order)')),

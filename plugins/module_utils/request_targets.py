@@ -8,12 +8,16 @@ operator-defined named destinations (issue 13, item 1) applies here alone.
 
 from __future__ import annotations
 
+import copy
+
+from ansible_collections.ondemand.fedora_build.plugins.module_utils import destinations
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_checks import (
     INVALID, _abs_path, _bool, _choice, _each, _email, _host, _int, _join, _mapping, _opt, _secret, _text, _url, _user,
     _build_item, _task_item, _tag_latest, _sigkey, _gpgkey, _glob, _ENV_RE, kind, show)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_model import (
-    FEDORA_KOJI_HUB, FEDORA_KOJI_TOPURL, KOJI_AUTH, KOJI_CONNECTION, KOJI_DEFAULT_EXCLUDE, KOJI_FIELDS, KOJI_OPTIONAL,
-    NOTIFY_EVENTS, NOTIFY_FIELDS, STAGING_FIELDS, STAGING_TYPES)
+    FEDORA_KOJI_HUB, FEDORA_KOJI_TOPURL, KOJI_AUTH, KOJI_CONNECTION, KOJI_DEFAULT_EXCLUDE, KOJI_FIELDS, KOJI_HUB_FIELDS,
+    KOJI_OPTIONAL, KOJI_REQUEST_FIELDS, NOTIFY_EVENTS, NOTIFY_FIELDS, STAGING_FIELDS, STAGING_TYPES)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import check_name
 
 
@@ -21,6 +25,7 @@ def _koji_part(p, data, path):
     """Check the fields present in a koji mapping; returns {key: clean value} of the fields given."""
     out = {}
     checks = {
+        'hub': lambda v, f: _text(p, v, f, 64),
         'profile': lambda v, f: p.check(check_name, v, field=f) if _text(p, v, f, 128) is not INVALID else INVALID,
         'hub_url': lambda v, f: _url(p, v, f, ('http', 'https')),
         'topurl': lambda v, f: _url(p, v, f, ('http', 'https')),
@@ -32,7 +37,7 @@ def _koji_part(p, data, path):
         'keytab': lambda v, f: _abs_path(p, v, f, 'an absolute path on the build node'),
         'username': lambda v, f: _text(p, v, f, 256),
         'password': lambda v, f: _secret(p, v, f),
-        # the password read from the controller's environment at build time: never part of the request
+        # the password read from the controller's environment at build time (operator settings only)
         'password_env': lambda v, f: _env_name(p, v, f),
         'timeout': lambda v, f: _int(p, v, f, 1, 3600),
         'retries': lambda v, f: _int(p, v, f, 0, 20),
@@ -54,16 +59,30 @@ def _koji_part(p, data, path):
     return out
 
 
-def _koji(p, value, path, defaults, arch):
+def _koji(p, value, path, defaults, arch, dest=None):
+    """A request's koji (dest: the operator's destinations) over the operator's defaults (already checked)."""
     start = len(p)
-    data = {} if value is None else _mapping(p, value, path, KOJI_FIELDS)
+    dest = dest or _NO_DESTINATIONS
+    data = {} if value is None else _mapping(p, value, path, KOJI_REQUEST_FIELDS, also=destinations.KOJI_SECRET_FIELDS)
     if data is INVALID:
         return data
-    given = _koji_part(p, data, path)
+    for key in data:
+        if key in destinations.KOJI_SECRET_FIELDS:  # a login or its source: the operator's alone
+            p.check(destinations.own_destination, 'koji', path, dest['koji_hubs'], True, [key])
+    given = _koji_part(p, dict((k, v) for k, v in data.items() if k in KOJI_REQUEST_FIELDS), path)
     base = dict(defaults or {})
-    if any(key in given for key in KOJI_CONNECTION):
-        for key in KOJI_CONNECTION:
+    if 'hub' in given or any(key in given for key in KOJI_CONNECTION):
+        # the request picks the connection: nothing of the default connection or its login stays
+        base = destinations.strip_secrets('koji', base)
+        for key in ('hub',) + KOJI_CONNECTION:
             base.pop(key, None)
+    if 'hub' in given and any(key in given for key in KOJI_CONNECTION):
+        p.add(path, 'give hub (a Koji hub the operator defined) or profile/hub_url/topurl, not both.')
+    elif given.get('hub') not in (None, INVALID):
+        if p.check(destinations.refer, 'koji', given['hub'], _join(path, 'hub'), dest['koji_hubs']) is not INVALID:
+            base.update(dest['koji_hubs'][given['hub']])
+    elif 'hub_url' in given or 'topurl' in given:
+        p.check(destinations.own_destination, 'koji', path, dest['koji_hubs'], dest['allow'])
     merged = dict(base)
     merged.update(given)
     if not any(merged.get(key) for key in KOJI_CONNECTION):
@@ -89,21 +108,34 @@ def _koji(p, value, path, defaults, arch):
         'multilib': merged.get('multilib', False),
         'exclude': merged.get('exclude', list(KOJI_DEFAULT_EXCLUDE)),
     }
-    for key in KOJI_OPTIONAL:
+    for key in ('hub',) + KOJI_OPTIONAL:
         if merged.get(key) is not None:
             out[key] = merged[key]
     return out
 
 
-def _staging_target(p, value, path):
+def _staging_target(p, value, path, dest=None, trusted=True):
+    """One staging target: a mapping, or a name of dest's staging_targets; trusted False: a request's mapping."""
+    if isinstance(value, str) and dest is not None:  # the name of a target the operator defined
+        name = p.check(destinations.refer, 'staging', value, path, dest['staging_targets'])
+        return INVALID if name is INVALID else copy.deepcopy(dest['staging_targets'][name])
     if not isinstance(value, dict):
-        return p.add(path, 'must be a mapping with type (local, ssh or ftp) and path (got %s).' % kind(value))
+        return p.add(path, 'must be %sa mapping with type (local, ssh or ftp) and path (got %s).'
+                     % ('the name of a staging target the operator defined or ' if dest is not None else '', kind(value)))
     kind_ = value.get('type')
     if kind_ is None:
         return p.add(_join(path, 'type'), 'missing; give local, ssh or ftp.')
     if _choice(p, kind_, _join(path, 'type'), STAGING_TYPES) is INVALID:
         return INVALID
     start = len(p)
+    if not trusted:  # a request-defined target: allowed only by the operator, and never with a secret
+        p.check(destinations.own_destination, 'staging', path, dest['staging_targets'], dest['allow'], list(value))
+        if kind_ not in destinations.REQUEST_STAGING_TYPES:
+            p.add(_join(path, 'type'), 'a request-defined %s target would log in with the build node\'s own keys; the '
+                                       'operator defines it in fedora_build_staging_targets and the request names it.'
+                  % kind_)
+        # the other fields are still checked, so every problem is reported at once
+        value = destinations.strip_secrets('staging', value)
     _mapping(p, value, path, STAGING_FIELDS[kind_])
     out = {'type': kind_}
     if kind_ != 'local':
@@ -144,20 +176,33 @@ def _env_name(p, value, path):
     return text
 
 
-def _staging(p, value, path, default):
+def _staging(p, value, path, default, dest=None, trusted=False):
     if value is None:
         if default is None:
             return p.add(path, 'missing; give at least one staging target (or set the service default, '
                                'fedora_build_staging).')
         return default
-    targets = _each(p, value, path, _staging_target, 'a list of staging targets')
+    dest = dest or _NO_DESTINATIONS
+    targets = _each(p, value, path, lambda p_, v, f: _staging_target(p_, v, f, dest, trusted), 'a list of staging targets')
     if targets == []:
         return p.add(path, 'is empty; give at least one staging target, or leave the field out for the service '
                            'default.')
     return targets
 
 
-def _notify(p, value, path):
+def _webhook(p, value, path, dest):
+    """notify.webhook: the name of an operator webhook, or (only when the operator allows it) a URL, given no token."""
+    if destinations.is_name(value):
+        return p.check(destinations.refer, 'webhook', value, path, dest['webhooks'])
+    if not isinstance(value, str) or '://' not in value:
+        return p.add(path, '%s is neither the name of a webhook the operator defined in fedora_build_webhooks (%s) '
+                           'nor a URL.' % (show(value), ', '.join(sorted(dest['webhooks'])) or 'none are defined'))
+    if p.check(destinations.own_destination, 'webhook', path, dest['webhooks'], dest['allow']) is INVALID:
+        return INVALID
+    return _url(p, value, path, ('http', 'https'))
+
+
+def _notify(p, value, path, dest=None):
     if isinstance(value, dict) and 'on' not in value and sum(1 for key in value if key is True or key == 'true') == 1:
         # YAML 1.1 (PyYAML, Ansible) reads a plain `on:` key as the boolean true, which JSON then makes "true"
         value = dict((('on' if key is True or key == 'true' else key), item) for key, item in value.items())
@@ -169,7 +214,7 @@ def _notify(p, value, path):
     if isinstance(email, str):
         email = [email]
     out = {'email': _each(p, email, _join(path, 'email'), _email),
-           'webhook': _opt(p, data, 'webhook', path, _url, ('http', 'https'))}
+           'webhook': _opt(p, data, 'webhook', path, _webhook, dest or _NO_DESTINATIONS)}
     events = data.get('on')
     if events is None:
         out['on'] = list(NOTIFY_EVENTS)
@@ -177,3 +222,38 @@ def _notify(p, value, path):
         events = _each(p, events, _join(path, 'on'), lambda p_, v, f: _choice(p_, v, f, NOTIFY_EVENTS))
         out['on'] = events if events is INVALID else [name for name in NOTIFY_EVENTS if name in events]
     return out if len(p) == start else INVALID
+
+
+_NO_DESTINATIONS = {'staging_targets': {}, 'koji_hubs': {}, 'webhooks': {}, 'allow': False}
+
+
+def _destinations(p, data, path):
+    """The operator's named destinations (settings, trusted): {staging_targets, koji_hubs, webhooks, allow}."""
+    out = copy.deepcopy(_NO_DESTINATIONS)
+    for key, setting in (('staging_targets', 'staging'), ('koji_hubs', 'koji'), ('webhooks', 'webhook')):
+        field = _join(path, key)
+        try:
+            named = destinations.operator_names(data.get(key), field)
+        except FedoraBuildError as exc:
+            p.add(field, exc.msg.split(': ', 1)[1])
+            continue
+        for name, item in named.items():
+            if setting == 'staging':
+                target = _staging_target(p, item, _join(field, name))
+                if target is not INVALID:
+                    out['staging_targets'][name] = target
+            elif setting == 'koji':
+                what = ' of a Koji hub\'s connection and login fields'
+                if _mapping(p, item, _join(field, name), KOJI_HUB_FIELDS, what=what) is INVALID:
+                    continue
+                hub = _koji_part(p, item, _join(field, name))
+                if not hub.get('profile') and not (hub.get('hub_url') and hub.get('topurl')):
+                    p.add(_join(field, name), 'give profile, or hub_url and topurl.')
+                if hub.get('password') is not None and hub.get('password_env') is not None:
+                    p.add(_join(field, name), 'give password or password_env, not both.')
+                out['koji_hubs'][name] = dict(hub, hub=name)
+            else:
+                out['webhooks'][name] = None  # only the names: the notify step reads the definitions
+    if data.get('allow_request_destinations') is not None:
+        out['allow'] = _bool(p, data['allow_request_destinations'], _join(path, 'allow_request_destinations'))
+    return out

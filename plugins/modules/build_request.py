@@ -176,6 +176,12 @@ def redact(params):
     if isinstance(out.get('defaults'), dict):
         out['defaults'] = dict((name, hide_secrets(part, MODEL[name].get('options') or {}) if name in MODEL else part)
                                for name, part in out['defaults'].items())
+        # the operator's named destinations: each a staging target or a Koji hub with its login
+        for name, model_name in (('staging_targets', 'staging'), ('koji_hubs', 'koji')):
+            if isinstance(out['defaults'].get(name), dict):
+                options = MODEL[model_name].get('options') or {}
+                out['defaults'][name] = dict((key, hide_secrets(item, options))
+                                             for key, item in out['defaults'][name].items())
     return out
 
 

@@ -125,9 +125,12 @@ options:
             without either, no Authorization header is sent."
         type: str
       token_env:
-        description: Environment variable that holds the token when O(webhook.token) is empty.
+        description:
+          - Environment variable of the controller that holds the token when O(webhook.token) is empty.
+          - There is no default, so a webhook given only by its URL gets no token. The role passes the C(token_env) of
+            the webhook the operator defined in C(fedora_build_webhooks) that the request names (filter
+            P(ondemand.fedora_build.webhook_destination#filter)), and never a token to a URL a request wrote.
         type: str
-        default: FEDORA_BUILD_WEBHOOK_TOKEN
       timeout:
         description: Seconds to wait for the receiver.
         type: float
@@ -332,7 +335,7 @@ def argument_spec():
         webhook=dict(type='dict', options=dict(
             url=dict(type='str', no_log=True),
             token=dict(type='str', no_log=True),
-            token_env=dict(type='str', default='FEDORA_BUILD_WEBHOOK_TOKEN', no_log=False),
+            token_env=dict(type='str', no_log=False),
             timeout=dict(type='float', default=30),
             validate_certs=dict(type='bool', default=True),
             ca_file=dict(type='path'),

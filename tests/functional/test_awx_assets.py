@@ -316,7 +316,7 @@ SURVEY_CASES = {
         'build_boot_iso.json', fb_image_type='boot', fb_arch='aarch64', fb_name='qa-kernel-test',
         fb_koji_builds='kernel-6.11.4-301.fc41 2412345', fb_koji_tasks='123456789',
         fb_koji_tag_latest='f41-updates-candidate/dracut', fb_repo_presets=['release', 'updates-testing'],
-        fb_email='qa@example.org, spins@example.org', fb_webhook='https://hooks.example.org/fedora-build',
+        fb_email='qa@example.org, spins@example.org', fb_webhook='team-hook',
         fb_notify_on=['failed'], fb_force='yes')),
     'dvd': ('dvd', answers_for('build_dvd.json', fb_image_type='dvd', fb_release='rawhide', fb_arch='ppc64le',
                                fb_kickstart_url='https://pagure.example.org/fedora-kickstarts/raw/main/fedora-dvd.ks')),
@@ -338,7 +338,7 @@ def mapped(tmp_path_factory):
             {'name': 'Validate', 'hosts': 'localhost', 'gather_facts': False, 'tasks': [
                 {'name': 'build_request', 'ondemand.fedora_build.build_request': {
                     'requests': "{{ fedora_build_requests | default([fedora_build_request]) }}",
-                    'image_type': image_type, 'defaults': {'staging': STAGING}},
+                    'image_type': image_type, 'defaults': {'staging': STAGING, 'webhooks': ['team-hook']}},
                  'register': 'valid', 'ignore_errors': True},
                 {'name': 'Save', 'ansible.builtin.copy': {
                     'content': "{{ {'request': fedora_build_request | default(None), 'valid': valid} | to_json }}",

@@ -6,9 +6,16 @@ from __future__ import annotations
 
 import json
 
+import yaml
+
 from support.ansible_run import REPO, run_playbook
 
-DEFAULTS = {'staging': [{'type': 'local', 'path': '/srv/fedora-build/staging'}]}
+# the operator's named destinations of the documented example (the example requests name them)
+_OPERATOR = yaml.safe_load((REPO / 'docs' / 'examples' / 'service-destinations.yml').read_text())
+DEFAULTS = {'staging': [{'type': 'local', 'path': '/srv/fedora-build/staging'}],
+            'staging_targets': _OPERATOR['fedora_build_staging_targets'],
+            'koji_hubs': _OPERATOR['fedora_build_koji_hubs'],
+            'webhooks': sorted(_OPERATOR['fedora_build_webhooks'])}
 
 
 def play(task_args, check=False, extra_vars=None, args=()):
@@ -59,9 +66,11 @@ def test_every_problem_reported_and_the_play_fails():
     assert run.status('validate') == 'failed'
     assert result['problems'] == [
         "requests[1].koji.builds[0]: 'foo;rm' is not an NVR (name-version-release) or a numeric build ID.",
+        'requests[1].staging[0].password: a request cannot give credentials or their source; the operator defines '
+        'a staging target with its login in fedora_build_staging_targets, and the request names it.',
         "requests[1].staging[0].path: 'rel' is not an absolute path on the ftp server (it must start with \"/\").",
         "requests[1].notify.email[0]: 'nobody' is not an email address."]
-    assert result['msg'].startswith('The build request has 3 problems: requests[1].koji.builds[0]: ')
+    assert result['msg'].startswith('The build request has 4 problems: requests[1].koji.builds[0]: ')
     assert 'Traceback' not in run.stdout + run.stderr
     assert 'Sup3r-Secret' not in run.stdout + run.stderr
 

@@ -26,14 +26,16 @@ def setup(tmp_path, builder_standins, fedora_repo, sleep=None):
             'fedora_build_environment': env, 'fedora_build_work_dir': str(node / 'work'),
             'fedora_build_cache_dir': str(node / 'cache'), 'fedora_build_lock_dir': str(node / 'lock'),
             'fedora_build_preflight_require': ['tools'], 'fedora_build_poll': 1}
+    staging = tmp_path / 'staging'
+    # the operator's staging target (a request cannot define one by default); the CLI's own default is the
+    # same directory: the parent of the status dir
+    host['fedora_build_staging'] = [{'type': 'local', 'path': str(staging)}]
     inventory = tmp_path / 'inventory.yml'
     inventory.write_text(yaml.safe_dump({'all': {'children': {'builders': {'hosts': {'localhost': host}}}}}))
-    staging = tmp_path / 'staging'
     request = tmp_path / 'boot.yml'
     request.write_text(yaml.safe_dump({'fedora_build_request': {
         'image_type': 'boot', 'release': 41, 'arch': 'x86_64', 'name': 'clitest',
-        'repos': {'presets': [], 'extra': [{'name': 'local', 'baseurl': 'file://%s' % fedora_repo}]},
-        'staging': [{'type': 'local', 'path': str(staging)}]}}))
+        'repos': {'presets': [], 'extra': [{'name': 'local', 'baseurl': 'file://%s' % fedora_repo}]}}}))
     return {'inventory': inventory, 'request': request, 'status': staging / 'status', 'staging': staging,
             'node': node, 'env': {'FEDORA_BUILD_STATUS_DIR': str(staging / 'status'), 'FEDORA_BUILD_CANCEL_GRACE': '5',
                                   'FEDORA_BUILD_PROJECT': str(REPO)}}

@@ -70,7 +70,10 @@ def test_import_conf_then_validate(tmp_path):
     proc = cli('import-conf', SAMPLES / 'boot_imagebuild.conf', '-o', out, '--status-dir', tmp_path / 'status')
     assert proc.returncode == 0, proc.stderr
     assert '[boot] outdir: no longer used' in proc.stderr
+    # the converted request defines its own staging target: valid where the operator allows that
     proc = cli('validate', out, '--status-dir', tmp_path / 'status')
+    assert proc.returncode == 1 and 'fedora_build_allow_request_destinations is off' in proc.stderr, proc.stderr
+    proc = cli('validate', out, '--status-dir', tmp_path / 'status', '-e', 'fedora_build_allow_request_destinations=true')
     assert proc.returncode == 0, proc.stderr
     proc = cli('import-conf', SAMPLES / 'live_imagebuild.conf')
     assert proc.returncode == 0

@@ -44,6 +44,8 @@ def node(tmp_path):
 def service(builder_standins, node, **extra):
     data = {
         'fedora_build_staging': [{'type': 'local', 'path': str(node['staging'])}],
+        # the requests name the Koji hub stand-in themselves (anonymous reads, no secret)
+        'fedora_build_allow_request_destinations': True,
         'fedora_build_environment': builder_standins.environment,
         'fedora_build_preflight_require': ['root', 'tools'],
         'fedora_build_poll': 1,
@@ -171,12 +173,15 @@ def test_ftp_refusing_writes_or_full_fails_that_build_with_the_reason(
         return {'type': 'ftp', 'host': server.host, 'port': server.port, 'user': server.user,
                 'password_env': 'FB_FTP_PASSWORD_%d' % server.port, 'path': '/pub'}
 
-    requests = [boot('to-readonly-ftp', fedora_repo, staging=[local, ftp(readonly)]),
-                boot('to-full-ftp', fedora_repo, staging=[local, ftp(full)], builder={'volid': 'FULL'}),
-                boot('local-only', fedora_repo, staging=[local], builder={'volid': 'LOCAL'})]
+    # the operator's named targets (FTP with a password): the requests name them
+    targets = {'local': local, 'ro-ftp': ftp(readonly), 'full-ftp': ftp(full)}
+    requests = [boot('to-readonly-ftp', fedora_repo, staging=['local', 'ro-ftp']),
+                boot('to-full-ftp', fedora_repo, staging=['local', 'full-ftp'], builder={'volid': 'FULL'}),
+                boot('local-only', fedora_repo, staging=['local'], builder={'volid': 'LOCAL'})]
     env = {'FB_FTP_PASSWORD_%d' % s.port: s.password for s in (readonly, full)}
     run = run_playbook(PLAYBOOK, inventory=node['inventory'], workdir=tmp_path / 'run', env=env,
-                       extra_vars=dict(service(builder_standins, node), fedora_build_requests=requests))
+                       extra_vars=dict(service(builder_standins, node, fedora_build_staging_targets=targets),
+                                       fedora_build_requests=requests))
     assert run.rc == 2, run.describe()
     status = by_name(node['staging'] / 'status')
     for name, server in (('to-readonly-ftp', readonly), ('to-full-ftp', full)):

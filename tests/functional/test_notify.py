@@ -505,3 +505,33 @@ def test_reused_build_email_says_so(smtp_sink, tmp_path):
     msg = smtp_sink.wait_for(1)[0]
     assert msg['Subject'].startswith('[fedora-build] succeeded (reused): live 41 x86_64')
     assert 'was already in staging and is reused; nothing was rebuilt.' in msg.get_content().splitlines()[0]
+
+
+# --------------------------------------------------------------------------- whose webhook gets the token
+
+
+def test_the_token_goes_only_to_the_operator_named_webhook(webhook_receiver, tmp_path):
+    """The role's notify step (filter webhook_destination + notify) with FEDORA_BUILD_WEBHOOK_TOKEN set:
+    a request naming the operator's webhook sends the token; a request that wrote its own URL (the operator
+    allowing it) sends none; an unknown name fails the task naming the field."""
+    token = 'tok-' + secrets.token_hex(12)
+    named, own = webhook_receiver(), webhook_receiver()
+    webhooks = {'team-hook': {'url': named.url(), 'token_env': 'FEDORA_BUILD_WEBHOOK_TOKEN'}}
+    arg = ("{{ ref | ondemand.fedora_build.webhook_destination(fedora_build_webhooks, "
+           "fedora_build_allow_request_destinations) or omit }}")
+    record = build_record(state='succeeded', phase='done', reason=None)
+    tasks = [{'name': 'notify %s' % name, MODULE: {'event': 'succeeded', 'webhook': arg, 'build': record},
+              'vars': {'ref': ref}, 'ignore_errors': name == 'unknown'}
+             for name, ref in (('named', 'team-hook'), ('own', own.url()), ('unknown', 'nope'))]
+    play = [{'name': 'notify', 'hosts': 'localhost', 'gather_facts': False, 'tasks': tasks}]
+    run = run_playbook(play, extra_vars={'fedora_build_webhooks': webhooks,
+                                         'fedora_build_allow_request_destinations': True},
+                       env={'FEDORA_BUILD_WEBHOOK_TOKEN': token}, verbosity=3, workdir=tmp_path / 'run')
+    assert run.result('notify named')['sent']['webhook'] is True, run.describe()
+    assert run.result('notify own')['sent']['webhook'] is True, run.describe()
+    assert named.posts[0]['headers'].get('Authorization') == 'Bearer ' + token
+    assert len(own.posts) == 1 and 'authorization' not in [h.lower() for h in own.posts[0]['headers']], own.posts
+    assert run.status('notify unknown') == 'ignored'
+    assert "notify.webhook: 'nope' is not a webhook the operator defined in fedora_build_webhooks; known names: " \
+           "team-hook." in output_of(run)
+    assert token not in output_of(run)

@@ -3,13 +3,17 @@
 """The promises of docs/security.md, each with a test.
 
 One pipeline build (playbooks/build.yml, this machine as the node, as in
-test_pipeline_local.py) uses every secret the service knows: a Koji password
-login (the hub stand-in checks it), an FTP staging target whose password comes
-from ``password_env`` in the controller's environment, an SMTP relay that
-requires AUTH with the password from ``FEDORA_BUILD_SMTP_PASSWORD``, and a
-webhook with the token from ``FEDORA_BUILD_WEBHOOK_TOKEN``.  Each secret is
-proven delivered (the server saw it), then every file the run produced and the
-``-vvv`` output are searched for it.  File modes are checked with ``os.stat``.
+test_pipeline_local.py) uses every secret the service knows, each bound to a
+destination the operator defined by name (docs/security.md, "Trust model") and
+named by the request: a Koji password login (the hub stand-in checks it), an
+FTP staging target whose password comes from ``password_env`` in the
+controller's environment, an SMTP relay that requires AUTH with the password
+from ``FEDORA_BUILD_SMTP_PASSWORD``, and a webhook with the token from
+``FEDORA_BUILD_WEBHOOK_TOKEN``.  Each secret is proven delivered (the server saw
+it), then every file the run produced and the ``-vvv`` output are searched for
+it.  A second build has the request define its own Koji hub and webhook (the
+operator allowing it) with the same secrets configured: neither gets one.
+File modes are checked with ``os.stat``.
 """
 
 from __future__ import annotations
@@ -100,18 +104,23 @@ def secret_build(tmp_path, node, koji_world, fedora_repo, builder_standins, ftp_
     smtp = smtp_sink_factory(users={'mailer': SMTP_PW})
     request = {
         'image_type': 'boot', 'release': '41', 'arch': ARCH, 'name': 'secret-test',
-        'koji': {'builds': ['hello-2.0-1.fc41'], 'sigkeys': [w.key1.sigkey]},
         'repos': {'presets': [], 'extra': [{'name': 'fedora', 'baseurl': 'file://%s/' % fedora_repo}]},
-        'staging': [{'type': 'local', 'path': str(node['staging'])},
-                    {'type': 'ftp', 'host': ftp.host, 'port': ftp.port, 'user': 'stage',
-                     'password_env': 'FB_TEST_FTP_PASSWORD', 'path': '/pub'}],
-        'notify': {'email': ['qa@example.org'], 'webhook': hook.url},
+        # the request names the operator's destinations; it cannot say where a secret comes from or goes
+        'koji': {'hub': 'team', 'builds': ['hello-2.0-1.fc41'], 'sigkeys': [w.key1.sigkey]},
+        'staging': ['controller', 'team-ftp'],
+        'notify': {'email': ['qa@example.org'], 'webhook': 'team-hook'},
     }
     extra_vars = {
         'fedora_build_request': request,
-        # the documented way: the password stays in the controller's environment (AWX credential)
-        'fedora_build_koji': {'hub_url': w.hub.url, 'topurl': w.hub.topurl, 'auth': 'password',
-                              'username': 'carol', 'password_env': 'FB_TEST_KOJI_PASSWORD'},
+        # the documented way: the operator names the destinations; the passwords stay in the controller's
+        # environment (AWX credential)
+        'fedora_build_staging_targets': {
+            'controller': {'type': 'local', 'path': str(node['staging'])},
+            'team-ftp': {'type': 'ftp', 'host': ftp.host, 'port': ftp.port, 'user': 'stage',
+                         'password_env': 'FB_TEST_FTP_PASSWORD', 'path': '/pub'}},
+        'fedora_build_koji_hubs': {'team': {'hub_url': w.hub.url, 'topurl': w.hub.topurl, 'auth': 'password',
+                                            'username': 'carol', 'password_env': 'FB_TEST_KOJI_PASSWORD'}},
+        'fedora_build_webhooks': {'team-hook': {'url': hook.url, 'token_env': 'FEDORA_BUILD_WEBHOOK_TOKEN'}},
         'fedora_build_smtp': {'host': smtp.host, 'port': smtp.port, 'security': 'none', 'username': 'mailer',
                               'sender': 'builds@example.org'},
         'fedora_build_status_dir': str(node['staging'] / 'status'),
@@ -159,6 +168,52 @@ def test_secrets_are_used_but_never_written(secret_build):
     # Every task result (what AWX and ansible-runner keep as job events): the passwords and the token
     # that come from the controller's environment never appear; in particular no env facts are gathered.
     assert leaks([b['workdir'] / 'results.json'], (FTP_PW, SMTP_PW, HOOK_TOKEN)) == []
+
+
+def test_request_defined_destinations_get_no_secret(tmp_path, node, koji_world, fedora_repo, builder_standins, hook):
+    """A request that writes its own Koji hub and webhook URL: refused by default; where the operator allows
+    request-defined destinations, the build runs, but the hub sees no login and the webhook no token,
+    although the operator's Koji login (fedora_build_koji, for that very hub) and the webhook token are set."""
+    w = koji_world
+    w.hub.add_user('carol', password=KOJI_PW)
+    request = {
+        'image_type': 'boot', 'release': '41', 'arch': ARCH, 'name': 'own-destinations',
+        'koji': {'hub_url': w.hub.url, 'topurl': w.hub.topurl, 'builds': ['hello-2.0-1.fc41'],
+                 'sigkeys': [w.key1.sigkey]},
+        'repos': {'presets': [], 'extra': [{'name': 'fedora', 'baseurl': 'file://%s/' % fedora_repo}]},
+        'staging': [{'type': 'local', 'path': str(node['staging'])}],
+        'notify': {'webhook': hook.url},
+    }
+    extra_vars = {
+        'fedora_build_request': request,
+        'fedora_build_koji': {'hub_url': w.hub.url, 'topurl': w.hub.topurl, 'auth': 'password',
+                              'username': 'carol', 'password_env': 'FB_TEST_KOJI_PASSWORD'},
+        'fedora_build_status_dir': str(node['staging'] / 'status'),
+        'fedora_build_environment': builder_standins.environment,
+        'fedora_build_preflight_require': ['root', 'tools', 'arch'],
+        'fedora_build_poll': 1,
+    }
+    env = {'FB_TEST_KOJI_PASSWORD': KOJI_PW, 'FEDORA_BUILD_WEBHOOK_TOKEN': HOOK_TOKEN}
+    # off by default: validation refuses each request-defined destination, naming the field
+    run = run_playbook(str(REPO / 'playbooks' / 'build.yml'), inventory=node['inventory'], extra_vars=extra_vars,
+                       env=env, workdir=tmp_path / 'refused')
+    assert run.rc != 0
+    problems = run.result('Validate every request (all problems at once)')['problems']
+    assert [p.split(': ', 1)[0] for p in problems] == ['requests[0].koji', 'requests[0].staging[0]',
+                                                       'requests[0].notify.webhook'], problems
+    assert not hook.posts and not w.hub.logins
+    # allowed: built, but no secret went to the request's destinations
+    extra_vars['fedora_build_allow_request_destinations'] = True
+    run = run_playbook(str(REPO / 'playbooks' / 'build.yml'), inventory=node['inventory'], extra_vars=extra_vars,
+                       env=env, verbosity=3, workdir=tmp_path / 'allowed')
+    run.assert_ok()
+    assert [p for p in node['staging'].iterdir() if p.name.startswith('boot-41-')], 'not staged'
+    assert w.hub.logins == [], w.hub.logins
+    assert len(hook.posts) == 2, hook.posts  # submitted, succeeded
+    for post in hook.posts:
+        assert 'authorization' not in [name.lower() for name in post['headers']], post['headers']
+    for secret in (KOJI_PW, HOOK_TOKEN):
+        assert secret not in run.stdout + run.stderr
 
 
 def test_koji_password_stays_out_of_task_results(secret_build):
@@ -243,13 +298,20 @@ def test_cli_runner_artifacts_hold_no_secret(tmp_path, builder_standins, fedora_
     request.write_text(json.dumps({'fedora_build_request': {
         'image_type': 'boot', 'release': 41, 'arch': ARCH, 'name': 'clisecret',
         'repos': {'presets': [], 'extra': [{'name': 'local', 'baseurl': 'file://%s' % fedora_repo}]},
-        'staging': [{'type': 'local', 'path': str(staging)},
-                    {'type': 'ftp', 'host': ftp.host, 'port': ftp.port, 'user': 'stage',
-                     'password_env': 'FB_TEST_FTP_PASSWORD', 'path': '/pub'}],
-        'notify': {'email': ['qa@example.org'], 'webhook': hook.url}}}))
+        'staging': ['controller', 'team-ftp'],
+        'notify': {'email': ['qa@example.org'], 'webhook': 'team-hook'}}}))
+    # the operator's named destinations (settings the operator gives, here with -e; the request only names them)
+    destinations = tmp_path / 'destinations.json'
+    destinations.write_text(json.dumps({
+        'fedora_build_staging_targets': {
+            'controller': {'type': 'local', 'path': str(staging)},
+            'team-ftp': {'type': 'ftp', 'host': ftp.host, 'port': ftp.port, 'user': 'stage',
+                         'password_env': 'FB_TEST_FTP_PASSWORD', 'path': '/pub'}},
+        'fedora_build_staging': [{'type': 'local', 'path': str(staging)}],
+        'fedora_build_webhooks': {'team-hook': {'url': hook.url, 'token_env': 'FEDORA_BUILD_WEBHOOK_TOKEN'}}}))
     env = {'FEDORA_BUILD_STATUS_DIR': str(staging / 'status'), 'FEDORA_BUILD_PROJECT': str(REPO),
            'FB_TEST_FTP_PASSWORD': FTP_PW, 'FEDORA_BUILD_SMTP_PASSWORD': SMTP_PW, 'FEDORA_BUILD_WEBHOOK_TOKEN': HOOK_TOKEN}
-    proc = cli('submit', request, '--wait', '-i', inventory, env=env, timeout=900)
+    proc = cli('submit', request, '--wait', '-i', inventory, '-e', '@%s' % destinations, env=env, timeout=900)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     smtp.wait_for(2)
     assert [p for p in (ftp_root / 'pub').iterdir() if p.name.startswith('boot-41-')], 'nothing reached FTP'

@@ -30,13 +30,14 @@ def setup(lab, tmp_path, builder_standins, sleep=None, names=('a',)):
         'fedora_build_environment': env, 'fedora_build_preflight_require': ['tools'], 'fedora_build_poll': 1,
         # in each node's private node_root (a tmpfs mounted at the same path on every node, where the
         # lab's work dir is too): the slot hosts of build.yml carry fedora_build_* only, not node_root
-        'fedora_build_lock_dir': '%s/lock' % root, 'fedora_build_cache_dir': '%s/cache' % root}))
+        'fedora_build_lock_dir': '%s/lock' % root, 'fedora_build_cache_dir': '%s/cache' % root,
+        # the operator's staging target: a request cannot define one by default
+        'fedora_build_staging': [{'type': 'local', 'path': str(tmp_path / 'staging')}]}))
     staging = tmp_path / 'staging'
     request = tmp_path / 'batch.yml'
     request.write_text(yaml.safe_dump({'fedora_build_requests': [{
         'image_type': 'boot', 'release': 41, 'arch': 'x86_64', 'name': name,
-        'repos': {'presets': [], 'extra': [{'name': 'local', 'baseurl': 'file://%s' % repo}]},
-        'staging': [{'type': 'local', 'path': str(staging)}]} for name in names]}))
+        'repos': {'presets': [], 'extra': [{'name': 'local', 'baseurl': 'file://%s' % repo}]}} for name in names]}))
     return {'service': service, 'request': request, 'staging': staging, 'status': staging / 'status',
             'env': {'FEDORA_BUILD_STATUS_DIR': str(staging / 'status'), 'FEDORA_BUILD_PROJECT': str(REPO),
                     'FEDORA_BUILD_CANCEL_GRACE': '5'}}

@@ -85,16 +85,19 @@ def test_batch_over_two_arches_three_nodes_and_three_staging_targets(
     ftp = ftp_server(str(ftp_root), host=lab.controller_address)
     arm = lab.hosts['node-arm']
     ssh_path = '%s/staging-ssh' % arm['node_root']
-    targets = [
-        {'type': 'local', 'path': str(tmp_path / 'staging')},
-        {'type': 'ssh', 'host': arm['address'], 'user': 'root', 'path': ssh_path,
-         'identity_file': str(lab.ssh_key), 'known_hosts_file': str(lab.known_hosts)},
-        {'type': 'ftp', 'host': lab.controller_address, 'port': ftp.port, 'user': ftp.user,
-         'password_env': 'FEDORA_BUILD_FTP_PASSWORD', 'path': '/pub'},
-    ]
+    # the operator's named staging targets and Koji hub; the requests name them
+    staging_targets = {
+        'controller': {'type': 'local', 'path': str(tmp_path / 'staging')},
+        'arm-ssh': {'type': 'ssh', 'host': arm['address'], 'user': 'root', 'path': ssh_path,
+                    'identity_file': str(lab.ssh_key), 'known_hosts_file': str(lab.known_hosts)},
+        'lab-ftp': {'type': 'ftp', 'host': lab.controller_address, 'port': ftp.port, 'user': ftp.user,
+                    'password_env': 'FEDORA_BUILD_FTP_PASSWORD', 'path': '/pub'},
+    }
+    targets = ['controller', 'arm-ssh', 'lab-ftp']
     (ftp_root / 'pub').mkdir()
     repos = {'presets': [], 'extra': [{'name': 'fedora', 'baseurl': 'file://%s/' % fedora_repo}]}
-    koji = {'hub_url': world.hub.url, 'topurl': world.hub.topurl, 'sigkeys': [world.key1.sigkey, '']}
+    koji_hubs = {'lab': {'hub_url': world.hub.url, 'topurl': world.hub.topurl}}
+    koji = {'hub': 'lab', 'sigkeys': [world.key1.sigkey, '']}
     notify = {'email': ['qa@example.org'], 'on': ['failed', 'succeeded']}
     requests = [
         {'image_type': 'boot', 'release': '41', 'arch': 'x86_64', 'name': 'boot-hello2', 'repos': repos,
@@ -111,7 +114,8 @@ def test_batch_over_two_arches_three_nodes_and_three_staging_targets(
     smtp = {'host': smtp_sink.host, 'port': smtp_sink.port, 'security': 'none', 'sender': 'builds@example.org'}
     inventory = lab_inventory(lab, tmp_path / 'inventory.yml')
     extra = dict(service(lab, tmp_path, builder_standins, fedora_build_smtp=smtp,
-                         fedora_build_kiwi_descriptions={'lab-minimal': str(kiwi_description)}),
+                         fedora_build_kiwi_descriptions={'lab-minimal': str(kiwi_description)},
+                         fedora_build_staging_targets=staging_targets, fedora_build_koji_hubs=koji_hubs),
                  fedora_build_requests=requests)
     env = {'FEDORA_BUILD_FTP_PASSWORD': ftp.password}
 

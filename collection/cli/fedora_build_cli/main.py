@@ -65,6 +65,8 @@ def build_parser():
 
     p = cmd('validate', 'check a request file; print every problem at once')
     p.add_argument('request', metavar='REQUEST.yml')
+    p.add_argument('--extra-vars', '-e', metavar='K=V|@FILE', action='append', default=[],
+                   help='service settings as submit would pass them, e.g. the named destinations (repeatable)')
 
     p = cmd('import-conf', 'convert a 2012 imagebuild.conf into a request file')
     p.add_argument('conf', metavar='imagebuild.conf')
@@ -137,7 +139,9 @@ def parse_extra_vars(items):
 
 def cmd_validate(ctx):
     raw = requests_io.load(ctx.args.request)
-    normalized, problems = requests_io.validate(ctx.project, raw, defaults=requests_io.service_defaults(ctx.status_dir))
+    extra = parse_extra_vars(ctx.args.extra_vars)
+    normalized, problems = requests_io.validate(ctx.project, raw,
+                                                defaults=requests_io.service_defaults(ctx.status_dir, extra))
     if ctx.json:
         display.emit_json({'valid': not problems, 'problems': problems,
                            'requests': [requests_io.summary(r) for r in normalized] if not problems else []}, ctx.stdout)
@@ -352,7 +356,14 @@ def cmd_import_conf(ctx):
     text = import_conf.to_yaml(request, os.path.basename(ctx.args.conf))
     problems = []
     try:
-        dummy, problems = requests_io.validate(ctx.project, [request], defaults=requests_io.service_defaults(ctx.status_dir))
+        # the 2012 file's staging target becomes the request's own: valid only where the operator allows
+        # request-defined destinations (docs/security.md, "Trust model"), which the warning below says
+        defaults = requests_io.service_defaults(ctx.status_dir, {'fedora_build_allow_request_destinations': True})
+        dummy, problems = requests_io.validate(ctx.project, [request], defaults=defaults)
+        if isinstance(request.get('staging'), list) and any(isinstance(t, dict) for t in request['staging']):
+            warnings.append('staging: the converted target is the request\'s own; it is accepted only with '
+                            'fedora_build_allow_request_destinations: true, else replace it by the name of a target '
+                            'the operator defined in fedora_build_staging_targets.')
     except CLIError as exc:
         warnings.append('not validated: %s' % exc.msg)
     warnings.extend('the request needs editing: %s' % p for p in problems)

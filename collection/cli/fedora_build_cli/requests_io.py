@@ -50,7 +50,9 @@ def service_defaults(status_dir, extravars=None):
 
     Staging: ``fedora_build_staging`` from -e, else the local target that holds the status dir
     (``<target>/status``, the pipeline's default); Koji: ``fedora_build_koji`` from -e; the names of
-    ``fedora_build_kiwi_descriptions`` from -e (``builder.description`` must be one of them).
+    ``fedora_build_kiwi_descriptions`` from -e (``builder.description`` must be one of them); the operator's
+    named destinations (``fedora_build_staging_targets``, ``fedora_build_koji_hubs``, the names of
+    ``fedora_build_webhooks``, ``fedora_build_allow_request_destinations``) from -e.
     """
     extravars = extravars or {}
     defaults = {'staging': extravars.get('fedora_build_staging')
@@ -59,6 +61,15 @@ def service_defaults(status_dir, extravars=None):
         defaults['koji'] = extravars['fedora_build_koji']
     if isinstance(extravars.get('fedora_build_kiwi_descriptions'), dict):  # builder.description names these
         defaults['kiwi_descriptions'] = sorted(extravars['fedora_build_kiwi_descriptions'])
+    # the operator's named destinations (docs/security.md, "Trust model"): a request names them
+    for key in ('staging_targets', 'koji_hubs', 'webhooks', 'allow_request_destinations'):
+        if extravars.get('fedora_build_' + key) is not None:
+            defaults[key] = extravars['fedora_build_' + key]
+    if isinstance(defaults.get('allow_request_destinations'), str):  # -e KEY=VALUE gives a string (the playbook: | bool)
+        defaults['allow_request_destinations'] = defaults['allow_request_destinations'].strip().lower() in (
+            'true', 'yes', 'on', '1')
+    if isinstance(defaults.get('webhooks'), dict):
+        defaults['webhooks'] = sorted(defaults['webhooks'])  # names only: the notify step reads the rest
     return defaults
 
 

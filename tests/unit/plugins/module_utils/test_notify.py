@@ -281,11 +281,18 @@ def test_smtp_bad_options_name_the_field(smtp, field):
 
 def test_webhook_options():
     assert notify.normalize_webhook(None, environ={}) is None
-    conf = notify.normalize_webhook({'url': 'https://u:pw@hooks.example.org:8443/T0/secret-path?k=v'},
+    conf = notify.normalize_webhook({'url': 'https://u:pw@hooks.example.org:8443/T0/secret-path?k=v',
+                                     'token_env': 'FEDORA_BUILD_WEBHOOK_TOKEN'},
                                     environ={'FEDORA_BUILD_WEBHOOK_TOKEN': 'tok'})
     assert conf['token'] == 'tok'
     assert conf['location'] == 'https://hooks.example.org:8443'
     assert set(conf['secrets']) == {'tok', 'pw'}
+
+
+def test_a_webhook_url_alone_gets_no_token():
+    """No default token_env: a URL (one a request wrote) never gets the controller's token."""
+    conf = notify.normalize_webhook({'url': 'https://hooks.example.org/x'}, environ={'FEDORA_BUILD_WEBHOOK_TOKEN': 'tok'})
+    assert conf['token'] is None and 'tok' not in conf['secrets']
 
 
 @pytest.mark.parametrize('hook, field, words', [

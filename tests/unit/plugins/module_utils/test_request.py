@@ -19,6 +19,8 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.request impo
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
 STAGING = [{'type': 'local', 'path': '/srv/staging'}]
 DEFAULTS = {'staging': STAGING}
+# the operator allows request-defined destinations (never with a secret)
+OPEN = dict(DEFAULTS, allow_request_destinations=True)
 KS = {'src': '/srv/kickstarts/live.ks'}
 
 
@@ -94,7 +96,7 @@ def test_normalizing_is_idempotent(image_type):
                repos={'presets': ['updates', 'release'], 'extra': [{'name': 'mine', 'baseurl': 'https://r.example/x/'}]},
                notify={'email': 'me@example.org', 'on': ['failed']})
     first = ok(req)
-    second = ok(copy.deepcopy(first))
+    second = ok(copy.deepcopy(first), OPEN)
     assert second == first
     json.dumps(first)  # plain JSON data
 
@@ -311,12 +313,13 @@ def test_koji_good_values():
     ({'hub_url': 'koji.example'}, 'hub_url', "scheme '(none)' is not allowed"),
     ({'hub_url': 'https://koji.example/kojihub'}, 'topurl', 'without a profile give both hub_url and topurl'),
     ({'profile': 'my profile'}, 'profile', 'is not a valid name'),
-    ({'auth': 'magic'}, 'auth', 'is not one of none, ssl, kerberos, password'),
-    ({'password': 12}, 'password', 'must be a string'),
-    ({'nvrs': []}, 'nvrs', 'unknown field; known fields are profile, hub_url, topurl,'),
+    ({'auth': 'magic'}, 'auth', 'a request cannot give credentials or their source'),
+    ({'password': 12}, 'password', 'a request cannot give credentials or their source'),
+    ({'nvrs': []}, 'nvrs', 'unknown field; known fields are hub, profile, hub_url, topurl,'),
+    ({'hub': 'nope'}, 'hub', "'nope' is not a Koji hub the operator defined in fedora_build_koji_hubs"),
 ])
 def test_koji_bad(koji, field, needle):
-    one_problem(base(koji=koji), 'request.koji.' + field, needle)
+    one_problem(base(koji=koji), 'request.koji.' + field, needle, defaults=OPEN)
 
 
 def test_koji_multilib_only_for_x86_64():
@@ -339,7 +342,7 @@ def test_koji_service_defaults_lie_under_the_request():
     assert 'auth' not in norm and 'password' not in norm
     # the request's own connection replaces the whole connection of the defaults
     norm = ok(base(koji={'hub_url': 'https://h.example/kojihub', 'topurl': 'https://h.example/kojifiles',
-                         'sigkeys': ['']}), defaults)['koji']
+                         'sigkeys': ['']}), dict(defaults, allow_request_destinations=True))['koji']
     assert norm['profile'] is None and norm['hub_url'] == 'https://h.example/kojihub'
     assert norm['sigkeys'] == ['']
     # bad defaults are named as such
@@ -554,7 +557,9 @@ def test_staging_targets_normalized():
                {'type': 'ftp', 'host': '192.0.2.7', 'port': '2121', 'password_env': 'FB_FTP_PASSWORD', 'path': '/pub/fb',
                 'tls': True},
                {'type': 'ftp', 'host': '2001:db8::1', 'user': 'up', 'password': 'p@ss', 'path': '/in'}]
-    norm = ok(base(staging=staging))['staging']
+    # the operator's targets (with their credentials), named by the request
+    operator = dict(DEFAULTS, staging_targets=dict(('t%d' % i, target) for i, target in enumerate(staging)))
+    norm = ok(base(staging=['t0', 't1', 't2', 't3']), operator)['staging']
     assert norm == [
         {'type': 'local', 'path': '/srv/staging'},
         {'type': 'ssh', 'host': 'stage.example.org', 'port': 22, 'user': 'fb', 'path': '/data/fb',
@@ -586,24 +591,37 @@ def test_staging_targets_normalized():
     ('/srv/staging', '[0]', 'must be a mapping with type (local, ssh or ftp) and path (got a string)'),
 ])
 def test_staging_bad(target, field, needle):
-    one_problem(base(staging=[target]), 'request.staging' + field, needle)
+    # the checks of a target the operator defines
+    one_problem(base(), 'defaults.staging_targets.t' + field[3:], needle, defaults=dict(DEFAULTS, staging_targets={'t': target}))
+    # the same checks for a target a request defines (where the operator allows it)
+    if not isinstance(target, dict) or not any(key in target for key in ('identity_file', 'password_env')) \
+            and target.get('type') != 'ssh' and 'host' not in field:
+        one_problem(base(staging=[target]), 'request.staging' + field, needle if isinstance(target, dict) else
+                    "'/srv/staging' is not a staging target name", defaults=OPEN)
 
 
 def test_staging_password_never_shown():
     secret = 'hunter2-SECRET'
-    problems = bad(base(staging=[{'type': 'ftp', 'host': 'h', 'path': '/x', 'password': secret,
-                                  'password_env': 'FTP_PW'}]))
-    assert problems == ['request.staging[0]: give password or password_env, not both.']
+    operator = dict(DEFAULTS, staging_targets={'t': {'type': 'ftp', 'host': 'h', 'path': '/x', 'password': secret,
+                                                     'password_env': 'FTP_PW'}})
+    problems = bad(base(), operator)
+    assert problems == ['defaults.staging_targets.t: give password or password_env, not both.']
     for value in (secret + '\n', [secret]):
-        problems = bad(base(staging=[{'type': 'ftp', 'host': 'h', 'path': '/x', 'password': value}]))
-        assert len(problems) == 1 and problems[0].startswith('request.staging[0].password: ')
+        operator['staging_targets']['t'] = {'type': 'ftp', 'host': 'h', 'path': '/x', 'password': value}
+        problems = bad(base(), operator)
+        assert len(problems) == 1 and problems[0].startswith('defaults.staging_targets.t.password: ')
+        assert secret not in problems[0]
+        # a request cannot carry one at all, and its value is never shown
+        problems = bad(base(staging=[operator['staging_targets']['t']]), OPEN)
+        assert len(problems) == 1 and problems[0].startswith('request.staging[0].password: a request cannot give ')
         assert secret not in problems[0]
 
 
 def test_staging_defaults():
     req = base()
     assert ok(req, {'staging': [{'type': 'local', 'path': '/a'}]})['staging'] == [{'type': 'local', 'path': '/a'}]
-    assert ok(dict(req, staging=[{'type': 'local', 'path': '/b'}]), {'staging': [{'type': 'local', 'path': '/a'}]}
+    assert ok(dict(req, staging=[{'type': 'local', 'path': '/b'}]), {'staging': [{'type': 'local', 'path': '/a'}],
+                                                                     'allow_request_destinations': True}
               )['staging'] == [{'type': 'local', 'path': '/b'}]
     one_problem(req, 'request.staging', 'missing; give at least one staging target', defaults={})
     one_problem(dict(req, staging=[]), 'request.staging', 'is empty')
@@ -615,7 +633,7 @@ def test_staging_defaults():
 
 def test_notify():
     norm = ok(base(notify={'email': ['a@example.org', 'root@localhost', 'a@example.org'],
-                           'webhook': 'https://hooks.example/fb', 'on': ['failed', 'submitted']}))['notify']
+                           'webhook': 'https://hooks.example/fb', 'on': ['failed', 'submitted']}), OPEN)['notify']
     assert norm == {'email': ['a@example.org', 'root@localhost'], 'webhook': 'https://hooks.example/fb',
                     'on': ['submitted', 'failed']}
     assert ok(base(notify={'email': 'b@example.org'}))['notify']['email'] == ['b@example.org']
@@ -630,13 +648,14 @@ def test_notify():
     ({'email': ['not-an-address']}, 'email[0]', 'is not an email address'),
     ({'email': ['a@b.org\nBcc: x@y.org']}, 'email[0]', 'control characters'),
     ({'email': 5}, 'email', 'must be a list'),
-    ({'webhook': 'javascript:alert(1)'}, 'webhook', "scheme 'javascript' is not allowed"),
+    ({'webhook': 'javascript:alert(1)'}, 'webhook', 'is neither the name of a webhook the operator defined'),
+    ({'webhook': 'ftp://hooks.example/x'}, 'webhook', "scheme 'ftp' is not allowed"),
     ({'on': ['started']}, 'on[0]', "'started' is not one of submitted, succeeded, failed"),
     ({'on': 'failed'}, 'on', 'must be a list'),
     ({'sms': ['1']}, 'sms', 'unknown field; known fields are email, webhook, on.'),
 ])
 def test_notify_bad(notify, field, needle):
-    one_problem(base(notify=notify), 'request.notify.' + field, needle)
+    one_problem(base(notify=notify), 'request.notify.' + field, needle, defaults=OPEN)
 
 
 # --- many problems at once, batches, odd input ---------------------------------------------------------------
@@ -651,7 +670,8 @@ def test_every_problem_at_once():
     fields = [p.split(': ', 1)[0] for p in problems]
     assert fields == ['request.colour', 'request.release', 'request.arch', 'request.builder.dest',
                       'request.builder.nosource', 'request.kickstart.src', 'request.koji.builds[0]',
-                      'request.koji.tasks[0]', 'request.repos.presets[0]', 'request.staging[0].host',
+                      'request.koji.tasks[0]', 'request.repos.presets[0]', 'request.staging[0].password',
+                      'request.staging[0].host',
                       'request.notify.email[0]', 'request.force']
 
 
@@ -725,7 +745,7 @@ def test_request_id_stable_and_independent_of_force_staging_notify_and_key_order
     reordered = dict(reversed(list(base(koji={'builds': ['bash-1-1.fc41']}).items())))
     assert ok(reordered)['request_id'] == first['request_id']
     other = ok(base(koji={'builds': ['bash-1-1.fc41']}, force=True, notify={'email': ['a@example.org'], 'on': ['failed']},
-                    staging=[{'type': 'ssh', 'host': 'h', 'path': '/s'}]))
+                    staging=[{'type': 'ftp', 'host': 'h', 'path': '/s'}]), OPEN)
     assert other['request_id'] == first['request_id']
     assert ok(base(koji={'builds': ['bash-1-1.fc41']}, notify={'on': ['failed', 'submitted']}))['request_id'] \
         == ok(base(koji={'builds': ['bash-1-1.fc41']}, notify={'on': ['submitted', 'failed']}))['request_id']
@@ -777,18 +797,28 @@ def test_role_argument_spec_lists_the_same_fields_as_the_request_schema():
 EXAMPLES = ['request-boot.yml', 'request-dvd.yml', 'request-live.yml', 'requests-batch.yml']
 
 
+def operator_example():
+    """defaults with the operator's named destinations of docs/examples/service-destinations.yml."""
+    with open(os.path.join(REPO, 'docs', 'examples', 'service-destinations.yml')) as handle:
+        data = yaml.safe_load(handle)
+    return dict(DEFAULTS, staging_targets=data['fedora_build_staging_targets'], koji_hubs=data['fedora_build_koji_hubs'],
+                webhooks=data['fedora_build_webhooks'],
+                allow_request_destinations=data['fedora_build_allow_request_destinations'])
+
+
 @pytest.mark.parametrize('name', EXAMPLES)
 def test_documented_examples_validate(name):
     with open(os.path.join(REPO, 'docs', 'examples', name)) as handle:
         data = yaml.safe_load(handle)
+    defaults = operator_example()
     if name.startswith('requests-'):
         assert list(data) == ['fedora_build_requests']
-        norm, problems = validate_requests(data['fedora_build_requests'], DEFAULTS)
+        norm, problems = validate_requests(data['fedora_build_requests'], defaults)
         assert problems == [] and len(norm) >= 3
         assert set(n['image_type'] for n in norm) == {'boot', 'dvd', 'live'}
     else:
         assert list(data) == ['fedora_build_request']
-        norm, problems = validate_request(data['fedora_build_request'], DEFAULTS)
+        norm, problems = validate_request(data['fedora_build_request'], defaults)
         assert problems == []
         assert name == 'request-%s.yml' % norm['image_type']
 
@@ -805,39 +835,46 @@ def test_requests_of_a_batch_do_not_share_lists():
 def test_bad_defaults_fail_every_request_of_the_batch():
     norm, problems = validate_requests([base(), base('boot')], {'staging': 'somewhere', 'timeout': -1, 'x': 1})
     assert problems == [
-        'defaults.x: unknown field; known fields are arch, koji, staging, timeout, kiwi_descriptions.',
+        'defaults.x: unknown field; known fields are %s.' % ', '.join(rq.DEFAULTS_FIELDS),
         'defaults.staging: must be a list of staging targets (got a string).',
         'defaults.timeout: -1 is out of range (1 to 604800).']
     assert norm == [None, None]
 
 
 def test_koji_password_env_and_transfer_settings():
-    koji = {'hub_url': 'https://koji.example.org/kojihub', 'topurl': 'https://koji.example.org/files',
-            'auth': 'password', 'username': 'carol', 'password_env': 'FB_KOJI_PW', 'timeout': 5, 'retries': 0,
-            'parallel': 2, 'builds': ['hello-1.0-1.fc41']}
-    norm, problems = validate_request(base(koji=koji), defaults={'staging': [{'type': 'local', 'path': '/srv/s'}]})
+    hub = {'hub_url': 'https://koji.example.org/kojihub', 'topurl': 'https://koji.example.org/files',
+           'auth': 'password', 'username': 'carol', 'password_env': 'FB_KOJI_PW'}
+    koji = {'hub': 'team', 'timeout': 5, 'retries': 0, 'parallel': 2, 'builds': ['hello-1.0-1.fc41']}
+    norm, problems = validate_request(base(koji=koji), defaults=dict(DEFAULTS, koji_hubs={'team': hub}))
     assert problems == []
-    assert {k: norm['koji'][k] for k in ('password_env', 'timeout', 'retries', 'parallel')} == {
-        'password_env': 'FB_KOJI_PW', 'timeout': 5, 'retries': 0, 'parallel': 2}
+    assert {k: norm['koji'][k] for k in ('hub', 'hub_url', 'password_env', 'timeout', 'retries', 'parallel')} == {
+        'hub': 'team', 'hub_url': hub['hub_url'], 'password_env': 'FB_KOJI_PW', 'timeout': 5, 'retries': 0,
+        'parallel': 2}
     assert 'password' not in norm['koji']
 
 
 @pytest.mark.parametrize('field,value,needle', [
     ('password_env', 'A B', 'is not an environment variable name'),
-    ('timeout', 0, 'koji.timeout'),
-    ('retries', 21, 'koji.retries'),
-    ('parallel', True, 'koji.parallel'),
+    ('timeout', 0, 'out of range'),
+    ('retries', 21, 'out of range'),
+    ('parallel', True, 'whole number'),
 ])
 def test_koji_password_env_and_transfer_settings_bad(field, value, needle):
-    _norm, problems = validate_request(base(koji={'builds': ['hello-1.0-1.fc41'], field: value}),
-                                       defaults={'staging': [{'type': 'local', 'path': '/srv/s'}]})
-    assert len(problems) == 1 and problems[0].startswith('request.koji.%s: ' % field) and needle in problems[0], problems
+    hub = {'hub_url': 'https://koji.example.org/kojihub', 'topurl': 'https://koji.example.org/files', field: value}
+    _norm, problems = validate_request(base(koji={'builds': ['hello-1.0-1.fc41']}),
+                                       defaults={'staging': [{'type': 'local', 'path': '/srv/s'}],
+                                                 'koji_hubs': {'team': hub}})
+    assert len(problems) == 1 and problems[0].startswith('defaults.koji_hubs.team.%s: ' % field), problems
+    assert needle in problems[0], problems
 
 
 def test_koji_password_and_password_env_exclude_each_other():
-    _norm, problems = validate_request(base(koji={'builds': ['hello-1.0-1.fc41'], 'password': 'x', 'password_env': 'P'}),
-                                       defaults={'staging': [{'type': 'local', 'path': '/srv/s'}]})
-    assert problems == ['request.koji: give password or password_env, not both.']
+    hub = {'hub_url': 'https://k.example/kojihub', 'topurl': 'https://k.example/files', 'password': 'x',
+           'password_env': 'P'}
+    _norm, problems = validate_request(base(koji={'builds': ['hello-1.0-1.fc41']}),
+                                       defaults={'staging': [{'type': 'local', 'path': '/srv/s'}],
+                                                 'koji_hubs': {'team': hub}})
+    assert problems == ['defaults.koji_hubs.team: give password or password_env, not both.']
 
 
 # --- kiwi description: a name of the operator's, never a node directory -----------------------------------

@@ -55,12 +55,16 @@ def test_secret_fields_are_marked_in_the_model():
 
 
 def normalized_with_secrets():
-    request = {'image_type': 'boot', 'release': 41,
-               'koji': {'builds': ['bash-5.2.32-1.fc41'], 'auth': 'password', 'username': 'carol', 'password': SECRET,
-                        'keytab': '/etc/krb5.keytab'},
-               'staging': [{'type': 'ftp', 'host': 'ftp.example.org', 'path': '/pub', 'password': SECRET},
-                           {'type': 'local', 'path': '/srv/fb-staging'}]}
-    norm, problems = validate_request(request, {})
+    """A request naming the operator's Koji hub and FTP target, whose definitions carry the secrets."""
+    request = {'image_type': 'boot', 'release': 41, 'koji': {'builds': ['bash-5.2.32-1.fc41'], 'hub': 'team'},
+               'staging': ['team-ftp', 'controller']}
+    defaults = {'koji_hubs': {'team': {'hub_url': 'https://koji.example.org/kojihub',
+                                       'topurl': 'https://koji.example.org/kojifiles', 'auth': 'password',
+                                       'username': 'carol', 'password': SECRET, 'keytab': '/etc/krb5.keytab'}},
+                'staging_targets': {'team-ftp': {'type': 'ftp', 'host': 'ftp.example.org', 'path': '/pub',
+                                                 'password': SECRET},
+                                    'controller': {'type': 'local', 'path': '/srv/fb-staging'}}}
+    norm, problems = validate_request(request, defaults)
     assert problems == []
     return norm
 
@@ -102,8 +106,8 @@ KS_URL = 'https://carol:%s@ks.example.org/spins/live.ks' % SECRET
 
 
 def normalized_with_ks_credentials(src=KS_URL):
-    norm, problems = validate_request({'image_type': 'live', 'release': 41, 'kickstart': {'src': src},
-                                       'staging': [{'type': 'local', 'path': '/srv/fb-staging'}]}, {})
+    norm, problems = validate_request({'image_type': 'live', 'release': 41, 'kickstart': {'src': src}},
+                                      {'staging': [{'type': 'local', 'path': '/srv/fb-staging'}]})
     assert problems == []
     return norm
 
@@ -169,7 +173,11 @@ def test_every_normalized_request_fits_the_model():
         with open(os.path.join(REPO, 'docs', 'examples', name)) as handle:
             data = yaml.safe_load(handle)
         request = data.get('fedora_build_request', data)
-        norm, problems = validate_request(request, {'staging': [{'type': 'local', 'path': '/srv/fb-staging'}]})
+        with open(os.path.join(REPO, 'docs', 'examples', 'service-destinations.yml')) as handle:
+            settings = yaml.safe_load(handle)  # the operator's named destinations the examples name
+        defaults = dict((key[len('fedora_build_'):], value) for key, value in settings.items())
+        defaults['staging'] = [{'type': 'local', 'path': '/srv/fb-staging'}]
+        norm, problems = validate_request(request, defaults)
         assert problems == [], problems
         assert check_shape(norm) == []
 

@@ -22,13 +22,16 @@ import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils import (
-    builders, koji_client, notify, request_model, staging)
+    builders, destinations, koji_client, notify, request_model, staging)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request import validate_request
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import check_params_text
 
 MODULES = 'ansible_collections.ondemand.fedora_build.plugins.modules.'
 STAGING = [{'type': 'local', 'path': '/srv/fb-staging'}]
 DEFAULTS = {'staging': STAGING}
+# request-defined destinations allowed (they still get no secret); the rest goes through the operator's named ones
+OPEN_DEFAULTS = dict(DEFAULTS, allow_request_destinations=True)
+OPERATOR_HUB = {'hub_url': 'https://koji.example.org/kojihub', 'topurl': 'https://kojipkgs.example.org'}
 
 # control, C1, bidi (U+202A-202E, U+2066-2069, U+200E/F, U+061C), zero-width (U+200B-200D, U+2060, U+FEFF)
 BAD_CHARS = ([chr(c) for c in range(0x00, 0x20)] + ['\x7f', '\x85', '\x9b'] +
@@ -43,7 +46,7 @@ SAMPLES = {
     'kickstart.exclude_packages': 'nano',
     'koji.builds': 'bash-5.2.32-1.fc41', 'koji.tag_latest.tag': 'f41-updates', 'koji.tag_latest.packages': 'kernel',
     'koji.sigkeys': 'e99d6ad1', 'koji.gpgkeys': '/etc/pki/rpm-gpg/RPM-GPG-KEY-fedora-41', 'koji.exclude': '*-devel',
-    'koji.profile': 'fedora', 'koji.hub_url': 'https://koji.example.org/kojihub',
+    'koji.hub': 'team', 'koji.profile': 'fedora', 'koji.hub_url': 'https://koji.example.org/kojihub',
     'koji.topurl': 'https://kojipkgs.example.org', 'koji.ca_cert': '/etc/pki/koji-ca.pem', 'koji.auth': 'password',
     'koji.client_cert': '/etc/pki/koji.pem', 'koji.principal': 'builder@EXAMPLE.ORG',
     'koji.keytab': '/etc/krb5.keytab', 'koji.username': 'builder', 'koji.password': 'Sup3r-Secret',
@@ -131,6 +134,25 @@ def request_with(path, value):
     return req
 
 
+def operator_side(path, req):
+    """(request, defaults, where problems start): a field only the operator may set (a staging target's, a Koji
+    login's) goes into the operator's named destination that the request names."""
+    defaults = dict(OPEN_DEFAULTS)
+    where = 'request.' + path.split('.')[0]
+    key = path.split('.')[-1]
+    if path.startswith('staging.'):
+        defaults['staging_targets'] = {'t': req['staging'][0]}
+        req['staging'] = ['t']
+        where = 'defaults.staging_targets'
+    elif path == 'koji.hub':
+        defaults['koji_hubs'] = {'team': dict(OPERATOR_HUB)}
+    elif path.startswith('koji.') and key in destinations.KOJI_SECRET_FIELDS:
+        defaults['koji_hubs'] = {'team': dict(OPERATOR_HUB, **req['koji'])}
+        req['koji'] = {'hub': 'team'}
+        where = 'defaults.koji_hubs'
+    return req, defaults, where
+
+
 def test_every_text_field_of_the_model_has_a_sample():
     missing = [path for path in request_model.text_fields() if path not in SAMPLES]
     assert not missing, 'add a valid sample value for %s' % ', '.join(missing)
@@ -139,7 +161,8 @@ def test_every_text_field_of_the_model_has_a_sample():
 
 @pytest.mark.parametrize('path', request_model.text_fields())
 def test_the_sample_of_every_text_field_is_accepted(path):
-    norm, problems = validate_request(request_with(path, SAMPLES[path]), DEFAULTS)
+    req, defaults, _where = operator_side(path, request_with(path, SAMPLES[path]))
+    norm, problems = validate_request(req, defaults)
     assert problems == [] and norm is not None
 
 
@@ -151,9 +174,9 @@ def test_invisible_and_control_characters_anywhere_in_any_text_field_are_refused
         char = rng.choice(BAD_CHARS)
         at = rng.randint(0, len(sample))
         value = sample[:at] + char + sample[at:]
-        norm, problems = validate_request(request_with(path, value), DEFAULTS)
+        req, defaults, where = operator_side(path, request_with(path, value))
+        norm, problems = validate_request(req, defaults)
         assert norm is None, '%s accepted %r' % (path, value)
-        where = 'request.' + path.split('.')[0]
         assert any(problem.startswith(where) for problem in problems), (value, problems)
         assert all('\n' not in problem and char not in problem for problem in problems), problems
 
@@ -226,7 +249,7 @@ def random_request(rng):
         koji.update(timeout=rng.choice([1, 60, 3600]), retries=rng.choice([0, 20]), parallel=rng.choice([1, 64]))
     if koji:
         req['koji'] = koji
-    if rng.random() < 0.8:
+    if rng.random() < 0.8:  # the operator's targets (validated as settings), named by the request
         req['staging'] = [copy.deepcopy(pick(rng, POOLS['staging'])) for _unused in range(rng.randint(1, 2))]
     if rng.random() < 0.5:
         req['notify'] = {'email': [pick(rng, POOLS['email'])], 'webhook': pick(rng, POOLS['webhook'])}
@@ -335,10 +358,15 @@ def test_every_request_the_validator_accepts_the_consuming_modules_accept(monkey
     accepted = refused = 0
     for _unused in range(500):
         req = random_request(rng)
-        norm, problems = validate_request(copy.deepcopy(req), DEFAULTS)
+        defaults = dict(OPEN_DEFAULTS)
+        if 'staging' in req:
+            defaults['staging_targets'] = dict(('t%d' % index, target) for index, target in enumerate(req['staging']))
+            req['staging'] = sorted(defaults['staging_targets'])
+        norm, problems = validate_request(copy.deepcopy(req), defaults)
         if norm is None:
             refused += 1
-            assert problems and all(problem.startswith('request') for problem in problems), problems
+            assert problems and all(problem.startswith(('request', 'defaults.staging_targets'))
+                                    for problem in problems), problems
             continue
         accepted += 1
         try:

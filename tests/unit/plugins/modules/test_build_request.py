@@ -66,14 +66,20 @@ def test_every_problem_in_the_message(capsys):
 
 
 def test_password_is_not_in_problems(capsys):
-    staging = [{'type': 'ftp', 'host': 'ftp example', 'path': '/in', 'password': 'Sup3r-Secret', 'password_env': 'PW'}]
-    result = run(capsys, {'request': dict(LIVE, staging=staging)})
-    assert result['failed'] is True and len(result['problems']) == 2
+    target = {'type': 'ftp', 'host': 'ftp example', 'path': '/in', 'password': 'Sup3r-Secret', 'password_env': 'PW'}
+    # a request cannot carry a password at all
+    result = run(capsys, {'request': dict(LIVE, staging=[target]), 'defaults': dict(DEFAULTS, allow_request_destinations=True)})
+    assert result['failed'] is True and len(result['problems']) == 2  # the password, and the bad host
+    assert result['problems'][0].startswith('request.staging[0].password: a request cannot give credentials')
     assert 'Sup3r-Secret' not in json.dumps(result)
     assert result['invocation']['module_args']['request']['staging'][0]['password'] == 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER'
-    # a valid request returns it (the staging step needs it) but does not echo it in the invocation
-    staging[0].update(host='ftp.example.org', password_env=None)
-    result = run(capsys, {'request': dict(LIVE, staging=staging)})
+    # the operator's target: bad ones are reported without the password
+    result = run(capsys, {'request': dict(LIVE, staging=['ftp']), 'defaults': dict(DEFAULTS, staging_targets={'ftp': target})})
+    assert result['failed'] is True and len(result['problems']) == 3  # host, password+password_env, unknown name
+    assert 'Sup3r-Secret' not in json.dumps(result)
+    # a valid one is returned (the staging step needs it) but not echoed in the invocation
+    target.update(host='ftp.example.org', password_env=None)
+    result = run(capsys, {'request': dict(LIVE, staging=['ftp']), 'defaults': dict(DEFAULTS, staging_targets={'ftp': target})})
     assert result['requests'][0]['staging'][0]['password'] == 'Sup3r-Secret'
     assert 'Sup3r-Secret' not in json.dumps(result['invocation'])
 
