@@ -84,10 +84,16 @@ def test_latest_moves_on_no_target_when_one_target_fails(
         bad = {'type': 'local', 'path': str(tmp_path / 'a-file' / 'staging')}
         failing_targets = [bad] + shared if failing == 'first' else shared + [bad]
 
-    good = boot('good', fedora_repo, shared, 'GOOD')
-    doomed = boot('doomed', fedora_repo, failing_targets, 'DOOMED')
+    # the operator's named staging targets (docs/security.md, "Trust model"); the requests name them
+    names = {}
+    for target in failing_targets + shared:
+        names.setdefault(id(target), 'target-%d' % len(names))
+    operator_targets = dict((names[id(t)], t) for t in failing_targets + shared)
+    good = boot('good', fedora_repo, [names[id(t)] for t in shared], 'GOOD')
+    doomed = boot('doomed', fedora_repo, [names[id(t)] for t in failing_targets], 'DOOMED')
     env = {'FB_FTP_PASSWORD_%d' % s.port: s.password for s in servers}
     service = {
+        'fedora_build_staging_targets': operator_targets,
         'fedora_build_staging': [{'type': 'local', 'path': str(node['status'])}],
         'fedora_build_environment': builder_standins.environment,
         'fedora_build_preflight_require': ['root', 'tools'],
