@@ -78,6 +78,11 @@ def pipeline_problem():
     return None
 
 
+# the operator's name for the kiwi description the bench builds (fedora_build_kiwi_descriptions): a request
+# names a description, it never gives a node directory
+KIWI_DESCRIPTION = 'bench-live'
+
+
 def make_requests(count, repo, kiwi_dir, tag):
     """count requests, 2/3 x86_64 boot and 1/3 aarch64 live (kiwi), each a distinct build."""
     requests = []
@@ -86,7 +91,7 @@ def make_requests(count, repo, kiwi_dir, tag):
         repos = {'presets': [], 'extra': [{'name': 'fedora', 'baseurl': 'file://%s/' % repo}]}
         if i % NODES == NODES - 1:
             requests.append({'image_type': 'live', 'release': '41', 'arch': 'aarch64', 'name': name, 'repos': repos,
-                             'builder': {'backend': 'kiwi', 'description': str(kiwi_dir),
+                             'builder': {'backend': 'kiwi', 'description': KIWI_DESCRIPTION,
                                          'profiles': ['Minimal-Live'], 'image_type': 'iso'}})
         else:
             requests.append({'image_type': 'boot', 'release': '41', 'arch': 'x86_64', 'name': name, 'repos': repos})
@@ -109,10 +114,12 @@ def lab_inventory(lab, work):
     return path
 
 
-def service_vars(staging, status_dir, sleep, poll):
-    """Service variables of a run: stand-in builders on PATH, a lab-sized preflight, poll interval."""
+def service_vars(staging, status_dir, sleep, poll, kiwi_dir=None):
+    """Service variables of a run: stand-in builders on PATH, a lab-sized preflight, poll interval, the kiwi
+    description by name."""
     return {
         'fedora_build_staging': [{'type': 'local', 'path': staging}],
+        'fedora_build_kiwi_descriptions': {KIWI_DESCRIPTION: kiwi_dir} if kiwi_dir else {},
         'fedora_build_status_dir': status_dir,
         'fedora_build_environment': dict(Standins(STANDINS).environment, FB_STANDIN_SLEEP=str(sleep)),
         # the lab nodes are Debian machines with a 1 GiB tmpfs: check root and the tools, not release or space
@@ -140,7 +147,8 @@ def run_batch(lab, work, label, requests, sleep, forks, poll, staging=None, reus
     staging = staging or os.path.join(work, label, 'staging')
     status_dir = os.path.join(staging, 'status')
     os.makedirs(status_dir, exist_ok=True)
-    extra_vars = dict(service_vars(staging, status_dir, sleep, poll), fedora_build_requests=requests)
+    extra_vars = dict(service_vars(staging, status_dir, sleep, poll, kiwi_dir=os.path.join(work, 'kiwi')),
+                      fedora_build_requests=requests)
     print('-- %s: %d builds, builder time %s s each' % (label, len(requests), sleep), flush=True)
     load_before = os.getloadavg()[0]
     since = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
