@@ -84,7 +84,8 @@ def test_cancel_mid_build_leaves_the_node_clean_and_unlocked(lab, tmp_path, buil
         return lorax_on(lab, node).strip()
     wait_for(lorax_running, 120, 'lorax on %s' % node)
 
-    proc = cli('cancel', rid, env=run['env'], timeout=600)
+    # the node directories are service settings of this run (-e), not inventory variables: cancel gets them too
+    proc = cli('cancel', rid, '-e', '@%s' % run['service'], env=run['env'], timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert json.loads(record.read_text())['state'] == 'cancelled'
     # the node: no stand-in tool left, no slot dir, no lock holder

@@ -62,6 +62,9 @@ def build_parser():
     p.add_argument('id', metavar='ID')
     p.add_argument('--grace', type=float, default=None, metavar='SECONDS',
                    help='time ansible-playbook gets after SIGINT before SIGTERM (default $FEDORA_BUILD_CANCEL_GRACE or 15)')
+    p.add_argument('--extra-vars', '-e', metavar='K=V|@FILE', action='append', default=[],
+                   help='service settings as submit got them, e.g. the node directories (fedora_build_lock_dir, '
+                        'fedora_build_work_dir) when they are not in the inventory (repeatable)')
 
     p = cmd('validate', 'check a request file; print every problem at once')
     p.add_argument('request', metavar='REQUEST.yml')
@@ -291,6 +294,7 @@ def cmd_logs(ctx):
 
 
 def cmd_cancel(ctx):
+    service = parse_extra_vars(ctx.args.extra_vars)  # a bad -e is refused before anything is stopped
     store = ctx.store
     builds = store.resolve(ctx.args.id)
     run = builds[0].run
@@ -327,10 +331,13 @@ def cmd_cancel(ctx):
         if record.get('state') in FINAL_STATES:
             result['cleanup'][build.request_id] = {'skipped': 'already %s' % record['state']}
             continue
-        extravars = {'fedora_build_status_dir': ctx.status_dir,
-                     'fedora_build_cancel': {'request_id': build.request_id, 'build_id': record.get('build_id'),
-                                             'node': record.get('node'),
-                                             'reason': 'cancelled with fedora-build cancel at %s' % result['requested']}}
+        # the service settings first (the run's -e are not kept: they may hold secrets), then what cancel fixes
+        extravars = dict(service)
+        extravars.update({'fedora_build_status_dir': ctx.status_dir,
+                          'fedora_build_cancel': {'request_id': build.request_id, 'build_id': record.get('build_id'),
+                                                  'node': record.get('node'),
+                                                  'reason': 'cancelled with fedora-build cancel at %s'
+                                                            % result['requested']}})
         done = runner.run_sync(ctx.project, base, 'cancel-%s' % build.request_id, playbook, inventory, extravars)
         result['cleanup'][build.request_id] = {'status': done.status, 'rc': done.rc}
         if done.status != 'successful':
