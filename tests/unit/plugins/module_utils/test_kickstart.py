@@ -12,7 +12,6 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils import kicks
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.kickstart_fetch import Fetcher
 
-import pykickstart  # noqa: E402  pylint: disable=wrong-import-position
 
 from pykickstart.parser import KickstartParser, preprocessKickstart  # noqa: E402  pylint: disable=wrong-import-position
 from pykickstart.version import makeVersion, stringToVersion  # noqa: E402  pylint: disable=wrong-import-position

@@ -15,7 +15,6 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils import kicks
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.kickstart_transform import repo_options
 
-import pykickstart  # noqa: E402  pylint: disable=wrong-import-position
 
 from pykickstart.version import makeVersion, versionMap  # noqa: E402  pylint: disable=wrong-import-position
 

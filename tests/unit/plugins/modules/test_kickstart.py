@@ -13,8 +13,6 @@ from ansible.module_utils.testing import patch_module_args
 from ansible_collections.ondemand.fedora_build.plugins.module_utils import kickstart as ks_utils
 from ansible_collections.ondemand.fedora_build.plugins.modules import kickstart
 
-import pykickstart  # noqa: F401,E402  pylint: disable=unused-import,wrong-import-position  (the test requirements have it)
-
 
 def run(capsys, args):
     with patch_module_args(args), pytest.raises(SystemExit):
