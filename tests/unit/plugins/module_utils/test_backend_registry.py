@@ -12,8 +12,6 @@ import pytest
 from ansible_collections.ondemand.fedora_build.plugins.module_utils import backend_registry, dispatch, lmc, preflight
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.builders import COMMON_ARGS
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
-from ansible_collections.ondemand.fedora_build.plugins.filter.backend_info import _backend_info
-from ansible_collections.ondemand.fedora_build.plugins.filter.backend_packages import _backend_packages
 
 
 def test_every_backend_is_complete_and_named_once():
@@ -73,16 +71,6 @@ def test_builder_modules_take_their_backends_options():
     lmc_foreign = live_image.foreign_options('livemedia-creator')
     assert 'description' in lmc_foreign and 'kickstart' not in lmc_foreign
     assert not set(backend_registry.get('lorax').argument_spec) & set(COMMON_ARGS)
-
-
-def test_role_filters_give_the_registry_facts():
-    assert _backend_info({'image_type': 'live', 'builder': {'backend': 'kiwi'}})['executable'] == 'kiwi-ng'
-    assert _backend_info({'image_type': 'boot'})['module'] == 'boot_iso'
-    assert _backend_packages('lorax') == ['lorax', 'lorax-templates-generic']
-    assert _backend_packages('lorax', arch='x86_64') == ['lorax', 'lorax-templates-generic', 'hfsplus-tools']
-    assert _backend_packages('livemedia-creator', arch='x86_64', arch_only=True) == ['hfsplus-tools']
-    assert _backend_packages('livemedia-creator', arch='aarch64', arch_only=True) == []
-    assert _backend_packages('kiwi', arch='x86_64', arch_only=True) == []
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import pytest
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils import backend_registry, builder_args, request_builder
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
-from ansible_collections.ondemand.fedora_build.plugins.filter.builder_args import _builder_args
 
 RESOLVED = [
     {'name': 'fedora', 'baseurl': 'http://m/releases/41/x86_64/os/'},
@@ -73,12 +72,6 @@ def test_request_options_leave_out_what_the_pipeline_sets():
     assert 'add_repos' not in builder_args.request_options(backend_registry.get('kiwi'))
 
 
-def test_filter_names_an_unknown_backend():
-    from ansible.errors import AnsibleFilterError
-    with pytest.raises(AnsibleFilterError, match="builder.backend: 'nope' is not a known backend"):
-        _builder_args(request('live', backend='nope'), PIPE, 'x')
-
-
 # --- builder options that name node files are the operator's --------------------------------------------------
 
 def test_a_request_never_sets_a_node_file_option_the_operator_does():
@@ -140,19 +133,3 @@ def test_every_request_builder_option_is_a_backend_option_and_none_names_a_node_
             spec = backend.argument_spec[key]
             if 'path' in (spec.get('type'), spec.get('elements')):
                 assert key in operator | {'description', 'cachedir', 'shared_cache_dir'}, (backend.name, key)
-
-
-def test_the_role_hands_the_operators_settings_to_the_filter():
-    """build_phase.yml passes fedora_build_builder_paths and fedora_build_kiwi_descriptions (and nothing of the
-    request) as the filter's operator settings."""
-    import os
-    import yaml
-    path = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'roles', 'build', 'tasks', 'build_phase.yml')
-    with open(path) as handle:
-        tasks = yaml.safe_load(handle)
-    text = next(t for t in tasks if t['name'] == 'Compute the builder arguments')['ansible.builtin.set_fact']['build_args']
-    assert "'builder_paths': fedora_build_builder_paths" in text
-    assert "'kiwi_descriptions': fedora_build_kiwi_descriptions" in text
-    got = _builder_args(request('boot', add_templates=['/w/rq-1/ks/x.ks']), PIPE, FIXED['build_id'],
-                        operator={'builder_paths': {'add_templates': ['/srv/site.tmpl']}})
-    assert got['add_templates'] == ['/srv/site.tmpl']
