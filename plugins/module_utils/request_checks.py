@@ -157,6 +157,17 @@ def _text(p, value, path, max_len=MAX_TEXT, what='a string'):
     return value
 
 
+def _matching(p, value, path, max_len, regex, what):
+    """A clean string of at most max_len characters that regex matches in full; else one problem saying what it
+    should be."""
+    text = _text(p, value, path, max_len)
+    if text is INVALID:
+        return text
+    if not regex.fullmatch(text):
+        return p.add(path, '%s is not %s.' % (show(value), what))
+    return text
+
+
 def _secret(p, value, path):
     """Like _text, but never echoes the value."""
     if not isinstance(value, str):
@@ -315,12 +326,7 @@ def _kickstart(p, value, path, image_type, backend):
 
 
 def _package_entry(p, value, path):
-    text = _text(p, value, path, 255)
-    if text is INVALID:
-        return text
-    if not _PKG_ENTRY_RE.fullmatch(text):
-        return p.add(path, '%s is not a package name, glob, @group or @^environment.' % show(value))
-    return text
+    return _matching(p, value, path, 255, _PKG_ENTRY_RE, 'a package name, glob, @group or @^environment')
 
 
 def _package_name(p, value, path):
@@ -594,18 +600,8 @@ def _host(p, value, path):
 
 
 def _user(p, value, path):
-    text = _text(p, value, path, 64)
-    if text is INVALID:
-        return text
-    if not _USER_RE.fullmatch(text):
-        return p.add(path, '%s is not a user name (letters, digits, ".", "_", "@", "+", "-").' % show(value))
-    return text
+    return _matching(p, value, path, 64, _USER_RE, 'a user name (letters, digits, ".", "_", "@", "+", "-")')
 
 
 def _email(p, value, path):
-    text = _text(p, value, path, 254)
-    if text is INVALID:
-        return text
-    if not _EMAIL_RE.fullmatch(text):
-        return p.add(path, '%s is not an email address.' % show(value))
-    return text
+    return _matching(p, value, path, 254, _EMAIL_RE, 'an email address')

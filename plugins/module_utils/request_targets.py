@@ -13,7 +13,8 @@ import copy
 from ansible_collections.ondemand.fedora_build.plugins.module_utils import destinations
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_checks import (
-    INVALID, _abs_path, _bool, _choice, _each, _email, _host, _int, _join, _mapping, _opt, _secret, _text, _url, _user,
+    INVALID, _abs_path, _bool, _choice, _each, _email, _host, _int, _join, _mapping, _matching, _opt, _secret, _text,
+    _url, _user,
     _build_item, _task_item, _tag_latest, _sigkey, _gpgkey, _glob, _ENV_RE, kind, show)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_model import (
     FEDORA_KOJI_HUB, FEDORA_KOJI_TOPURL, KOJI_AUTH, KOJI_CONNECTION, KOJI_DEFAULT_EXCLUDE, KOJI_FIELDS, KOJI_HUB_FIELDS,
@@ -168,12 +169,7 @@ def _staging_target(p, value, path, dest=None, trusted=True):
 
 
 def _env_name(p, value, path):
-    text = _text(p, value, path, 128)
-    if text is INVALID:
-        return text
-    if not _ENV_RE.match(text):
-        return p.add(path, '%s is not an environment variable name.' % show(value))
-    return text
+    return _matching(p, value, path, 128, _ENV_RE, 'an environment variable name')
 
 
 def _staging(p, value, path, default, dest=None, trusted=False):
