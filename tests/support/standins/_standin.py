@@ -21,6 +21,8 @@ import sys
 import time
 from urllib.parse import urlsplit
 
+from _install import host_arch, make_iso  # noqa: F401  pylint: disable=unused-import
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 VENV_PYTHON = os.path.join(REPO, '.venv', 'bin', 'python3')
 
@@ -72,12 +74,6 @@ def read_repo_file(path):
     return [(section, dict(parser.items(section))) for section in parser.sections()]
 
 
-def make_iso(path, content_dir, volid):
-    """A real ISO 9660 (+Rock Ridge, Joliet) image of content_dir."""
-    subprocess.run(['xorriso', '-as', 'mkisofs', '-quiet', '-o', path, '-V', volid[:32], '-J', '-R', content_dir],
-                   check=True, stdout=sys.stdout, stderr=sys.stdout)
-
-
 def write(path, text, mode='w'):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, mode) as handle:
@@ -110,8 +106,3 @@ def boot_tree(root, arch):
     write(os.path.join(root, 'EFI', 'BOOT', 'grub.cfg'), 'set default="0"\nmenuentry "Install" {\n}\n')
     return {'kernel': 'images/pxeboot/vmlinuz', 'initrd': 'images/pxeboot/initrd.img',
             'efiboot.img': 'images/efiboot.img', 'boot.iso': 'images/boot.iso'}
-
-
-def host_arch():
-    machine = os.uname().machine
-    return {'armv7l': 'armhfp', 'i386': 'i686', 'i586': 'i686'}.get(machine, machine)
