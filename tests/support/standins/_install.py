@@ -341,8 +341,63 @@ def download(repos, packages, dest, arch, releasever, excludes=(), log=None):
     return got
 
 
-SQUASHFS_BCJ = {'x86_64': 'x86', 'i686': 'x86', 'i386': 'x86', 'aarch64': 'arm', 'armhfp': 'arm',
-                'ppc64le': 'powerpc', 'ppc64': 'powerpc'}
+# lorax's ArchData.bcj_arch: the xz BCJ filter mksquashfs gets per base arch (none for aarch64, s390x).
+SQUASHFS_BCJ = {'x86_64': 'x86', 'i686': 'x86', 'i386': 'x86', 'armhfp': 'arm', 'ppc64le': 'powerpc',
+                'ppc64': 'powerpc'}
+
+
+def squashfs_args(arch, compression='xz'):
+    """The compression arguments lorax gives mksquashfs for ``arch`` (``-Xbcj`` only with xz)."""
+    bcj = SQUASHFS_BCJ.get(arch)
+    return ['-Xbcj', bcj] if compression == 'xz' and bcj else []
+
+
+def package_files(root, names):
+    """The files (not directories) the installed packages ``names`` own under ``root``, as absolute paths in it."""
+    if not names:
+        return []
+    proc = subprocess.run(['rpm', '--root', os.path.abspath(root), '--dbpath', DBPATH, '-ql'] + list(names),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+    files = []
+    for line in proc.stdout.decode('utf-8', 'replace').splitlines():
+        if line.startswith('/') and not os.path.isdir(os.path.join(root, line.lstrip('/'))):
+            files.append(line)
+    return files
+
+
+def mkext4(src_dir, image, label, size_gib):
+    """An ext4 image of ``src_dir`` (mkfs.ext4 -d, sparse file of ``size_gib`` GiB), like lorax's mkrootfsimg."""
+    if not shutil.which('mkfs.ext4'):
+        raise StandinError('mkfs.ext4 is missing on this host (apt-get install e2fsprogs).')
+    os.makedirs(os.path.dirname(os.path.abspath(image)), exist_ok=True)
+    with open(image, 'wb') as handle:
+        handle.truncate(int(size_gib) * 1024 ** 3)
+    proc = subprocess.run(['mkfs.ext4', '-q', '-F', '-L', label[:16], '-d', src_dir, image],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
+    if proc.returncode != 0:
+        raise StandinError('mkfs.ext4 failed with exit code %d: %s' % (
+            proc.returncode, proc.stdout.decode('utf-8', 'replace').strip()[-500:]))
+    return image
+
+
+def pack_rootfs(root, image, rootfs_type, arch, workdir, label='Anaconda', size_gib=2):
+    """Pack ``root`` into the squashfs ``image`` the way lorax/livemedia-creator do for ``rootfs_type``:
+    squashfs (the root itself) or squashfs-ext4 (LiveOS/rootfs.img, an ext4 image, inside the squashfs).
+    erofs types need mkfs.erofs, which this host lacks: refused loudly."""
+    args = squashfs_args(arch)
+    if rootfs_type == 'squashfs':
+        return squashfs(root, image, 'xz', args)
+    if rootfs_type == 'squashfs-ext4':
+        top = os.path.join(workdir, 'runtime-workdir')
+        os.makedirs(os.path.join(top, 'LiveOS'))
+        mkext4(root, os.path.join(top, 'LiveOS', 'rootfs.img'), label, size_gib)
+        try:
+            return squashfs(top, image, 'xz', args)
+        finally:
+            shutil.rmtree(top, ignore_errors=True)
+    if not shutil.which('mkfs.erofs'):
+        raise StandinError('rootfs type %s needs mkfs.erofs, which is missing on this host (erofs-utils).' % rootfs_type)
+    raise StandinError('rootfs type %s is not implemented by the stand-in.' % rootfs_type)
 
 
 def squashfs(src_dir, image, compression='xz', args=()):
