@@ -365,13 +365,29 @@ def package_files(root, names):
     return files
 
 
-def mkext4(src_dir, image, label, size_gib):
-    """An ext4 image of ``src_dir`` (mkfs.ext4 -d, sparse file of ``size_gib`` GiB), like lorax's mkrootfsimg."""
+def _tree_size(path):
+    total = 0
+    for top, dirs, files in os.walk(path):
+        total += 4096 * (len(dirs) + 1)
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(top, name)).st_size + 4096
+            except OSError:
+                pass
+    return total
+
+
+def mkext4(src_dir, image, label, size_gib=None):
+    """An ext4 image of ``src_dir`` (mkfs.ext4 -d into a sparse file), like lorax's mkrootfsimg.
+
+    size_gib: the file's size (lorax: --rootfs-size, 2 GiB); None sizes it to the content (at least 32 MiB),
+    which keeps the stand-ins fast: mksquashfs reads every block of the image.
+    """
     if not shutil.which('mkfs.ext4'):
         raise StandinError('mkfs.ext4 is missing on this host (apt-get install e2fsprogs).')
     os.makedirs(os.path.dirname(os.path.abspath(image)), exist_ok=True)
     with open(image, 'wb') as handle:
-        handle.truncate(int(size_gib) * 1024 ** 3)
+        handle.truncate(int(size_gib * 1024 ** 3) if size_gib else max(32 * 1024 ** 2, 2 * _tree_size(src_dir)))
     proc = subprocess.run(['mkfs.ext4', '-q', '-F', '-L', label[:16], '-d', src_dir, image],
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
     if proc.returncode != 0:
@@ -380,7 +396,7 @@ def mkext4(src_dir, image, label, size_gib):
     return image
 
 
-def pack_rootfs(root, image, rootfs_type, arch, workdir, label='Anaconda', size_gib=2):
+def pack_rootfs(root, image, rootfs_type, arch, workdir, label='Anaconda', size_gib=None):
     """Pack ``root`` into the squashfs ``image`` the way lorax/livemedia-creator do for ``rootfs_type``:
     squashfs (the root itself) or squashfs-ext4 (LiveOS/rootfs.img, an ext4 image, inside the squashfs).
     erofs types need mkfs.erofs, which this host lacks: refused loudly."""
