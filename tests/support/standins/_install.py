@@ -194,7 +194,7 @@ class Repo(object):
             if data.metalink:
                 refuse_mirrorlist('--metalink', data.metalink, what)
             if not data.baseurl:
-                raise StandinError('%s has no --baseurl.' % what)
+                raise StandinError('%s has no --baseurl, --mirrorlist or --metalink; anaconda cannot use it.' % what)
             repos.append(cls(data.name, data.baseurl, cost=data.cost if data.cost is not None else 1000,
                              excludepkgs=data.excludepkgs or (), includepkgs=data.includepkgs or ()))
         return repos
