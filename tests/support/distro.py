@@ -6,7 +6,9 @@ The builder stand-ins install packages with dnf from the repositories they are
 given, so the tests need a distribution repository that really holds what the
 stand-ins' templates and the test kickstarts install: a kernel (with
 ``/boot/vmlinuz-<version>``), anaconda-core, a ``system-release`` provider and
-its logos, dracut-live, bash, filesystem, and the ``core`` group (comps).  It
+its logos, dracut-live, bash, filesystem, every package and group of
+``tests/functional/data/kickstarts/fedora-live-minimal.ks`` (with its
+includes), and the ``core``, ``anaconda-tools`` and ``dial-up`` groups (comps).  It
 also holds NEWER builds of the package names the Koji stand-in's tests pin
 (hello, pydata, archtool; see ``support.plugin_koji.KojiWorld``), so a side
 repository only wins by its priority or by excludes on the distribution repo
@@ -42,8 +44,25 @@ PACKAGES = {
     'anaconda-core': ('42.27', True, ['bash', 'system-release'], [], {'/usr/bin/anaconda': '#!/bin/sh\n'}),
     'anaconda': ('42.27', True, ['anaconda-core = {version}-{release}'], [], {'/usr/share/anaconda/README': 'a\n'}),
     'grub2-efi-x64': ('2.12', True, [], [], {'/boot/efi/EFI/fedora/grubx64.efi': 'grub\n'}),
+    # what tests/functional/data/kickstarts/fedora-live-{base,minimal}.ks install besides the above
+    'kernel-modules': ('6.14.2', True, ['kernel-core = {version}-{release}'], [], {'/usr/share/kernel/modules': 'm\n'}),
+    'kernel-modules-extra': ('6.14.2', True, ['kernel-modules = {version}-{release}'], [],
+                             {'/usr/share/kernel/modules-extra': 'm\n'}),
+    'anaconda-install-env-deps': ('42.27', True, ['anaconda-core = {version}-{release}'], [],
+                                  {'/usr/share/anaconda/env-deps': 'deps\n'}),
+    'anaconda-live': ('42.27', False, ['anaconda-core'], [], {'/usr/share/anaconda/live': 'live\n'}),
+    'aajohan-comfortaa-fonts': ('3.105', False, [], [], {'/usr/share/fonts/comfortaa/Comfortaa.txt': 'font\n'}),
+    'glibc-all-langpacks': ('2.41', True, [], [], {'/usr/lib/locale/locale-archive': 'locales\n'}),
+    'livesys-scripts': ('0.7', False, ['bash'], [], {'/usr/libexec/livesys/livesys': '#!/bin/sh\n'}),
+    'vim-minimal': ('9.1', True, [], [], {'/usr/bin/vi': 'vi\n'}),
+    'nano': ('8.3', True, [], [], {'/usr/bin/nano': 'nano\n'}),
+    'ppp': ('2.5.1', True, [], [], {'/usr/sbin/pppd': 'pppd\n'}),
 }
-CORE_GROUP = ('filesystem', 'bash', 'fedora-release')
+GROUPS = {
+    'core': ('Core', ('filesystem', 'bash', 'fedora-release')),
+    'anaconda-tools': ('Anaconda tools', ('anaconda-core', 'dracut')),
+    'dial-up': ('Dial-up Networking Support', ('ppp',)),
+}
 
 # Newer builds of the names the Koji stand-in's tests pin (hello 1.0/2.0, pydata 0.5, archtool 2:3.1).
 NEWER_PINNED = (
@@ -73,18 +92,19 @@ License:        MIT
 COMPS = """<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE comps PUBLIC "-//Red Hat, Inc.//DTD Comps info//EN" "comps.dtd">
 <comps>
-  <group>
-    <id>core</id>
-    <name>Core</name>
-    <description>Smallest possible installation</description>
-    <default>true</default>
-    <uservisible>false</uservisible>
-    <packagelist>
-{core}
-    </packagelist>
-  </group>
+{groups}
 </comps>
 """
+GROUP = """  <group>
+    <id>{id}</id>
+    <name>{name}</name>
+    <description>{name} (test distribution)</description>
+    <default>false</default>
+    <uservisible>false</uservisible>
+    <packagelist>
+{packages}
+    </packagelist>
+  </group>"""
 
 
 class Distro(object):
@@ -173,7 +193,8 @@ def build_distro(workdir, rpm_factory=None):
         for path in paths:
             shutil.copy2(path, str(repo / os.path.basename(path)))
     comps = workdir / 'comps.xml'
-    comps.write_text(COMPS.format(core='\n'.join(
-        '      <packagereq type="mandatory">%s</packagereq>' % n for n in CORE_GROUP)))
+    comps.write_text(COMPS.format(groups='\n'.join(GROUP.format(id=gid, name=name, packages='\n'.join(
+        '      <packagereq type="mandatory">%s</packagereq>' % n for n in names))
+        for gid, (name, names) in sorted(GROUPS.items()))))
     subprocess.run(['createrepo_c', '--quiet', '--no-database', '-g', str(comps), str(repo)], check=True)
     return Distro(repo, rpms)
