@@ -18,15 +18,22 @@ address where the tests serve the Koji stand-in and its repos).
 
 API::
 
-    check_url(url, what)                         # raises StandinError unless local
+    StandinError                                 # a refusal or a failed step; one sentence
+    check_url(url, what)                         # raises StandinError unless local; returns url
+    refuse_mirrorlist(kind, url, what)           # always raises: mirrorlists/metalinks need the network
     Repo(id, baseurl, priority=99, cost=1000, excludepkgs=(), includepkgs=(), gpgcheck=False, gpgkey=(), enabled=True)
+    Repo.from_options(id, conf, what)            # one .repo section (dict of strings)
     Repo.from_repo_file(path)  -> [Repo]         # a dnf .repo file (mirrorlist/metalink refused)
     Repo.from_source(url, index) -> Repo         # lorax --source (id lorax-repo-<index>)
-    Repo.from_kickstart(handler) -> [Repo]       # pykickstart handler: url + repo lines
+    Repo.from_kickstart(handler) -> [Repo]       # pykickstart handler: url (id anaconda) + repo lines
     install(root, repos, packages, arch, releasever, excludes=(), log=None) -> [package dicts]
     download(repos, packages, dest, arch, releasever, excludes=(), log=None) -> [rpm paths]
     installed(root) -> [package dicts]           # read the root's rpmdb with rpm
+    package_files(root, names) -> [paths]        # files (not dirs) the installed packages own
     squashfs(src_dir, image, compression='xz', args=())
+    squashfs_args(arch, compression='xz')        # lorax's -Xbcj filter per arch
+    mkext4(src_dir, image, label, size_gib=None) # mkfs.ext4 -d (None: sized to the content)
+    pack_rootfs(root, image, rootfs_type, arch, workdir, label='Anaconda', size_gib=None)
     make_iso(path, content_dir, volid)           # a real ISO 9660 (Rock Ridge, Joliet) with xorriso
     host_arch()
     main_guard(main)                             # StandinError -> 'ERROR: ...' on stderr, exit 1
