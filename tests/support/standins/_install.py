@@ -255,10 +255,16 @@ def _run_dnf(tmp, installroot, repos, args, arch, releasever, excludes, log):
         log.write(out)
         log.flush()
     if proc.returncode != 0:
-        problems = [line.strip() for line in out.splitlines()
-                    if line.startswith(('Error', 'No match for argument', ' Problem', 'Problem', '  - '))]
+        # dnf's own summary first ("Error: Failed to download metadata for repo 'x': ...", "No match for
+        # argument: y"), then the depsolver's problems: the last line of a build log is what users see.
+        lines = [line.strip() for line in out.splitlines()]
+        errors = [line[len('Error:'):].strip() for line in lines if line.startswith('Error:')]
+        nomatch = [line for line in lines if line.startswith('No match for argument')]
+        problems = [line for line in lines if line.startswith(('Problem', '- '))] if any(
+            line.startswith('Problem') for line in lines) else []
+        found = nomatch + [e for e in errors if e] + problems
         raise StandinError('dnf failed with exit code %d: %s' % (
-            proc.returncode, ' '.join(problems[:6]) or (out.strip().splitlines() or ['no output'])[-1]))
+            proc.returncode, ' '.join(found[:6]) or (lines or ['no output'])[-1]))
     return out
 
 
