@@ -360,6 +360,10 @@ def run_module(module, run, backend_get):
         if art.get('path') is not None and not os.path.isabs(str(art['path'])):
             raise FedoraBuildError('artifacts[%d].path: %r is not an absolute path on the node.' % (index, art['path']))
     pinned = load_manifest(params['manifest'])
+    if module.check_mode and not params['artifacts']:  # the builder ran in check mode: there is no image yet
+        return dict(changed=True, source=backend.contents, contents=None, pinned=[],
+                    msg='check mode: would read the image (%s) and check %d pinned packages.'
+                        % (backend.contents, len(pinned)))
     record, doc, sentences = check(run, backend.contents, params['artifacts'], pinned, params['dest'],
                                    params['work_dir'], absent=params['absent'], build_id=params['build_id'],
                                    tool_version=params['tool_version'], check_mode=module.check_mode)
