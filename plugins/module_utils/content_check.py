@@ -162,12 +162,16 @@ def _extract_rootfs(run, image, offset, work):
 def _squashfs_in(run, art, inner):
     """(file, offset) of a squashfs: the artifact itself when it is one, else ``inner`` inside the ISO artifact."""
     path = art['path']
-    if art.get('kind') in ('install_img',):
-        return path, 0
-    extent = ic.iso_extent(run, path, inner)
-    if extent is None:
-        raise FedoraBuildError('image %s: the ISO holds no %s.' % (os.path.basename(path), inner))
-    return path, extent[0]
+    offset = 0
+    if art.get('kind') not in ('install_img',):
+        extent = ic.iso_extent(run, path, inner)
+        if extent is None:
+            raise FedoraBuildError('image %s: the ISO holds no %s.' % (os.path.basename(path), inner))
+        offset = extent[0]
+    # a file that is no squashfs (or an erofs runtime) is said so here, not taken for an empty image
+    ic.run_checked(run, ['unsquashfs', '-s'] + (['-o', str(offset)] if offset else []) + [path],
+                   'image %s%s' % (os.path.basename(path), (' (%s inside it)' % inner) if offset else ''))
+    return path, offset
 
 
 def read_package_log(run, artifacts, work):
@@ -180,8 +184,8 @@ def read_package_log(run, artifacts, work):
     if text is None and ic.squashfs_has(run, image, ROOTFS_IN_SQUASHFS, offset=offset):
         text = ext4_cat(run, _extract_rootfs(run, image, offset, work), PACKAGE_LOG)
     if text is None:
-        raise FedoraBuildError('image %s: the installer runtime holds no /%s (lorax writes it; an erofs runtime is '
-                               'not read).' % (os.path.basename(image), PACKAGE_LOG))
+        raise FedoraBuildError('image %s: the installer runtime holds no /%s (lorax writes it).'
+                               % (os.path.basename(image), PACKAGE_LOG))
     return ic.package_log_packages(text)
 
 

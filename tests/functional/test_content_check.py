@@ -358,7 +358,8 @@ def test_an_image_without_a_package_set_fails_in_one_sentence(builds, image_tool
     (tree / 'LiveOS').mkdir(parents=True)
     (tree / 'LiveOS' / 'squashfs.img').write_bytes(b'placeholder')
     arts = [artifact(iso_of(tmp_path, tree, 'boot.iso'), 'live_iso')]
-    with pytest.raises(FedoraBuildError, match=r'^image boot.iso: unsquashfs failed with exit code'):
+    with pytest.raises(FedoraBuildError, match=r"^image boot.iso \(/LiveOS/squashfs.img inside it\): unsquashfs "
+                                               r"failed with exit code 1 \(FATAL ERROR: Can't find a valid SQUASHFS "):
         check_module(tmp_path, 'livemedia-creator', arts, None)
     assert leftovers(tmp_path) == []
 
