@@ -308,12 +308,16 @@ _NOTIFY = {
             doc=('list', '`[submitted, succeeded, failed]`', 'which events notify (normalized to this order)')),
 }
 
+_ABSENT_DOC = ('a pinned Koji build the image does not hold (the kickstart never installs it) is listed as `absent`, '
+               'or fails the build')
 _CONTENTS = {
     'absent': F('str', 'What a pinned Koji build that the image does not hold is, C(report) (listed as absent in '
                        'C(contents.json)) or C(error) (the build fails).', required=True, choices=list(CONTENTS_ABSENT),
-                doc=('`report` \\| `error`', '`report`', 'a pinned Koji build the image does not hold (the kickstart '
-                                                        'never installs it) is listed as `absent`, or fails the build')),
+                doc=('`report` \\| `error`', '`report`', _ABSENT_DOC)),
 }
+
+_CONTENTS_DOC = ('`{absent: error}` fails the build when a pinned Koji build is not in the image (a shadowed one '
+                 'always fails it)')
 
 MODEL = {
     'image_type': F('str', 'The kind of image, C(boot) (lorax boot.iso), C(dvd) (pungi DVD) or C(live) (live image).',
@@ -363,8 +367,7 @@ MODEL = {
                 doc=('mapping', 'no one', 'email and webhook, see below'), options=_NOTIFY),
     'contents': F('dict', 'The content check of the built image (docs/pipeline.md); only present when it differs from '
                           'the default C({absent: report}).',
-                  doc=('mapping', '`{absent: report}`', '`{absent: error}` fails the build when a pinned Koji build is '
-                                                         'not in the image (a shadowed one always fails it)'),
+                  doc=('mapping', '`{absent: report}`', _CONTENTS_DOC),
                   options=_CONTENTS),
 }
 

@@ -393,13 +393,14 @@ def test_the_module_runs_through_ansible(builds, image_tools, tmp_path):
     shadowed = dict(args, artifacts=live_iso(newer, [builds['newer'].signed[builds['key2'].sigkey]], []))
     failed = run_module('ondemand.fedora_build.content_check', shadowed)
     res = failed.result('module', 'localhost')
-    assert failed.status('module') == 'failed' and res['msg'] == ('fbc-pin: the image holds fbc-pin-2.0-1.fc41.noarch instead of the pinned '
-                                            'fbc-pin-1.0-1.fc41.noarch (another version).')
+    assert failed.status('module') == 'failed'
+    assert res['msg'] == ('fbc-pin: the image holds fbc-pin-2.0-1.fc41.noarch instead of the pinned '
+                          'fbc-pin-1.0-1.fc41.noarch (another version).')
     assert res['contents']['counts']['shadowed'] == 1
 
 
 def test_zz_report_timings():
     """Seconds per check (reading the image, comparing, writing both files) on these small images."""
     for backend, values in sorted(TIMINGS.items()):
-        print('content check %s: %d runs, max %.2f s, mean %.2f s' % (backend, len(values), max(values),
-                                                                   sum(values) / len(values)))
+        mean = sum(values) / len(values)
+        print('content check %s: %d runs, max %.2f s, mean %.2f s' % (backend, len(values), max(values), mean))
