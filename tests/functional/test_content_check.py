@@ -26,7 +26,7 @@ import pytest
 from ansible_collections.ondemand.fedora_build.plugins.module_utils import backend_registry, content_check as cc
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 
-from support.ansible_run import run_module
+from support.ansible_run import run_module, run_playbook
 from support.skips import tool_missing
 
 pytestmark = pytest.mark.slow
@@ -397,6 +397,62 @@ def test_the_module_runs_through_ansible(builds, image_tools, tmp_path):
     assert res['msg'] == ('fbc-pin: the image holds fbc-pin-2.0-1.fc41.noarch instead of the pinned '
                           'fbc-pin-1.0-1.fc41.noarch (another version).')
     assert res['contents']['counts']['shadowed'] == 1
+
+
+# --- the role's contents phase ----------------------------------------------------------------------------------
+
+def role_phase_play(tmp, arts, manifest, absent='report'):
+    """roles/build/tasks/contents.yml and record.yml as main.yml runs them, with the facts the earlier phases set."""
+    pipe = tmp / 'slot-0'
+    (pipe / 'tree').mkdir(parents=True)
+    request = {'request_id': 'rq-0123456789ab', 'image_type': 'live', 'release': '41', 'arch': 'x86_64',
+               'builder': {'backend': 'livemedia-creator'}}
+    if absent != 'report':
+        request['contents'] = {'absent': absent}
+    facts = dict(build_backend={'name': 'livemedia-creator'}, build_result={'artifacts': arts},
+                 build_side={'repo_path': str(os.path.dirname(manifest))}, build_pipe=str(pipe),
+                 build_request=request, build_id='live-41-x86_64-0123456789ab', build_node='localhost',
+                 build_status_dir=str(tmp / 'status'), build_times={}, build_tool='livemedia-creator',
+                 build_record_state='succeeded')
+    tasks = [
+        {'name': 'facts', 'ansible.builtin.set_fact': facts},
+        {'name': 'phase', 'block': [{'name': 'contents', 'ansible.builtin.include_role': {
+            'name': 'ondemand.fedora_build.build', 'tasks_from': 'contents'}}],
+         'rescue': [{'name': 'failed', 'ansible.builtin.set_fact': {'phase_failed': '{{ ansible_failed_result.msg }}'}}]},
+        {'name': 'record', 'ansible.builtin.include_role': {'name': 'ondemand.fedora_build.build', 'tasks_from': 'record'}},
+        {'name': 'show', 'ansible.builtin.debug': {'msg': {'record': '{{ build_record }}',
+                                                           'failed': "{{ phase_failed | default('') }}"}}},
+    ]
+    run = run_playbook([{'name': 'contents phase', 'hosts': 'localhost', 'gather_facts': False, 'tasks': tasks}])
+    run.assert_ok()
+    status = json.loads((tmp / 'status' / 'rq-0123456789ab.json').read_text())
+    return run.result('show')['msg'], status, pipe / 'tree'
+
+
+def test_the_role_phase_records_the_summary_in_build_json_and_the_status_record(builds, image_tools, tmp_path):
+    arts = live_iso(tmp_path, [builds['pin'].signed[builds['key'].sigkey], builds['other'].path], [])
+    shown, status, tree = role_phase_play(tmp_path, arts, write_manifest(tmp_path, builds))
+    assert shown['failed'] == ''
+    assert shown['record']['contents']['summary'] == '1 of 1 pinned builds verified in the image'
+    assert status['phase'] == 'contents' and status['contents'] == shown['record']['contents']
+    assert (tree / 'contents.json').is_file() and (tree / 'sbom.spdx.json').is_file()
+
+
+def test_the_role_phase_fails_a_shadowed_pin_and_still_records_what_it_found(builds, image_tools, tmp_path):
+    arts = live_iso(tmp_path, [builds['newer'].signed[builds['key2'].sigkey]], [])
+    shown, status, tree = role_phase_play(tmp_path, arts, write_manifest(tmp_path, builds))
+    assert shown['failed'] == ('fbc-pin: the image holds fbc-pin-2.0-1.fc41.noarch instead of the pinned '
+                               'fbc-pin-1.0-1.fc41.noarch (another version).')
+    assert shown['record']['contents']['counts'] == {'installed': 0, 'shadowed': 1, 'absent': 0}
+    assert status['contents']['summary'] == '0 of 1 pinned builds verified in the image'
+    assert json.loads((tree / 'contents.json').read_text())['pinned'][0]['status'] == 'shadowed'
+
+
+def test_the_role_phase_takes_absent_error_from_the_request(builds, image_tools, tmp_path):
+    arts = live_iso(tmp_path, [builds['other'].path], [])
+    shown, status, dummy = role_phase_play(tmp_path, arts, write_manifest(tmp_path, builds), absent='error')
+    assert shown['failed'].startswith('fbc-pin: the pinned fbc-pin-1.0-1.fc41.noarch is not in the image')
+    assert status['contents']['absent'] == 'error'
 
 
 def test_zz_report_timings():
