@@ -102,7 +102,9 @@ def ext4_rpmdb(run, image, dest, offset=0):
         parent = os.path.join(dest, os.path.dirname(rel))
         if not os.path.isdir(parent):
             os.makedirs(parent)
-        dummy, err = _debugfs(run, spec, 'rdump /%s %s' % (rel, parent), 'image %s' % os.path.basename(image))
+        if '"' in parent:
+            raise FedoraBuildError('work_dir: %s holds a double quote, which debugfs cannot be given.' % parent)
+        dummy, err = _debugfs(run, spec, 'rdump "/%s" "%s"' % (rel, parent), 'image %s' % os.path.basename(image))
         found = ic.find_rpmdb(dest)
         if found:
             return found
@@ -115,7 +117,7 @@ def ext4_rpmdb(run, image, dest, offset=0):
 def ext4_cat(run, image, path, offset=0):
     """One file of the ext4 filesystem ``image``, or None when it has no such file."""
     spec = '%s?offset=%d' % (image, offset) if offset else image
-    out, err = _debugfs(run, spec, 'cat /%s' % path, 'image %s' % os.path.basename(image))
+    out, err = _debugfs(run, spec, 'cat "/%s"' % path, 'image %s' % os.path.basename(image))
     if 'Filesystem not open' in err:
         raise FedoraBuildError('image %s: no ext4 filesystem at offset %d (debugfs cannot open it).'
                                % (os.path.basename(image), offset))

@@ -364,6 +364,14 @@ def test_an_image_without_a_package_set_fails_in_one_sentence(builds, image_tool
     assert leftovers(tmp_path) == []
 
 
+def test_debugfs_is_given_quoted_paths_a_work_dir_with_a_space_works(builds, image_tools, tmp_path):
+    arts = disk_image(tmp_path, [builds['pin'].signed[builds['key'].sigkey]], [])
+    work = tmp_path / 'slot 0'
+    (work / 'tree').mkdir(parents=True)
+    record, dummy, failed = cc.check(run, 'rpmdb', arts, [], str(work / 'tree'), str(work))
+    assert failed == [] and [p['nevra'] for p in record['image_packages']] == ['fbc-pin-1.0-1.fc41.noarch']
+
+
 def test_every_backend_declares_its_content_source():
     declared = dict((b.name, b.contents) for b in backend_registry.BACKENDS)
     assert all(source in cc.SOURCES for source in declared.values()), declared
