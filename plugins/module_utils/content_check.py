@@ -321,11 +321,11 @@ def check(run, source, artifacts, pinned, dest, work_root, absent='report', buil
     finally:
         shutil.rmtree(work, ignore_errors=True)
     record = ic.compare(pinned, found, source)
+    image_sha = image.get('sha256') or sha256_file(image['path'])  # the builder hashed it already
     record.update(image=dict(name=image.get('name') or os.path.basename(image['path']), kind=image.get('kind'),
-                             sha256=image.get('sha256')),
+                             sha256=image_sha),
                   absent_policy=absent, build_id=build_id)
     record['image_packages'] = [dict(nevra=p['nevra'], sigkey=p.get('sigkey') or None) for p in found]
-    image_sha = image.get('sha256') or sha256_file(image['path'])
     doc = sbom.document(record['image']['name'], image_sha, found, pinned, build_id=build_id,
                         tool_version=tool_version)
     sentences = ic.failures(record, absent_is_error=(absent == 'error'))
