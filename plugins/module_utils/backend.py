@@ -40,15 +40,18 @@ class Backend(object):
                     request (``builder_args.py``); inputs: side (koji_side_repo result), kickstart (path),
                     base_repos ([{name, baseurl}]), mirror_urls
     pipeline_sets   options only the pipeline sets (what ``fixed`` holds, and inputs it injects otherwise), never a request
+    contents        where the content check reads the image's package set (``content_check.SOURCES``): ``rpmdb``
+                    (the image's RPM database), ``package-log`` (lorax's runtime package log), ``kiwi`` (kiwi's
+                    ``<image>.packages``) or ``repodata`` (an install tree's repodata and Packages/)
     """
 
     __slots__ = ('name', 'image_type', 'module', 'tool', 'executable', 'version_args', 'tools', 'packages', 'arch_packages',
                  'needs_kickstart', 'cross_builds', 'same_release', 'needs_loop', 'estimate', 'argument_spec',
-                 'layout', 'default', 'pipeline_args', 'pipeline_sets')
+                 'layout', 'default', 'pipeline_args', 'pipeline_sets', 'contents')
 
     def __init__(self, name, image_type, module, tool, packages, argument_spec, layout,
                  tools=None, arch_packages=None, needs_kickstart=False, cross_builds=False, same_release=True,
-                 needs_loop=True, estimate=1800, default=False, pipeline_args=None, pipeline_sets=()):
+                 needs_loop=True, estimate=1800, default=False, pipeline_args=None, pipeline_sets=(), contents=None):
         self.name = name
         self.image_type = image_type
         self.module = module
@@ -68,6 +71,7 @@ class Backend(object):
         self.default = default
         self.pipeline_args = pipeline_args or (lambda request, inputs: ({}, {}))
         self.pipeline_sets = tuple(pipeline_sets)
+        self.contents = contents
 
     def packages_for(self, arch=None):
         """The dnf packages a node of ``arch`` needs for this backend."""
@@ -80,4 +84,5 @@ class Backend(object):
                     arch_packages=dict((k, list(v)) for k, v in self.arch_packages.items()),
                     needs_kickstart=self.needs_kickstart, cross_builds=self.cross_builds,
                     same_release=self.same_release, needs_loop=self.needs_loop, estimate=self.estimate,
-                    options=sorted(self.argument_spec), layout=dict(self.layout), default=self.default)
+                    options=sorted(self.argument_spec), layout=dict(self.layout), default=self.default,
+                    contents=self.contents)

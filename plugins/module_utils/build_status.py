@@ -40,7 +40,8 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate imp
 REQUEST_ID_RE = re.compile(r'^rq-[0-9a-f]{12}$')
 STATES = ('queued', 'running', 'succeeded', 'failed', 'cancelled')
 TERMINAL = ('succeeded', 'failed', 'cancelled')
-PHASES = ('queued', 'lock', 'preflight', 'side_repo', 'kickstart', 'build', 'checksum', 'staging', 'notify', 'done')
+PHASES = ('queued', 'lock', 'preflight', 'side_repo', 'kickstart', 'build', 'contents', 'checksum', 'staging', 'notify',
+          'done')
 # Key order of docs/pipeline.md; fields beyond these follow in sorted order.
 KEYS = ('request_id', 'build_id', 'state', 'phase', 'reason', 'image_type', 'release', 'arch', 'name', 'node',
         'submitted', 'updated', 'started', 'finished', 'staging', 'artifacts', 'history')

@@ -72,6 +72,9 @@ def _check(run, argv, what):
     return out
 
 
+run_checked = _check  # for content_check.py
+
+
 # --- ISO 9660 ---------------------------------------------------------------------------------------------
 
 def iso_extent(run, iso, path):

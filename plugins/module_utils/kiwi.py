@@ -185,4 +185,5 @@ BACKEND = Backend(
     packages=('kiwi-cli', 'kiwi-systemdeps'), argument_spec=OPTIONS, cross_builds=True, same_release=False,
     estimate=2400, pipeline_args=pipeline_args, pipeline_sets=('add_repos',),
     layout={'image': 'entries of kiwi.result.json (<name>.<arch>-<version>.<type>)'},
+    contents='kiwi',
 )

@@ -220,4 +220,5 @@ BACKEND = Backend(
     pipeline_args=pipeline_args, pipeline_sets=('repo_files', 'repos', 'mirrorlists'),
     layout={'boot_iso': 'images/boot.iso', 'install_img': 'images/install.img', 'treeinfo': '.treeinfo',
             'discinfo': '.discinfo'},
+    contents='package-log',
 )

@@ -142,11 +142,31 @@ def normalize_build(build, log_lines=DEFAULT_LOG_LINES):
     if not isinstance(reused, bool):
         raise FedoraBuildError('build.reused: must be true or false, not %r.' % (reused,))
     out['reused'] = reused
+    out['contents'] = contents_line(build.get('contents'))
     request = build.get('request')
     if request is not None and not isinstance(request, dict):
         raise FedoraBuildError('build.request: must be a dictionary (the normalized request).')
     out['request'] = request or {}
     return out
+
+
+def contents_line(contents):
+    """``N of M pinned builds verified in the image`` from the content check's summary (build.json's ``contents``),
+    or None before the check ran."""
+    if contents in (None, '', {}):
+        return None
+    if isinstance(contents, str):
+        return one_line(contents, 300)
+    if not isinstance(contents, dict):
+        raise FedoraBuildError('build.contents: must be the content check summary (a dictionary), not %s.'
+                               % type(contents).__name__)
+    numbers = []
+    for key in ('verified', 'total'):
+        value = contents.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise FedoraBuildError('build.contents.%s: %r is not a number of pinned builds.' % (key, value))
+        numbers.append(value)
+    return '%d of %d pinned builds verified in the image' % tuple(numbers)
 
 
 def _checkable_path(path):
@@ -261,6 +281,7 @@ def make_body(event, build):
         ('Started', one_line(build.get('started'))),
         ('Finished', one_line(build.get('finished'))),
         ('Duration', _human_duration(build.get('duration'))),
+        ('Contents', build.get('contents')),
     ]))
     lines.append('')
 

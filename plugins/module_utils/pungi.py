@@ -201,4 +201,5 @@ BACKEND = Backend(
             'dvd_iso': '<version>/<flavor>/<arch>/iso/<name>-<version>-<arch>-DVD.iso',
             'netinst_iso': '<version>/<flavor>/<arch>/iso/<name>-<version>-<arch>-netinst.iso',
             'checksum': '<version>/<flavor>/<arch>/iso/<name>-<version>-<arch>-CHECKSUM'},
+    contents='repodata',
 )

@@ -28,7 +28,7 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_chec
     INVALID, Problems, _bool, _builder, _choice, _each, _int, _join, _kickstart, _mapping, _repos, _text, default_mirror, kind,
     preset_url, show)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_model import (  # noqa: F401
-    ARCHES, COMPUTED_FIELDS, DEFAULT_ARCH, DEFAULT_PRESETS, DEFAULT_RAWHIDE_PRESETS, DEFAULT_TIMEOUT, DEFAULTS_FIELDS,
+    ARCHES, COMPUTED_FIELDS, CONTENTS_ABSENT, CONTENTS_FIELDS, DEFAULT_ARCH, DEFAULT_PRESETS, DEFAULT_RAWHIDE_PRESETS, DEFAULT_TIMEOUT, DEFAULTS_FIELDS,
     EXTRA_REPO_FIELDS, FEDORA_KOJI_HUB, FEDORA_KOJI_TOPURL, IMAGE_TYPES, KICKSTART_FIELDS, KOJI_AUTH, KOJI_CONNECTION,
     KOJI_DEFAULT_EXCLUDE, KOJI_FIELDS, KOJI_OPTIONAL, LIVE_BACKENDS, MAX_LIST, MAX_TEXT, MAX_TIMEOUT, METALINK,
     NOTIFY_EVENTS, NOTIFY_FIELDS, PRESET_REPO_NAMES, PRESETS, PRIMARY_MIRROR, REPO_SOURCES, REPO_URL_KEYS,
@@ -156,6 +156,9 @@ def _request(p, request, defaults, forced_type, prefix, shape=True):
             out['staging'] = _staging_as_module_sees_it(p, out['staging'], _join(prefix, 'staging'))
     out['notify'] = _notify(p, request.get('notify'), _join(prefix, 'notify'), defaults['dest'])
     out['force'] = False if request.get('force') is None else _bool(p, request['force'], _join(prefix, 'force'))
+    contents = _contents(p, request.get('contents'), _join(prefix, 'contents'))
+    if contents is INVALID or contents.get('absent') != 'report':
+        out['contents'] = contents  # only when not the default: the request IDs of requests without it stay as they were
 
     if len(p) != start or any(value is INVALID for value in out.values()):
         return INVALID
@@ -173,6 +176,16 @@ def _request(p, request, defaults, forced_type, prefix, shape=True):
         p.items.extend(shape)
         return INVALID
     return out
+
+
+def _contents(p, value, path):
+    """The content check's options: ``{absent: report|error}`` (report when not given)."""
+    if value is None:
+        return {'absent': 'report'}
+    if _mapping(p, value, path, CONTENTS_FIELDS) is INVALID:
+        return INVALID
+    absent = value.get('absent')
+    return {'absent': 'report' if absent is None else _choice(p, absent, _join(path, 'absent'), CONTENTS_ABSENT)}
 
 
 def _staging_as_module_sees_it(p, targets, path):

@@ -49,7 +49,7 @@ MAX_LIST = 1000
 
 # --- field lists (the argument spec test compares roles/build/meta/argument_specs.yml with these) ---
 REQUEST_FIELDS = ('image_type', 'name', 'release', 'arch', 'kickstart', 'koji', 'repos', 'builder', 'staging',
-                  'notify', 'force')
+                  'notify', 'force', 'contents')
 # computed fields: accepted on input only when they equal what the validator computes
 COMPUTED_FIELDS = ('request_id',)
 # No include_path: the directories a kickstart may %include from are the operator's
@@ -76,6 +76,9 @@ STAGING_FIELDS = {
     'ftp': ('type', 'host', 'port', 'user', 'password', 'password_env', 'path', 'tls'),
 }
 NOTIFY_FIELDS = ('email', 'webhook', 'on')
+CONTENTS_FIELDS = ('absent',)
+# content_check.ABSENT_POLICIES: what a pinned Koji build the image does not hold is
+CONTENTS_ABSENT = ('report', 'error')
 # kiwi_descriptions: the names of the operator's fedora_build_kiwi_descriptions (a list, or the mapping itself)
 # operator settings: the named destinations (docs/security.md, "Trust model")
 DESTINATION_FIELDS = ('staging_targets', 'koji_hubs', 'webhooks', 'allow_request_destinations')
@@ -305,6 +308,17 @@ _NOTIFY = {
             doc=('list', '`[submitted, succeeded, failed]`', 'which events notify (normalized to this order)')),
 }
 
+_ABSENT_DOC = ('a pinned Koji build the image does not hold (the kickstart never installs it) is listed as `absent`, '
+               'or fails the build')
+_CONTENTS = {
+    'absent': F('str', 'What a pinned Koji build that the image does not hold is, C(report) (listed as absent in '
+                       'C(contents.json)) or C(error) (the build fails).', required=True, choices=list(CONTENTS_ABSENT),
+                doc=('`report` \\| `error`', '`report`', _ABSENT_DOC)),
+}
+
+_CONTENTS_DOC = ('`{absent: error}` fails the build when a pinned Koji build is not in the image (a shadowed one '
+                 'always fails it)')
+
 MODEL = {
     'image_type': F('str', 'The kind of image, C(boot) (lorax boot.iso), C(dvd) (pungi DVD) or C(live) (live image).',
                     required=True, choices=list(IMAGE_TYPES),
@@ -351,6 +365,10 @@ MODEL = {
                  doc=('list', '`fedora_build_staging`', 'where the result goes, see below'), options=_STAGING_TARGET),
     'notify': F('dict', 'Who is told about the build, and when.', required=True,
                 doc=('mapping', 'no one', 'email and webhook, see below'), options=_NOTIFY),
+    'contents': F('dict', 'The content check of the built image (docs/pipeline.md); only present when it differs from '
+                          'the default C({absent: report}).',
+                  doc=('mapping', '`{absent: report}`', _CONTENTS_DOC),
+                  options=_CONTENTS),
 }
 
 

@@ -64,7 +64,7 @@ options:
     description:
       - The pipeline step the request is in. When omitted, see the rules above.
     type: str
-    choices: [queued, lock, preflight, side_repo, kickstart, build, checksum, staging, notify, done]
+    choices: [queued, lock, preflight, side_repo, kickstart, build, contents, checksum, staging, notify, done]
   reason:
     description:
       - Why the request failed or was cancelled, one sentence.

@@ -84,16 +84,25 @@ def test_boot_build_with_a_koji_build_lands_verified_in_staging_and_is_not_rebui
     (rid, record), = status_records(node['staging']).items()
     assert record['state'] == 'succeeded' and record['phase'] == 'done', record
     phases = [h['phase'] for h in record['history']]
-    for phase in ('queued', 'lock', 'preflight', 'side_repo', 'build', 'checksum', 'staging', 'done'):
+    for phase in ('queued', 'lock', 'preflight', 'side_repo', 'build', 'contents', 'checksum', 'staging', 'done'):
         assert phase in phases, phases
     build_id = record['build_id']
     assert build_id.startswith('boot-41-%s-' % ARCH)
+    # the content check read lorax's runtime package log and staged its record and the SBOM
+    contents = json.loads((node['staging'] / build_id / 'contents.json').read_text())
+    assert contents['source'] == 'package-log' and contents['packages'] > 0, contents
+    assert record['contents']['summary'] == contents['summary'] == '%d of %d pinned builds verified in the image' % (
+        contents['verified'], contents['total'])
+    assert contents['counts']['shadowed'] == 0
+    sbom = json.loads((node['staging'] / build_id / 'sbom.spdx.json').read_text())
+    assert sbom['spdxVersion'] == 'SPDX-2.3' and len(sbom['packages']) == contents['packages'] + 1
     staged = node['staging'] / build_id
     assert (staged / 'output' / 'images' / 'boot.iso').is_file()
     assert (staged / 'logs' / 'lorax' / 'build.log').is_file()
     subprocess.run(['sha256sum', '--quiet', '-c', 'CHECKSUM'], cwd=staged, check=True)
     manifest = json.loads((staged / 'build.json').read_text())
     assert manifest['result']['state'] == 'succeeded' and manifest['request_id'] == rid
+    assert manifest['contents'] == record['contents']
     # times.queued: when this run queued the request (the status record's history says when)
     queued = [h['time'] for h in record['history'] if h['state'] == 'queued']
     assert manifest['times']['queued'] == queued[-1], manifest['times']
@@ -118,6 +127,7 @@ def test_boot_build_with_a_koji_build_lands_verified_in_staging_and_is_not_rebui
     assert subjects_of(smtp_sink) == ['[fedora-build] submitted: boot 41 %s (%s)' % (ARCH, rid),
                                       '[fedora-build] succeeded: boot 41 %s (%s)' % (ARCH, build_id)]
     body = smtp_sink.envelopes[1]['message'].get_content()
+    assert '  Contents:     %s\n' % contents['summary'] in body, body
     sums = [line for line in body.splitlines() if line.startswith('SHA256 (')]
     assert 'SHA256 (output/images/boot.iso) = ' in '\n'.join(sums), body
     (tmp_path / 'email.sha256').write_text('\n'.join(sums) + '\n')

@@ -18,7 +18,8 @@ except ImportError:  # rich is optional
 LIST_COLUMNS = (('request_id', 'REQUEST'), ('build_id', 'BUILD'), ('state', 'STATE'), ('image_type', 'TYPE'),
                 ('release', 'RELEASE'), ('arch', 'ARCH'), ('age', 'AGE'), ('size', 'SIZE'))
 STATUS_COLUMNS = (('request_id', 'REQUEST'), ('build_id', 'BUILD'), ('state', 'STATE'), ('phase', 'PHASE'),
-                  ('image_type', 'TYPE'), ('release', 'RELEASE'), ('arch', 'ARCH'), ('node', 'NODE'), ('age', 'AGE'))
+                  ('image_type', 'TYPE'), ('release', 'RELEASE'), ('arch', 'ARCH'), ('node', 'NODE'), ('age', 'AGE'),
+                  ('pinned', 'PINNED'))
 
 
 def use_rich(stream=None):
@@ -53,6 +54,11 @@ def cell(view, key):
         return human_age(view.get('age_seconds'))
     if key == 'size':
         return human_size(view.get('size'))
+    if key == 'pinned':  # verified/total pinned Koji builds (the content check)
+        contents = view.get('contents')
+        if not contents_line(contents):
+            return '-'
+        return '%d/%d' % (contents['verified'], contents['total'])
     value = view.get(key)
     return '-' if value in (None, '') else escape(value)
 
@@ -90,6 +96,19 @@ def table(views, columns, stream=None, title=None):
         stream.write('  '.join(c.ljust(w) for c, w in zip(row, widths)).rstrip() + '\n')
 
 
+def contents_line(contents):
+    """``N of M pinned builds verified in the image`` from a record's ``contents`` (the content check), or None."""
+    if not isinstance(contents, dict):
+        return None
+    verified, total = contents.get('verified'), contents.get('total')
+    if isinstance(verified, bool) or isinstance(total, bool) or not isinstance(verified, int) or not isinstance(total, int):
+        return None
+    line = '%d of %d pinned builds verified in the image' % (verified, total)
+    counts = contents.get('counts') if isinstance(contents.get('counts'), dict) else {}
+    more = ['%s %s' % (counts[k], k) for k in ('shadowed', 'absent') if isinstance(counts.get(k), int) and counts[k]]
+    return line + (' (%s)' % ', '.join(more) if more else '')
+
+
 def details(view, stream=None):
     """One build, field by field (status ID)."""
     stream = stream or sys.stdout
@@ -99,6 +118,9 @@ def details(view, stream=None):
         if view.get(key) not in (None, ''):
             stream.write('%-11s %s\n' % (key + ':', escape(view[key])))
     stream.write('%-11s %s\n' % ('age:', human_age(view.get('age_seconds'))))
+    line = contents_line(view.get('contents'))
+    if line:
+        stream.write('%-11s %s\n' % ('contents:', escape(line)))
     for url in view.get('staging') or []:
         stream.write('%-11s %s\n' % ('staged:', escape(url)))
     for art in view.get('artifacts') or []:

@@ -59,6 +59,7 @@ SAMPLES = {
     'staging.identity_file': '/srv/keys/id_ed25519', 'staging.known_hosts_file': '/srv/keys/known_hosts',
     'staging.password': 'Sup3r-Secret', 'staging.password_env': 'FB_FTP_PASSWORD',
     'notify.email': 'builder@example.org', 'notify.webhook': 'https://hooks.example.org/fb', 'notify.on': 'failed',
+    'contents.absent': 'error',
     'builder.product': 'Fedora', 'builder.variant': 'Server', 'builder.bugurl': 'https://bugz.example.org/',
     'builder.volid': 'Fedora-41', 'builder.installpkgs': 'bash', 'builder.excludepkgs': 'nano',
     'builder.rootfs_type': 'erofs', 'builder.dnfplugins': 'versionlock', 'builder.dracut_args': '--xz',
