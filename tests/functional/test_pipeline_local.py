@@ -12,13 +12,12 @@ from __future__ import annotations
 import json
 import os
 import platform
-import shutil
 import subprocess
 
 from support.ansible_run import REPO, run_playbook
+from support.kickstarts import local_kickstarts
 
 ARCH = platform.machine()
-KICKSTARTS = REPO / 'tests' / 'functional' / 'data' / 'kickstarts'
 
 
 def service_vars(builder_standins, node, **extra):
@@ -193,20 +192,6 @@ def test_failed_build_stages_its_logs_and_mails_the_reason(
     assert failed, subjects
     body = failed[0].get_content()
     assert "Failed to download metadata for repo 'fedora'" in body and record['build_id'] in body
-
-
-def local_kickstarts(tmp_path, fedora_repo):
-    """The spin kickstarts with fedora-repo.ks pointing at the test distribution instead of Fedora's mirrorlists.
-
-    The pipeline keeps a kickstart's own ``url`` install source and its other ``repo`` lines (it replaces only
-    repos of the request's names), and the stand-ins, like the real tools, would fetch those mirrorlists from
-    the network: they refuse them loudly instead.
-    """
-    dest = tmp_path / 'kickstarts'
-    shutil.copytree(str(KICKSTARTS), str(dest))
-    (dest / 'fedora-repo.ks').write_text('url --url=file://%s/\nrepo --name=fedora --baseurl=file://%s/\n'
-                                         % (fedora_repo, fedora_repo))
-    return dest
 
 
 def test_dvd_and_live_from_kickstarts_in_one_batch(node, tmp_path, fedora_repo, builder_standins):
