@@ -185,8 +185,10 @@ _KOJI = {
     'exclude': F('list', 'Globs of package names left out; default drops debuginfo and debugsource packages.',
                  elements='str',
                  doc=('list of globs', '`%s`' % list(KOJI_DEFAULT_EXCLUDE), 'package names left out')),
-    'hub': F('str', ['Name of the Koji hub the operator defined in O(fedora_build_koji_hubs) that the connection and login '
-                     'below come from (only present when the request or C(fedora_build_koji) named one).'], max_len=64,
+    'hub': F('str', ['Name of the Koji hub the operator defined in O(fedora_build_koji_hubs) that the connection below '
+                     'comes from (only present when the request or C(fedora_build_koji) named one). Its login is not in '
+                     'the request: the side repo step reads it from the operator\'s definition by this name.'],
+             max_len=64,
              doc=('name', '\u2014', 'a Koji hub the operator defined in `fedora_build_koji_hubs` (its connection and '
                                     'login); an unknown name is a problem that lists the known ones')),
     'profile': F('str', 'Koji client profile name on the node (C(koji -p NAME)); null when C(hub_url) is used.',
@@ -206,7 +208,7 @@ _KOJI = {
     'auth': F('str', 'Login method' + _OPT + '; reading builds needs none.', choices=list(KOJI_AUTH),
               doc=('`none` \\| `ssl` \\| `kerberos` \\| `password`', 'absent',
                    'login method, normally in `fedora_build_koji`')),
-    'client_cert': F('path', 'Client certificate on the node for C(auth=ssl)' + _OPT + '.',
+    'client_cert': F('path', 'Client certificate on the node for C(auth=ssl)' + _OPT + '.', secret=True,
                      doc=('path', 'absent', 'client certificate on the node for `auth: ssl`')),
     'principal': F('str', 'Kerberos principal for C(auth=kerberos)' + _OPT + '.', max_len=256,
                    doc=('string', 'absent', 'Kerberos principal for `auth: kerberos`')),
@@ -220,7 +222,7 @@ _KOJI = {
                                            '`password_env`')),
     'password_env': F('str', 'Name of an environment variable of the controller holding the password for '
                              'C(auth=password); read when the side repo is made, so the password never becomes part '
-                             'of the request or its task results.', max_len=128,
+                             'of the request or its task results.', max_len=128, secret=True,
                       doc=('string', 'absent', "names a variable of the controller's environment that holds the "
                                                'password (read when the side repo is made)')),
     'timeout': F('int', 'Seconds per Koji request (koji_side_repo C(timeout)).', minimum=1, maximum=3600,
@@ -283,12 +285,16 @@ _STAGING_TARGET = {
     'host': F('str', 'Server host name or IP address (ssh, ftp).', max_len=253),
     'port': F('int', 'Server port (ssh default 22, ftp default 21).', minimum=1, maximum=65535),
     'user': F('str', 'Login user (ssh, null for the SSH default; ftp, default C(anonymous)).', max_len=64),
-    'identity_file': F('path', 'ssh, private key file on the controller, or null.'),
-    'known_hosts_file': F('path', 'ssh, known hosts file on the controller, or null.'),
+    'identity_file': F('path', 'ssh, private key file on the controller, or null.', secret=True),
+    'known_hosts_file': F('path', 'ssh, known hosts file on the controller, or null.', secret=True),
     'password': F('str', 'ftp, password, or null.', no_log=True, secret=True),
     'password_env': F('str', 'ftp, name of an environment variable holding the password, or null.', no_log=False,
-                      max_len=128),
+                      max_len=128, secret=True),
     'tls': F('bool', 'ftp, use explicit FTPS (AUTH TLS).'),
+    'target': F('str', ['Name of the staging target the operator defined in O(fedora_build_staging_targets) that this '
+                        'entry is (only present then). Its login (password, password_env, identity_file, '
+                        'known_hosts_file) is not in the request: the staging step reads it from the operator\'s '
+                        'definition by this name.'], max_len=64, computed=True),
 }
 
 _NOTIFY = {
