@@ -217,7 +217,8 @@ BACKEND = Backend(
     tools=('lorax', 'createrepo_c', 'xorriso', 'rpm'),
     packages=('lorax', 'lorax-templates-generic'), arch_packages={'x86_64': ('hfsplus-tools',)},
     argument_spec=ARGUMENT_SPEC, estimate=1200, default=True,
-    pipeline_args=pipeline_args, pipeline_sets=('repo_files', 'repos', 'mirrorlists'),
+    pipeline_args=pipeline_args,
+    pipeline_sets=('repo_files', 'repos', 'mirrorlists', 'sources', 'enablerepos', 'disablerepos', 'version', 'release'),
     layout={'boot_iso': 'images/boot.iso', 'install_img': 'images/install.img', 'treeinfo': '.treeinfo',
             'discinfo': '.discinfo'},
 )

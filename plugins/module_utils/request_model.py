@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.ondemand.fedora_build.plugins.module_utils import destinations, request_builder
+from ansible_collections.ondemand.fedora_build.plugins.module_utils import backend_registry, destinations, request_builder
 
 BUILDER_OPTIONS = request_builder.BUILDER_OPTIONS
 KIWI_ONLY = request_builder.KIWI_ONLY
@@ -22,7 +22,8 @@ LMC_ONLY = request_builder.LMC_ONLY
 LIVE_BACKENDS = request_builder.LIVE_BACKENDS
 ROOTFS_TYPES = request_builder.ROOTFS_TYPES
 
-IMAGE_TYPES = ('boot', 'dvd', 'live')
+# the image types some backend of the registry builds
+IMAGE_TYPES = tuple(backend_registry.image_types())
 ARCHES = ('x86_64', 'aarch64', 'ppc64le', 's390x')
 SECONDARY_ARCHES = ('ppc64le', 's390x')
 PRESETS = ('release', 'updates', 'updates-testing', 'rawhide')
@@ -101,15 +102,16 @@ def builder_description(key):
     }
     if key in special:
         return special[key]
-    modules = {'boot': 'boot_iso', 'dvd': 'dvd_iso', 'live': 'live_image'}
     where, targets = [], []
     for image_type in IMAGE_TYPES:
         if key in BUILDER_OPTIONS[image_type]:
             label = image_type
-            if image_type == 'live':
-                label = 'live (backend %s)' % ('kiwi' if key in KIWI_ONLY else 'livemedia-creator')
+            names = backend_registry.names(image_type)
+            if len(names) > 1:
+                label = '%s (backend %s)' % (image_type, ' or '.join(
+                    name for name in names if key in request_builder.BACKEND_OPTIONS[name]))
             where.append(label)
-            targets.append('O(ondemand.fedora_build.%s#module:%s)' % (modules[image_type], key))
+            targets.append('O(ondemand.fedora_build.%s#module:%s)' % (backend_registry.default_for(image_type).module, key))
     text = '%s only: passed to %s.' % (' and '.join(where), ', '.join(targets))
     if key == 'product':
         text += ' Default C(Fedora) for boot.'
