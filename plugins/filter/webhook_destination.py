@@ -17,8 +17,9 @@ version_added: 0.3.0
 short_description: The notify module's webhook argument for a request's notify.webhook
 description:
   - A request names a webhook the operator defined in C(fedora_build_webhooks); this filter returns that definition
-    (C(url) and C(token_env), C(ca_file), C(timeout), C(validate_certs)) as the C(webhook) argument of
-    M(ondemand.fedora_build.notify).
+    (C(url), C(ca_file), C(timeout), C(validate_certs)) as the C(webhook) argument of
+    M(ondemand.fedora_build.notify), with the token its C(token_env) names read from the controller's environment
+    (C(token), a C(no_log) option); the variable's name is not passed on, so no job event shows it.
   - A URL (accepted by M(ondemand.fedora_build.build_request) only when C(fedora_build_allow_request_destinations) is true)
     gives C({url}) and nothing else, so no token is ever sent to a URL a request wrote.
   - Null or empty gives null (no webhook).
@@ -53,7 +54,7 @@ RETURN = r"""
 _value:
   description: The webhook argument of M(ondemand.fedora_build.notify), or null.
   type: dict
-  sample: {url: https://hooks.example.org/fedora-build, token_env: FEDORA_BUILD_WEBHOOK_TOKEN}
+  sample: {url: https://hooks.example.org/fedora-build, token: VALUE_SPECIFIED_IN_NO_LOG_PARAMETER}
 """
 
 

@@ -15,6 +15,10 @@ the controller without importing any tool code.
 
 from __future__ import annotations
 
+# module options the pipeline sets for every backend (a request cannot set them); Backend.pipeline_sets adds a
+# backend's own (repositories, kickstart, release)
+PIPELINE_SETS = ('arch', 'dest', 'work_root', 'build_id', 'timeout', 'force', 'keep_work_dir', 'backend')
+
 
 class Backend(object):
     """One builder backend.

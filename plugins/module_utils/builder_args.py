@@ -22,14 +22,13 @@ Pure: no I/O. The ``builder_args`` filter calls it in the build role.
 from __future__ import annotations
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils import backend_registry
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.backend import PIPELINE_SETS  # noqa: F401
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_builder import OPERATOR_OPTIONS
 
 DEFAULT_TIMEOUT = 4 * 3600
 # request.builder keys that are the pipeline's, not the module's
 NOT_MODULE_OPTIONS = ('backend', 'timeout')
-# module options the pipeline sets for every backend (a request cannot set them)
-PIPELINE_SETS = ('arch', 'dest', 'work_root', 'build_id', 'timeout', 'force', 'keep_work_dir', 'backend')
 
 
 def request_options(backend):

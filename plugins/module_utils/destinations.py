@@ -18,6 +18,7 @@ filter call it on the controller.
 
 from __future__ import annotations
 
+import os
 import re
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
@@ -27,6 +28,11 @@ STAGING_SECRET_FIELDS = ('password', 'password_env', 'identity_file', 'known_hos
 KOJI_SECRET_FIELDS = ('auth', 'username', 'password', 'password_env', 'client_cert', 'principal', 'keytab',
                       'ca_cert', 'validate_certs')
 WEBHOOK_SECRET_FIELDS = ('token', 'token_env', 'ca_file')
+# What a normalized request keeps of a destination it names: the name and the connection, never the login or where
+# the login lives (an environment variable name, a key file). The step that uses the destination reads these from
+# the operator's definition by name (stage_target, koji_login), so no record or job event of the request shows them.
+STAGING_LOGIN_FIELDS = STAGING_SECRET_FIELDS
+KOJI_LOGIN_FIELDS = ('auth', 'username', 'password', 'password_env', 'client_cert', 'principal', 'keytab')
 WEBHOOK_FIELDS = ('url', 'token', 'token_env', 'timeout', 'validate_certs', 'ca_file')
 # request-defined staging targets may be of these types only: an SSH login would use the build node's own keys
 REQUEST_STAGING_TYPES = ('local', 'ftp')
@@ -115,10 +121,70 @@ def strip_secrets(kind, destination):
     return dict((key, value) for key, value in (destination or {}).items() if key not in secret_fields)
 
 
-def webhook_args(ref, webhooks=None, allow=False):
+def by_name(request):
+    """A normalized request whose named destinations (``koji.hub``, ``staging[].target``) keep their name and
+    connection only: the login fields and their sources are dropped (they stay in the operator's settings)."""
+    out = dict(request)
+    koji = out.get('koji')
+    if isinstance(koji, dict) and koji.get('hub'):
+        out['koji'] = dict((key, value) for key, value in koji.items() if key not in KOJI_LOGIN_FIELDS)
+    if isinstance(out.get('staging'), list):
+        out['staging'] = [dict((key, value) for key, value in item.items() if key not in STAGING_LOGIN_FIELDS)
+                          if isinstance(item, dict) and item.get('target') else item for item in out['staging']]
+    return out
+
+
+def _definition(kind, name, defined):
+    what, setting = KINDS[kind]
+    definition = (defined or {}).get(name) if isinstance(defined, dict) else None
+    if not isinstance(definition, dict):
+        raise FedoraBuildError('%s: %r is not a %s the operator defined in %s (known names: %s).'
+                               % ({'staging': 'staging.target', 'koji': 'koji.hub'}[kind], name, what, setting,
+                                  _known(defined if isinstance(defined, dict) else {})))
+    return definition
+
+
+def _password(out, environ):
+    """out with ``password`` read from the controller's environment variable ``password_env`` names (which goes)."""
+    name = out.pop('password_env', None)
+    if name and not out.get('password'):
+        out['password'] = environ.get(name, '')
+    return out
+
+
+def stage_target(entry, staging_targets=None, environ=None):
+    """The stage module's ``target`` for a normalized staging entry: a named target gets its login fields from the
+    operator's definition (fedora_build_staging_targets) and a password named by ``password_env`` is read from
+    ``environ`` (the controller's); neither the name nor the variable's name goes to the module."""
+    environ = os.environ if environ is None else environ
+    out = dict(entry)
+    name = out.pop('target', None)
+    if name:
+        definition = _definition('staging', name, staging_targets)
+        for key in STAGING_LOGIN_FIELDS:
+            if definition.get(key) is not None:
+                out[key] = definition[key]
+    return _password(out, environ)
+
+
+def koji_login(koji, koji_hubs=None, environ=None):
+    """A normalized request's ``koji`` with its login: from the operator's hub when it names one
+    (fedora_build_koji_hubs), the password read from the controller's environment when ``password_env`` names it."""
+    environ = os.environ if environ is None else environ
+    out = dict(koji or {})
+    if out.get('hub'):
+        definition = _definition('koji', out['hub'], koji_hubs)
+        for key in KOJI_LOGIN_FIELDS:
+            if definition.get(key) is not None:
+                out[key] = definition[key]
+    return _password(out, environ)
+
+
+def webhook_args(ref, webhooks=None, allow=False, environ=None):
     """The notify module's ``webhook`` argument for a normalized request's ``notify.webhook``.
 
-    A name gives the operator's definition (url, and its token or token_env, ca_file, ...); a URL
+    A name gives the operator's definition (url, token, ca_file, ...), a token named by ``token_env`` read
+    from ``environ`` (the controller's; the variable's name is not passed on, so no job event shows it); a URL
     (only when the operator allows request-defined destinations) gives ``{url}`` and nothing else, so
     no token is ever sent to it. None gives None (no webhook).
     """
@@ -141,7 +207,12 @@ def webhook_args(ref, webhooks=None, allow=False):
         if token_env is not None and (not isinstance(token_env, str) or not _ENV_RE.match(token_env)):
             raise FedoraBuildError('%s.%s.token_env: %s is not an environment variable name.'
                                    % (KINDS['webhook'][1], ref, _show(token_env)))
-        return dict((key, value) for key, value in definition.items() if value is not None)
+        out = dict((key, value) for key, value in definition.items() if value is not None and key != 'token_env')
+        if token_env and not out.get('token'):
+            token = (os.environ if environ is None else environ).get(token_env)
+            if token:
+                out['token'] = token
+        return out
     if not isinstance(ref, str) or '://' not in ref:
         raise FedoraBuildError('notify.webhook: %s is neither a webhook name nor a URL.' % _show(ref))
     own_destination('webhook', 'notify.webhook', webhooks, allow_setting(allow))

@@ -159,7 +159,8 @@ class _Resolver(object):
                 continue
             tried.append(display_url(candidate))
             try:
-                return self.fetcher.load(candidate, field=directive)
+                # a redirect must stay inside the same confinement
+                return self.fetcher.load(candidate, field=directive, allow=self.confinement.allows)
             except NotFound:
                 continue
             except FedoraBuildError as exc:

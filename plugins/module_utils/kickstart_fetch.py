@@ -3,7 +3,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Reading kickstart sources: local paths and http/https/ftp URLs.
 
-Stdlib only (urllib), so it runs on any build node. Every read has a timeout
+Remote reads go through ansible-core's ``open_url`` (module_utils.urls, shipped
+with every module), with redirects followed here one at a time so that each
+target is checked first: an allowed scheme always, and for an include the
+kickstart's confinement (kickstart_confine). Every read has a timeout
 and a size limit; an optional checksum (``sha256:<hex>``) is checked before
 the text is used. Failures raise FedoraBuildError with one sentence naming the
 source and the problem. ``Fetcher.load`` returns ``(label, text)`` where the
@@ -13,23 +16,23 @@ a local file, the URL for a remote one.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import http.client
 import os
 import re
 import socket
-import ssl
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 
+from ansible.module_utils.urls import open_url
+
 from urllib.error import HTTPError, URLError
 from urllib.parse import unquote, urljoin, urlsplit
-from urllib.request import HTTPSHandler, Request, build_opener
 
 REMOTE_SCHEMES = ('http', 'https', 'ftp')
 DEFAULT_TIMEOUT = 30
 DEFAULT_MAX_SIZE = 1024 * 1024
+MAX_REDIRECTS = 10
 CHECKSUM_RE = re.compile(r'^sha256:([0-9a-fA-F]{64})$')
 SCHEME_RE = re.compile(r'^([A-Za-z][A-Za-z0-9+.-]*)://')
 
@@ -113,15 +116,14 @@ def hide_secrets(text, url):
     return text
 
 
-def _auth_header(url):
-    """(url without user information, Basic Authorization value or None) for an http(s) URL."""
+def _split_credentials(url):
+    """(url without user information, (user, password) or None) for an http(s) URL."""
     parts = urlsplit(url)
     if '@' not in parts.netloc:
         return url, None
     userinfo, hostport = parts.netloc.rsplit('@', 1)
     user, _sep, password = userinfo.partition(':')
-    token = base64.b64encode(('%s:%s' % (unquote(user), unquote(password))).encode('utf-8')).decode('ascii')
-    return parts._replace(netloc=hostport).geturl(), 'Basic ' + token
+    return parts._replace(netloc=hostport).geturl(), (unquote(user), unquote(password))
 
 
 class Fetcher(object):
@@ -138,12 +140,15 @@ class Fetcher(object):
         self.locations = {}
 
     # -- public -----------------------------------------------------------
-    def load(self, location, checksum=None, field='src'):
-        """Return (label, text) for a path or URL; checks size, checksum and UTF-8."""
+    def load(self, location, checksum=None, field='src', allow=None):
+        """Return (label, text) for a path or URL; checks size, checksum and UTF-8.
+
+        ``allow``: a test a redirect's target must pass (an include passes its confinement's ``allows``).
+        """
         check_location(location, field)
         if is_remote(location):
             label = display_url(location)
-            data = self._read_url(location, label)
+            data = self._read_url(location, label, allow)
         else:
             label = os.path.realpath(location)
             data = self._read_file(location)
@@ -187,28 +192,21 @@ class Fetcher(object):
         return data
 
     # -- remote -----------------------------------------------------------
-    def _opener(self):
-        handlers = []
-        if not self.validate_certs:
-            context = ssl.create_default_context()
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-            handlers.append(HTTPSHandler(context=context))
-        return build_opener(*handlers)
-
-    def _read_url(self, url, label):
-        source = url
-        authorization = None
-        if scheme_of(url) in ('http', 'https'):
-            # urllib sends no credentials from the URL itself (it reads user:password as host:port): they go in an
-            # Authorization header that is not repeated on a redirect to another URL.
-            url, authorization = _auth_header(url)
-        request = Request(url, headers={'User-Agent': 'ondemand.fedora_build-kickstart'})
-        if authorization:
-            request.add_unredirected_header('Authorization', authorization)
+    def _open(self, url, label, source, credentials):
+        """One request through ansible-core's open_url; a redirect comes back as an HTTPError (3xx)."""
+        kwargs = {}
+        if credentials:
+            # basic auth only on this request: never repeated on a redirect (unredirected) nor read from ~/.netrc
+            kwargs = {'url_username': credentials[0], 'url_password': credentials[1], 'force_basic_auth': True,
+                      'unredirected_headers': ['Authorization']}
         try:
-            response = self._opener().open(request, timeout=self.timeout)
+            return open_url(url, timeout=self.timeout, validate_certs=self.validate_certs, follow_redirects='none',
+                            http_agent='ondemand.fedora_build-kickstart', use_netrc=False, decompress=False,
+                            **kwargs)
         except HTTPError as exc:
+            if 300 <= exc.code < 400:
+                raise
+            exc.close()
             if exc.code in (404, 410):
                 raise NotFound('%s: not found (HTTP %d).' % (label, exc.code))
             raise FedoraBuildError('%s: download failed with HTTP %d %s.' % (label, exc.code, exc.reason))
@@ -224,6 +222,37 @@ class Fetcher(object):
             raise FedoraBuildError('%s: no answer within %s seconds (timeout).' % (label, self.timeout))
         except (OSError, ValueError, http.client.HTTPException) as exc:
             raise FedoraBuildError('%s: download failed (%s).' % (label, hide_secrets(exc, source)))
+
+    def _follow(self, url, label, source, allow):
+        """The response for url after at most MAX_REDIRECTS redirects, each checked before it is followed.
+
+        A redirect may lead only to an allowed scheme (http, https, ftp) and, when ``allow`` is given (an
+        include: the kickstart's confinement), only to a place ``allow`` accepts. Credentials from the URL go
+        with the first request only.
+        """
+        credentials = None
+        if scheme_of(url) in ('http', 'https'):
+            url, credentials = _split_credentials(url)
+        for _hop in range(MAX_REDIRECTS + 1):
+            try:
+                return self._open(url, label, source, credentials)
+            except HTTPError as exc:
+                target = exc.geturl() or exc.filename or ''
+                exc.close()
+                shown = display_url(target)
+                if scheme_of(target) not in REMOTE_SCHEMES or not urlsplit(target).netloc:
+                    raise FedoraBuildError('%s: the server redirected to %s, which is not an http, https or ftp URL, '
+                                           'so it was not followed.' % (label, hide_secrets(shown, source)))
+                if allow is not None and not allow(target):
+                    raise FedoraBuildError("%s: the server redirected to %s, outside the kickstart's own source and "
+                                           "the operator's include_path, so it was not followed."
+                                           % (label, hide_secrets(shown, source)))
+                url, credentials = target, None
+        raise FedoraBuildError('%s: more than %d redirects.' % (label, MAX_REDIRECTS))
+
+    def _read_url(self, url, label, allow=None):
+        source = url
+        response = self._follow(url, label, source, allow)
         try:
             length = response.headers.get('Content-Length') if response.headers else None
             if length and length.isdigit() and int(length) > self.max_size:

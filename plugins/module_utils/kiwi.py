@@ -183,7 +183,7 @@ BACKEND = Backend(
     name='kiwi', image_type='live', module='live_image', tool=Kiwi,
     tools=('kiwi-ng', 'createrepo_c', 'rpm'),
     packages=('kiwi-cli', 'kiwi-systemdeps'), argument_spec=OPTIONS, cross_builds=True, same_release=False,
-    estimate=2400, pipeline_args=pipeline_args, pipeline_sets=('add_repos',),
+    estimate=2400, pipeline_args=pipeline_args, pipeline_sets=('add_repos', 'release_version'),
     layout={'image': 'entries of kiwi.result.json (<name>.<arch>-<version>.<type>)'},
     contents='kiwi',
 )

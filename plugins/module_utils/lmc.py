@@ -173,7 +173,7 @@ BACKEND = Backend(
     tools=('livemedia-creator', 'createrepo_c', 'xorriso', 'rpm'),
     packages=('lorax-lmc-novirt', 'anaconda-tui', 'anaconda-install-env-deps'),
     arch_packages={'x86_64': ('hfsplus-tools',)}, argument_spec=OPTIONS, needs_kickstart=True,
-    estimate=2400, default=True, pipeline_args=pipeline_args, pipeline_sets=('kickstart', 'side_repos'),
+    estimate=2400, default=True, pipeline_args=pipeline_args, pipeline_sets=('kickstart', 'side_repos', 'releasever'),
     layout={'live_iso': 'images/boot.iso (or <iso_name> with iso_name)', 'disk_image': '<image_name>'},
     contents='rpmdb',
 )

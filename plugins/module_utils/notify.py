@@ -34,12 +34,10 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.notify_text 
     ALL_CONTROL_RE as _ALL_CONTROL_RE, DEFAULT_LOG_LINES, EVENTS, MAX_LOG_LINE, OUTCOME, SUBJECT_PREFIX,
     build_email, checksum_lines, clean_line, describe, make_body, make_subject, normalize_build, one_line)
 
-try:
-    from urllib.error import HTTPError, URLError
-    from urllib.parse import urlsplit
-    from urllib.request import HTTPRedirectHandler, HTTPSHandler, Request, build_opener
-except ImportError:  # pragma: no cover - Python 2 is not supported
-    HTTPError = URLError = HTTPRedirectHandler = HTTPSHandler = Request = build_opener = urlsplit = None
+from ansible.module_utils.urls import open_url
+
+from urllib.error import HTTPError, URLError
+from urllib.parse import urlsplit
 
 SECURITY = ('starttls', 'ssl', 'none')
 DEFAULT_PORTS = {'starttls': 587, 'ssl': 465, 'none': 25}
@@ -397,31 +395,25 @@ def send_email(msg, smtp):
     return True, None
 
 
-class _NoRedirect(HTTPRedirectHandler):
-    """Redirects are not followed: the token must not travel to another URL."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # pylint: disable=too-many-arguments
-        return None
-
-
 def send_webhook(payload, webhook):
     """POST ``payload`` as JSON to ``webhook`` (from normalize_webhook). Returns ``(sent, error)``; never raises.
 
-    A 2xx answer is success; anything else (also a redirect, which is not followed) is an error
-    sentence naming only ``scheme://host:port`` of the URL, never the token.
+    The request goes through ansible-core's ``open_url`` with redirects off (the token must not travel to
+    another URL) and no ~/.netrc credentials. A 2xx answer is success; anything else (also a redirect) is an
+    error sentence naming only ``scheme://host:port`` of the URL, never the token.
     """
     where = webhook['location']
     label = 'Webhook to %s was not sent' % where
     body = json.dumps(payload, sort_keys=True, default=str).encode('utf-8')
-    headers = {'Content-Type': 'application/json', 'User-Agent': 'ondemand.fedora_build-notify/1',
-               'Accept': 'application/json, */*;q=0.1'}
+    headers = {'Content-Type': 'application/json', 'Accept': 'application/json, */*;q=0.1'}
     if webhook['token']:
         headers['Authorization'] = 'Bearer %s' % webhook['token']
     try:
-        context = _tls_context(webhook['validate_certs'], webhook['ca_file'])
-        opener = build_opener(_NoRedirect(), HTTPSHandler(context=context))
-        request = Request(webhook['url'], data=body, headers=headers, method='POST')
-        with opener.open(request, timeout=webhook['timeout']) as response:
+        response = open_url(webhook['url'], data=body, headers=headers, method='POST', timeout=webhook['timeout'],
+                            validate_certs=webhook['validate_certs'], ca_path=webhook['ca_file'],
+                            follow_redirects='none', use_netrc=False, decompress=False,
+                            http_agent='ondemand.fedora_build-notify/1')
+        with response:
             status = response.status
             response.read(65536)
     except HTTPError as exc:

@@ -195,7 +195,7 @@ BACKEND = Backend(
     name='pungi', image_type='dvd', module='dvd_iso', tool=Pungi,
     tools=('pungi', 'createrepo_c', 'xorriso', 'rpm'),
     packages=('pungi', 'python3-productmd'), argument_spec=ARGUMENT_SPEC, needs_kickstart=True,
-    estimate=3600, default=True, pipeline_args=pipeline_args, pipeline_sets=('kickstart', 'side_repos'),
+    estimate=3600, default=True, pipeline_args=pipeline_args, pipeline_sets=('kickstart', 'side_repos', 'version'),
     layout={'treeinfo': '<version>/<flavor>/<arch>/os/.treeinfo',
             'boot_iso': '<version>/<flavor>/<arch>/os/images/boot.iso',
             'dvd_iso': '<version>/<flavor>/<arch>/iso/<name>-<version>-<arch>-DVD.iso',

@@ -163,6 +163,8 @@ def _request(p, request, defaults, forced_type, prefix, shape=True):
     if len(p) != start or any(value is INVALID for value in out.values()):
         return INVALID
     out = copy.deepcopy(out)  # requests of a batch share the defaults; none may alias another
+    # a named destination travels by its name: its login and the login's source stay in the operator's settings
+    out = destinations.by_name(out)
     out['request_id'] = build_identity.request_id(out)
     given = request.get('request_id')
     if given is not None and given != out['request_id']:

@@ -12,8 +12,8 @@ the tool code into the request validator). Pure data, no imports.
 
 from __future__ import annotations
 
-ROOTFS_TYPES = ('squashfs', 'squashfs-ext4', 'erofs', 'erofs-ext4')
-LIVE_BACKENDS = ('livemedia-creator', 'kiwi')
+from ansible_collections.ondemand.fedora_build.plugins.module_utils import backend_registry
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.backend import PIPELINE_SETS
 
 # --- builder options that name node files: the operator's, never a request's -----------------------------------
 # lorax runs its templates (add_templates, add_arch_templates, the templates under sharedir) as root, and a request's
@@ -27,91 +27,66 @@ OPERATOR_OPTIONS = {
     'live': ('lorax_templates', 'signing_keys'),
 }
 
-# --- builder options a request may set, per image type -------------------------------------------------------
-# Each entry mirrors the builder module's argument_spec entry (type, elements, choices); the pipeline itself sets
-# dest, work_root, build_id, arch, force, keep_work_dir, the repositories (sources, repos, repo_files, mirrorlists,
-# enablerepos, disablerepos, side_repos, add_repos), the kickstart, the release (lorax version/release, pungi
-# version, livemedia-creator releasever, kiwi release_version) and the cache dirs (fedora_build_cache_dir).
+# --- builder options a request may set, derived from the backend registry ------------------------------------
+# A backend's request options are its module's argument spec minus what the pipeline sets (backend.PIPELINE_SETS
+# for every backend, Backend.pipeline_sets: the repositories, the kickstart, the release), the operator's node-file
+# options above, and every other option that names a node path (the cache directories, which nothing sets). Only
+# type, elements and choices of the module's entry are kept. An image type's options are those of its backends;
+# ``backend`` (when the type has more than one) and ``timeout`` are the pipeline's (not module options).
+# kiwi's description is a directory in the module and a name in a request (fedora_build_kiwi_descriptions):
+REQUEST_SPEC = {'description': dict(type='str', max_len=64)}
 _TIMEOUT = dict(type='int')
-BUILDER_OPTIONS = {
-    'boot': dict(
-        product=dict(type='str'),
-        variant=dict(type='str'),
-        bugurl=dict(type='str'),
-        isfinal=dict(type='bool'),
-        volid=dict(type='str'),
-        macboot=dict(type='bool'),
-        noupgrade=dict(type='bool'),
-        installpkgs=dict(type='list', elements='str'),
-        excludepkgs=dict(type='list', elements='str'),
-        rootfs_size=dict(type='int'),
-        rootfs_type=dict(type='str', choices=list(ROOTFS_TYPES)),
-        noverify=dict(type='bool'),
-        noverifyssl=dict(type='bool'),
-        dnfplugins=dict(type='list', elements='str'),
-        skip_branding=dict(type='bool'),
-        dracut_args=dict(type='list', elements='str'),
-        source_date_epoch=dict(type='int'),
-        add_template_vars=dict(type='dict'),
-        add_arch_template_vars=dict(type='dict'),
-        proxy=dict(type='str'),
-        timeout=_TIMEOUT,
-    ),
-    'dvd': dict(
-        name=dict(type='str'),
-        flavor=dict(type='str'),
-        bugurl=dict(type='str'),
-        nosource=dict(type='bool'),
-        sourceisos=dict(type='bool'),
-        nodebuginfo=dict(type='bool'),
-        selfhosting=dict(type='bool'),
-        fulltree=dict(type='bool'),
-        nogreedy=dict(type='bool'),
-        greedy=dict(type='str', choices=['none', 'all', 'build']),
-        multilib=dict(type='list', elements='str'),
-        lookaside_repos=dict(type='list', elements='str'),
-        nodeps=dict(type='bool'),
-        isfinal=dict(type='bool'),
-        nohash=dict(type='bool'),
-        full_archlist=dict(type='bool'),
-        no_dvd=dict(type='bool'),
-        nomacboot=dict(type='bool'),
-        installpkgs=dict(type='list', elements='str'),
-        rootfs_size=dict(type='int'),
-        stages=dict(type='list', elements='str', choices=['all', 'gather', 'createrepo', 'buildinstall', 'createiso']),
-        timeout=_TIMEOUT,
-    ),
-    'live': dict(
-        backend=dict(type='str', choices=list(LIVE_BACKENDS)),
-        # livemedia-creator
-        make=dict(type='str', choices=['iso', 'disk']),
-        project=dict(type='str'),
-        volid=dict(type='str'),
-        iso_name=dict(type='str'),
-        image_name=dict(type='str'),
-        qcow2=dict(type='bool'),
-        fs_label=dict(type='str'),
-        extra_boot_args=dict(type='str'),
-        macboot=dict(type='bool'),
-        rootfs_type=dict(type='str', choices=list(ROOTFS_TYPES)),
-        dracut_args=dict(type='list', elements='str'),
-        anaconda_args=dict(type='list', elements='str'),
-        anaconda_timeout=dict(type='int'),
-        # kiwi
-        description=dict(type='str', max_len=64),  # a name of fedora_build_kiwi_descriptions, never a node path
-        kiwi_file=dict(type='str'),
-        profiles=dict(type='list', elements='str'),
-        image_type=dict(type='str'),
-        ignore_repos=dict(type='bool'),
-        clear_cache=dict(type='bool'),
-        add_packages=dict(type='list', elements='str'),
-        delete_packages=dict(type='list', elements='str'),
-        timeout=_TIMEOUT,
-    ),
-}
-LMC_ONLY = ('make', 'project', 'volid', 'iso_name', 'image_name', 'qcow2', 'fs_label', 'extra_boot_args', 'macboot',
-            'rootfs_type', 'dracut_args', 'anaconda_args', 'anaconda_timeout')
-KIWI_ONLY = ('description', 'kiwi_file', 'profiles', 'image_type', 'ignore_repos', 'clear_cache', 'add_packages',
-             'delete_packages')
+
+
+def _names_a_path(spec):
+    return 'path' in (spec.get('type'), spec.get('elements'))
+
+
+def backend_options(backend):
+    """{option: spec} a request may set in ``builder`` for ``backend`` (a Backend of the registry)."""
+    operator = OPERATOR_OPTIONS.get(backend.image_type, ())
+    out = {}
+    for key in backend.argument_spec:
+        spec = backend.argument_spec[key]
+        if key in PIPELINE_SETS or key in backend.pipeline_sets or key in operator:
+            continue
+        if key in REQUEST_SPEC:
+            out[key] = dict(REQUEST_SPEC[key])
+        elif not _names_a_path(spec):
+            out[key] = dict((name, spec[name]) for name in ('type', 'elements', 'choices') if spec.get(name) is not None)
+    return out
+
+
+def _image_type_options(image_type):
+    options = {}
+    names = backend_registry.names(image_type)
+    if len(names) > 1:
+        options['backend'] = dict(type='str', choices=list(names))
+    for name in names:
+        for key, spec in backend_options(backend_registry.get(name)).items():
+            if options.setdefault(key, spec) != spec:
+                raise ValueError('builder.%s: the %s backends disagree on its type (%r, %r).'
+                                 % (key, image_type, options[key], spec))
+    options['timeout'] = dict(_TIMEOUT)
+    return options
+
+
+BUILDER_OPTIONS = dict((image_type, _image_type_options(image_type)) for image_type in backend_registry.image_types())
+# {backend name: option names} (what a request may give when it picks that backend)
+BACKEND_OPTIONS = dict((b.name, tuple(sorted(backend_options(b)))) for b in backend_registry.BACKENDS)
+LIVE_BACKENDS = tuple(backend_registry.names('live'))
+ROOTFS_TYPES = tuple(BUILDER_OPTIONS['live']['rootfs_type']['choices'])
+LMC_ONLY = tuple(sorted(set(BACKEND_OPTIONS['livemedia-creator']) - set(BACKEND_OPTIONS['kiwi'])))
+KIWI_ONLY = tuple(sorted(set(BACKEND_OPTIONS['kiwi']) - set(BACKEND_OPTIONS['livemedia-creator'])))
+
+
+def only_for(image_type, backend):
+    """Options of ``image_type`` that other backends take but ``backend`` does not (a request naming them with
+    ``backend`` is refused)."""
+    mine = set(BACKEND_OPTIONS[backend])
+    return sorted(key for name in backend_registry.names(image_type) if name != backend
+                  for key in BACKEND_OPTIONS[name] if key not in mine)
+
+
 # non-negative ints; everything else of type int must be positive
 _NON_NEGATIVE = ('source_date_epoch',)

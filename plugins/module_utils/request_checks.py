@@ -16,9 +16,10 @@ import re
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
+from ansible_collections.ondemand.fedora_build.plugins.module_utils import backend_registry
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_builder import (
-    BUILDER_OPTIONS, KIWI_ONLY, LMC_ONLY, OPERATOR_OPTIONS, _NON_NEGATIVE)
+    BACKEND_OPTIONS, BUILDER_OPTIONS, OPERATOR_OPTIONS, _NON_NEGATIVE, only_for)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_model import (
     DEFAULT_PRESETS, DEFAULT_RAWHIDE_PRESETS, EXTRA_REPO_FIELDS, KICKSTART_FIELDS, MAX_LIST, MAX_TEXT, MAX_TIMEOUT,
     METALINK, PRESET_REPO_NAMES, PRESETS, PRIMARY_MIRROR, REPO_SOURCES, REPO_URL_KEYS, REPOS_COMPUTED, REPOS_FIELDS,
@@ -560,18 +561,16 @@ def _builder(p, value, path, image_type, default_timeout, kiwi_names=None):
     out.setdefault('timeout', default_timeout)
     if image_type == 'boot':
         out.setdefault('product', 'Fedora')
-    if image_type == 'live':
-        backend = out.setdefault('backend', 'livemedia-creator')
-        if backend == 'kiwi':
-            wrong = [key for key in LMC_ONLY if key in out]
-            if 'description' not in out:
-                p.add(_join(path, 'description'), "missing; backend kiwi needs the name of one of the operator's kiwi "
-                                                  'descriptions (fedora_build_kiwi_descriptions).')
-        else:
-            wrong = [key for key in KIWI_ONLY if key in out]
-        for key in wrong:
-            p.add(_join(path, key), 'only applies to backend %s, not to %s.'
-                  % ('kiwi' if backend != 'kiwi' else 'livemedia-creator', backend))
+    if 'backend' in options:  # an image type with more than one backend (the registry's): options follow it
+        backend = out.setdefault('backend', backend_registry.default_for(image_type).name)
+        if backend == 'kiwi' and 'description' not in out:
+            p.add(_join(path, 'description'), "missing; backend kiwi needs the name of one of the operator's kiwi "
+                                              'descriptions (fedora_build_kiwi_descriptions).')
+        if backend in BACKEND_OPTIONS:
+            for key in only_for(image_type, backend):
+                if key in out:
+                    owners = [name for name in backend_registry.names(image_type) if key in BACKEND_OPTIONS[name]]
+                    p.add(_join(path, key), 'only applies to backend %s, not to %s.' % (' or '.join(owners), backend))
     return out if len(p) == start else INVALID
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.ondemand.fedora_build.plugins.module_utils import destinations, request_builder
+from ansible_collections.ondemand.fedora_build.plugins.module_utils import backend_registry, destinations, request_builder
 
 BUILDER_OPTIONS = request_builder.BUILDER_OPTIONS
 KIWI_ONLY = request_builder.KIWI_ONLY
@@ -22,7 +22,8 @@ LMC_ONLY = request_builder.LMC_ONLY
 LIVE_BACKENDS = request_builder.LIVE_BACKENDS
 ROOTFS_TYPES = request_builder.ROOTFS_TYPES
 
-IMAGE_TYPES = ('boot', 'dvd', 'live')
+# the image types some backend of the registry builds
+IMAGE_TYPES = tuple(backend_registry.image_types())
 ARCHES = ('x86_64', 'aarch64', 'ppc64le', 's390x')
 SECONDARY_ARCHES = ('ppc64le', 's390x')
 PRESETS = ('release', 'updates', 'updates-testing', 'rawhide')
@@ -104,15 +105,16 @@ def builder_description(key):
     }
     if key in special:
         return special[key]
-    modules = {'boot': 'boot_iso', 'dvd': 'dvd_iso', 'live': 'live_image'}
     where, targets = [], []
     for image_type in IMAGE_TYPES:
         if key in BUILDER_OPTIONS[image_type]:
             label = image_type
-            if image_type == 'live':
-                label = 'live (backend %s)' % ('kiwi' if key in KIWI_ONLY else 'livemedia-creator')
+            names = backend_registry.names(image_type)
+            if len(names) > 1:
+                label = '%s (backend %s)' % (image_type, ' or '.join(
+                    name for name in names if key in request_builder.BACKEND_OPTIONS[name]))
             where.append(label)
-            targets.append('O(ondemand.fedora_build.%s#module:%s)' % (modules[image_type], key))
+            targets.append('O(ondemand.fedora_build.%s#module:%s)' % (backend_registry.default_for(image_type).module, key))
     text = '%s only: passed to %s.' % (' and '.join(where), ', '.join(targets))
     if key == 'product':
         text += ' Default C(Fedora) for boot.'
@@ -188,8 +190,10 @@ _KOJI = {
     'exclude': F('list', 'Globs of package names left out; default drops debuginfo and debugsource packages.',
                  elements='str',
                  doc=('list of globs', '`%s`' % list(KOJI_DEFAULT_EXCLUDE), 'package names left out')),
-    'hub': F('str', ['Name of the Koji hub the operator defined in O(fedora_build_koji_hubs) that the connection and login '
-                     'below come from (only present when the request or C(fedora_build_koji) named one).'], max_len=64,
+    'hub': F('str', ['Name of the Koji hub the operator defined in O(fedora_build_koji_hubs) that the connection below '
+                     'comes from (only present when the request or C(fedora_build_koji) named one). Its login is not in '
+                     'the request: the side repo step reads it from the operator\'s definition by this name.'],
+             max_len=64,
              doc=('name', '\u2014', 'a Koji hub the operator defined in `fedora_build_koji_hubs` (its connection and '
                                     'login); an unknown name is a problem that lists the known ones')),
     'profile': F('str', 'Koji client profile name on the node (C(koji -p NAME)); null when C(hub_url) is used.',
@@ -209,7 +213,7 @@ _KOJI = {
     'auth': F('str', 'Login method' + _OPT + '; reading builds needs none.', choices=list(KOJI_AUTH),
               doc=('`none` \\| `ssl` \\| `kerberos` \\| `password`', 'absent',
                    'login method, normally in `fedora_build_koji`')),
-    'client_cert': F('path', 'Client certificate on the node for C(auth=ssl)' + _OPT + '.',
+    'client_cert': F('path', 'Client certificate on the node for C(auth=ssl)' + _OPT + '.', secret=True,
                      doc=('path', 'absent', 'client certificate on the node for `auth: ssl`')),
     'principal': F('str', 'Kerberos principal for C(auth=kerberos)' + _OPT + '.', max_len=256,
                    doc=('string', 'absent', 'Kerberos principal for `auth: kerberos`')),
@@ -223,7 +227,7 @@ _KOJI = {
                                            '`password_env`')),
     'password_env': F('str', 'Name of an environment variable of the controller holding the password for '
                              'C(auth=password); read when the side repo is made, so the password never becomes part '
-                             'of the request or its task results.', max_len=128,
+                             'of the request or its task results.', max_len=128, secret=True,
                       doc=('string', 'absent', "names a variable of the controller's environment that holds the "
                                                'password (read when the side repo is made)')),
     'timeout': F('int', 'Seconds per Koji request (koji_side_repo C(timeout)).', minimum=1, maximum=3600,
@@ -286,12 +290,16 @@ _STAGING_TARGET = {
     'host': F('str', 'Server host name or IP address (ssh, ftp).', max_len=253),
     'port': F('int', 'Server port (ssh default 22, ftp default 21).', minimum=1, maximum=65535),
     'user': F('str', 'Login user (ssh, null for the SSH default; ftp, default C(anonymous)).', max_len=64),
-    'identity_file': F('path', 'ssh, private key file on the controller, or null.'),
-    'known_hosts_file': F('path', 'ssh, known hosts file on the controller, or null.'),
+    'identity_file': F('path', 'ssh, private key file on the controller, or null.', secret=True),
+    'known_hosts_file': F('path', 'ssh, known hosts file on the controller, or null.', secret=True),
     'password': F('str', 'ftp, password, or null.', no_log=True, secret=True),
     'password_env': F('str', 'ftp, name of an environment variable holding the password, or null.', no_log=False,
-                      max_len=128),
+                      max_len=128, secret=True),
     'tls': F('bool', 'ftp, use explicit FTPS (AUTH TLS).'),
+    'target': F('str', ['Name of the staging target the operator defined in O(fedora_build_staging_targets) that this '
+                        'entry is (only present then). Its login (password, password_env, identity_file, '
+                        'known_hosts_file) is not in the request: the staging step reads it from the operator\'s '
+                        'definition by this name.'], max_len=64, computed=True),
 }
 
 _NOTIFY = {

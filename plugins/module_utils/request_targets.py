@@ -119,7 +119,8 @@ def _staging_target(p, value, path, dest=None, trusted=True):
     """One staging target: a mapping, or a name of dest's staging_targets; trusted False: a request's mapping."""
     if isinstance(value, str) and dest is not None:  # the name of a target the operator defined
         name = p.check(destinations.refer, 'staging', value, path, dest['staging_targets'])
-        return INVALID if name is INVALID else copy.deepcopy(dest['staging_targets'][name])
+        # the name stays with the entry: records show it, and the stage step reads the login by it
+        return INVALID if name is INVALID else dict(copy.deepcopy(dest['staging_targets'][name]), target=name)
     if not isinstance(value, dict):
         return p.add(path, 'must be %sa mapping with type (local, ssh or ftp) and path (got %s).'
                      % ('the name of a staging target the operator defined or ' if dest is not None else '', kind(value)))

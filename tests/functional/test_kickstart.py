@@ -268,3 +268,63 @@ def test_local_file_including_urls_is_refused_unfetched(file_server, tmp_path):
     err = error_of(ks.prepare, str(tmp_path / 'top.ks'))
     assert err.msg.startswith("%s line 3: %%include nfs://server/export/repo.ks is refused: it is outside the "
                               "kickstart's own source" % (tmp_path / 'top.ks'))
+
+
+# --- redirects (followed one hop at a time, each checked before it is followed) ---------------------------------
+def test_redirect_inside_the_source_is_followed_without_the_credentials(file_server):
+    http = file_server(DATA)
+    http.set_redirect('/moved/fedora-repo-not-rawhide.ks', http.url_for('fedora-repo-not-rawhide.ks'))
+    url = http.url_for('moved/fedora-repo-not-rawhide.ks').replace('http://', 'http://ks:s3cret-pw@')
+    text = ks.prepare(url)['text']
+    assert text == ks.prepare(str(DATA / 'fedora-repo-not-rawhide.ks'))['text']
+    first, second = [headers for _m, _p, headers in http.requests]
+    assert first.get('Authorization', '').startswith('Basic ')
+    assert 'Authorization' not in second
+
+
+@pytest.mark.parametrize('target', ['file:///etc/passwd', 'gopher://127.0.0.1/x'])
+def test_redirect_to_a_scheme_outside_the_allowlist_is_refused(file_server, target):
+    http = file_server(DATA)
+    http.set_redirect('/fedora-repo.ks', target)
+    url = http.url_for('fedora-repo.ks')
+    assert error_of(ks.prepare, url).msg == ('%s: the server redirected to %s, which is not an http, https or ftp URL, '
+                                             'so it was not followed.' % (url, target))
+
+
+def test_redirect_of_an_include_may_not_leave_the_confined_base(file_server, tmp_path):
+    http, other = file_server(DATA), file_server(DATA)
+    http.set_redirect('/fedora-live-base.ks', other.url_for('fedora-live-base.ks'))
+    err = error_of(ks.prepare, http.url_for('fedora-live-workstation.ks'), version='F41')
+    assert err.msg == ("%s line 5: %%include fedora-live-base.ks cannot be read: %s: the server redirected to %s, "
+                       "outside the kickstart's own source and the operator's include_path, so it was not followed."
+                       % (http.url_for('fedora-live-workstation.ks'), http.url_for('fedora-live-base.ks'),
+                          other.url_for('fedora-live-base.ks')))
+    assert other.requests == []
+    # a redirect that stays under the top kickstart's directory is followed
+    web = tmp_path / 'web'
+    shutil.copytree(str(DATA), str(web / 'ks'))
+    inside = file_server(web)
+    inside.set_redirect('/ks/fedora-live-base.ks', inside.url_for('ks/snippets/../fedora-live-base.ks'))
+    assert error_of(ks.prepare, inside.url_for('ks/fedora-live-workstation.ks'), version='F41').msg.endswith(
+        'so it was not followed.')   # ".." in a redirect is refused like ".." in an include
+    inside.set_redirect('/ks/fedora-live-base.ks', '/ks/snippets/base-copy.ks')
+    shutil.copy(str(DATA / 'fedora-live-base.ks'), str(web / 'ks/snippets/base-copy.ks'))
+    assert ks.prepare(inside.url_for('ks/fedora-live-workstation.ks'), version='F41')['text'] == local_text()
+
+
+def test_redirect_loop_ends(file_server):
+    http = file_server(DATA)
+    http.set_redirect('/fedora-repo.ks', '/fedora-repo.ks')
+    url = http.url_for('fedora-repo.ks')
+    assert error_of(ks.prepare, url).msg == '%s: more than 10 redirects.' % url
+    assert len(http.requests) == 11
+
+
+def test_netrc_credentials_never_go_to_a_request_written_url(file_server, tmp_path, monkeypatch):
+    http = file_server(DATA)
+    netrc = tmp_path / 'netrc'
+    netrc.write_text('machine 127.0.0.1 login root password node-secret\n')
+    netrc.chmod(0o600)
+    monkeypatch.setenv('NETRC', str(netrc))
+    ks.prepare(http.url_for('fedora-repo-not-rawhide.ks'))
+    assert [h.get('Authorization') for _m, _p, h in http.requests] == [None]

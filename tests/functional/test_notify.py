@@ -25,6 +25,8 @@ import pytest
 from support.ansible_run import run_module, run_playbook
 from support.servers import free_port, make_self_signed
 
+from ansible_collections.ondemand.fedora_build.plugins.module_utils import notify as notify_mod
+
 MODULE = 'ondemand.fedora_build.notify'
 SHA_ISO = '5f' * 32
 SHA_LOG = '0a' * 32
@@ -69,7 +71,7 @@ class _Receiver(BaseHTTPRequestHandler):
         payload = b'{"ok": true}' if status < 300 else b'receiver says no'
         self.send_response(status)
         if 300 <= status < 400:
-            self.send_header('Location', 'http://127.0.0.1:9/elsewhere')
+            self.send_header('Location', owner.location)
         self.send_header('Content-Type', 'application/json')
         self.send_header('Content-Length', str(len(payload)))
         self.end_headers()
@@ -81,6 +83,7 @@ class WebhookReceiver:
 
     def __init__(self, status=200, tls_dir=None):
         self.status = status
+        self.location = 'http://127.0.0.1:9/elsewhere'
         self.posts = []
         self.lock = threading.Lock()
         self.httpd = ThreadingHTTPServer(('127.0.0.1', 0), _Receiver)
@@ -535,3 +538,28 @@ def test_the_token_goes_only_to_the_operator_named_webhook(webhook_receiver, tmp
     assert "notify.webhook: 'nope' is not a webhook the operator defined in fedora_build_webhooks; known names: " \
            "team-hook." in output_of(run)
     assert token not in output_of(run)
+
+
+# --------------------------------------------------------------------------- the HTTP client (open_url)
+
+
+@pytest.mark.parametrize('status', [301, 302, 307, 308])
+def test_a_webhook_redirect_is_not_followed_and_the_token_stays_home(webhook_receiver, status):
+    elsewhere = webhook_receiver()
+    hook = webhook_receiver(status=status)
+    hook.location = elsewhere.url('/stolen')
+    conf = notify_mod.normalize_webhook({'url': hook.url(), 'token_env': 'HOOK_T'}, environ={'HOOK_T': 'tok-123456'})
+    sent, error = notify_mod.send_webhook({'event': 'done'}, conf)
+    assert (sent, error) == (False, 'Webhook to http://127.0.0.1:%d failed: it answered HTTP %d (redirects are not '
+                                    'followed).' % (hook.port, status))
+    assert hook.posts[0]['headers']['Authorization'] == 'Bearer tok-123456'
+    assert elsewhere.posts == []
+
+
+def test_a_webhook_over_tls_checks_the_certificate_against_ca_file(webhook_receiver, tmp_path):
+    hook = webhook_receiver(tls_dir=tmp_path / 'tls')
+    sent, error = notify_mod.send_webhook({'event': 'done'}, notify_mod.normalize_webhook({'url': hook.url()}, {}))
+    assert not sent and 'TLS certificate of the webhook https://127.0.0.1:%d could not be verified' % hook.port in error
+    conf = notify_mod.normalize_webhook({'url': hook.url(), 'ca_file': str(hook.cert_file)}, {})
+    assert notify_mod.send_webhook({'event': 'done'}, conf) == (True, None)
+    assert json.loads(hook.posts[-1]['body']) == {'event': 'done'}

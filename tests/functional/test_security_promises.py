@@ -168,6 +168,18 @@ def test_secrets_are_used_but_never_written(secret_build):
     # Every task result (what AWX and ansible-runner keep as job events): the passwords and the token
     # that come from the controller's environment never appear; in particular no env facts are gathered.
     assert leaks([b['workdir'] / 'results.json'], (FTP_PW, SMTP_PW, HOOK_TOKEN)) == []
+    # Records and job events name the operator's destinations (team-ftp, team), not where their secrets live:
+    # the environment variables' names are read by the step that uses them and go no further.
+    names = ('FB_TEST_FTP_PASSWORD', 'FB_TEST_KOJI_PASSWORD', 'FEDORA_BUILD_WEBHOOK_TOKEN')
+    assert leaks(produced + [b['workdir'] / 'results.json'], names) == []
+    for name in names:
+        assert name not in run.stdout, name
+        for envelope in b['smtp'].envelopes:
+            assert name not in str(envelope['message']), name
+    (build_json,) = [p for p in produced if p.name == 'build.json' and node['staging'] in p.parents]
+    recorded = json.loads(build_json.read_text())['request']
+    assert [item.get('target') for item in recorded['staging']] == ['controller', 'team-ftp']
+    assert recorded['koji']['hub'] == 'team'
 
 
 def test_request_defined_destinations_get_no_secret(tmp_path, node, koji_world, fedora_repo, builder_standins, hook):

@@ -106,6 +106,13 @@ class _FileHandler(SimpleHTTPRequestHandler):
 
     def _answer(self, head_only):
         status = self._faults()
+        location = self.server.owner.fault('redirects', self._url_path())
+        if status is None and location is not None:
+            self.send_response(302)
+            self.send_header('Location', location)
+            self.send_header('Content-Length', '0')
+            self.end_headers()
+            return
         if status is not None:
             body = ('injected error %d\n' % status).encode()
             self.send_response(status)
@@ -160,6 +167,7 @@ class FileServer(_Server):
         self.delays = {}
         self.errors = {}
         self.truncates = {}
+        self.redirects = {}
         self.requests = []
         self.log = []
         self.lock = threading.Lock()
@@ -194,11 +202,17 @@ class FileServer(_Server):
         with self.lock:
             self.truncates[path] = int(nbytes)
 
+    def set_redirect(self, path, location):
+        """Answer GET/HEAD of path with a 302 to location (any text: a URL, another scheme, a relative path)."""
+        with self.lock:
+            self.redirects[path] = location
+
     def clear_faults(self):
         with self.lock:
             self.delays.clear()
             self.errors.clear()
             self.truncates.clear()
+            self.redirects.clear()
 
     def start(self):
         handler = partial(_FileHandler, directory=str(self.root))

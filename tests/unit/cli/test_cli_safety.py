@@ -226,7 +226,7 @@ def test_run_json_redacts_secret_request_fields():
              'staging': [{'type': 'ftp', 'password': 'p2', 'password_env': 'X'}, {'type': 'local', 'password': None}]}]
     out = redact(reqs)
     assert 'p1' not in json.dumps(out) and 'p2' not in json.dumps(out) and 'p3-ks' not in json.dumps(out)
-    assert out[0]['koji'] == {'password': '(redacted)', 'username': 'u'} and out[0]['staging'][0]['password_env'] == 'X'
+    assert out[0]['koji'] == {'password': '(redacted)', 'username': 'u'} and out[0]['staging'][0]['password_env'] == '(redacted)'
     # by the request model's marks (kickstart.src: a URL whose user information is a credential), not by names
     assert out[0]['kickstart']['src'] == 'https://ks.example.org/live.ks'
 

@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from ansible_collections.ondemand.fedora_build.plugins.module_utils import destinations
+from ansible_collections.ondemand.fedora_build.plugins.module_utils import destinations, request_args, request_model
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request import validate_request
 
@@ -81,10 +81,14 @@ def test_named_destinations_resolve_to_the_operator_definitions():
     norm, problems = validate_request(request(staging=['team-ftp', 'team-ssh'], koji={'hub': 'team', 'builds': ['a-1-1']},
                                               notify={'webhook': 'team-hook'}), OPERATOR)
     assert problems == []
-    assert norm['staging'][0]['password_env'] == 'FB_FTP_PASSWORD' and norm['staging'][0]['host'] == 'ftp.example.org'
-    assert norm['staging'][1]['identity_file'] == '/etc/fb/id'
-    assert norm['koji']['hub'] == 'team' and norm['koji']['password_env'] == 'FB_KOJI_PASSWORD'
-    assert norm['koji']['hub_url'] == 'https://koji.example.org/kojihub'
+    # a named destination travels by its name and connection: its login and the login's source stay with the operator
+    assert norm['staging'][0] == {'target': 'team-ftp', 'type': 'ftp', 'host': 'ftp.example.org', 'port': 21,
+                                  'user': 'fb', 'path': '/pub', 'tls': False}
+    assert norm['staging'][1]['target'] == 'team-ssh' and 'identity_file' not in norm['staging'][1]
+    assert norm['koji']['hub'] == 'team' and norm['koji']['hub_url'] == 'https://koji.example.org/kojihub'
+    assert not set(norm['koji']) & set(destinations.KOJI_LOGIN_FIELDS)
+    for name in ('FB_FTP_PASSWORD', 'FB_KOJI_PASSWORD', '/etc/fb/id'):
+        assert name not in json.dumps(norm)
     # a webhook stays a name: its URL and token are read by the notify step from the operator's settings
     assert norm['notify']['webhook'] == 'team-hook'
 
@@ -158,7 +162,7 @@ def test_operator_defaults_with_password_env_keep_working():
     norm, problems = validate_request(request(), defaults)
     assert problems == []
     assert norm['staging'][0]['password_env'] == 'FB_FTP' and norm['staging'][1]['host'] == 'stage.example.org'
-    assert norm['koji']['password_env'] == 'FB_KOJI_PASSWORD' and norm['koji']['sigkeys'] == ['a15b79cc']
+    assert norm['koji']['hub'] == 'team' and norm['koji']['sigkeys'] == ['a15b79cc']
 
 
 @pytest.mark.parametrize('settings,needle', [
@@ -178,8 +182,10 @@ def test_bad_operator_settings_are_named(settings, needle):
 
 def test_webhook_args():
     hooks = OPERATOR['webhooks']
-    expected = {'url': 'https://hooks.example.org/fb', 'token_env': 'FB_HOOK_TOKEN'}
-    assert destinations.webhook_args('team-hook', hooks) == expected
+    # the token is read from the controller's environment here; the variable's name goes no further (job events)
+    assert destinations.webhook_args('team-hook', hooks, environ={'FB_HOOK_TOKEN': 't0k'}) == {
+        'url': 'https://hooks.example.org/fb', 'token': 't0k'}
+    assert destinations.webhook_args('team-hook', hooks, environ={}) == {'url': 'https://hooks.example.org/fb'}
     assert destinations.webhook_args('https://mine.example/hook', hooks, allow=True) == {'url': 'https://mine.example/hook'}
     assert destinations.webhook_args(None, hooks) is None
     for ref, allow, needle in (('nope', True, "'nope' is not a webhook the operator defined"),
@@ -197,3 +203,41 @@ def test_strip_secrets():
     assert destinations.strip_secrets('webhook', {'url': 'u', 'token': 't', 'token_env': 'E', 'ca_file': '/f'}) == {'url': 'u'}
     assert destinations.strip_secrets('staging', OPERATOR['staging_targets']['team-ftp']) == {
         'type': 'ftp', 'host': 'ftp.example.org', 'user': 'fb', 'path': '/pub'}
+
+
+# --- the step that uses a named destination reads its login by name (request_args, the role's filters) -------------
+
+def test_the_stage_and_side_repo_steps_read_the_login_by_name():
+    norm, problems = validate_request(request(staging=['team-ftp', 'team-ssh'], koji={'hub': 'team', 'builds': ['a-1-1']}),
+                                      OPERATOR)
+    assert problems == []
+    environ = {'FB_FTP_PASSWORD': 'ftp-pw', 'FB_KOJI_PASSWORD': 'koji-pw'}
+    ftp = request_args.stage_target(norm['staging'][0], OPERATOR['staging_targets'], environ)
+    assert ftp == {'type': 'ftp', 'host': 'ftp.example.org', 'port': 21, 'user': 'fb', 'path': '/pub', 'tls': False,
+                   'password': 'ftp-pw'}
+    assert request_args.stage_target(norm['staging'][1], OPERATOR['staging_targets'], environ)['identity_file'] == '/etc/fb/id'
+    args = request_args.side_repo_args(norm, '/w/x', '/c', OPERATOR['koji_hubs'], environ)
+    assert (args['auth'], args['username'], args['password']) == ('password', 'fb', 'koji-pw')
+    assert 'password_env' not in args and 'hub' not in args
+    # a name the operator's settings no longer hold is a one-sentence error, not a login from elsewhere
+    with pytest.raises(FedoraBuildError) as info:
+        request_args.stage_target(norm['staging'][0], {}, environ)
+    assert info.value.msg == ("staging.target: 'team-ftp' is not a staging target the operator defined in "
+                              'fedora_build_staging_targets (known names: none are defined).')
+
+
+def test_records_of_a_request_show_destination_names_not_environment_variables():
+    """build.json, status records and emails record request_model.strip_secrets(request); the CLI hide_secrets."""
+    defaults = dict(OPERATOR, staging=[{'type': 'ftp', 'host': 'ftp.example.org', 'path': '/pub',
+                                        'password_env': 'FB_DEFAULT_FTP'}, 'team-ftp'],
+                    koji={'profile': 'fedora', 'auth': 'ssl', 'client_cert': '/etc/fb/cert.pem'})
+    for req in (request(), request(staging=['team-ssh'], koji={'hub': 'team', 'builds': ['a-1-1']})):
+        norm, problems = validate_request(req, defaults)
+        assert problems == []
+        for record in (request_model.strip_secrets(norm), request_model.hide_secrets(norm, mask='(redacted)')):
+            text = json.dumps(record)
+            for name in ('FB_DEFAULT_FTP', 'FB_FTP_PASSWORD', 'FB_KOJI_PASSWORD', '/etc/fb/id', '/etc/fb/cert.pem'):
+                assert name not in text, (name, record)
+    assert request_model.strip_secrets(norm)['staging'] == [{'target': 'team-ssh', 'type': 'ssh',
+                                                             'host': 'stage.example.org', 'port': 22, 'user': None,
+                                                             'path': '/data'}]

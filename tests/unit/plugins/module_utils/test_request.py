@@ -12,7 +12,7 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.ondemand.fedora_build.plugins.module_utils import build_identity
+from ansible_collections.ondemand.fedora_build.plugins.module_utils import build_identity, request_args
 from ansible_collections.ondemand.fedora_build.plugins.module_utils import request as rq
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request import validate_request, validate_requests
 
@@ -560,14 +560,21 @@ def test_staging_targets_normalized():
     # the operator's targets (with their credentials), named by the request
     operator = dict(DEFAULTS, staging_targets=dict(('t%d' % i, target) for i, target in enumerate(staging)))
     norm = ok(base(staging=['t0', 't1', 't2', 't3']), operator)['staging']
+    # named targets keep their name and connection; the login stays in the operator's settings (request_args)
     assert norm == [
+        {'target': 't0', 'type': 'local', 'path': '/srv/staging'},
+        {'target': 't1', 'type': 'ssh', 'host': 'stage.example.org', 'port': 22, 'user': 'fb', 'path': '/data/fb'},
+        {'target': 't2', 'type': 'ftp', 'host': '192.0.2.7', 'port': 2121, 'user': 'anonymous', 'path': '/pub/fb',
+         'tls': True},
+        {'target': 't3', 'type': 'ftp', 'host': '2001:db8::1', 'port': 21, 'user': 'up', 'path': '/in', 'tls': False}]
+    environ = {'FB_FTP_PASSWORD': 'from-env'}
+    assert [request_args.stage_target(item, operator['staging_targets'], environ) for item in norm] == [
         {'type': 'local', 'path': '/srv/staging'},
         {'type': 'ssh', 'host': 'stage.example.org', 'port': 22, 'user': 'fb', 'path': '/data/fb',
-         'identity_file': '/home/fb/.ssh/id_ed25519', 'known_hosts_file': None},
-        {'type': 'ftp', 'host': '192.0.2.7', 'port': 2121, 'user': 'anonymous', 'password': None,
-         'password_env': 'FB_FTP_PASSWORD', 'path': '/pub/fb', 'tls': True},
-        {'type': 'ftp', 'host': '2001:db8::1', 'port': 21, 'user': 'up', 'password': 'p@ss', 'password_env': None,
-         'path': '/in', 'tls': False}]
+         'identity_file': '/home/fb/.ssh/id_ed25519'},
+        {'type': 'ftp', 'host': '192.0.2.7', 'port': 2121, 'user': 'anonymous', 'password': 'from-env',
+         'path': '/pub/fb', 'tls': True},
+        {'type': 'ftp', 'host': '2001:db8::1', 'port': 21, 'user': 'up', 'password': 'p@ss', 'path': '/in', 'tls': False}]
 
 
 @pytest.mark.parametrize('target,field,needle', [
@@ -847,10 +854,12 @@ def test_koji_password_env_and_transfer_settings():
     koji = {'hub': 'team', 'timeout': 5, 'retries': 0, 'parallel': 2, 'builds': ['hello-1.0-1.fc41']}
     norm, problems = validate_request(base(koji=koji), defaults=dict(DEFAULTS, koji_hubs={'team': hub}))
     assert problems == []
-    assert {k: norm['koji'][k] for k in ('hub', 'hub_url', 'password_env', 'timeout', 'retries', 'parallel')} == {
-        'hub': 'team', 'hub_url': hub['hub_url'], 'password_env': 'FB_KOJI_PW', 'timeout': 5, 'retries': 0,
-        'parallel': 2}
-    assert 'password' not in norm['koji']
+    assert {k: norm['koji'][k] for k in ('hub', 'hub_url', 'timeout', 'retries', 'parallel')} == {
+        'hub': 'team', 'hub_url': hub['hub_url'], 'timeout': 5, 'retries': 0, 'parallel': 2}
+    # the login travels by the hub's name: the side repo step reads it (and the variable) from the operator's hub
+    assert 'password' not in norm['koji'] and 'password_env' not in norm['koji']
+    args = request_args.side_repo_args(norm, '/w', '/c', {'team': hub}, {'FB_KOJI_PW': 'pw'})
+    assert (args['username'], args['password']) == ('carol', 'pw')
 
 
 @pytest.mark.parametrize('field,value,needle', [

@@ -49,21 +49,24 @@ def test_a_stale_file_is_noticed(tmp_path):
 
 
 def test_secret_fields_are_marked_in_the_model():
-    assert sorted(request_model.secret_fields()) == ['koji.keytab', 'koji.password', 'staging.password']
+    # a credential, or where one lives (an environment variable's name, a key or certificate file)
+    assert sorted(request_model.secret_fields()) == [
+        'koji.client_cert', 'koji.keytab', 'koji.password', 'koji.password_env', 'staging.identity_file',
+        'staging.known_hosts_file', 'staging.password', 'staging.password_env']
     for path in request_model.secret_fields():
-        assert request_model.field(path).get('no_log', True) is not False
+        # an environment variable's name is not itself the credential: no_log there would mask the name in all output
+        assert request_model.field(path).get('no_log', True) is not False or path.endswith('_env')
 
 
 def normalized_with_secrets():
-    """A request naming the operator's Koji hub and FTP target, whose definitions carry the secrets."""
-    request = {'image_type': 'boot', 'release': 41, 'koji': {'builds': ['bash-5.2.32-1.fc41'], 'hub': 'team'},
-               'staging': ['team-ftp', 'controller']}
-    defaults = {'koji_hubs': {'team': {'hub_url': 'https://koji.example.org/kojihub',
-                                       'topurl': 'https://koji.example.org/kojifiles', 'auth': 'password',
-                                       'username': 'carol', 'password': SECRET, 'keytab': '/etc/krb5.keytab'}},
-                'staging_targets': {'team-ftp': {'type': 'ftp', 'host': 'ftp.example.org', 'path': '/pub',
-                                                 'password': SECRET},
-                                    'controller': {'type': 'local', 'path': '/srv/fb-staging'}}}
+    """A request over the operator's default Koji login and FTP target (unnamed mappings), which carry secrets.
+
+    (A request naming the operator's hub or target carries none: test_destinations.py.)"""
+    request = {'image_type': 'boot', 'release': 41, 'koji': {'builds': ['bash-5.2.32-1.fc41']}}
+    defaults = {'koji': {'hub_url': 'https://koji.example.org/kojihub', 'topurl': 'https://koji.example.org/kojifiles',
+                         'auth': 'password', 'username': 'carol', 'password': SECRET, 'keytab': '/etc/krb5.keytab'},
+                'staging': [{'type': 'ftp', 'host': 'ftp.example.org', 'path': '/pub', 'password': SECRET},
+                            {'type': 'local', 'path': '/srv/fb-staging'}]}
     norm, problems = validate_request(request, defaults)
     assert problems == []
     return norm

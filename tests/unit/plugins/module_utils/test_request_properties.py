@@ -22,7 +22,7 @@ import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils import (
-    builders, destinations, koji_client, notify, request_model, staging)
+    builders, destinations, koji_client, notify, request_args, request_model, staging)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request import validate_request
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import check_params_text
 
@@ -290,17 +290,9 @@ def accepted_by_spec(spec, params, what):
     return result.validated_parameters
 
 
-def koji_side_repo_accepts(norm, spec):
-    """Arguments as roles/build/tasks/side_repo.yml builds them, then koji_side_repo's own checks."""
-    koji = norm['koji']
-    keys = ('hub_url', 'topurl', 'ca_cert', 'auth', 'client_cert', 'principal', 'keytab', 'username', 'password',
-            'validate_certs', 'builds', 'tasks', 'tag_latest', 'exclude', 'sigkeys', 'gpgkeys', 'parallel', 'retries',
-            'timeout')
-    params = dict((key, koji[key]) for key in keys if key in koji)
-    if koji.get('profile'):
-        params['koji_profile'] = koji['profile']
-    params.update(arches=[norm['arch']], dest='/srv/fb/pipe/side-repo', cache_dir='/srv/fb/cache/koji',
-                  base_repos=norm['repos']['resolved'])
+def koji_side_repo_accepts(norm, spec, defaults=None):
+    """Arguments as roles/build/tasks/side_repo.yml builds them (request_args), then koji_side_repo's own checks."""
+    params = request_args.side_repo_args(norm, '/srv/fb/pipe', '/srv/fb/cache', (defaults or {}).get('koji_hubs'), {})
     params = accepted_by_spec(spec, params, 'koji_side_repo')
     module = importlib.import_module(MODULES + 'koji_side_repo')
     module.precheck(params, spec)
@@ -328,9 +320,10 @@ def builder_accepts(norm, spec):
     builders.check_inputs(params, spec)
 
 
-def stage_accepts(norm, spec):
-    """Each target as roles/build/tasks/stage.yml passes it, then the stage module's own target checks."""
-    for target in norm['staging']:
+def stage_accepts(norm, spec, defaults=None):
+    """Each target as roles/build/tasks/stage.yml passes it (request_args), then the stage module's own target checks."""
+    for entry in norm['staging']:
+        target = request_args.stage_target(entry, (defaults or {}).get('staging_targets'), {})
         params = accepted_by_spec(spec, {'src': '/srv/fb/pipe/tree', 'build_id': 'b-1', 'target': dict(target)},
                                   'stage')
         made = staging.make_target(params['target'], staging.LocalSource('/srv/fb/pipe/tree'), 10, 10)
@@ -371,9 +364,9 @@ def test_every_request_the_validator_accepts_the_consuming_modules_accept(monkey
             continue
         accepted += 1
         try:
-            koji_side_repo_accepts(norm, specs['koji_side_repo'])
+            koji_side_repo_accepts(norm, specs['koji_side_repo'], defaults)
             builder_accepts(norm, specs[builder_module[norm['image_type']]])
-            stage_accepts(norm, specs['stage'])
+            stage_accepts(norm, specs['stage'], defaults)
             notify_accepts(norm, specs['notify'])
         except Exception as exc:  # pylint: disable=broad-except
             raise AssertionError('the validator accepted %r, a module refuses it: %s' % (req, getattr(exc, 'msg', exc)))
