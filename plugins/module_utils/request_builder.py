@@ -14,6 +14,10 @@ from __future__ import annotations
 
 ROOTFS_TYPES = ('squashfs', 'squashfs-ext4', 'erofs', 'erofs-ext4')
 LIVE_BACKENDS = ('livemedia-creator', 'kiwi')
+DVD_BACKENDS = ('pungi', 'pungi-koji')
+# The last Fedora release whose pungi package has the legacy pungi command (pungi.LAST_RELEASE; a unit test holds
+# them equal): a dvd request without builder.backend gets pungi up to it and pungi-koji after.
+PUNGI_LAST_RELEASE = 31
 
 # --- builder options that name node files: the operator's, never a request's -----------------------------------
 # lorax runs its templates (add_templates, add_arch_templates, the templates under sharedir) as root, and a request's
@@ -23,7 +27,7 @@ LIVE_BACKENDS = ('livemedia-creator', 'kiwi')
 # name in the request. A unit test holds every path-typed option of every backend to this list.
 OPERATOR_OPTIONS = {
     'boot': ('config', 'sharedir', 'dracut_conf', 'add_templates', 'add_arch_templates'),
-    'dvd': ('lorax_conf',),
+    'dvd': ('lorax_conf', 'comps_file'),
     'live': ('lorax_templates', 'signing_keys'),
 }
 
@@ -58,6 +62,7 @@ BUILDER_OPTIONS = {
         timeout=_TIMEOUT,
     ),
     'dvd': dict(
+        backend=dict(type='str', choices=list(DVD_BACKENDS)),
         name=dict(type='str'),
         flavor=dict(type='str'),
         bugurl=dict(type='str'),
@@ -79,6 +84,14 @@ BUILDER_OPTIONS = {
         installpkgs=dict(type='list', elements='str'),
         rootfs_size=dict(type='int'),
         stages=dict(type='list', elements='str', choices=['all', 'gather', 'createrepo', 'buildinstall', 'createiso']),
+        # pungi-koji
+        release_short=dict(type='str'),
+        variant=dict(type='str'),
+        exclude_packages=dict(type='list', elements='str'),
+        compose_type=dict(type='str', choices=['production', 'test', 'nightly', 'ci', 'development']),
+        label=dict(type='str'),
+        gather_method=dict(type='str', choices=['deps', 'nodeps']),
+        buildinstall=dict(type='bool'),
         timeout=_TIMEOUT,
     ),
     'live': dict(
@@ -113,5 +126,9 @@ LMC_ONLY = ('make', 'project', 'volid', 'iso_name', 'image_name', 'qcow2', 'fs_l
             'rootfs_type', 'dracut_args', 'anaconda_args', 'anaconda_timeout')
 KIWI_ONLY = ('description', 'kiwi_file', 'profiles', 'image_type', 'ignore_repos', 'clear_cache', 'add_packages',
              'delete_packages')
+PUNGI_ONLY = ('flavor', 'nosource', 'sourceisos', 'nodebuginfo', 'nogreedy', 'lookaside_repos', 'nodeps', 'isfinal',
+              'nohash', 'full_archlist', 'installpkgs', 'stages')
+PUNGI_KOJI_ONLY = ('release_short', 'variant', 'exclude_packages', 'compose_type', 'label', 'gather_method',
+                   'buildinstall', 'rootfs_size')
 # non-negative ints; everything else of type int must be positive
 _NON_NEGATIVE = ('source_date_epoch',)

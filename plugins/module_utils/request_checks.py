@@ -18,7 +18,8 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_builder import (
-    BUILDER_OPTIONS, KIWI_ONLY, LMC_ONLY, OPERATOR_OPTIONS, _NON_NEGATIVE)
+    BUILDER_OPTIONS, KIWI_ONLY, LMC_ONLY, OPERATOR_OPTIONS, PUNGI_KOJI_ONLY, PUNGI_LAST_RELEASE, PUNGI_ONLY,
+    _NON_NEGATIVE)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_model import (
     DEFAULT_PRESETS, DEFAULT_RAWHIDE_PRESETS, EXTRA_REPO_FIELDS, KICKSTART_FIELDS, MAX_LIST, MAX_TEXT, MAX_TIMEOUT,
     METALINK, PRESET_REPO_NAMES, PRESETS, PRIMARY_MIRROR, REPO_SOURCES, REPO_URL_KEYS, REPOS_COMPUTED, REPOS_FIELDS,
@@ -538,8 +539,16 @@ def _builder_value(p, value, path, spec, key):
     return p.check(check_builder_option, key, value, path)
 
 
-def _builder(p, value, path, image_type, default_timeout, kiwi_names=None):
-    """kiwi_names: the operator's kiwi description names (None when the validator cannot see them)."""
+def dvd_backend(release):
+    """The dvd backend of a release when the request names none: the legacy pungi command up to the last Fedora that
+    shipped it, pungi-koji after (and for rawhide)."""
+    text = str(release or '')
+    return 'pungi' if text.isdigit() and int(text) <= PUNGI_LAST_RELEASE else 'pungi-koji'
+
+
+def _builder(p, value, path, image_type, default_timeout, kiwi_names=None, release=None):
+    """kiwi_names: the operator's kiwi description names (None when the validator cannot see them); release: the
+    request's release (the dvd backend's default depends on it)."""
     options = BUILDER_OPTIONS[image_type]
     start = len(p)
     if isinstance(value, dict):
@@ -572,6 +581,13 @@ def _builder(p, value, path, image_type, default_timeout, kiwi_names=None):
         for key in wrong:
             p.add(_join(path, key), 'only applies to backend %s, not to %s.'
                   % ('kiwi' if backend != 'kiwi' else 'livemedia-creator', backend))
+    if image_type == 'dvd':
+        backend = out.setdefault('backend', dvd_backend(release))
+        wrong = [key for key in (PUNGI_KOJI_ONLY if backend == 'pungi' else PUNGI_ONLY)
+                 if key in out and out[key] is not INVALID]
+        for key in wrong:
+            p.add(_join(path, key), 'only applies to backend %s, not to %s.'
+                  % ('pungi-koji' if backend == 'pungi' else 'pungi', backend))
     return out if len(p) == start else INVALID
 
 

@@ -42,8 +42,20 @@ def test_lorax_with_side_repo_gets_its_repo_file_and_the_request_overrides_defau
 
 
 def test_pungi_and_lmc_get_the_prepared_kickstart_which_a_request_cannot_replace():
-    got = args(request('dvd', kickstart='/etc/shadow', name='Spin'), kickstart='/w/rq-1/ks/dvd.ks')
-    assert got == dict(FIXED, name='Spin', version='41', arch='x86_64', timeout=14400, kickstart='/w/rq-1/ks/dvd.ks')
+    got = args(request('dvd', backend='pungi', kickstart='/etc/shadow', name='Spin'), kickstart='/w/rq-1/ks/dvd.ks')
+    assert got == dict(FIXED, name='Spin', version='41', arch='x86_64', timeout=14400, kickstart='/w/rq-1/ks/dvd.ks',
+                       backend='pungi')
+
+
+def test_dvd_backend_follows_the_release_and_pungi_koji_gets_the_side_repo_first_then_the_release_repos():
+    got = args(request('dvd', name='Spin'), kickstart='/w/rq-1/ks/dvd.ks', side={'repo_path': '/w/rq-1/side/repo'})
+    assert got == dict(FIXED, name='Spin', version='41', arch='x86_64', timeout=14400, kickstart='/w/rq-1/ks/dvd.ks',
+                       backend='pungi-koji', repos=[{'name': 'koji-side', 'baseurl': 'file:///w/rq-1/side/repo'},
+                                                    {'name': 'fedora', 'baseurl': 'http://m/releases/41/x86_64/os/'}])
+    old = dict(request('dvd'), release='31')
+    assert args(old, kickstart='/w/rq-1/ks/dvd.ks')['backend'] == 'pungi'
+    rawhide = dict(request('dvd'), release='rawhide')
+    assert args(rawhide, kickstart='/w/rq-1/ks/dvd.ks')['backend'] == 'pungi-koji'
     got = args(request('live'), kickstart='/w/rq-1/ks/live.ks')
     assert got == dict(FIXED, project='Fedora', releasever='41', arch='x86_64', timeout=14400,
                        backend='livemedia-creator', kickstart='/w/rq-1/ks/live.ks')
