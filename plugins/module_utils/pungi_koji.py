@@ -370,6 +370,9 @@ class PungiKoji(Tool):
 def pipeline_args(request, inputs):
     """The prepared kickstart carries the package set (%packages); the repositories are the side repo first, then the
     release repos with a baseurl (pkgset_repos takes URLs; metalinks and mirrorlists cannot be used)."""
+    if inputs['mirror_urls']:
+        raise FedoraBuildError('repos.source: backend pungi-koji takes its package set from repository URLs '
+                               "(pungi's pkgset_repos), not from metalinks or mirrorlists; use source: baseurl.")
     repos = []
     if inputs['side'].get('repo_path'):
         repos.append(dict(name='koji-side', baseurl='file://' + inputs['side']['repo_path']))

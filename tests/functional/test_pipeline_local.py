@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shutil
 import subprocess
 
 from support.ansible_run import REPO, run_playbook
@@ -184,12 +185,20 @@ def test_failed_build_stages_its_logs_and_mails_the_reason(
     assert "Failed to download metadata for repo 'fedora'" in body and record['build_id'] in body
 
 
-def test_dvd_and_live_from_kickstarts_in_one_batch(node, tmp_path, fedora_repo, builder_standins):
+def test_dvd_and_live_from_kickstarts_in_one_batch(node, tmp_path, fedora_repo, builder_standins, rpm_factory):
     common = {'release': '41', 'arch': ARCH,
               'repos': {'presets': [], 'extra': [{'name': 'fedora', 'baseurl': 'file://%s/' % fedora_repo}]}}
+    # the DVD (backend pungi-koji for 41) gathers its %packages with dnf: a repository that has them
+    dvd_repo = tmp_path / 'repos' / 'dvd'
+    dvd_repo.mkdir(parents=True)
+    for rpm in rpm_factory.build('hello', '1.0', '1.fc41', arches=(ARCH,), subpackages=(), debuginfo=False):
+        shutil.copy2(rpm.path, str(dvd_repo))
+    subprocess.run(['createrepo_c', '--quiet', str(dvd_repo)], check=True)
+    dvd_ks = tmp_path / 'dvd-minimal.ks'
+    dvd_ks.write_text('%packages\nhello\n%end\n')
     requests = [
-        dict(common, image_type='dvd', name='dvd-minimal',
-             kickstart={'src': str(KICKSTARTS / 'fedora-live-minimal.ks')}),
+        dict(common, image_type='dvd', name='dvd-minimal', kickstart={'src': str(dvd_ks)},
+             repos={'presets': [], 'extra': [{'name': 'fedora', 'baseurl': 'file://%s/' % dvd_repo}]}),
         dict(common, image_type='live', name='live-minimal',
              kickstart={'src': str(KICKSTARTS / 'fedora-live-minimal.ks'), 'packages': ['nano']}),
     ]

@@ -213,3 +213,38 @@ def test_dvd_iso_pungi_koji_refuses_before_running(tmp_path, builder_standins):
     assert run.result('legacy_option')['msg'] == 'flavor: does not apply to backend pungi-koji.'
     assert run.result('metalink')['msg'].startswith('repos[0].baseurl:')
     assert not (tmp_path / 'w').exists()
+
+
+@pytest.mark.parametrize('line,needle', [
+    ('repo --name=fedora --mirrorlist=https://mirrors.fedoraproject.org/mirrorlist?repo=fedora-41&arch=x86_64',
+     '--mirrorlist https://mirrors.fedoraproject.org/mirrorlist?repo=fedora-41&arch=x86_64 needs the network'),
+    ('url --mirrorlist=https://mirrors.fedoraproject.org/mirrorlist?repo=fedora-41&arch=x86_64',
+     'url --mirrorlist'),
+    ('repo --name=fedora --baseurl=https://dl.fedoraproject.org/pub/fedora/linux/releases/41/Everything/x86_64/os/',
+     'is not a local URL; the stand-in does not use the network'),
+])
+def test_legacy_pungi_standin_fails_loudly_on_a_mirrorlist_or_network_repo(builder_standins, tmp_path, line, needle):
+    """pungi 4.1.7's stand-in used to ignore kickstart --mirrorlist lines; now they fail the build, as any repo the
+    stand-in would have to fetch from the network does."""
+    if os.geteuid() != 0:
+        pytest.skip('the legacy pungi refuses to run all stages without root before reading the kickstart')
+    ks = tmp_path / 'dvd.ks'
+    ks.write_text('%s\n%%packages\nbash\n%%end\n' % line)
+    proc = subprocess.run([str(builder_standins.tool('pungi')), '--ver', '41', '--destdir', str(tmp_path / 'd'),
+                           '--cachedir', str(tmp_path / 'c'), '-c', str(ks)], capture_output=True, text=True,
+                          env=dict(os.environ, PATH=builder_standins.path), check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert needle in proc.stderr, proc.stderr
+    assert not list((tmp_path / 'd').rglob('*.iso'))
+
+
+def test_legacy_pungi_standin_is_pungi_4_1_7(builder_standins, tmp_path):
+    run = lambda *argv: subprocess.run([str(builder_standins.tool('pungi'))] + list(argv), capture_output=True,
+                                       text=True, cwd=str(tmp_path), check=False)
+    assert run('--version').stdout.strip() == 'pungi 4.1.7'
+    proc = run('-c', 'x.ks', '--rootfs-size=3')  # pungi 3.x and 4.x never had it
+    assert proc.returncode == 2 and 'no such option: --rootfs-size' in proc.stderr
+    proc = run('-c', 'x.ks', '--flavor', 'My-Spin')
+    assert proc.returncode == 2 and 'Variant must be alphanumeric' in proc.stderr
+    proc = run('--ver', '41')
+    assert proc.returncode == 2 and 'Please specify a config file' in proc.stderr
