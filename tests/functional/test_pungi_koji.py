@@ -9,6 +9,7 @@ from exactly the configured repositories, createrepo_c, xorriso. Stand-ins: pung
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import platform
 import re
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from support.ansible_run import run_playbook
+from support.ansible_run import REPO, run_playbook
 from support.skips import tool_missing
 
 pytestmark = pytest.mark.slow
@@ -248,3 +249,50 @@ def test_legacy_pungi_standin_is_pungi_4_1_7(builder_standins, tmp_path):
     assert proc.returncode == 2 and 'Variant must be alphanumeric' in proc.stderr
     proc = run('--ver', '41')
     assert proc.returncode == 2 and 'Please specify a config file' in proc.stderr
+
+
+@pytest.mark.parametrize('backend', ['pungi-koji', 'pungi'])
+def test_dvd_pipeline_with_a_pinned_koji_build(node, tmp_path, koji_world, builder_standins, backend):
+    """playbooks/build.yml: a dvd request of Fedora 41 with the Koji build hello-2.0-1.fc41 pinned; the release
+    repo has hello-1.0. Both backends put the pinned build on the DVD (pungi-koji by default for 41, the legacy
+    pungi when the request names it)."""
+    from support.plugin_builders import make_repo
+    fedora = tmp_path / 'repos' / 'fedora'
+    fedora.mkdir(parents=True)
+    for rpm in koji_world.hello1_rpms:
+        if rpm.arch == ARCH and not rpm.name.endswith('-debuginfo'):
+            shutil.copy2(rpm.path, str(fedora))
+    make_repo(fedora)
+    ks = tmp_path / 'dvd.ks'
+    ks.write_text('%packages\nhello\nhello-libs\n%end\n')
+    request = {'image_type': 'dvd', 'release': '41', 'arch': ARCH, 'name': 'dvd-pinned',
+               'kickstart': {'src': str(ks)},
+               'koji': {'hub_url': koji_world.hub.url, 'topurl': koji_world.hub.topurl,
+                        'builds': ['hello-2.0-1.fc41'], 'sigkeys': [koji_world.key1.sigkey]},
+               'repos': {'presets': [], 'extra': [{'name': 'fedora', 'baseurl': 'file://%s/' % fedora}]}}
+    if backend == 'pungi':
+        request['builder'] = {'backend': 'pungi', 'flavor': 'Pinned'}
+    # as tests/functional/test_pipeline_local.py runs the service on this machine as its one build node
+    extra_vars = {'fedora_build_staging': [{'type': 'local', 'path': str(node['staging'])}],
+                  'fedora_build_allow_request_destinations': True,
+                  'fedora_build_environment': builder_standins.environment,
+                  'fedora_build_preflight_require': ['root', 'tools', 'arch'], 'fedora_build_poll': 0,
+                  'fedora_build_request': request}
+    run = run_playbook(str(REPO / 'playbooks' / 'build.yml'), inventory=node['inventory'], extra_vars=extra_vars,
+                       workdir=tmp_path / 'run')
+    run.assert_ok()
+    (dvd,) = [r for r in run.results if r.action == 'ondemand.fedora_build.dvd_iso']
+    assert dvd.status == 'changed' and dvd.result['backend'] == backend
+    (record,) = [json.loads(p.read_text()) for p in (node['staging'] / 'status').glob('rq-*.json')]
+    assert record['state'] == 'succeeded', record
+    output = node['staging'] / record['build_id'] / 'output'
+    if backend == 'pungi-koji':
+        (iso,) = output.glob('compose/Everything/%s/iso/*-dvd1.iso' % ARCH)
+        tree = output / 'compose' / 'Everything' / ARCH / 'os'
+    else:
+        (iso,) = output.glob('41/Pinned/%s/iso/Fedora-Pinned-41-%s.iso' % (ARCH, ARCH))
+        tree = output / '41' / 'Pinned' / ARCH / 'os'
+    assert primary_packages(tree) == {'hello': '2.0-1.fc41', 'hello-libs': '2.0-1.fc41'}
+    files = iso_files(iso)
+    assert '/Packages/h/hello-2.0-1.fc41.%s.rpm' % ARCH in files
+    assert not [f for f in files if 'hello-1.0' in f]
