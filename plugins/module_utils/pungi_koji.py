@@ -384,6 +384,8 @@ BACKEND = Backend(
     name='pungi-koji', image_type='dvd', module='dvd_iso', tool=PungiKoji,
     tools=('pungi-koji', 'lorax', 'createrepo_c', 'xorriso', 'rpm'),
     packages=('pungi', 'lorax', 'createrepo_c', 'xorriso', 'python3-productmd'), argument_spec=OPTIONS,
+    # buildinstall runs lorax: lorax.spec requires hfsplus-tools on x86_64 (mkefiboot --apple)
+    arch_packages={'x86_64': ('hfsplus-tools',)},
     needs_kickstart=True, estimate=3600, default=True, releases=(FIRST_RELEASE, None),
     pipeline_args=pipeline_args, pipeline_sets=('kickstart', 'repos'),
     layout={'treeinfo': 'compose/<variant>/<arch>/os/.treeinfo',
