@@ -49,7 +49,7 @@ options:
         backend's declaration in the registry (docs/extending.md) and wins over O(image_type).
       - A backend that is not tied to the node's release (V(kiwi)) skips the release check.
     type: str
-    choices: [lorax, pungi, livemedia-creator, kiwi]
+    choices: [lorax, pungi, pungi-koji, livemedia-creator, kiwi]
     version_added: 0.1.0
   tools:
     description:
