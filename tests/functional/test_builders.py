@@ -108,15 +108,15 @@ def test_boot_iso_failure_gives_sentence_log_tail_and_keeps_log(tmp_path, builde
     assert res['msg'].startswith('lorax failed with exit code 1 after ')
     assert res['msg'].endswith('the full log is kept at %s.' % (tmp_path / 'work' / 'broken' / 'logs' / 'build.log'))
     assert res['msg'].count('. ') == 0  # one sentence
-    assert any("Failed to download metadata for repo 'lorax-repo'" in line for line in res['log_tail'])
+    assert any("Failed to download metadata for repo 'lorax-repo-0'" in line for line in res['log_tail'])
     assert os.path.isfile(res['log_path']) and 'repomd.xml' in open(res['log_path']).read()
     assert not (tmp_path / 'boot').exists()
 
 
-def test_timeout_stops_tool_and_its_children(tmp_path, builder_standins):
+def test_timeout_stops_tool_and_its_children(tmp_path, builder_standins, fedora_repo):
     env = dict(builder_standins.environment, FB_STANDIN_SLEEP='120')
     run = run_playbook(play([task('build', 'boot_iso', {
-        'product': 'Fedora', 'version': '41', 'release': '41', 'sources': ['http://mirror.invalid/os/'],
+        'product': 'Fedora', 'version': '41', 'release': '41', 'sources': ['file://%s/' % fedora_repo],
         'dest': str(tmp_path / 'boot'), 'work_root': str(tmp_path / 'work'), 'timeout': 3},
         env, ignore_errors=True)]))
     res = run.result('build')
@@ -132,13 +132,13 @@ def test_timeout_stops_tool_and_its_children(tmp_path, builder_standins):
         time.sleep(0.1)
 
 
-def test_parallel_builds_use_separate_work_dirs(tmp_path, builder_standins):
+def test_parallel_builds_use_separate_work_dirs(tmp_path, builder_standins, fedora_repo):
     env = dict(builder_standins.environment, FB_STANDIN_SLEEP='2')
     runs = {}
 
     def build(name):
         runs[name] = run_playbook(play([task('build', 'boot_iso', {
-            'product': 'Fedora', 'version': '41', 'release': name, 'sources': ['http://mirror.invalid/os/'],
+            'product': 'Fedora', 'version': '41', 'release': name, 'sources': ['file://%s/' % fedora_repo],
             'dest': str(tmp_path / name), 'work_root': str(tmp_path / 'work'), 'keep_work_dir': True}, env)]))
 
     threads = [threading.Thread(target=build, args=(n,)) for n in ('a', 'b')]
@@ -207,7 +207,8 @@ def test_dvd_iso_kickstart_with_include_and_side_repo(tmp_path, builder_standins
 
 def test_live_image_lmc_iso_and_disk(tmp_path, builder_standins, fedora_repo):
     ks = tmp_path / 'live.ks'
-    ks.write_text('url --url=file://%s/\n%%packages\n@core\n%%end\n' % fedora_repo)
+    ks.write_text('url --url=file://%s/\nnetwork --bootproto=dhcp --activate\n%%packages\n@core\nkernel\ndracut-live\n%%end\n'
+                  % fedora_repo)
     env = builder_standins.environment
     base = {'backend': 'livemedia-creator', 'kickstart': str(ks), 'work_root': str(tmp_path / 'work')}
     run = run_playbook(play([

@@ -185,22 +185,32 @@ def test_failed_build_stages_its_logs_and_mails_the_reason(
     assert "Failed to download metadata for repo 'fedora'" in body and record['build_id'] in body
 
 
-def test_dvd_and_live_from_kickstarts_in_one_batch(node, tmp_path, fedora_repo, builder_standins, rpm_factory):
+def local_kickstarts(tmp_path, fedora_repo):
+    """The spin kickstarts with fedora-repo.ks pointing at the test distribution instead of Fedora's mirrorlists.
+
+    The pipeline keeps a kickstart's own ``url`` install source and its other ``repo`` lines (it replaces only
+    repos of the request's names), and the stand-ins, like the real tools, would fetch those mirrorlists from
+    the network: they refuse them loudly instead.
+    """
+    dest = tmp_path / 'kickstarts'
+    shutil.copytree(str(KICKSTARTS), str(dest))
+    (dest / 'fedora-repo.ks').write_text('url --url=file://%s/\nrepo --name=fedora --baseurl=file://%s/\n'
+                                         % (fedora_repo, fedora_repo))
+    return dest
+
+
+def test_dvd_and_live_from_kickstarts_in_one_batch(node, tmp_path, fedora_repo, builder_standins):
     common = {'release': '41', 'arch': ARCH,
               'repos': {'presets': [], 'extra': [{'name': 'fedora', 'baseurl': 'file://%s/' % fedora_repo}]}}
-    # the DVD (backend pungi-koji for 41) gathers its %packages with dnf: a repository that has them
-    dvd_repo = tmp_path / 'repos' / 'dvd'
-    dvd_repo.mkdir(parents=True)
-    for rpm in rpm_factory.build('hello', '1.0', '1.fc41', arches=(ARCH,), subpackages=(), debuginfo=False):
-        shutil.copy2(rpm.path, str(dvd_repo))
-    subprocess.run(['createrepo_c', '--quiet', str(dvd_repo)], check=True)
+    kickstarts = local_kickstarts(tmp_path, fedora_repo)
+    # the DVD (backend pungi-koji for 41) takes its packages from %packages; its @groups would need the operator's
+    # comps_file, so this one names packages only
     dvd_ks = tmp_path / 'dvd-minimal.ks'
-    dvd_ks.write_text('%packages\nhello\n%end\n')
+    dvd_ks.write_text('%packages\nhello\nbash\n%end\n')
     requests = [
-        dict(common, image_type='dvd', name='dvd-minimal', kickstart={'src': str(dvd_ks)},
-             repos={'presets': [], 'extra': [{'name': 'fedora', 'baseurl': 'file://%s/' % dvd_repo}]}),
+        dict(common, image_type='dvd', name='dvd-minimal', kickstart={'src': str(dvd_ks)}),
         dict(common, image_type='live', name='live-minimal',
-             kickstart={'src': str(KICKSTARTS / 'fedora-live-minimal.ks'), 'packages': ['nano']}),
+             kickstart={'src': str(kickstarts / 'fedora-live-minimal.ks'), 'packages': ['nano']}),
     ]
     # a node provisioned by the build_node role: its lock dir is 0770, and a build leaves that mode alone
     node['lock'].mkdir(parents=True)
@@ -208,7 +218,7 @@ def test_dvd_and_live_from_kickstarts_in_one_batch(node, tmp_path, fedora_repo, 
     # fedora_build_poll 0: the builders run in the foreground of their connection, not as async jobs
     # the kickstart is copied from the controller; its includes come from the operator's include path
     run = build(node, tmp_path, dict(service_vars(builder_standins, node, fedora_build_poll=0,
-                                                  fedora_build_kickstart_include_path=[str(KICKSTARTS)]),
+                                                  fedora_build_kickstart_include_path=[str(kickstarts)]),
                                      fedora_build_requests=requests))
     run.assert_ok()
     assert oct(node['lock'].stat().st_mode & 0o777) == '0o770'

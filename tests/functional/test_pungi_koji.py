@@ -66,28 +66,48 @@ def iso_files(iso):
     return sorted(line.strip().strip("'") for line in out.splitlines() if line.startswith("'/"))
 
 
+def release_repo(dest, distro, rpms=()):
+    """The test distribution's repository (support.distro: what lorax's runtime and the kickstarts install, with
+    comps) without its hello builds, plus ``rpms``: the release repo of these tests, whose hello is older than
+    the pinned build."""
+    dest = Path(distro.copy(dest))
+    repomd = ET.parse(str(dest / 'repodata' / 'repomd.xml')).getroot()
+    ns = '{http://linux.duke.edu/metadata/repo}'
+    groups = [d.find(ns + 'location').get('href') for d in repomd.findall(ns + 'data') if d.get('type') == 'group']
+    comps = dest.parent / (dest.name + '-comps.xml')
+    shutil.copy2(str(dest / groups[0]), str(comps))
+    for path in list(dest.rglob('hello*.rpm')):
+        path.unlink()
+    for rpm in rpms:
+        shutil.copy2(rpm.path, str(dest / rpm.filename))
+    shutil.rmtree(str(dest / 'repodata'))
+    subprocess.run(['createrepo_c', '--quiet', '-g', str(comps), str(dest)], check=True)
+    return dest
+
+
 @pytest.fixture
-def distro(tmp_path, rpm_factory, rpm_tools):
-    """The release repo (hello 1.0 and fbbase 1.0) and a side repo with the pinned build hello-2.0-1.fc41."""
+def dvd_repos(tmp_path, rpm_factory, distro):
+    """The release repo (the test distribution with hello 1.0 and fbbase 1.0) and a side repo with the pinned
+    build hello-2.0-1.fc41."""
     for tool in ('dnf', 'createrepo_c', 'xorriso', 'zstd'):
         if not shutil.which(tool):
             tool_missing('%s is missing (tests/install-deps.sh installs it)' % tool)
     hello1 = rpm_factory.build('hello', '1.0', '1.fc41', arches=(ARCH,), subpackages=('libs',), debuginfo=False)
     hello2 = rpm_factory.build('hello', '2.0', '1.fc41', arches=(ARCH,), subpackages=('libs',), debuginfo=False)
     base = rpm_factory.build('fbbase', '1.0', '1.fc41', arches=('noarch',), subpackages=(), debuginfo=False)
-    fedora = repo_of(tmp_path / 'repos' / 'fedora', hello1 + base)
+    fedora = release_repo(tmp_path / 'repos' / 'fedora', distro, hello1 + base)
     side = repo_of(tmp_path / 'repos' / 'side', hello2)
     return {'fedora': fedora, 'side': side}
 
 
-def test_dvd_iso_pungi_koji_builds_a_compose_with_the_pinned_build(tmp_path, builder_standins, distro):
+def test_dvd_iso_pungi_koji_builds_a_compose_with_the_pinned_build(tmp_path, builder_standins, dvd_repos):
     ks = tmp_path / 'dvd.ks'
     ks.write_text('%packages\nhello\nfbbase\n-hello-libs\n%end\n')
     dest = tmp_path / 'dvd'
     args = {'backend': 'pungi-koji', 'kickstart': str(ks), 'version': '41', 'rootfs_size': 3,
             'bugurl': 'https://bugz.example.org/',
-            'repos': [{'name': 'koji-side', 'baseurl': 'file://%s' % distro['side']},
-                      {'name': 'fedora', 'baseurl': 'file://%s/' % distro['fedora']}],
+            'repos': [{'name': 'koji-side', 'baseurl': 'file://%s' % dvd_repos['side']},
+                      {'name': 'fedora', 'baseurl': 'file://%s/' % dvd_repos['fedora']}],
             'dest': str(dest), 'work_root': str(tmp_path / 'work'), 'build_id': 'dvd1'}
     run = run_playbook(play([
         {'name': 'check', 'ondemand.fedora_build.dvd_iso': args, 'environment': builder_standins.environment,
@@ -125,7 +145,7 @@ def test_dvd_iso_pungi_koji_builds_a_compose_with_the_pinned_build(tmp_path, bui
     # the configuration pungi-koji got: pungi's keys, the repos in order, lorax options
     conf = (dest / 'logs' / 'global' / 'config-copy' / 'pungi.conf').read_text()
     assert "pkgset_source = 'repos'" in conf and "buildinstall_method = 'lorax'" in conf
-    assert "pkgset_repos = {'%s': ['file://%s', 'file://%s/']}" % (ARCH, distro['side'], distro['fedora']) in conf
+    assert "pkgset_repos = {'%s': ['file://%s', 'file://%s/']}" % (ARCH, dvd_repos['side'], dvd_repos['fedora']) in conf
     assert "filter_packages = [('^Everything$', {'*': ['hello-libs']})]" in conf
     log = (dest / 'logs' / 'global' / 'pungi.global.log').read_text()
     assert '--rootfs-size=3' in log and '--bugurl=https://bugz.example.org/' in log
@@ -252,17 +272,12 @@ def test_legacy_pungi_standin_is_pungi_4_1_7(builder_standins, tmp_path):
 
 
 @pytest.mark.parametrize('backend', ['pungi-koji', 'pungi'])
-def test_dvd_pipeline_with_a_pinned_koji_build(node, tmp_path, koji_world, builder_standins, backend):
+def test_dvd_pipeline_with_a_pinned_koji_build(node, tmp_path, koji_world, builder_standins, distro, backend):
     """playbooks/build.yml: a dvd request of Fedora 41 with the Koji build hello-2.0-1.fc41 pinned; the release
     repo has hello-1.0. Both backends put the pinned build on the DVD (pungi-koji by default for 41, the legacy
     pungi when the request names it)."""
-    from support.plugin_builders import make_repo
-    fedora = tmp_path / 'repos' / 'fedora'
-    fedora.mkdir(parents=True)
-    for rpm in koji_world.hello1_rpms:
-        if rpm.arch == ARCH and not rpm.name.endswith('-debuginfo'):
-            shutil.copy2(rpm.path, str(fedora))
-    make_repo(fedora)
+    fedora = release_repo(tmp_path / 'repos' / 'fedora', distro,
+                          [r for r in koji_world.hello1_rpms if r.arch == ARCH and not r.name.endswith('-debuginfo')])
     ks = tmp_path / 'dvd.ks'
     ks.write_text('%packages\nhello\nhello-libs\n%end\n')
     request = {'image_type': 'dvd', 'release': '41', 'arch': ARCH, 'name': 'dvd-pinned',

@@ -14,7 +14,6 @@ import threading
 import pytest
 
 from support.ansible_run import run_playbook
-from support.plugin_builders import make_repo
 
 pytestmark = pytest.mark.lab
 
@@ -33,8 +32,8 @@ def remote_sha256(lab, host, path):
     return lab.ssh(host, 'sha256sum', path).stdout.split()[0]
 
 
-def test_boot_iso_on_each_x86_node_lands_in_its_node_root(lab, tmp_path, builder_standins):
-    repo = make_repo(tmp_path / 'repo')
+def test_boot_iso_on_each_x86_node_lands_in_its_node_root(lab, tmp_path, builder_standins, fedora_repo):
+    repo = fedora_repo  # the test distribution: the lorax stand-in installs the runtime from it with dnf
     args = {'product': 'Fedora', 'version': '41', 'release': '41', 'sources': ['file://%s/' % repo],
             'repos': [{'name': 'siderepo', 'baseurl': 'file://%s/' % repo, 'priority': 1}],
             'arch': '{{ build_arch }}', 'work_root': '{{ fedora_build_work_dir }}',
@@ -79,12 +78,12 @@ def test_declared_aarch64_node_refuses_lorax_but_kiwi_cross_builds(lab, tmp_path
     assert remote_sha256(lab, 'node-arm', image['path']) == image['sha256']
 
 
-def test_parallel_builds_on_one_node_and_failure_keeps_log(lab, tmp_path, builder_standins):
-    repo = make_repo(tmp_path / 'repo')
+def test_parallel_builds_on_one_node_and_failure_keeps_log(lab, tmp_path, builder_standins, fedora_repo):
+    live = 'url --url=file://%s/\nnetwork --bootproto=dhcp --activate\n%%packages\n@core\nkernel\ndracut-live\n%%end\n'
     ks = tmp_path / 'live.ks'
-    ks.write_text('url --url=file://%s/\n%%packages\n@core\n%%end\n' % repo)
+    ks.write_text(live % fedora_repo)
     bad_ks = tmp_path / 'bad.ks'
-    bad_ks.write_text('url --url=file://%s/missing/\n' % tmp_path)
+    bad_ks.write_text(live % (tmp_path / 'missing'))
     env = dict(builder_standins.environment, FB_STANDIN_SLEEP='2')
     runs = {}
 
@@ -112,4 +111,4 @@ def test_parallel_builds_on_one_node_and_failure_keeps_log(lab, tmp_path, builde
     assert bad['msg'].startswith('livemedia-creator failed with exit code 1 after ')
     assert any('repomd.xml' in line for line in bad['log_tail'])
     assert bad['log_path'].startswith(lab.hosts['node-x86a']['work_dir'] + '/')
-    assert 'Error setting up repositories' in lab.ssh('node-x86a', 'cat', bad['log_path']).stdout
+    assert 'Image creation failed: dnf failed' in lab.ssh('node-x86a', 'cat', bad['log_path']).stdout

@@ -15,8 +15,17 @@ tools and write the real output layout (real ISO 9660 images via xorriso);
 nodes share this filesystem (except their node_root tmpfs), so the same
 paths work there.
 
-``fedora_repo`` makes a real (empty) rpm-md repository with createrepo_c and
-returns its directory, for ``file://`` sources that the stand-ins accept;
+The lorax and livemedia-creator stand-ins really install packages with dnf
+from exactly the repositories they are given (``standins/_install.py``), so
+``distro`` (session) is a small test distribution built with rpmbuild
+(``support.distro``: kernel, anaconda-core, fedora-release, dracut-live, the
+``core`` group, newer builds of the names the Koji tests pin) and
+``fedora_repo`` is a per-test copy of it (its directory, for ``file://``
+sources); ``make_repo(path)`` makes an empty rpm-md repository (side repos
+that add nothing);
+``Standins.environment_for(host, ...)`` adds hosts the stand-ins may fetch
+from over http (FB_STANDIN_LOCAL_HOSTS, e.g. the lab's controller address
+where the Koji hub stand-in serves); any other non-local URL fails them;
 ``kiwi_description`` is a copy of a small Fedora live description that
 passes the real ``kiwi-ng image info``.
 
@@ -54,6 +63,13 @@ class Standins:
 
     def tool(self, name):
         return self.bin / name
+
+    def environment_for(self, *hosts):
+        """The environment with ``hosts`` (e.g. the lab's controller address) allowed for http repositories."""
+        env = dict(self.environment)
+        if hosts:
+            env['FB_STANDIN_LOCAL_HOSTS'] = ' '.join(str(h) for h in hosts)
+        return env
 
 
 @pytest.fixture(scope='session')
@@ -97,9 +113,20 @@ def node(tmp_path):
     return dict(dirs, inventory=inventory, staging=tmp_path / 'staging')
 
 
+@pytest.fixture(scope='session')
+def distro(tmp_path_factory, rpm_factory):
+    """The test distribution (``support.distro.Distro``), built once per session."""
+    from support.distro import build_distro  # pylint: disable=import-outside-toplevel
+    for tool in ('rpmbuild', 'createrepo_c', 'dnf', 'mksquashfs'):
+        if not shutil.which(tool):
+            pytest.fail('%s is needed by the builder stand-ins and the test distribution' % tool)
+    return build_distro(tmp_path_factory.mktemp('distro'), rpm_factory)
+
+
 @pytest.fixture
-def fedora_repo(tmp_path):
-    return make_repo(tmp_path / 'repos' / 'fedora')
+def fedora_repo(tmp_path, distro):
+    """A copy of the test distribution's repository (hard links) under tmp_path/repos/fedora."""
+    return distro.copy(tmp_path / 'repos' / 'fedora')
 
 
 @pytest.fixture

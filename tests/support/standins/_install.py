@@ -18,15 +18,22 @@ address where the tests serve the Koji stand-in and its repos).
 
 API::
 
-    check_url(url, what)                         # raises StandinError unless local
+    StandinError                                 # a refusal or a failed step; one sentence
+    check_url(url, what)                         # raises StandinError unless local; returns url
+    refuse_mirrorlist(kind, url, what)           # always raises: mirrorlists/metalinks need the network
     Repo(id, baseurl, priority=99, cost=1000, excludepkgs=(), includepkgs=(), gpgcheck=False, gpgkey=(), enabled=True)
+    Repo.from_options(id, conf, what)            # one .repo section (dict of strings)
     Repo.from_repo_file(path)  -> [Repo]         # a dnf .repo file (mirrorlist/metalink refused)
     Repo.from_source(url, index) -> Repo         # lorax --source (id lorax-repo-<index>)
-    Repo.from_kickstart(handler) -> [Repo]       # pykickstart handler: url + repo lines
+    Repo.from_kickstart(handler) -> [Repo]       # pykickstart handler: url (id anaconda) + repo lines
     install(root, repos, packages, arch, releasever, excludes=(), log=None) -> [package dicts]
     download(repos, packages, dest, arch, releasever, excludes=(), log=None) -> [rpm paths]
     installed(root) -> [package dicts]           # read the root's rpmdb with rpm
+    package_files(root, names) -> [paths]        # files (not dirs) the installed packages own
     squashfs(src_dir, image, compression='xz', args=())
+    squashfs_args(arch, compression='xz')        # lorax's -Xbcj filter per arch
+    mkext4(src_dir, image, label, size_gib=None) # mkfs.ext4 -d (None: sized to the content)
+    pack_rootfs(root, image, rootfs_type, arch, workdir, label='Anaconda', size_gib=None)
     make_iso(path, content_dir, volid)           # a real ISO 9660 (Rock Ridge, Joliet) with xorriso
     host_arch()
     main_guard(main)                             # StandinError -> 'ERROR: ...' on stderr, exit 1
@@ -194,7 +201,7 @@ class Repo(object):
             if data.metalink:
                 refuse_mirrorlist('--metalink', data.metalink, what)
             if not data.baseurl:
-                raise StandinError('%s has no --baseurl.' % what)
+                raise StandinError('%s has no --baseurl, --mirrorlist or --metalink; anaconda cannot use it.' % what)
             repos.append(cls(data.name, data.baseurl, cost=data.cost if data.cost is not None else 1000,
                              excludepkgs=data.excludepkgs or (), includepkgs=data.includepkgs or ()))
         return repos
@@ -248,10 +255,16 @@ def _run_dnf(tmp, installroot, repos, args, arch, releasever, excludes, log):
         log.write(out)
         log.flush()
     if proc.returncode != 0:
-        problems = [line.strip() for line in out.splitlines()
-                    if line.startswith(('Error', 'No match for argument', ' Problem', 'Problem', '  - '))]
+        # dnf's own summary first ("Error: Failed to download metadata for repo 'x': ...", "No match for
+        # argument: y"), then the depsolver's problems: the last line of a build log is what users see.
+        lines = [line.strip() for line in out.splitlines()]
+        errors = [line[len('Error:'):].strip() for line in lines if line.startswith('Error:')]
+        nomatch = [line for line in lines if line.startswith('No match for argument')]
+        problems = [line for line in lines if line.startswith(('Problem', '- '))] if any(
+            line.startswith('Problem') for line in lines) else []
+        found = nomatch + [e for e in errors if e] + problems
         raise StandinError('dnf failed with exit code %d: %s' % (
-            proc.returncode, ' '.join(problems[:6]) or (out.strip().splitlines() or ['no output'])[-1]))
+            proc.returncode, ' '.join(found[:6]) or (lines or ['no output'])[-1]))
     return out
 
 
@@ -341,8 +354,79 @@ def download(repos, packages, dest, arch, releasever, excludes=(), log=None):
     return got
 
 
-SQUASHFS_BCJ = {'x86_64': 'x86', 'i686': 'x86', 'i386': 'x86', 'aarch64': 'arm', 'armhfp': 'arm',
-                'ppc64le': 'powerpc', 'ppc64': 'powerpc'}
+# lorax's ArchData.bcj_arch: the xz BCJ filter mksquashfs gets per base arch (none for aarch64, s390x).
+SQUASHFS_BCJ = {'x86_64': 'x86', 'i686': 'x86', 'i386': 'x86', 'armhfp': 'arm', 'ppc64le': 'powerpc',
+                'ppc64': 'powerpc'}
+
+
+def squashfs_args(arch, compression='xz'):
+    """The compression arguments lorax gives mksquashfs for ``arch`` (``-Xbcj`` only with xz)."""
+    bcj = SQUASHFS_BCJ.get(arch)
+    return ['-Xbcj', bcj] if compression == 'xz' and bcj else []
+
+
+def package_files(root, names):
+    """The files (not directories) the installed packages ``names`` own under ``root``, as absolute paths in it."""
+    if not names:
+        return []
+    proc = subprocess.run(['rpm', '--root', os.path.abspath(root), '--dbpath', DBPATH, '-ql'] + list(names),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+    files = []
+    for line in proc.stdout.decode('utf-8', 'replace').splitlines():
+        if line.startswith('/') and not os.path.isdir(os.path.join(root, line.lstrip('/'))):
+            files.append(line)
+    return files
+
+
+def _tree_size(path):
+    total = 0
+    for top, dirs, files in os.walk(path):
+        total += 4096 * (len(dirs) + 1)
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(top, name)).st_size + 4096
+            except OSError:
+                pass
+    return total
+
+
+def mkext4(src_dir, image, label, size_gib=None):
+    """An ext4 image of ``src_dir`` (mkfs.ext4 -d into a sparse file), like lorax's mkrootfsimg.
+
+    size_gib: the file's size (lorax: --rootfs-size, 2 GiB); None sizes it to the content (at least 32 MiB),
+    which keeps the stand-ins fast: mksquashfs reads every block of the image.
+    """
+    if not shutil.which('mkfs.ext4'):
+        raise StandinError('mkfs.ext4 is missing on this host (apt-get install e2fsprogs).')
+    os.makedirs(os.path.dirname(os.path.abspath(image)), exist_ok=True)
+    with open(image, 'wb') as handle:
+        handle.truncate(int(size_gib * 1024 ** 3) if size_gib else max(32 * 1024 ** 2, 2 * _tree_size(src_dir)))
+    proc = subprocess.run(['mkfs.ext4', '-q', '-F', '-L', label[:16], '-d', src_dir, image],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
+    if proc.returncode != 0:
+        raise StandinError('mkfs.ext4 failed with exit code %d: %s' % (
+            proc.returncode, proc.stdout.decode('utf-8', 'replace').strip()[-500:]))
+    return image
+
+
+def pack_rootfs(root, image, rootfs_type, arch, workdir, label='Anaconda', size_gib=None):
+    """Pack ``root`` into the squashfs ``image`` the way lorax/livemedia-creator do for ``rootfs_type``:
+    squashfs (the root itself) or squashfs-ext4 (LiveOS/rootfs.img, an ext4 image, inside the squashfs).
+    erofs types need mkfs.erofs, which this host lacks: refused loudly."""
+    args = squashfs_args(arch)
+    if rootfs_type == 'squashfs':
+        return squashfs(root, image, 'xz', args)
+    if rootfs_type == 'squashfs-ext4':
+        top = os.path.join(workdir, 'runtime-workdir')
+        os.makedirs(os.path.join(top, 'LiveOS'))
+        mkext4(root, os.path.join(top, 'LiveOS', 'rootfs.img'), label, size_gib)
+        try:
+            return squashfs(top, image, 'xz', args)
+        finally:
+            shutil.rmtree(top, ignore_errors=True)
+    if not shutil.which('mkfs.erofs'):
+        raise StandinError('rootfs type %s needs mkfs.erofs, which is missing on this host (erofs-utils).' % rootfs_type)
+    raise StandinError('rootfs type %s is not implemented by the stand-in.' % rootfs_type)
 
 
 def squashfs(src_dir, image, compression='xz', args=()):
