@@ -16,8 +16,8 @@ author: ondemand.fedora_build developers (@ondemand)
 version_added: 0.2.0
 short_description: The builder backend a request runs with, as the registry declares it
 description:
-  - Resolves a normalized request's C(image_type) and C(builder.backend) (the image type's default backend when
-    unset) and returns the backend's declaration from the registry (docs/extending.md).
+  - Resolves a normalized request's C(image_type) and C(builder.backend) (the image type's default backend for the
+    request's C(release) when unset) and returns the backend's declaration from the registry (docs/extending.md).
 options:
   _input:
     description: A normalized request, as returned by M(ondemand.fedora_build.build_request).
@@ -36,7 +36,7 @@ _value:
   description:
     - The declaration, with C(name), C(image_type), C(module), C(executable), C(version_args), C(tools),
       C(packages), C(arch_packages), C(needs_kickstart), C(cross_builds), C(same_release), C(needs_loop),
-      C(estimate), C(options), C(layout) and C(default).
+      C(estimate), C(options), C(layout), C(default) and C(releases).
   type: dict
   sample: {name: lorax, image_type: boot, module: boot_iso, executable: lorax, estimate: 1200}
 """
@@ -47,7 +47,7 @@ def _backend_info(request):
         raise AnsibleFilterError('backend_info: expected a request (a mapping), got %s.' % type(request).__name__)
     builder = request.get('builder') or {}
     try:
-        return backend_registry.resolve(request.get('image_type'), builder.get('backend')).facts()
+        return backend_registry.resolve(request.get('image_type'), builder.get('backend'), request.get('release')).facts()
     except FedoraBuildError as exc:
         raise AnsibleFilterError(exc.msg)
 

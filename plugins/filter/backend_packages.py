@@ -33,12 +33,23 @@ options:
     description: Only the extra packages of O(arch), not the backend's common ones.
     type: bool
     default: false
+  release:
+    description:
+      - The node's Fedora release. When the backend's tool does not exist there (the registry's release range),
+        the packages of the default backend of its image type for that release instead; for example C(pungi) on a
+        Fedora 32 or later node gives pungi-koji's packages, as Fedora's pungi package no longer has the C(pungi)
+        command. Unset or empty, the backend's own packages.
+    type: raw
 """
 
 EXAMPLES = r"""
 - name: Install what lorax needs
   ansible.builtin.dnf:
     name: "{{ 'lorax' | ondemand.fedora_build.backend_packages(arch=ansible_facts['architecture']) }}"
+
+- name: Install what the dvd backend of this Fedora node's release needs (pungi up to 31, pungi-koji after)
+  ansible.builtin.dnf:
+    name: "{{ 'pungi' | ondemand.fedora_build.backend_packages(release=ansible_facts['distribution_major_version']) }}"
 """
 
 RETURN = r"""
@@ -50,9 +61,11 @@ _value:
 """
 
 
-def _backend_packages(name, arch=None, arch_only=False):
+def _backend_packages(name, arch=None, arch_only=False, release=None):
     try:
         backend = backend_registry.get(name, 'backend')
+        if release not in (None, '') and not backend.covers(release):
+            backend = backend_registry.default_for(backend.image_type, release)
         if arch_only:
             return list(backend.arch_packages.get(arch, ()))
         return backend.packages_for(arch)

@@ -20,6 +20,18 @@ from __future__ import annotations
 PIPELINE_SETS = ('arch', 'dest', 'work_root', 'build_id', 'timeout', 'force', 'keep_work_dir', 'backend')
 
 
+def release_number(release):
+    """A Fedora release as a number; None for rawhide, None, or anything that is not a number."""
+    if isinstance(release, bool):
+        return None
+    if isinstance(release, int):
+        return release
+    text = str(release or '').strip()
+    if text.lower().startswith('f') and text[1:].isdigit():
+        text = text[1:]
+    return int(text) if text.isdigit() else None
+
+
 class Backend(object):
     """One builder backend.
 
@@ -39,7 +51,10 @@ class Backend(object):
     estimate        seconds a build is assumed to take when planning a batch
     argument_spec   the backend's own module options (merged into the module's argument_spec)
     layout          {artifact kind: relative path pattern} of the real tool's output (docs, tests)
-    default         whether it is the default backend of its image type
+    default         whether it is the default backend of its image type (for the releases it covers)
+    releases        (first, last) Fedora releases the backend's tool exists for on a node of that release, None for
+                    open; the default backend of an image type for a request's release is the default one whose
+                    range holds the release (``backend_registry.default_for``); build_node installs per node release
     pipeline_args   f(request, inputs) -> (defaults, fixed): the module arguments the pipeline derives from a
                     request (``builder_args.py``); inputs: side (koji_side_repo result), kickstart (path),
                     base_repos ([{name, baseurl}]), mirror_urls
@@ -51,11 +66,12 @@ class Backend(object):
 
     __slots__ = ('name', 'image_type', 'module', 'tool', 'executable', 'version_args', 'tools', 'packages', 'arch_packages',
                  'needs_kickstart', 'cross_builds', 'same_release', 'needs_loop', 'estimate', 'argument_spec',
-                 'layout', 'default', 'pipeline_args', 'pipeline_sets', 'contents')
+                 'layout', 'default', 'pipeline_args', 'pipeline_sets', 'contents', 'releases')
 
     def __init__(self, name, image_type, module, tool, packages, argument_spec, layout,
                  tools=None, arch_packages=None, needs_kickstart=False, cross_builds=False, same_release=True,
-                 needs_loop=True, estimate=1800, default=False, pipeline_args=None, pipeline_sets=(), contents=None):
+                 needs_loop=True, estimate=1800, default=False, pipeline_args=None, pipeline_sets=(), contents=None,
+                 releases=(None, None)):
         self.name = name
         self.image_type = image_type
         self.module = module
@@ -76,6 +92,15 @@ class Backend(object):
         self.pipeline_args = pipeline_args or (lambda request, inputs: ({}, {}))
         self.pipeline_sets = tuple(pipeline_sets)
         self.contents = contents
+        self.releases = tuple(releases)
+
+    def covers(self, release):
+        """Whether the backend's tool exists for ``release`` (a number, a numeric string, or rawhide/None: newest)."""
+        first, last = self.releases
+        number = release_number(release)
+        if number is None:  # rawhide, or no release given: the newest Fedora
+            return last is None
+        return (first is None or number >= first) and (last is None or number <= last)
 
     def packages_for(self, arch=None):
         """The dnf packages a node of ``arch`` needs for this backend."""
@@ -89,4 +114,4 @@ class Backend(object):
                     needs_kickstart=self.needs_kickstart, cross_builds=self.cross_builds,
                     same_release=self.same_release, needs_loop=self.needs_loop, estimate=self.estimate,
                     options=sorted(self.argument_spec), layout=dict(self.layout), default=self.default,
-                    contents=self.contents)
+                    contents=self.contents, releases=list(self.releases))

@@ -11,12 +11,13 @@ dispatch, the builder modules, the ``build`` and ``build_node`` roles (through t
 
 from __future__ import annotations
 
-from ansible_collections.ondemand.fedora_build.plugins.module_utils import kiwi, lmc, lorax, pungi
+from ansible_collections.ondemand.fedora_build.plugins.module_utils import kiwi, lmc, lorax, pungi, pungi_koji
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 
 BACKENDS = (
     lorax.BACKEND,
     pungi.BACKEND,
+    pungi_koji.BACKEND,
     lmc.BACKEND,
     kiwi.BACKEND,
 )
@@ -46,18 +47,26 @@ def get(name, field='builder.backend'):
         raise FedoraBuildError('%s: %r is not a known backend (known: %s).' % (field, name, ', '.join(names())))
 
 
-def default_for(image_type):
-    """The default backend of an image type."""
+def default_for(image_type, release=None):
+    """The default backend of an image type for ``release`` (the newest Fedora when None or rawhide).
+
+    An image type may have several default backends, each for a range of releases (``Backend.releases``): dvd is
+    built by the legacy ``pungi`` command up to the last Fedora that shipped it and by ``pungi-koji`` after.
+    """
     for b in BACKENDS:
+        if b.image_type == image_type and b.default and b.covers(release):
+            return b
+    for b in BACKENDS:  # a release before every range: the oldest default backend of the type
         if b.image_type == image_type and b.default:
             return b
     raise FedoraBuildError('image_type: %r has no backend (known image types: %s).' % (image_type, ', '.join(image_types())))
 
 
-def resolve(image_type, backend=None):
-    """The backend a request of ``image_type`` runs with (``builder.backend`` or the type's default)."""
+def resolve(image_type, backend=None, release=None):
+    """The backend a request of ``image_type`` for ``release`` runs with (``builder.backend``, else the type's
+    default for the release)."""
     if backend is None:
-        return default_for(image_type)
+        return default_for(image_type, release)
     found = get(backend)
     if found.image_type != image_type:
         raise FedoraBuildError('builder.backend: %s builds %s images, not %s (backends for %s: %s).'
@@ -80,11 +89,20 @@ def version_args():
     return dict((b.executable, list(b.version_args)) for b in BACKENDS)
 
 
-def packages(enabled=None, arch=None):
-    """The dnf packages of the enabled backends (all when ``enabled`` is None) for a node of ``arch``."""
+def for_release(names_, release):
+    """Of the backend ``names_``, those whose tool exists on a node of Fedora ``release`` (``Backend.releases``);
+    a name of another image type's backend is kept, unknown names are dropped."""
+    return [n for n in names_ if n in _BY_NAME and _BY_NAME[n].covers(release)]
+
+
+def packages(enabled=None, arch=None, release=None):
+    """The dnf packages of the enabled backends (all when ``enabled`` is None) for a node of ``arch``; with
+    ``release`` (the node's Fedora release), only the backends whose tool exists there."""
     wanted = []
     for b in BACKENDS:
         if enabled is not None and b.name not in enabled:
+            continue
+        if release is not None and not b.covers(release):
             continue
         for name in b.packages_for(arch):
             if name not in wanted:

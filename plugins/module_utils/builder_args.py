@@ -106,7 +106,8 @@ def module_args(request, pipe, build_id, side=None, kickstart=None, default_time
     settings ``{builder_paths: fedora_build_builder_paths, kiwi_descriptions: fedora_build_kiwi_descriptions}``.
     """
     operator = operator or {}
-    backend = backend_registry.resolve(request.get('image_type'), (request.get('builder') or {}).get('backend'))
+    backend = backend_registry.resolve(request.get('image_type'), (request.get('builder') or {}).get('backend'),
+                                      request.get('release'))
     defaults, fixed = backend.pipeline_args(request, dict(side=side or {}, kickstart=kickstart,
                                                           base_repos=base_repos(request),
                                                           mirror_urls=mirror_urls(request)))

@@ -32,7 +32,8 @@ TOOL_VERSION_ARGS = {
 }
 TOOL_VERSION_ARGS.update(backend_registry.version_args())
 
-# Tools each image type needs on the node (its default backend's), in the order they are reported.
+# Tools each image type needs on the node (its default backend's for the newest Fedora; tools_for picks the default
+# of the target release), in the order they are reported.
 # 'live-kiwi' is the older spelling of backend kiwi, kept for existing playbooks.
 TOOLS_BY_IMAGE_TYPE = dict((t, list(backend_registry.default_for(t).tools)) for t in backend_registry.image_types())
 TOOLS_BY_IMAGE_TYPE['live-kiwi'] = list(backend_registry.get('kiwi').tools)
@@ -211,12 +212,15 @@ def failing_problems(problems, require):
     return failing
 
 
-def tools_for(image_type, tools, backend=None):
-    """The tools to probe: explicit `tools` (even empty), else those the backend or the image type needs."""
+def tools_for(image_type, tools, backend=None, release=None):
+    """The tools to probe: explicit `tools` (even empty), else those the backend or the image type needs (its default
+    backend's for ``release``, the target release, when given)."""
     if tools is not None:
         return list(tools)
     if backend:
         return list(backend_registry.get(backend, 'backend').tools)
+    if image_type and release and image_type in backend_registry.image_types():
+        return list(backend_registry.default_for(image_type, release).tools)
     if image_type:
         return list(TOOLS_BY_IMAGE_TYPE[image_type])
     names = []
@@ -241,7 +245,8 @@ def build_report(params, which, run, uid, os_release_text):
     report = {
         'node': node,
         'user': {'uid': uid, 'is_root': is_root},
-        'tools': probe_tools(tools_for(params.get('image_type'), params.get('tools'), params.get('backend')), which, run),
+        'tools': probe_tools(tools_for(params.get('image_type'), params.get('tools'), params.get('backend'),
+                                       params.get('target_release')), which, run),
         'space': {
             'work_dir': probe_space(params['work_dir'], params['min_free_gb']),
             'cache_dir': probe_space(params['cache_dir'], params['min_cache_free_gb']),

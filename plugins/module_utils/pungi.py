@@ -1,23 +1,24 @@
 # -*- coding: utf-8 -*-
 # Copyright: ondemand.fedora_build contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""pungi backend of dvd_iso: the legacy kickstart-driven ``pungi`` CLI.
+"""pungi backend of dvd_iso: the legacy kickstart-driven ``pungi`` command, for the Fedora releases that ship it.
 
-This is the command the 2012 seed service ran (``pungi --name --ver --flavor
---destdir --cachedir --bugurl [--nosource] [--sourceisos] --all-stages -c KS``).
-Repositories come from the kickstart's ``repo`` lines; the module adds the
-side repositories with a generated wrapper kickstart that ``%include``s the
-user's kickstart by absolute path (so its own relative includes keep
-working; pungi runs in the kickstart's directory).
+This is the command the 2012 seed service ran. Its options are those of pungi 4.1.7's ``bin/pungi`` (the
+``pungi-legacy`` subpackage; pungi 3.x had the same set): ``--name`` (an alias of ``--family``) ``--ver --flavor``
+(an alias of ``--variant``) ``--destdir --cachedir --workdirbase --bugurl [--nosource] [--sourceisos]
+[--nodebuginfo] [--selfhosting] [--fulltree] [--nogreedy|--greedy=M] [--multilib=M...] [--lookaside-repo R...]
+[--nodeps] [--isfinal] [--nohash] [--full-archlist] [--no-dvd] [--nomacboot] [-i PKG...] [--lorax-conf F]
+--all-stages|-G -C -B -I -c KS``. It has no ``--rootfs-size``. Repositories come from the kickstart's ``repo``
+lines; the module adds the side repositories with a generated wrapper kickstart that ``%include``s the user's
+kickstart by absolute path (so its own relative includes keep working; pungi runs in the kickstart's directory).
 
-Output layout: ``DESTDIR/<ver>/<flavor>/<arch>/os/`` (tree with ``.treeinfo``)
-and ``DESTDIR/<ver>/<flavor>/<arch>/iso/<name>-<ver>-<arch>-DVD.iso``,
-``-netinst.iso`` and ``<name>-<ver>-<arch>-CHECKSUM``; logs in
-``DESTDIR/logs/``.  i686 trees are named i386.
+Fedora's pungi package stopped shipping the command with 4.1.39-2 (see pungi_koji.py): this backend covers Fedora
+up to 31 (``LAST_RELEASE``); pungi-koji is the default after.
 
-A pungi-koji (productmd compose) backend can be added later as another Tool
-with a ``config`` parameter; the module's ``stages`` and layout discovery are
-the legacy CLI's.
+Output layout (pungi's gather.py doCreateIsos): ``DESTDIR/<ver>/<variant>/<arch>/os/`` (tree with ``.treeinfo``)
+and ``DESTDIR/<ver>/<variant>/<arch>/iso/<base>-<ver>-<arch>-DVD.iso`` (``<base>-<ver>-<arch>.iso`` when the
+tree fits a 700 MiB CD), ``<base>-<ver>-<arch>-netinst.iso`` (boot.iso) and ``<base>-<ver>-<arch>-CHECKSUM``,
+where ``<base>`` is ``<name>-<variant>`` (``<name>`` without a variant); i686 trees are named i386.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.builders imp
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.cmd_runner import CmdRunner, fmt
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 
+# The last Fedora release whose pungi package still had /usr/bin/pungi (pungi-legacy; see pungi_koji.py).
+LAST_RELEASE = 31
 STAGE_FLAGS = dict(gather='-G', createrepo='-C', buildinstall='-B', createiso='-I')
 GREEDY = ('none', 'all', 'build')
 SIDE_REPO_OPTIONS = dict(
@@ -72,7 +75,6 @@ RUNNER = CmdRunner('pungi', dict(
     no_dvd=fmt.as_bool('--no-dvd'),
     nomacboot=fmt.as_bool('--nomacboot'),
     installpkgs=fmt.as_repeat('--installpkgs'),
-    rootfs_size=fmt.as_opt_eq_val('--rootfs-size'),
     lorax_conf=fmt.as_opt_val('--lorax-conf'),
     stages=fmt.as_func(_stages),
     config=fmt.as_opt_val('-c'),
@@ -80,14 +82,14 @@ RUNNER = CmdRunner('pungi', dict(
 
 ORDER = ('name', 'version', 'flavor', 'destdir', 'cachedir', 'workdirbase', 'bugurl', 'nosource', 'sourceisos',
          'nodebuginfo', 'selfhosting', 'fulltree', 'nogreedy', 'greedy', 'multilib', 'lookaside_repos', 'nodeps',
-         'isfinal', 'nohash', 'full_archlist', 'no_dvd', 'nomacboot', 'installpkgs', 'rootfs_size', 'lorax_conf',
+         'isfinal', 'nohash', 'full_archlist', 'no_dvd', 'nomacboot', 'installpkgs', 'lorax_conf',
          'stages', 'config')
 
 ARGUMENT_SPEC = dict(
-    kickstart=dict(type='path', required=True),
+    kickstart=dict(type='path'),
     side_repos=dict(type='list', elements='dict', default=[], options=SIDE_REPO_OPTIONS),
     name=dict(type='str', default='Fedora'),
-    version=dict(type='str', required=True),
+    version=dict(type='str'),
     flavor=dict(type='str', default=''),
     bugurl=dict(type='str'),
     cachedir=dict(type='path'),
@@ -107,7 +109,6 @@ ARGUMENT_SPEC = dict(
     no_dvd=dict(type='bool', default=False),
     nomacboot=dict(type='bool', default=False),
     installpkgs=dict(type='list', elements='str', default=[]),
-    rootfs_size=dict(type='int'),
     lorax_conf=dict(type='path'),
     stages=dict(type='list', elements='str', default=['all'],
                 choices=['all', 'gather', 'createrepo', 'buildinstall', 'createiso']),
@@ -126,6 +127,9 @@ class Pungi(KickstartTool):
     version_args = ('--version',)
 
     def validate(self, params, arch):
+        for field in ('kickstart', 'version'):
+            if not params.get(field):
+                raise FedoraBuildError('%s: backend pungi needs it (-c and --ver).' % field)
         check_file(params['kickstart'], 'kickstart')
         if params['flavor'] and not params['flavor'].isalnum():
             raise FedoraBuildError('flavor: %r must be alphanumeric (pungi refuses anything else).' % params['flavor'])
@@ -139,8 +143,6 @@ class Pungi(KickstartTool):
             raise FedoraBuildError('stages: use ["all"] or a list of gather, createrepo, buildinstall, createiso.')
         if params['lorax_conf']:
             check_file(params['lorax_conf'], 'lorax_conf')
-        if params['rootfs_size'] is not None and params['rootfs_size'] < 1:
-            raise FedoraBuildError('rootfs_size: %r must be at least 1 (GiB).' % params['rootfs_size'])
         kickstart_wrapper_text(params['kickstart'], params['side_repos'])
 
     def needs_root(self, params):
@@ -173,15 +175,22 @@ class Pungi(KickstartTool):
             if os.path.isfile(os.path.join(out, boot)):
                 found.append(('boot_iso', os.path.normpath(boot)))
         if 'all' in stages or 'createiso' in stages:
-            stem = '%s-%s-%s' % (params['name'], params['version'], arch)
+            basename = '%s-%s' % (params['name'], params['flavor']) if params['flavor'] else params['name']
+            stem = '%s-%s-%s' % (basename, params['version'], arch)
             iso_dir = os.path.join(base, 'iso')
             wanted = [('netinst_iso', stem + '-netinst.iso'), ('checksum', stem + '-CHECKSUM')]
             if not params['no_dvd']:
-                wanted.insert(0, ('dvd_iso', stem + '-DVD.iso'))
+                # pungi names the image -DVD.iso only when the tree is larger than a 700 MiB CD
+                dvd = stem + '-DVD.iso'
+                if not os.path.isfile(os.path.join(out, iso_dir, dvd)) and os.path.isfile(
+                        os.path.join(out, iso_dir, stem + '.iso')):
+                    dvd = stem + '.iso'
+                wanted.insert(0, ('dvd_iso', dvd))
             for kind, name in wanted:
                 rel = os.path.normpath(os.path.join(iso_dir, name))
                 if not os.path.isfile(os.path.join(out, rel)):
-                    raise FedoraBuildError('pungi exited successfully but did not produce %s in %s.' % (rel, out))
+                    raise FedoraBuildError('pungi exited successfully but did not produce %s%s in %s.' % (
+                        rel, ' (or %s.iso, its name under 700 MiB)' % stem if kind == 'dvd_iso' else '', out))
                 found.append((kind, rel))
         return found
 
@@ -194,12 +203,13 @@ def pipeline_args(request, inputs):
 BACKEND = Backend(
     name='pungi', image_type='dvd', module='dvd_iso', tool=Pungi,
     tools=('pungi', 'createrepo_c', 'xorriso', 'rpm'),
-    packages=('pungi', 'python3-productmd'), argument_spec=ARGUMENT_SPEC, needs_kickstart=True,
-    estimate=3600, default=True, pipeline_args=pipeline_args, pipeline_sets=('kickstart', 'side_repos', 'version'),
+    packages=('pungi', 'pungi-legacy'), argument_spec=ARGUMENT_SPEC, needs_kickstart=True,
+    estimate=3600, default=True, releases=(None, LAST_RELEASE),
+    pipeline_args=pipeline_args, pipeline_sets=('kickstart', 'side_repos', 'version'),
     layout={'treeinfo': '<version>/<flavor>/<arch>/os/.treeinfo',
             'boot_iso': '<version>/<flavor>/<arch>/os/images/boot.iso',
-            'dvd_iso': '<version>/<flavor>/<arch>/iso/<name>-<version>-<arch>-DVD.iso',
-            'netinst_iso': '<version>/<flavor>/<arch>/iso/<name>-<version>-<arch>-netinst.iso',
-            'checksum': '<version>/<flavor>/<arch>/iso/<name>-<version>-<arch>-CHECKSUM'},
+            'dvd_iso': '<version>/<flavor>/<arch>/iso/<name>[-<flavor>]-<version>-<arch>-DVD.iso (or .iso under 700 MiB)',
+            'netinst_iso': '<version>/<flavor>/<arch>/iso/<name>[-<flavor>]-<version>-<arch>-netinst.iso',
+            'checksum': '<version>/<flavor>/<arch>/iso/<name>[-<flavor>]-<version>-<arch>-CHECKSUM'},
     contents='repodata',
 )

@@ -135,7 +135,7 @@ def _request(p, request, defaults, forced_type, prefix, shape=True):
     builder = INVALID
     if image_type in IMAGE_TYPES:
         builder = _builder(p, request.get('builder'), _join(prefix, 'builder'), image_type, defaults['timeout'],
-                           defaults['kiwi_descriptions'])
+                           defaults['kiwi_descriptions'], out.get('release'))
         raw = request.get('builder')
         backend = raw.get('backend') if isinstance(raw, dict) else None
         out['kickstart'] = _kickstart(p, request.get('kickstart'), _join(prefix, 'kickstart'), image_type, backend)
@@ -145,6 +145,12 @@ def _request(p, request, defaults, forced_type, prefix, shape=True):
                         defaults['dest'])
     out['repos'] = _repos(p, request.get('repos'), _join(prefix, 'repos'), out['release'], out['arch'], image_type)
     out['builder'] = builder
+    if (image_type == 'dvd' and isinstance(builder, dict) and builder.get('backend') == 'pungi-koji'
+            and isinstance(out['repos'], dict) and out['repos'].get('source') == 'metalink'
+            and out['repos'].get('presets')):
+        # pungi's pkgset_repos takes repository URLs only: a metalink preset would silently drop out of the compose
+        p.add(_join(_join(prefix, 'repos'), 'source'), 'metalink cannot be used by backend pungi-koji, whose package set '
+                                                'takes repository URLs (pkgset_repos); use source: baseurl.')
     staging_default = defaults['staging']
     if request.get('staging') is None and staging_default is INVALID:
         out['staging'] = INVALID  # already reported under defaults.staging

@@ -23,7 +23,7 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.backend impo
 # name in the request. A unit test holds every path-typed option of every backend to this list.
 OPERATOR_OPTIONS = {
     'boot': ('config', 'sharedir', 'dracut_conf', 'add_templates', 'add_arch_templates'),
-    'dvd': ('lorax_conf',),
+    'dvd': ('lorax_conf', 'comps_file'),
     'live': ('lorax_templates', 'signing_keys'),
 }
 

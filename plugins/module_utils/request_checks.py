@@ -539,8 +539,9 @@ def _builder_value(p, value, path, spec, key):
     return p.check(check_builder_option, key, value, path)
 
 
-def _builder(p, value, path, image_type, default_timeout, kiwi_names=None):
-    """kiwi_names: the operator's kiwi description names (None when the validator cannot see them)."""
+def _builder(p, value, path, image_type, default_timeout, kiwi_names=None, release=None):
+    """kiwi_names: the operator's kiwi description names (None when the validator cannot see them); release: the
+    request's release (the dvd backend's default depends on it)."""
     options = BUILDER_OPTIONS[image_type]
     start = len(p)
     if isinstance(value, dict):
@@ -562,13 +563,14 @@ def _builder(p, value, path, image_type, default_timeout, kiwi_names=None):
     if image_type == 'boot':
         out.setdefault('product', 'Fedora')
     if 'backend' in options:  # an image type with more than one backend (the registry's): options follow it
-        backend = out.setdefault('backend', backend_registry.default_for(image_type).name)
+        # the default backend may depend on the release (dvd: legacy pungi up to Fedora 31, pungi-koji after)
+        backend = out.setdefault('backend', backend_registry.default_for(image_type, release).name)
         if backend == 'kiwi' and 'description' not in out:
             p.add(_join(path, 'description'), "missing; backend kiwi needs the name of one of the operator's kiwi "
                                               'descriptions (fedora_build_kiwi_descriptions).')
         if backend in BACKEND_OPTIONS:
             for key in only_for(image_type, backend):
-                if key in out:
+                if key in out and out[key] is not INVALID:  # a bad value is said once, by its own check
                     owners = [name for name in backend_registry.names(image_type) if key in BACKEND_OPTIONS[name]]
                     p.add(_join(path, key), 'only applies to backend %s, not to %s.' % (' or '.join(owners), backend))
     return out if len(p) == start else INVALID

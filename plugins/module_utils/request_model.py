@@ -91,6 +91,11 @@ def builder_fields():
     fields = {}
     for key in sorted(set(key for options in BUILDER_OPTIONS.values() for key in options)):
         spec = dict(next(options[key] for options in BUILDER_OPTIONS.values() if key in options))
+        if spec.get('choices'):  # e.g. backend: dvd's and live's choices (each image type checks its own)
+            choices = []
+            for options in BUILDER_OPTIONS.values():
+                choices += [c for c in (options.get(key) or {}).get('choices', ()) if c not in choices]
+            spec['choices'] = choices
         fields[key] = F(spec.pop('type'), builder_description(key), **spec)
     return fields
 
@@ -98,7 +103,9 @@ def builder_fields():
 def builder_description(key):
     """Which image types (and live backends) take a builder option, and which module option it becomes."""
     special = {
-        'backend': 'live only. The live image builder, C(livemedia-creator) (default) or C(kiwi).',
+        'backend': 'dvd and live only. The dvd builder, C(pungi) (the legacy command, default up to Fedora 31) or '
+                   'C(pungi-koji) (a local compose, default from Fedora 32 and for rawhide); the live image builder, '
+                   'C(livemedia-creator) (default) or C(kiwi).',
         'timeout': 'Seconds the builder may run (all image types). Default C(fedora_build_timeout), else 14400.',
         'description': 'live (backend kiwi) only: the name of one of the kiwi descriptions the operator set in '
                        'C(fedora_build_kiwi_descriptions); never a node directory.',
@@ -328,7 +335,8 @@ _CONTENTS_DOC = ('`{absent: error}` fails the build when a pinned Koji build is 
                  'always fails it)')
 
 MODEL = {
-    'image_type': F('str', 'The kind of image, C(boot) (lorax boot.iso), C(dvd) (pungi DVD) or C(live) (live image).',
+    'image_type': F('str', 'The kind of image, C(boot) (lorax boot.iso), C(dvd) (pungi DVD and install tree) or C(live) '
+                           '(live image).',
                     required=True, choices=list(IMAGE_TYPES),
                     doc=('`boot` \\| `dvd` \\| `live`', 'required (forced by `build_<type>.yml`)',
                          '`boot`: lorax boot.iso; `dvd`: pungi DVD; `live`: livemedia-creator or kiwi live image')),
@@ -362,7 +370,7 @@ MODEL = {
                options=_REPOS),
     'builder': F('dict', ['Options passed to the builder module of the image type (M(ondemand.fedora_build.boot_iso), '
                           'M(ondemand.fedora_build.dvd_iso), M(ondemand.fedora_build.live_image)). Only the options the '
-                          'request set are present, plus C(timeout), C(product) for boot and C(backend) for live.',
+                          'request set are present, plus C(timeout), C(product) for boot and C(backend) for dvd and live.',
                           'The pipeline sets the rest itself, destination, work dirs, build ID, arch, repositories, '
                           'kickstart, release, cache dirs and force.'], required=True,
                  doc=('mapping', '`{timeout: 14400}`', 'options for the builder module, see below'),

@@ -49,7 +49,7 @@ options:
         backend's declaration in the registry (docs/extending.md) and wins over O(image_type).
       - A backend that is not tied to the node's release (V(kiwi)) skips the release check.
     type: str
-    choices: [lorax, pungi, livemedia-creator, kiwi]
+    choices: [lorax, pungi, pungi-koji, livemedia-creator, kiwi]
     version_added: 0.1.0
   tools:
     description:
@@ -213,7 +213,7 @@ def validate_params(params):
     for index, tool in enumerate(params['tools'] or []):
         # a tool is a command name looked up on PATH, never a path or anything a shell would read
         check_name(tool, 'tools[%d]' % index)
-    probed = preflight.tools_for(params['image_type'], params['tools'], params['backend'])
+    probed = preflight.tools_for(params['image_type'], params['tools'], params['backend'], params.get('target_release'))
     known = set(preflight.CHECKS) | set(probed)
     for item in params['require']:
         if item not in known:

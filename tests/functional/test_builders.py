@@ -168,30 +168,41 @@ def test_arch_mismatch_is_refused_before_running(tmp_path, builder_standins):
     assert not (tmp_path / 'work').exists()
 
 
-def test_dvd_iso_kickstart_with_include_and_side_repo(tmp_path, builder_standins, fedora_repo):
+def test_dvd_iso_kickstart_with_include_and_side_repo(tmp_path, builder_standins, rpm_factory):
+    """The legacy pungi backend (pungi 4.1.7): dnf gathers the kickstart's %packages from its repo lines, the side
+    repo's pinned build included."""
     from support.plugin_builders import make_repo
-    side = make_repo(tmp_path / 'repos' / 'side')
+    arch = os.uname().machine
+    repos = {}
+    for name, version in (('fedora', '1.0'), ('side', '2.0')):
+        rpms = rpm_factory.build('hello', version, '1.fc41', arches=(arch,), subpackages=(), debuginfo=False)
+        repos[name] = tmp_path / 'repos' / name
+        repos[name].mkdir(parents=True)
+        shutil.copy2(rpms[0].path, str(repos[name]))
+        make_repo(repos[name])
     ks_dir = tmp_path / 'ks'
     ks_dir.mkdir()
-    (ks_dir / 'common.ks').write_text('repo --name=fedora --baseurl=file://%s/\n' % fedora_repo)
-    (ks_dir / 'dvd.ks').write_text('%include common.ks\n%packages\n@core\nbash\n%end\n')
+    (ks_dir / 'common.ks').write_text('repo --name=fedora --baseurl=file://%s/\n' % repos['fedora'])
+    (ks_dir / 'dvd.ks').write_text('%include common.ks\n%packages\nhello\n%end\n')
     dest = tmp_path / 'dvd'
     run = run_playbook(play([task('dvd', 'dvd_iso', {
-        'kickstart': str(ks_dir / 'dvd.ks'), 'name': 'Fedora', 'version': '41', 'flavor': 'Custom',
-        'bugurl': 'https://bugzilla.redhat.com', 'nosource': True,
-        'side_repos': [{'name': 'siderepo', 'baseurl': 'file://%s/' % side, 'cost': 10}],
+        'backend': 'pungi', 'kickstart': str(ks_dir / 'dvd.ks'), 'name': 'Fedora', 'version': '41',
+        'flavor': 'Custom', 'bugurl': 'https://bugzilla.redhat.com', 'nosource': True,
+        'side_repos': [{'name': 'siderepo', 'baseurl': 'file://%s/' % repos['side'], 'cost': 10}],
         'dest': str(dest), 'work_root': str(tmp_path / 'work')}, builder_standins.environment)]))
     res = run.assert_ok().result('dvd')
     arts = by_kind(res)
     assert set(arts) == {'treeinfo', 'boot_iso', 'dvd_iso', 'netinst_iso', 'checksum'}
     check_artifacts(res)
-    assert arts['dvd_iso']['relpath'] == '41/Custom/x86_64/iso/Fedora-41-x86_64-DVD.iso'
-    assert volume_id(arts['dvd_iso']['path']) == 'Fedora 41 x86_64 DVD'
+    # pungi names the image <name>-<flavor>-<ver>-<arch>.iso under 700 MiB (-DVD.iso above)
+    assert arts['dvd_iso']['relpath'] == '41/Custom/x86_64/iso/Fedora-Custom-41-x86_64.iso'.replace('x86_64', arch)
+    assert volume_id(arts['dvd_iso']['path']) == 'Fedora 41 %s' % arch
     checksum = open(arts['checksum']['path']).read()
-    assert '%s *Fedora-41-x86_64-DVD.iso' % arts['dvd_iso']['sha256'] in checksum
+    assert '%s *Fedora-Custom-41-%s.iso' % (arts['dvd_iso']['sha256'], arch) in checksum
+    assert (dest / '41' / 'Custom' / arch / 'os' / 'Packages' / 'h' / ('hello-2.0-1.fc41.%s.rpm' % arch)).is_file()
     log = open(res['log_path']).read()
-    assert 'Adding repo siderepo: file://%s/ (cost 10)' % side in log and 'Adding repo fedora' in log
-    assert (dest / 'logs' / 'x86_64.log').is_file()
+    assert 'Adding repo siderepo: file://%s/ (cost 10)' % repos['side'] in log and 'Adding repo fedora' in log
+    assert (dest / 'logs' / ('%s.log' % arch)).is_file()
 
 
 def test_live_image_lmc_iso_and_disk(tmp_path, builder_standins, fedora_repo):

@@ -27,8 +27,9 @@ def test_versions_of_standin_builders():
     def which(name):
         return shutil.which(name, path=STANDINS)
 
-    report = preflight.probe_tools(['lorax', 'livemedia-creator', 'pungi'], which, run)
+    report = preflight.probe_tools(['lorax', 'livemedia-creator', 'pungi', 'pungi-koji'], which, run)
     assert report['lorax']['version'] == '42.4'
     assert report['livemedia-creator']['version'] == '42.4'
-    assert report['pungi']['version'] == '3.12'
+    assert report['pungi']['version'] == '4.1.7'   # the legacy command (pungi-legacy)
+    assert report['pungi-koji']['version'] == '4.6.0'
     assert all('error' not in entry for entry in report.values())

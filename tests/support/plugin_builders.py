@@ -5,7 +5,7 @@
 ``builder_standins`` (session) gives a :class:`Standins`::
 
     def test_x(builder_standins):
-        builder_standins.bin          # tests/support/standins: lorax, pungi, livemedia-creator, kiwi-ng
+        builder_standins.bin          # tests/support/standins: lorax, pungi, pungi-koji, livemedia-creator, kiwi-ng
         builder_standins.path         # PATH value with the stand-ins first, then the venv, then the system
         builder_standins.environment  # {'PATH': ...} for a task's ``environment:`` (localhost or lab nodes)
 
@@ -48,7 +48,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 STANDINS = Path(__file__).resolve().parent / 'standins'
 BUILDER_DATA = Path(__file__).resolve().parent / 'builder_data'
-TOOLS = ('lorax', 'pungi', 'livemedia-creator', 'kiwi-ng')
+TOOLS = ('lorax', 'pungi', 'pungi-koji', 'livemedia-creator', 'kiwi-ng')
 
 
 class Standins:

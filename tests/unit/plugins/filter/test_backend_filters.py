@@ -33,6 +33,15 @@ def test_role_filters_give_the_registry_facts():
     assert _backend_packages('livemedia-creator', arch='x86_64', arch_only=True) == ['hfsplus-tools']
     assert _backend_packages('livemedia-creator', arch='aarch64', arch_only=True) == []
     assert _backend_packages('kiwi', arch='x86_64', arch_only=True) == []
+    # build_node: the dvd backend of the node's Fedora release (the pungi command is gone from Fedora 32 on)
+    assert _backend_packages('pungi', release='31') == ['pungi', 'pungi-legacy']
+    assert _backend_packages('pungi', release='41') == _backend_packages('pungi-koji')
+    assert 'python3-productmd' in _backend_packages('pungi', release='41')
+    assert _backend_packages('pungi', release='') == ['pungi', 'pungi-legacy']
+    assert _backend_packages('pungi', release='41', arch='x86_64', arch_only=True) == ['hfsplus-tools']
+    assert _backend_packages('lorax', release='20') == ['lorax', 'lorax-templates-generic']
+    assert _backend_info({'image_type': 'dvd', 'release': '41'})['name'] == 'pungi-koji'
+    assert _backend_info({'image_type': 'dvd', 'release': '30'})['name'] == 'pungi'
 
 
 def test_filter_names_an_unknown_backend():

@@ -16,7 +16,7 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors impor
 
 def test_every_backend_is_complete_and_named_once():
     names = backend_registry.names()
-    assert names == ['lorax', 'pungi', 'livemedia-creator', 'kiwi']
+    assert names == ['lorax', 'pungi', 'pungi-koji', 'livemedia-creator', 'kiwi']
     assert len(set(names)) == len(names)
     for b in backend_registry.BACKENDS:
         assert b.image_type in ('boot', 'dvd', 'live')
@@ -24,10 +24,12 @@ def test_every_backend_is_complete_and_named_once():
         assert b.executable == b.tool.executable and b.tools[0] == b.executable
         assert b.packages and b.argument_spec and b.layout and b.estimate > 0
         assert b.tool().cross_arch({}) is b.cross_builds
-    # exactly one default per image type
+    # exactly one default per image type and release (dvd: the legacy pungi command up to Fedora 31)
     for image_type in backend_registry.image_types():
-        assert [b.name for b in backend_registry.BACKENDS if b.image_type == image_type and b.default] != []
-        assert len([b for b in backend_registry.BACKENDS if b.image_type == image_type and b.default]) == 1
+        for release in (20, 31, 32, 41, 'rawhide', None):
+            defaults = [b for b in backend_registry.BACKENDS
+                        if b.image_type == image_type and b.default and b.covers(release)]
+            assert len(defaults) == 1, (image_type, release)
 
 
 def test_resolve_names_the_field_and_the_known_backends():
@@ -135,3 +137,22 @@ def test_have_mkfs_hfsplus_looks_on_path(tmp_path, monkeypatch):
     tool.chmod(0o755)
     monkeypatch.setenv('PATH', str(tmp_path))
     assert lmc.have_mkfs_hfsplus()
+
+
+def test_dvd_default_backend_follows_the_release_where_fedora_dropped_the_pungi_command():
+    from ansible_collections.ondemand.fedora_build.plugins.module_utils import pungi, pungi_koji
+    # Fedora's pungi.spec: 4.1.39-2 (2019-09-09) dropped pungi-legacy; Fedora 32 was the first release without it
+    assert pungi.LAST_RELEASE == 31 and pungi_koji.FIRST_RELEASE == 32
+    assert backend_registry.default_for('dvd', 31).name == 'pungi'
+    assert backend_registry.default_for('dvd', '31').name == 'pungi'
+    assert backend_registry.default_for('dvd', 32).name == 'pungi-koji'
+    assert backend_registry.default_for('dvd', 'rawhide').name == 'pungi-koji'
+    assert backend_registry.default_for('dvd').name == 'pungi-koji'
+    assert backend_registry.resolve('dvd', None, '20').name == 'pungi'
+    assert backend_registry.resolve('dvd', 'pungi', '41').name == 'pungi'  # an explicit choice stays
+    assert backend_registry.default_for('boot', 20).name == 'lorax'
+    # build_node: a node of Fedora 31 gets the legacy command's packages, a node of 41 pungi-koji's
+    assert 'pungi-legacy' in backend_registry.packages(['pungi', 'pungi-koji'], release=31)
+    assert 'pungi-legacy' not in backend_registry.packages(['pungi', 'pungi-koji'], release=41)
+    assert backend_registry.for_release(['lorax', 'pungi', 'pungi-koji'], 41) == ['lorax', 'pungi-koji']
+    assert backend_registry.for_release(['lorax', 'pungi', 'pungi-koji'], 30) == ['lorax', 'pungi']

@@ -42,11 +42,25 @@ def test_lorax_with_side_repo_gets_its_repo_file_and_the_request_overrides_defau
 
 
 def test_pungi_and_lmc_get_the_prepared_kickstart_which_a_request_cannot_replace():
-    got = args(request('dvd', kickstart='/etc/shadow', name='Spin'), kickstart='/w/rq-1/ks/dvd.ks')
-    assert got == dict(FIXED, name='Spin', version='41', arch='x86_64', timeout=14400, kickstart='/w/rq-1/ks/dvd.ks')
-    got = args(request('live'), kickstart='/w/rq-1/ks/live.ks')
-    assert got == dict(FIXED, project='Fedora', releasever='41', arch='x86_64', timeout=14400,
-                       backend='livemedia-creator', kickstart='/w/rq-1/ks/live.ks')
+    got = args(request('dvd', backend='pungi', kickstart='/etc/shadow', name='Spin'), kickstart='/w/rq-1/ks/dvd.ks')
+    assert got == dict(FIXED, name='Spin', version='41', arch='x86_64', timeout=14400, kickstart='/w/rq-1/ks/dvd.ks',
+                       backend='pungi')
+
+
+def test_dvd_backend_follows_the_release_and_pungi_koji_gets_the_side_repo_first_then_the_release_repos():
+    baseurls = {'resolved': RESOLVED[:1]}
+    got = args(dict(request('dvd', name='Spin'), repos=baseurls), kickstart='/w/rq-1/ks/dvd.ks',
+               side={'repo_path': '/w/rq-1/side/repo'})
+    assert got == dict(FIXED, name='Spin', version='41', arch='x86_64', timeout=14400, kickstart='/w/rq-1/ks/dvd.ks',
+                       backend='pungi-koji', repos=[{'name': 'koji-side', 'baseurl': 'file:///w/rq-1/side/repo'},
+                                                    {'name': 'fedora', 'baseurl': 'http://m/releases/41/x86_64/os/'}])
+    old = dict(request('dvd'), release='31')
+    assert args(old, kickstart='/w/rq-1/ks/dvd.ks')['backend'] == 'pungi'
+    rawhide = dict(request('dvd'), release='rawhide', repos=baseurls)
+    assert args(rawhide, kickstart='/w/rq-1/ks/dvd.ks')['backend'] == 'pungi-koji'
+    # metalinks and mirrorlists cannot go into pungi's pkgset_repos: refused, not silently left out
+    err = pytest.raises(FedoraBuildError, args, request('dvd'))
+    assert err.value.msg.startswith('repos.source: backend pungi-koji takes its package set from repository URLs')
 
 
 def test_kiwi_gets_the_side_repo_first_and_preferred_then_the_distribution():
@@ -84,7 +98,7 @@ def test_a_request_never_sets_a_node_file_option_the_operator_does():
                                                 'dvd': {'lorax_conf': '/srv/pungi-lorax.conf'}}})
     assert got['add_templates'] == ['/srv/lorax/site.tmpl'] and got['config'] == '/etc/lorax/site.conf'
     assert 'lorax_conf' not in got  # pungi's option, not lorax's
-    dvd = args(request('dvd', lorax_conf='/w/rq-1/x'), kickstart='/w/rq-1/ks/dvd.ks',
+    dvd = args(request('dvd', backend='pungi', lorax_conf='/w/rq-1/x'), kickstart='/w/rq-1/ks/dvd.ks',
                operator={'builder_paths': {'lorax_conf': '/srv/pungi-lorax.conf', 'config': '/etc/lorax/x.conf'}})
     assert dvd['lorax_conf'] == '/srv/pungi-lorax.conf' and 'config' not in dvd
 

@@ -89,7 +89,11 @@ def test_tools_for_image_types():
     assert preflight.tools_for('live-kiwi', None)[0] == 'kiwi-ng'
     assert preflight.tools_for('boot', ['pungi']) == ['pungi']
     every = preflight.tools_for(None, None)
-    assert len(every) == len(set(every)) and {'lorax', 'pungi', 'livemedia-creator', 'kiwi-ng'} <= set(every)
+    assert len(every) == len(set(every)) and {'lorax', 'pungi-koji', 'livemedia-creator', 'kiwi-ng'} <= set(every)
+    # dvd: the legacy pungi command up to Fedora 31, pungi-koji after
+    assert preflight.tools_for('dvd', None, release='31')[0] == 'pungi'
+    assert preflight.tools_for('dvd', None, release='41')[0] == 'pungi-koji'
+    assert preflight.tools_for('dvd', None)[0] == 'pungi-koji'
 
 
 def test_build_report_problems_one_sentence_each(tmp_path):

@@ -22,7 +22,7 @@ import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils import (
-    builders, destinations, koji_client, notify, request_args, request_model, staging)
+    builders, destinations, koji_client, notify, request_args, request_builder, request_model, staging)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request import validate_request
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import check_params_text
 
@@ -70,7 +70,8 @@ SAMPLES = {
     'builder.fs_label': 'Fedora-Live', 'builder.extra_boot_args': 'quiet',
     'builder.anaconda_args': '--nomount', 'builder.description': 'fedora', 'builder.kiwi_file': 'Fedora.kiwi',
     'builder.profiles': 'Workstation', 'builder.image_type': 'iso', 'builder.add_packages': 'vim',
-    'builder.delete_packages': 'nano',
+    'builder.delete_packages': 'nano', 'builder.release_short': 'Fedora', 'builder.exclude_packages': 'nano',
+    'builder.compose_type': 'test', 'builder.gather_method': 'deps', 'builder.label': 'RC-1.0',
 }
 LIST_BASE = {  # a valid element of a list of mappings, the field under test goes into it
     'koji.tag_latest': {'tag': 'f41-updates', 'packages': ['kernel']},
@@ -83,10 +84,16 @@ STAGING_TYPE_OF = {'password': 'ftp', 'password_env': 'ftp'}
 def image_type_for(path):
     """(image type, extra builder options) under which a builder option applies."""
     key = path.split('.', 1)[1]
+    if key == 'backend':
+        return 'live', {}
     for image_type in ('boot', 'dvd', 'live'):
         if key in request_model.BUILDER_OPTIONS[image_type]:
             if key in request_model.KIWI_ONLY:
                 return 'live', {'backend': 'kiwi', 'description': 'fedora'}
+            if image_type == 'dvd' and key in request_builder.only_for('dvd', 'pungi-koji'):
+                return 'dvd', {'backend': 'pungi'}
+            if image_type == 'dvd' and key == 'label':
+                return 'dvd', {'compose_type': 'production'}
             return image_type, {}
     raise AssertionError(path)
 

@@ -60,7 +60,7 @@ def test_every_problem_in_the_message(capsys):
         "requests[1].arch: 'i386' is not one of x86_64, aarch64, ppc64le, s390x.",
         "requests[1].koji.builds[0]: 'foo;rm' is not an NVR (name-version-release) or a numeric build ID.",
         'requests[2]: must be a mapping with the fields image_type, name, release, arch, kickstart, koji, repos, '
-        'builder, staging, notify, force (got a string).']
+        'builder, staging, notify, force, contents (got a string).']
     assert result['msg'] == 'The build request has 3 problems: %s.' % '; '.join(p.rstrip('.') for p in result['problems'])
     assert 'requests' not in result and 'Traceback' not in json.dumps(result)
 
