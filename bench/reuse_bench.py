@@ -17,10 +17,10 @@ directory. In the same run:
 
 Each reuse is run ``--repeats`` times, alternating, and the median wall time of ``ansible-playbook`` is kept. Besides
 seconds, it counts what does not depend on the machine's load: the tasks that ran for the build (not skipped) and the
-module runs on the node (each one an SSH round trip plus a Python start on a real node). Headline ratio:
-quick_reuse / node_reuse wall time (lower is better, target <= 0.7); the task and round-trip counts are in
-``ratios``. Every reuse must end ``succeeded`` with ``reused: true`` under the first run's build ID, or the benchmark
-fails. Results go to bench/results/reuse_bench-<UTC time>.json in the shape bench/run_all.py reads.
+module runs on the node (each one an SSH round trip plus a Python start on a real node). Headline ratio: the
+module runs on the node, quick_reuse / node_reuse (lower is better, target <= 0.5): it does not depend on the
+machine's load; the wall-time ratios (quick / node reuse, quick / full build) are in ``ratios``. Every reuse must
+end ``succeeded`` with ``reused: true`` under the first run's build ID, or the benchmark fails. Results go to bench/results/reuse_bench-<UTC time>.json in the shape bench/run_all.py reads.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from support.plugin_builders import STANDINS, Standins, make_repo  # noqa: E402 
 from support.rpms import GpgKey, RpmFactory  # noqa: E402  pylint: disable=wrong-import-position
 
 PLAYBOOK = os.path.join(REPO, 'playbooks', 'build.yml')
-TARGET = 0.7
+TARGET = 0.5
 # status records and emails run in the controller's process; these are the module runs on the node
 CONTROLLER_SIDE = ('ondemand.fedora_build.build_status', 'ondemand.fedora_build.notify')
 
@@ -115,8 +115,9 @@ def main():
             print('%-11s %.1f s median of %s (%d tasks, %d node module runs)'
                   % (kind, secs, ', '.join('%.1f' % t for t in times[kind]), tally[kind][0], tally[kind][1]))
         result = {
-            'name': 'reuse', 'ratio': round(quick_s / node_s, 3), 'target': TARGET, 'better': 'lower',
-            'unit': 'quick reuse / node reuse (wall)', 'label': 'repeat of a staged boot request, %d Koji builds' % args.builds,
+            'name': 'reuse', 'ratio': round(tally['quick_reuse'][1] / float(tally['node_reuse'][1]), 3), 'target': TARGET,
+            'better': 'lower', 'unit': 'node module runs, quick reuse / node reuse',
+            'label': 'repeat of a staged boot request, %d Koji builds' % args.builds,
             'measurements': {'full_s': round(full_s, 2), 'node_reuse_s': round(node_s, 2), 'quick_reuse_s': round(quick_s, 2),
                              'node_reuse_runs_s': [round(t, 2) for t in times['node_reuse']],
                              'quick_reuse_runs_s': [round(t, 2) for t in times['quick_reuse']],
@@ -127,8 +128,8 @@ def main():
             'ratios': [
                 {'label': 'quick reuse / full build (wall)', 'ratio': round(quick_s / full_s, 3), 'target': None,
                  'unit': 'ratio'},
-                {'label': 'node module runs, quick / node reuse',
-                 'ratio': round(tally['quick_reuse'][1] / float(tally['node_reuse'][1]), 3), 'target': None, 'unit': 'ratio'},
+                {'label': 'quick reuse / node reuse (wall)', 'ratio': round(quick_s / node_s, 3), 'target': None,
+                 'unit': 'ratio'},
                 {'label': 'quick reuse', 'ratio': round(quick_s, 2), 'target': None, 'unit': 's'},
             ],
             'plot': {'title': 'A repeat of a staged request', 'unit': 's',
@@ -142,7 +143,8 @@ def main():
                            % datetime.datetime.now(datetime.timezone.utc).strftime('%Y%m%dT%H%M%SZ'))
         with open(out, 'w', encoding='utf-8') as handle:
             json.dump(result, handle, indent=1)
-        print('ratio %.2f (target <= %.2f) -> %s' % (result['ratio'], TARGET, out))
+        print('ratio %.2f node module runs (target <= %.2f), %.2f wall -> %s'
+              % (result['ratio'], TARGET, quick_s / node_s, out))
     finally:
         if hub is not None:
             hub.stop()
