@@ -133,6 +133,15 @@ options:
       - Name of the pointer to update to this build, e.g. C(latest-boot-41-x86_64). Omit to leave pointers alone.
       - Never updated when O(failed=true).
     type: str
+  restore_latest:
+    description:
+      - Undo this build's move of the pointer O(latest), for example when a later staging target failed after this one's
+        pointer had moved. While O(latest) still names O(build_id), it is pointed back at this build ID, or removed when
+        this is the empty string (the pointer did not exist before). A pointer another build has moved since is left
+        alone.
+      - Nothing is transferred and O(src) is not read. Needs O(latest).
+    type: str
+    version_added: 0.2.0
   failed:
     description: The tree is a failed build's (logs, C(build.json), C(CHECKSUM), no images); it is staged but O(latest) is not touched.
     type: bool
@@ -222,6 +231,18 @@ EXAMPLES = r"""
       path: /srv/staging
       identity_file: /etc/fedora-build/stage_ed25519
       known_hosts_file: /etc/fedora-build/known_hosts
+
+- name: Put latest back where it was (a later target failed after this one's pointer moved)
+  ondemand.fedora_build.stage:
+    src: /var/tmp/fedora-build/work/slot-0/tree
+    build_id: boot-41-x86_64-0123456789ab
+    latest: latest-boot-41-x86_64
+    restore_latest: boot-41-x86_64-ba9876543210
+    target:
+      type: ssh
+      host: staging.example.org
+      user: stage
+      path: /srv/staging
 
 - name: Upload to FTP, password from the environment of the node
   ondemand.fedora_build.stage:
@@ -377,6 +398,7 @@ def argument_spec():
             validate_certs=dict(type='bool', default=True),
         ), required_if=target_required_if()),
         latest=dict(type='str'),
+        restore_latest=dict(type='str'),
         failed=dict(type='bool', default=False),
         src_host=dict(type='dict', options=dict(
             host=dict(type='str', required=True),

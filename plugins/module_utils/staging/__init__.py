@@ -94,6 +94,36 @@ def make_target(spec, source, connect_timeout, timeout):
     return cls(spec, source, connect_timeout, timeout)
 
 
+def restore_latest(target, build_id, latest, previous, check_mode, started):
+    """Undo this build's move of the pointer ``latest``: back to ``previous`` ('' removes it).
+
+    Only while the pointer still names ``build_id``: a pointer another build moved since is left alone.
+    Nothing is transferred; the source is not read.
+    """
+    if not latest:
+        raise FedoraBuildError('restore_latest: needs latest, the pointer to put back.')
+    if previous:
+        check_name(previous, 'restore_latest')
+    state = target.inspect(build_id, latest, [])
+    result = {'changed': False, 'build_id': build_id, 'target_url': target.url_base.rstrip('/') + '/' + build_id,
+              'path': target.path.rstrip('/') + '/' + build_id, 'target_type': target.kind, 'bytes_transferred': 0,
+              'bytes_to_transfer': 0, 'skipped_files': [], 'would_transfer': [], 'files': [], 'already_staged': False,
+              'diff': {},
+              'latest': {'name': latest, 'build_id': state.latest, 'previous': state.latest, 'changed': False}}
+    if state.latest == build_id and previous != build_id:
+        result['changed'] = True
+        result['latest'].update(build_id=previous or None, changed=True)
+        result['diff'] = {'before_header': latest, 'after_header': latest, 'before': build_id + '\n',
+                          'after': previous + '\n' if previous else ''}
+        if not check_mode:
+            if previous:
+                target.set_latest(latest, previous)
+            else:
+                target.clear_latest(latest)
+    result['seconds'] = round(time.monotonic() - started, 3)
+    return result
+
+
 def stage(params, check_mode=False):
     """Stage one build tree; returns the result dict (changed, files, bytes_transferred, ...)."""
     build_id = check_name(params.get('build_id'), 'build_id')
@@ -118,6 +148,8 @@ def stage(params, check_mode=False):
     started = time.monotonic()
     try:
         target = make_target(params.get('target'), source, connect_timeout, timeout)
+        if params.get('restore_latest') is not None:
+            return restore_latest(target, build_id, latest, params['restore_latest'], check_mode, started)
         target.verify = params.get('verify', True) is not False
         checksum = source.read_checksum()
         entries = parse_checksum(checksum, 'src/CHECKSUM')
@@ -177,4 +209,4 @@ def stage(params, check_mode=False):
 
 
 __all__ = ['CIPHERS', 'TARGETS', 'TARGET_TYPES', 'FedoraBuildError', 'LocalSource', 'SshConnection', 'SshSource',
-           'SshTarget', 'FtpTarget', 'LocalTarget', 'make_target', 'stage', 'target_required_if']
+           'SshTarget', 'FtpTarget', 'LocalTarget', 'make_target', 'restore_latest', 'stage', 'target_required_if']

@@ -367,7 +367,7 @@ class Target(object):
     ``cls(spec, source, connect_timeout, timeout)`` and provides ``kind``, ``path``, ``url_base``, ``describe``
     and the methods ``inspect(build_id, latest, entries) -> TargetState``, ``hash_final(build_id, rel) -> (size,
     hex)``, ``prepare(build_id)``, ``put(entry, data=None) -> bytes``, ``commit(build_id, replace)``,
-    ``set_latest(name, build_id)`` and ``close()``; ``transfer`` may be overridden to batch.
+    ``set_latest(name, build_id)``, ``clear_latest(name)`` and ``close()``; ``transfer`` may be overridden to batch.
     """
 
     kind = None
@@ -392,6 +392,10 @@ class Target(object):
         raise NotImplementedError
 
     def set_latest(self, name, build_id):
+        raise NotImplementedError
+
+    def clear_latest(self, name):
+        """Remove the pointer ``name`` (a pointer that did not exist before this build moved it)."""
         raise NotImplementedError
 
     def close(self):

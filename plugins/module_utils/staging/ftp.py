@@ -327,6 +327,16 @@ class FtpTarget(Target):
             self._delete_quietly(tmp)
             raise self._error(exc, 'cannot replace the pointer %s' % name)
 
+    def clear_latest(self, name):
+        ftp = self.connect()
+        try:
+            ftp.delete(self._abs(name))
+        except ftplib.error_perm as exc:
+            if str(exc)[:3] != '550' or self._read_small(self._abs(name)) is not None:
+                raise self._error(exc, 'cannot remove the pointer %s' % name)
+        except (OSError, ftplib.Error) as exc:
+            raise self._error(exc, 'cannot remove the pointer %s' % name)
+
     def close(self):
         if self.ftp is not None:
             try:

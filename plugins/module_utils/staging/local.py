@@ -265,6 +265,17 @@ class LocalTarget(pull.PullMixin, Target):
                 pass
             raise FedoraBuildError('%s: cannot update the pointer %s: %s.' % (self.describe, name, exc.strerror or exc))
 
+    def clear_latest(self, name):
+        root = self._root()
+        if root is None or not is_link(name, root):
+            return      # gone already, or not a pointer staging made: left alone
+        try:
+            os.unlink(name, dir_fd=root)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise FedoraBuildError('%s: cannot remove the pointer %s: %s.' % (self.describe, name, exc.strerror or exc))
+
     def close(self):
         for fd in (self.partial_fd, self.root_fd):
             if fd is not None:

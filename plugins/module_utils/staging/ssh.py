@@ -317,6 +317,10 @@ LATEST_SCRIPT = r'''cd -- {path} || exit 3
 t=.{name}.$$.tmp
 ln -s -- {bid} "$t" && mv -T -f -- "$t" {name} || {{ rm -f -- "$t"; exit 4; }}'''
 
+# removes the pointer only when it is a link (what LATEST_SCRIPT makes)
+CLEAR_LATEST_SCRIPT = r'''cd -- {path} || exit 3
+if [ -L {name} ]; then rm -f -- {name} || exit 4; fi'''
+
 
 class SshTarget(Target):
     """A directory on a host reached over SSH; the module runs on the build node and pushes."""
@@ -525,6 +529,10 @@ class SshTarget(Target):
     def set_latest(self, name, build_id):
         script = LATEST_SCRIPT.format(path=_quote(self.path), name=_quote(name), bid=_quote(build_id))
         self.conn.run(script, 'cannot update the pointer %s' % name, timeout=self.timeout)
+
+    def clear_latest(self, name):
+        script = CLEAR_LATEST_SCRIPT.format(path=_quote(self.path), name=_quote(name))
+        self.conn.run(script, 'cannot remove the pointer %s' % name, timeout=self.timeout)
 
     def close(self):
         self.conn.close()

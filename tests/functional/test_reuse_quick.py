@@ -1,0 +1,150 @@
+# Copyright: (c) 2026, ondemand.fedora_build contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Issue 15: a repeat of a staged request is answered before any slot is taken (roles/build/tasks/reuse.yml,
+docs/pipeline.md "Reuse"), under exactly the build ID the full pipeline computes, never for inputs that moved, and
+only for a staged build that still matches its CHECKSUM.
+
+The real pipeline (playbooks/build.yml) on this machine as the build node, the Koji hub stand-in with signed RPMs and
+the lorax stand-in.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+import sys
+
+import pytest
+
+from support.ansible_run import REPO, run_playbook
+
+ARCH = platform.machine()
+PLAYBOOK = str(REPO / 'playbooks' / 'build.yml')
+QUICK = 'ondemand.fedora_build.build : Compute the build ID as the full path would'
+# the node's pipeline: what a reuse no longer pays
+SLOT_TASKS = ('ondemand.fedora_build.node_lock', 'ondemand.fedora_build.build_cleanup')
+
+
+@pytest.fixture
+def node(tmp_path):
+    dirs = {name: tmp_path / 'node' / name for name in ('work', 'cache', 'lock')}
+    host = {'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable}
+    host.update(('fedora_build_%s_dir' % name, str(path)) for name, path in dirs.items())
+    return dict(dirs, inventory={'all': {'children': {'builders': {'hosts': {'localhost': host}}}}},
+                staging=tmp_path / 'staging')
+
+
+def request_for(koji_world, fedora_repo, **koji):
+    w = koji_world
+    return {'image_type': 'boot', 'release': '41', 'arch': ARCH,
+            'koji': dict({'hub_url': w.hub.url, 'topurl': w.hub.topurl, 'sigkeys': [w.key1.sigkey]}, **koji),
+            'repos': {'presets': [], 'extra': [{'name': 'fedora', 'baseurl': 'file://%s/' % fedora_repo}]}}
+
+
+def run(node, tmp_path, builder_standins, request, name, **extra):
+    service = {
+        'fedora_build_staging': [{'type': 'local', 'path': str(node['staging'])}],
+        'fedora_build_allow_request_destinations': True,
+        'fedora_build_environment': builder_standins.environment,
+        'fedora_build_preflight_require': ['root', 'tools', 'arch'],
+        'fedora_build_poll': 1,
+    }
+    service.update(extra)
+    result = run_playbook(PLAYBOOK, inventory=node['inventory'], workdir=tmp_path / name,
+                          extra_vars=dict(service, fedora_build_request=request))
+    result.assert_ok()
+    records = [json.loads(p.read_text()) for p in (node['staging'] / 'status').glob('rq-*.json')]
+    (record,) = [r for r in records if r['name'] == request.get('name', 'boot')]
+    return result, record
+
+
+def node_modules(result):
+    """The module runs on the build node (not delegated, not skipped): each is a round trip over SSH on a real node."""
+    return [r.action for r in result.results if r.host.startswith('localhost#') and r.status != 'skipped'
+            and r.action.startswith('ondemand.fedora_build.') and not r.result.get('_ansible_delegated_vars')
+            and r.action not in ('ondemand.fedora_build.build_status', 'ondemand.fedora_build.notify')]
+
+
+def test_repeat_is_answered_without_a_slot_under_the_full_paths_build_id(
+        node, tmp_path, koji_world, fedora_repo, builder_standins):
+    request = request_for(koji_world, fedora_repo, builds=['hello-2.0-1.fc41'])
+    _, first = run(node, tmp_path, builder_standins, request, 'first')
+    build_id = first['build_id']
+
+    again, record = run(node, tmp_path, builder_standins, request, 'again')
+    assert record['reused'] is True and record['build_id'] == build_id, record
+    # answered before any slot was taken: no lock, no slot dir, no side repo made
+    assert not [r for r in again.results if r.action in SLOT_TASKS and r.status != 'skipped']
+    assert again.result(QUICK)['ansible_facts']['build_reuse_id'] == build_id
+    assert node_modules(again) == ['ondemand.fedora_build.preflight', 'ondemand.fedora_build.koji_side_repo']
+    (side,) = [r for r in again.results if r.action == 'ondemand.fedora_build.koji_side_repo']
+    assert side.result['bytes_downloaded'] == 0 and all(p['sha256'] for p in side.result['packages'])
+    assert 'lock' not in [h['phase'] for h in record['history'][len(first['history']):]]
+
+    # the node's pipeline for the same request (quick reuse off) finds the same build, the build ID computed after
+    # the side repo was made; and a forced build (never reused) computes it too
+    slow, record = run(node, tmp_path, builder_standins, request, 'slow', fedora_build_quick_reuse=False)
+    assert record['reused'] is True and record['build_id'] == build_id
+    assert slow.status('ondemand.fedora_build.build : Take a free build slot (flock; waits while the node is busy)') != 'skipped'
+    full_id = slow.result('ondemand.fedora_build.build : Compute the build ID')['ansible_facts']['build_id']
+    assert full_id == build_id
+    _, forced = run(node, tmp_path, builder_standins, dict(request, force=True), 'forced')
+    assert forced['reused'] is False and forced['build_id'] == build_id
+
+
+def test_a_moved_tag_is_never_reused(node, tmp_path, koji_world, fedora_repo, builder_standins, rpm_factory):
+    request = request_for(koji_world, fedora_repo, tag_latest=[{'tag': 'f41-updates', 'packages': ['hello']}])
+    _, first = run(node, tmp_path, builder_standins, request, 'first')
+    again, record = run(node, tmp_path, builder_standins, request, 'again')
+    assert record['reused'] is True and record['build_id'] == first['build_id']
+    assert again.result(QUICK)['ansible_facts']['build_reuse_id'] == first['build_id']
+
+    # a newer hello is tagged, and the node's cache already holds it (another request pinned it): the quick path
+    # resolves the tag as the full path does, computes another ID and does not reuse
+    w = koji_world
+    newer = w.hub.add_build(rpm_factory.build('hello', '3.0', '1.fc41', arches=(ARCH,), sign_with=[w.key1]))
+    run(node, tmp_path, builder_standins, dict(request_for(koji_world, fedora_repo, builds=['hello-3.0-1.fc41']),
+                                               name='newer'), 'newer')
+    w.hub.tag_build('f41-updates', newer)
+    moved, record = run(node, tmp_path, builder_standins, request, 'moved')
+    assert record['reused'] is False and record['build_id'] != first['build_id'], record
+    assert moved.result(QUICK)['ansible_facts']['build_reuse_id'] == record['build_id']
+    staged = json.loads((node['staging'] / record['build_id'] / 'build.json').read_text())
+    assert 'hello-3.0-1.fc41' in json.dumps(staged['side_repo'])
+
+
+def test_a_damaged_staged_build_is_rebuilt_not_reused(node, tmp_path, koji_world, fedora_repo, builder_standins):
+    request = request_for(koji_world, fedora_repo, builds=['hello-2.0-1.fc41'])
+    _, first = run(node, tmp_path, builder_standins, request, 'first')
+    staged = node['staging'] / first['build_id']
+    iso = staged / 'output' / 'images' / 'boot.iso'
+    data = bytearray(iso.read_bytes())
+    data[len(data) // 2] ^= 0xFF          # same size, other bytes: only hashing sees it
+    iso.write_bytes(bytes(data))
+
+    for name, quick in (('quick', True), ('slow', False)):
+        again, record = run(node, tmp_path, builder_standins, request, name, fedora_build_quick_reuse=quick)
+        assert record['reused'] is False and record['build_id'] == first['build_id'], (name, record)
+        subprocess.run(['sha256sum', '--quiet', '-c', 'CHECKSUM'], cwd=staged, check=True)
+        data = bytearray(iso.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        iso.write_bytes(bytes(data))
+
+
+def test_a_changed_kickstart_is_never_reused(node, tmp_path, fedora_repo, builder_standins):
+    """A kickstart request takes the node's pipeline (its prepared kickstart is only known there): unchanged, the
+    staged build is found after the kickstart is prepared; with other content under the same name, it is built anew."""
+    kickstart = tmp_path / 'live.ks'
+    kickstart.write_text('lang en_US.UTF-8\nkeyboard us\ntimezone UTC\n%packages\n@core\n%end\n')
+    request = {'image_type': 'live', 'release': '41', 'arch': ARCH, 'kickstart': {'src': str(kickstart)},
+               'repos': {'presets': [], 'extra': [{'name': 'fedora', 'baseurl': 'file://%s/' % fedora_repo}]},
+               'name': 'live'}
+    _, first = run(node, tmp_path, builder_standins, request, 'first', fedora_build_poll=0)
+    again, record = run(node, tmp_path, builder_standins, request, 'again', fedora_build_poll=0)
+    assert record['reused'] is True and record['build_id'] == first['build_id']
+    assert again.status(QUICK) == 'skipped'
+    kickstart.write_text('lang de_DE.UTF-8\nkeyboard de\ntimezone UTC\n%packages\n@core\n%end\n')
+    changed, record = run(node, tmp_path, builder_standins, request, 'changed', fedora_build_poll=0)
+    assert record['reused'] is False and record['build_id'] != first['build_id'], record
+    assert changed.status(QUICK) == 'skipped'
