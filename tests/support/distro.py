@@ -57,6 +57,10 @@ PACKAGES = {
     'vim-minimal': ('9.1', True, [], [], {'/usr/bin/vi': 'vi\n'}),
     'nano': ('8.3', True, [], [], {'/usr/bin/nano': 'nano\n'}),
     'ppp': ('2.5.1', True, [], [], {'/usr/sbin/pppd': 'pppd\n'}),
+    # what tests/support/builder_data/kiwi/config.kiwi installs besides the above (dnf5: kiwi's package manager)
+    'shim-x64': ('15.8', True, [], [], {'/boot/efi/EFI/fedora/shimx64.efi': 'shim\n'}),
+    'dnf5': ('5.2.12', True, ['bash'], [], {'/usr/bin/dnf5': '#!/bin/sh\n'}),
+    'gnome-shell': ('48.1', True, ['bash'], [], {'/usr/bin/gnome-shell': '#!/bin/sh\n'}),
 }
 GROUPS = {
     'core': ('Core', ('filesystem', 'bash', 'fedora-release')),
