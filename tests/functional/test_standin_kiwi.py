@@ -40,12 +40,12 @@ def side_repo(tmp_path, rpm_factory):
     return make_repo(path)
 
 
-def kiwi(builder_standins, tmp_path, description, *argv, **env):
+def kiwi(builder_standins, tmp_path, description, *argv, global_args=(), **env):
     """kiwi-ng --profile Minimal-Live system build, as plugins/module_utils/kiwi.py runs it."""
     out = tmp_path / 'out'
     proc = subprocess.run(
-        [str(builder_standins.tool('kiwi-ng')), '--profile', 'Minimal-Live', '--type', 'iso',
-         '--logfile', str(tmp_path / 'kiwi.log'), 'system', 'build', '--description', str(description),
+        [str(builder_standins.tool('kiwi-ng')), '--profile', 'Minimal-Live', '--type', 'iso'] + list(global_args)
+        + ['--logfile', str(tmp_path / 'kiwi.log'), 'system', 'build', '--description', str(description),
          '--target-dir', str(out)] + [str(a) for a in argv],
         cwd=str(tmp_path), capture_output=True, text=True,
         env=dict(os.environ, PATH=builder_standins.path, **env), check=False)
@@ -114,3 +114,17 @@ def test_kiwi_non_local_repository_fails_loudly(builder_standins, tmp_path, kiwi
     assert rc == 1, out
     assert 'KiwiRepositorySetupError' in out and source in out, out
     assert not (target / 'kiwi.result.json').exists()
+
+
+def test_kiwi_target_arch_installs_that_arch(builder_standins, tmp_path, kiwi_description, side_repo):
+    # --target-arch aarch64 on this host: dnf --forcearch, kiwi's arch="aarch64" packages, the aarch64 name.
+    rc, out, target = kiwi(builder_standins, tmp_path, kiwi_description,
+                           '--add-repo', 'file://%s/,rpm-md,koji-side,1' % side_repo,
+                           global_args=('--target-arch', 'aarch64'))
+    assert rc == 0, out
+    packages, result = image_packages(target)
+    assert packages['hello']['nevra'] == 'hello-2.0-1.fc41.aarch64'
+    assert packages['kernel-core']['arch'] == 'aarch64' and 'grub2-efi-aa64' in packages
+    assert 'grub2-efi-x64' not in packages and 'shim-x64' not in packages
+    assert result['live_image']['filename'].endswith('Fedora-Test-Live.aarch64-41.0.0.iso')
+    assert ic.iso_extent(run, result['live_image']['filename'], 'boot/aarch64/loader/linux')
