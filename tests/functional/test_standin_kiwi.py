@@ -80,9 +80,9 @@ def test_kiwi_installs_from_its_repos_and_the_side_repo_priority_wins(
     assert iso.endswith('Fedora-Test-Live.x86_64-41.0.0.iso')
     assert ic.iso_extent(run, iso, 'LiveOS/squashfs.img')
     assert ic.iso_extent(run, iso, 'boot/x86_64/loader/linux')
-    rc, listing, _ = run(['xorriso', '-indev', iso, '-osirrox', 'on', '-extract', '/LiveOS/squashfs.img',
-                          str(tmp_path / 'squashfs.img')])
-    assert rc == 0
+    rc, listing, err = run(['xorriso', '-indev', iso, '-osirrox', 'on', '-extract', '/LiveOS/squashfs.img',
+                            str(tmp_path / 'squashfs.img')])
+    assert rc == 0, listing + err
     rc, listing, err = run(['unsquashfs', '-l', str(tmp_path / 'squashfs.img')])
     assert rc == 0 and 'squashfs-root/LiveOS/rootfs.img' in listing, listing + err
 
@@ -92,8 +92,7 @@ def test_kiwi_without_priorities_installs_the_newest_hello(builder_standins, tmp
     rc, out, target = kiwi(builder_standins, tmp_path, kiwi_description,
                            '--add-repo', 'file://%s/,rpm-md,koji-side,1' % side_repo, FB_STANDIN_LOSE_PRIORITY='1')
     assert rc == 0, out
-    packages, _ = image_packages(target)
-    assert packages['hello']['nevra'] == 'hello-9.0-1.fc42.x86_64'
+    assert image_packages(target)[0]['hello']['nevra'] == 'hello-9.0-1.fc42.x86_64'
 
 
 def test_kiwi_installs_only_from_the_repos_kiwi_resolved(builder_standins, tmp_path, kiwi_description, side_repo):
