@@ -43,11 +43,13 @@ def side_repo(tmp_path, rpm_factory):
 def kiwi(builder_standins, tmp_path, description, *argv, global_args=(), **env):
     """kiwi-ng --profile Minimal-Live system build, as plugins/module_utils/kiwi.py runs it."""
     out = tmp_path / 'out'
+    argv = ([str(builder_standins.tool('kiwi-ng')), '--profile', 'Minimal-Live', '--type', 'iso']
+            + list(global_args)
+            + ['--logfile', str(tmp_path / 'kiwi.log'), 'system', 'build', '--description', str(description),
+               '--target-dir', str(out)]
+            + [str(a) for a in argv])
     proc = subprocess.run(
-        [str(builder_standins.tool('kiwi-ng')), '--profile', 'Minimal-Live', '--type', 'iso'] + list(global_args)
-        + ['--logfile', str(tmp_path / 'kiwi.log'), 'system', 'build', '--description', str(description),
-         '--target-dir', str(out)] + [str(a) for a in argv],
-        cwd=str(tmp_path), capture_output=True, text=True,
+        argv, cwd=str(tmp_path), capture_output=True, text=True,
         env=dict(os.environ, PATH=builder_standins.path, **env), check=False)
     return proc.returncode, proc.stdout + proc.stderr, out
 
