@@ -57,7 +57,15 @@ PACKAGES = {
     'vim-minimal': ('9.1', True, [], [], {'/usr/bin/vi': 'vi\n'}),
     'nano': ('8.3', True, [], [], {'/usr/bin/nano': 'nano\n'}),
     'ppp': ('2.5.1', True, [], [], {'/usr/sbin/pppd': 'pppd\n'}),
+    # what tests/support/builder_data/kiwi/config.kiwi installs besides the above (dnf5: kiwi's package manager)
+    'shim-x64': ('15.8', True, [], [], {'/boot/efi/EFI/fedora/shimx64.efi': 'shim\n'}),
+    'shim-aa64': ('15.8', True, [], [], {'/boot/efi/EFI/fedora/shimaa64.efi': 'shim\n'}),
+    'grub2-efi-aa64': ('2.12', True, [], [], {'/boot/efi/EFI/fedora/grubaa64.efi': 'grub\n'}),
+    'dnf5': ('5.2.12', True, ['bash'], [], {'/usr/bin/dnf5': '#!/bin/sh\n'}),
+    'gnome-shell': ('48.1', True, ['bash'], [], {'/usr/bin/gnome-shell': '#!/bin/sh\n'}),
 }
+# the EFI packages exist for one arch only, as in Fedora
+ONLY_ARCH = {'grub2-efi-x64': 'x86_64', 'shim-x64': 'x86_64', 'grub2-efi-aa64': 'aarch64', 'shim-aa64': 'aarch64'}
 GROUPS = {
     'core': ('Core', ('filesystem', 'bash', 'fedora-release')),
     'anaconda-tools': ('Anaconda tools', ('anaconda-core', 'dracut')),
@@ -177,7 +185,7 @@ def build_distro(workdir, rpm_factory=None):
     release = '1.%s' % DIST
     for name, (version, per_arch, requires, provides, files) in sorted(PACKAGES.items()):
         for arch in (ARCHES if per_arch else ('noarch',)):
-            if name == 'grub2-efi-x64' and arch != 'x86_64':
+            if ONLY_ARCH.get(name, arch) != arch:
                 continue
             rpms.setdefault(name, []).extend(
                 _rpmbuild(workdir / 'build', name, version, release, arch, requires, provides, files))

@@ -27,7 +27,7 @@ that add nothing);
 from over http (FB_STANDIN_LOCAL_HOSTS, e.g. the lab's controller address
 where the Koji hub stand-in serves); any other non-local URL fails them;
 ``kiwi_description`` is a copy of a small Fedora live description that
-passes the real ``kiwi-ng image info``.
+passes the real ``kiwi-ng image info``, its repository pointed at ``fedora_repo``.
 
 ``node`` is this machine as the one build node of a pipeline run (connection
 local), with its work, cache and lock dirs under ``tmp_path/node`` and the
@@ -130,7 +130,14 @@ def fedora_repo(tmp_path, distro):
 
 
 @pytest.fixture
-def kiwi_description(tmp_path):
+def kiwi_description(tmp_path, fedora_repo):
+    """A copy of builder_data/kiwi whose repository is the test distribution (``fedora_repo``), not the
+    Fedora mirror the original names: the kiwi stand-in installs from it and refuses non-local ones."""
     dest = tmp_path / 'kiwi-desc'
     shutil.copytree(BUILDER_DATA / 'kiwi', dest)
+    config = dest / 'config.kiwi'
+    text = config.read_text()
+    mirror = 'https://dl.fedoraproject.org/pub/fedora/linux/releases/41/Everything/x86_64/os/'
+    assert mirror in text, 'builder_data/kiwi/config.kiwi no longer names %s' % mirror
+    config.write_text(text.replace(mirror, 'file://%s/' % fedora_repo))
     return dest

@@ -16,6 +16,9 @@ http(s)/ftp on a loopback host or on a host listed in
 ``FB_STANDIN_LOCAL_HOSTS``, space separated: the SSH lab's controller bridge
 address where the tests serve the Koji stand-in and its repos).
 
+``FB_STANDIN_LOSE_PRIORITY=1`` (a fault switch for the tests) gives every
+repository dnf's default priority 99 and cost 1000, like a tool that drops them.
+
 API::
 
     StandinError                                 # a refusal or a failed step; one sentence
@@ -53,6 +56,7 @@ from urllib.parse import urlsplit
 
 DBPATH = '/usr/lib/sysimage/rpm'
 LOCAL_HOSTS_ENV = 'FB_STANDIN_LOCAL_HOSTS'
+LOSE_PRIORITY_ENV = 'FB_STANDIN_LOSE_PRIORITY'
 QUERY = '%{NAME}\\t%{EPOCHNUM}\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\n'
 
 
@@ -213,9 +217,12 @@ def _write_config(path, tmp, repos, excludes):
              'plugins=0', 'debuglevel=2']
     if excludes:
         lines.append('excludepkgs=%s' % ','.join(excludes))
+    # Fault switch (tests): a tool that drops the repositories' priorities and costs.
+    lose = os.environ.get(LOSE_PRIORITY_ENV) == '1'
     for repo in repos:
         lines += ['', '[%s]' % repo.id, 'name=%s' % repo.id, 'baseurl=%s' % repo.baseurl,
-                  'enabled=%d' % int(repo.enabled), 'priority=%d' % repo.priority, 'cost=%d' % repo.cost,
+                  'enabled=%d' % int(repo.enabled), 'priority=%d' % (99 if lose else repo.priority),
+                  'cost=%d' % (1000 if lose else repo.cost),
                   'gpgcheck=%d' % int(repo.gpgcheck)]
         if repo.gpgkey:
             lines.append('gpgkey=%s' % ' '.join(repo.gpgkey))
