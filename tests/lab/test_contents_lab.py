@@ -27,7 +27,7 @@ from support.ansible_run import run_playbook
 from support.kickstarts import local_kickstarts
 from support.plugin_koji import KojiWorld
 
-from test_pipeline_lab import PLAYBOOK, check_local, lab_inventory, records, service
+from support.lab_pipeline import PLAYBOOK, check_local, lab_inventory, records, service
 
 pytestmark = pytest.mark.lab
 
