@@ -20,6 +20,18 @@ from __future__ import annotations
 PIPELINE_SETS = ('arch', 'dest', 'work_root', 'build_id', 'timeout', 'force', 'keep_work_dir', 'backend')
 
 
+# What the content check (content_check.py, the pipeline's contents phase) runs on the node for each source, and the
+# dnf package of each command: preflight probes them with the backend's own tools, and build_node installs them, so
+# a node that cannot read its image is refused before the build, not after it.
+CONTENT_TOOLS = {
+    'package-log': ('unsquashfs', 'xorriso', 'debugfs'),
+    'rpmdb': ('unsquashfs', 'xorriso', 'debugfs', 'rpm'),
+    'kiwi': (),
+    'repodata': (),
+}
+TOOL_PACKAGES = {'unsquashfs': 'squashfs-tools', 'xorriso': 'xorriso', 'debugfs': 'e2fsprogs', 'rpm': 'rpm'}
+
+
 def release_number(release):
     """A Fedora release as a number; None for rawhide, None, or anything that is not a number."""
     if isinstance(release, bool):
@@ -41,8 +53,10 @@ class Backend(object):
     tool            its ``builders.Tool`` subclass (argv, inputs, output discovery)
     executable      the tool looked up on the node's PATH
     version_args    how the tool reports its version (argv after the executable; fixed, never input)
-    tools           every command preflight checks on the node for this backend, in report order
-    packages        dnf packages that provide it on Fedora/EL (the build_node role installs them)
+    tools           every command preflight checks on the node for this backend, in report order (its own, then what
+                    the content check of its `contents` source runs: CONTENT_TOOLS)
+    packages        dnf packages that provide it on Fedora/EL (the build_node role installs them), plus those of the
+                    content check's commands (TOOL_PACKAGES)
     arch_packages   extra packages per node arch (e.g. hfsplus-tools for lorax's x86_64 macboot)
     needs_kickstart whether a request of this backend must carry a kickstart
     cross_builds    whether it can build for another arch than the node's
@@ -78,8 +92,11 @@ class Backend(object):
         self.tool = tool
         self.executable = tool.executable
         self.version_args = tuple(tool.version_args)
-        self.tools = tuple(tools or (tool.executable,))
-        self.packages = tuple(packages)
+        own = tuple(tools or (tool.executable,))
+        checks = CONTENT_TOOLS.get(contents, ())
+        self.tools = own + tuple(t for t in checks if t not in own)
+        self.packages = tuple(packages) + tuple(
+            TOOL_PACKAGES[t] for t in checks if t not in own and TOOL_PACKAGES[t] not in packages)
         self.arch_packages = dict(arch_packages or {})
         self.needs_kickstart = needs_kickstart
         self.cross_builds = cross_builds

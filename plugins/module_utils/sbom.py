@@ -21,6 +21,11 @@ NOASSERTION = 'NOASSERTION'
 _ID_SAFE = re.compile(r'[^A-Za-z0-9.-]')
 # an SPDX license expression: identifiers, WITH/AND/OR and parentheses (Fedora's License tags are SPDX
 # since F40; older free-text tags are kept as a comment instead)
+# SPDX 2.3's download location: a URL whose host is a DNS name (the spec's pattern, as spdx-tools checks it). A Koji
+# reached by an IP address or a bare host name does not match: its URL goes to sourceInfo, the location stays
+# NOASSERTION, so the document stays valid.
+_DOWNLOAD_URL = re.compile(r"^(https?|ftp)://([\w\-.!~*'()%;:&=+$,]+@)?[a-z0-9]+([\-.][a-z0-9]+){0,100}\.[a-z]{2,5}"
+                           r"(:[0-9]{1,5})?(/.*)?$", re.IGNORECASE)
 _LICENSE_EXPR = re.compile(r'^[A-Za-z0-9.+-]+(?:\s+(?:AND|OR|WITH)\s+[A-Za-z0-9.+-]+|\s*[()]\s*)*$')
 
 
@@ -104,8 +109,10 @@ def document(image_name, image_sha256, packages, pinned=(), build_id=None, tool_
         if pin:
             if pin.get('sha256'):
                 entry['checksums'] = [{'algorithm': 'SHA256', 'checksumValue': pin['sha256']}]
-            if pin.get('url'):
+            if pin.get('url') and _DOWNLOAD_URL.match(pin['url']):
                 entry['downloadLocation'] = pin['url']
+            elif pin.get('url'):
+                entry['sourceInfo'] = 'downloaded from %s' % pin['url']
             entry['comment'] = 'Pinned Koji build %s%s' % (pin.get('nvr') or '', (', signed with key %s' % pin['sigkey'])
                                                            if pin.get('sigkey') else ', unsigned')
         doc['packages'].append(entry)

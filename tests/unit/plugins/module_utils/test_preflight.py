@@ -97,13 +97,15 @@ def test_tools_for_image_types():
 
 
 def test_build_report_problems_one_sentence_each(tmp_path):
-    which = {'lorax': None, 'createrepo_c': '/x/createrepo_c', 'xorriso': None, 'rpm': '/x/rpm'}.get
+    which = {'lorax': None, 'createrepo_c': '/x/createrepo_c', 'xorriso': None, 'rpm': '/x/rpm',
+             'unsquashfs': '/x/unsquashfs', 'debugfs': None}.get
     report, problems = preflight.build_report(
         params(image_type='boot', target_release='41', target_arch='aarch64', min_free_gb=10.0 ** 9,
                work_dir=str(tmp_path / 'w'), cache_dir=str(tmp_path / 'c')),
         which, lambda argv: (0, 'tool 1.2.3', ''), 1000, DEBIAN)
     checks = [check for check, dummy in problems]
-    assert checks == ['root', 'tool:lorax', 'tool:xorriso', 'free_space', 'release', 'arch']
+    # debugfs: the content check reads an ext4 runtime with it (Backend.tools has the contents phase's commands)
+    assert checks == ['root', 'tool:lorax', 'tool:xorriso', 'tool:debugfs', 'free_space', 'release', 'arch']
     for dummy, sentence in problems:
         assert sentence.endswith('.') and sentence.count('. ') == 0, sentence
     assert 'provision' in dict(problems)['tool:lorax']

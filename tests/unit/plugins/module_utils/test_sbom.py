@@ -15,7 +15,7 @@ PACKAGES = [
     dict(name='libfoo', epoch=0, version='2', release='3.fc41', arch='x86_64', license='GPLv2+ and BSD'),
 ]
 PINNED = [dict(name='fbc-pin', epoch=1, version='1.0', release='1.fc41', arch='noarch', nvr='fbc-pin-1.0-1.fc41',
-               sigkey='0badc0de', sha256='a' * 64, url='https://kojipkgs.example/packages/fbc-pin/1.0/1.fc41/noarch/x.rpm')]
+               sigkey='0badc0de', sha256='a' * 64, url='https://kojipkgs.fedoraproject.org/packages/fbc-pin/1.0/1.fc41/noarch/x.rpm')]
 
 
 def build_doc():
@@ -60,3 +60,16 @@ def test_a_license_tag_that_is_not_an_spdx_expression_becomes_a_comment():
     assert libfoo['licenseDeclared'] == 'NOASSERTION'
     assert libfoo['licenseComments'] == 'RPM License tag: GPLv2+ and BSD'
     assert build_doc()['packages'][1]['licenseDeclared'] == 'GPL-3.0-or-later'
+
+
+def test_a_koji_reached_by_ip_address_keeps_the_sbom_valid(tmp_path):
+    """SPDX's download-location pattern wants a DNS name: a hub at an IP address (the lab's) goes to sourceInfo."""
+    from spdx_tools.spdx.parser.parse_anything import parse_file
+    from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
+    url = 'http://10.77.1.1:44417/kojifiles/packages/fbc-pin/1.0/1.fc41/data/signed/0badc0de/noarch/x.rpm'
+    doc = sbom.document('boot.iso', 'b' * 64, PACKAGES, [dict(PINNED[0], url=url)])
+    pinned = doc['packages'][2]
+    assert pinned['downloadLocation'] == 'NOASSERTION' and pinned['sourceInfo'] == 'downloaded from ' + url
+    path = tmp_path / 'sbom.spdx.json'
+    path.write_text(json.dumps(doc))
+    assert validate_full_spdx_document(parse_file(str(path)), 'SPDX-2.3') == []
