@@ -136,7 +136,10 @@ def test_a_changed_kickstart_is_never_reused(node, tmp_path, fedora_repo, builde
     """A kickstart request takes the node's pipeline (its prepared kickstart is only known there): unchanged, the
     staged build is found after the kickstart is prepared; with other content under the same name, it is built anew."""
     kickstart = tmp_path / 'live.ks'
-    kickstart.write_text('lang en_US.UTF-8\nkeyboard us\ntimezone UTC\n%packages\n@core\n%end\n')
+    # what livemedia-creator --no-virt needs: an install url, network, dracut-live (the stand-in refuses like lmc)
+    body = ('url --url=file://%s/\nnetwork --bootproto=dhcp\nshutdown\n%%packages\n@core\nkernel\ndracut-live\n%%end\n'
+            % fedora_repo)
+    kickstart.write_text('lang en_US.UTF-8\nkeyboard us\ntimezone UTC\n' + body)
     request = {'image_type': 'live', 'release': '41', 'arch': ARCH, 'kickstart': {'src': str(kickstart)},
                'repos': {'presets': [], 'extra': [{'name': 'fedora', 'baseurl': 'file://%s/' % fedora_repo}]},
                'name': 'live'}
@@ -144,7 +147,7 @@ def test_a_changed_kickstart_is_never_reused(node, tmp_path, fedora_repo, builde
     again, record = run(node, tmp_path, builder_standins, request, 'again', fedora_build_poll=0)
     assert record['reused'] is True and record['build_id'] == first['build_id']
     assert again.status(QUICK) == 'skipped'
-    kickstart.write_text('lang de_DE.UTF-8\nkeyboard de\ntimezone UTC\n%packages\n@core\n%end\n')
+    kickstart.write_text('lang de_DE.UTF-8\nkeyboard de\ntimezone UTC\n' + body)
     changed, record = run(node, tmp_path, builder_standins, request, 'changed', fedora_build_poll=0)
     assert record['reused'] is False and record['build_id'] != first['build_id'], record
     assert changed.status(QUICK) == 'skipped'
