@@ -20,7 +20,8 @@ seconds, it counts what does not depend on the machine's load: the tasks that ra
 module runs on the node (each one an SSH round trip plus a Python start on a real node). Headline ratio: the
 module runs on the node, quick_reuse / node_reuse (lower is better, target <= 0.5): it does not depend on the
 machine's load; the wall-time ratios (quick / node reuse, quick / full build) are in ``ratios``. Every reuse must
-end ``succeeded`` with ``reused: true`` under the first run's build ID, or the benchmark fails. Results go to bench/results/reuse_bench-<UTC time>.json in the shape bench/run_all.py reads.
+end ``succeeded`` with ``reused: true`` under the first run's build ID, or the benchmark fails.
+Results go to bench/results/reuse_bench-<UTC time>.json in the shape bench/run_all.py reads.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def counts(run):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--builds', type=int, default=4, help='Koji builds the request pins by NVR')
     args = parser.parse_args()

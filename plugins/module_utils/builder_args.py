@@ -107,7 +107,7 @@ def module_args(request, pipe, build_id, side=None, kickstart=None, default_time
     """
     operator = operator or {}
     backend = backend_registry.resolve(request.get('image_type'), (request.get('builder') or {}).get('backend'),
-                                      request.get('release'))
+                                       request.get('release'))
     defaults, fixed = backend.pipeline_args(request, dict(side=side or {}, kickstart=kickstart,
                                                           base_repos=base_repos(request),
                                                           mirror_urls=mirror_urls(request)))

@@ -149,8 +149,9 @@ def _request(p, request, defaults, forced_type, prefix, shape=True):
             and isinstance(out['repos'], dict) and out['repos'].get('source') == 'metalink'
             and out['repos'].get('presets')):
         # pungi's pkgset_repos takes repository URLs only: a metalink preset would silently drop out of the compose
-        p.add(_join(_join(prefix, 'repos'), 'source'), 'metalink cannot be used by backend pungi-koji, whose package set '
-                                                'takes repository URLs (pkgset_repos); use source: baseurl.')
+        p.add(_join(_join(prefix, 'repos'), 'source'),
+              'metalink cannot be used by backend pungi-koji, whose package set takes repository URLs (pkgset_repos); '
+              'use source: baseurl.')
     staging_default = defaults['staging']
     if request.get('staging') is None and staging_default is INVALID:
         out['staging'] = INVALID  # already reported under defaults.staging

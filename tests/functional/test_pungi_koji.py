@@ -260,8 +260,9 @@ def test_legacy_pungi_standin_fails_loudly_on_a_mirrorlist_or_network_repo(build
 
 
 def test_legacy_pungi_standin_is_pungi_4_1_7(builder_standins, tmp_path):
-    run = lambda *argv: subprocess.run([str(builder_standins.tool('pungi'))] + list(argv), capture_output=True,
-                                       text=True, cwd=str(tmp_path), check=False)
+    def run(*argv):
+        return subprocess.run([str(builder_standins.tool('pungi'))] + list(argv), capture_output=True,
+                              text=True, cwd=str(tmp_path), check=False)
     assert run('--version').stdout.strip() == 'pungi 4.1.7'
     proc = run('-c', 'x.ks', '--rootfs-size=3')  # pungi 3.x and 4.x never had it
     assert proc.returncode == 2 and 'no such option: --rootfs-size' in proc.stderr

@@ -69,7 +69,7 @@ def node_modules(result):
 def test_repeat_is_answered_without_a_slot_under_the_full_paths_build_id(
         node, tmp_path, koji_world, fedora_repo, builder_standins):
     request = request_for(koji_world, fedora_repo, builds=['hello-2.0-1.fc41'])
-    _, first = run(node, tmp_path, builder_standins, request, 'first')
+    dummy, first = run(node, tmp_path, builder_standins, request, 'first')
     build_id = first['build_id']
 
     again, record = run(node, tmp_path, builder_standins, request, 'again')
@@ -89,13 +89,13 @@ def test_repeat_is_answered_without_a_slot_under_the_full_paths_build_id(
     assert slow.status('ondemand.fedora_build.build : Take a free build slot (flock; waits while the node is busy)') != 'skipped'
     full_id = slow.result('ondemand.fedora_build.build : Compute the build ID')['ansible_facts']['build_id']
     assert full_id == build_id
-    _, forced = run(node, tmp_path, builder_standins, dict(request, force=True), 'forced')
+    dummy, forced = run(node, tmp_path, builder_standins, dict(request, force=True), 'forced')
     assert forced['reused'] is False and forced['build_id'] == build_id
 
 
 def test_a_moved_tag_is_never_reused(node, tmp_path, koji_world, fedora_repo, builder_standins, rpm_factory):
     request = request_for(koji_world, fedora_repo, tag_latest=[{'tag': 'f41-updates', 'packages': ['hello']}])
-    _, first = run(node, tmp_path, builder_standins, request, 'first')
+    dummy, first = run(node, tmp_path, builder_standins, request, 'first')
     again, record = run(node, tmp_path, builder_standins, request, 'again')
     assert record['reused'] is True and record['build_id'] == first['build_id']
     assert again.result(QUICK)['ansible_facts']['build_reuse_id'] == first['build_id']
@@ -116,7 +116,7 @@ def test_a_moved_tag_is_never_reused(node, tmp_path, koji_world, fedora_repo, bu
 
 def test_a_damaged_staged_build_is_rebuilt_not_reused(node, tmp_path, koji_world, fedora_repo, builder_standins):
     request = request_for(koji_world, fedora_repo, builds=['hello-2.0-1.fc41'])
-    _, first = run(node, tmp_path, builder_standins, request, 'first')
+    dummy, first = run(node, tmp_path, builder_standins, request, 'first')
     staged = node['staging'] / first['build_id']
     iso = staged / 'output' / 'images' / 'boot.iso'
     data = bytearray(iso.read_bytes())
@@ -143,7 +143,7 @@ def test_a_changed_kickstart_is_never_reused(node, tmp_path, fedora_repo, builde
     request = {'image_type': 'live', 'release': '41', 'arch': ARCH, 'kickstart': {'src': str(kickstart)},
                'repos': {'presets': [], 'extra': [{'name': 'fedora', 'baseurl': 'file://%s/' % fedora_repo}]},
                'name': 'live'}
-    _, first = run(node, tmp_path, builder_standins, request, 'first', fedora_build_poll=0)
+    dummy, first = run(node, tmp_path, builder_standins, request, 'first', fedora_build_poll=0)
     again, record = run(node, tmp_path, builder_standins, request, 'again', fedora_build_poll=0)
     assert record['reused'] is True and record['build_id'] == first['build_id']
     assert again.status(QUICK) == 'skipped'

@@ -70,13 +70,16 @@ def lab_kickstarts(tmp_path, fedora_repo):
     base = base_repo(fedora_repo, tmp_path / 'base')
     (kickstarts / 'fedora-repo.ks').write_text('url --url=file://%s/\nrepo --name=fedora --baseurl=file://%s/\n'
                                                % (base, fedora_repo))
+    # pungi-koji takes groups from a comps file the operator sets, not from the repositories: a DVD of packages
+    (kickstarts / 'dvd-packages.ks').write_text('%include fedora-repo.ks\n%packages\nbash\nkernel\nhello\n%end\n')
     return kickstarts
 
 
-def requests_for(world, fedora_repo, base, kickstart):
+def requests_for(world, fedora_repo, base, kickstart, dvd_kickstart):
     full = {'presets': [], 'extra': [{'name': 'fedora', 'baseurl': 'file://%s/' % fedora_repo}]}
     koji = {'hub': 'lab', 'sigkeys': [world.key1.sigkey, ''], 'builds': [PIN]}
     ks = {'src': str(kickstart), 'packages': ['hello']}
+    dvd_ks = {'src': str(dvd_kickstart)}
     common = {'release': '41', 'arch': 'x86_64', 'repos': full, 'koji': koji, 'staging': ['controller']}
     return [
         dict(common, image_type='boot', name='boot-lorax', builder={'installpkgs': ['hello']}),
@@ -84,10 +87,10 @@ def requests_for(world, fedora_repo, base, kickstart):
         dict(common, image_type='live', name='live-kiwi', arch='aarch64',
              builder={'backend': 'kiwi', 'description': 'lab-minimal', 'profiles': ['Minimal-Live'],
                       'image_type': 'iso'}),
-        dict(common, image_type='dvd', name='dvd-pungi', kickstart=ks, builder={'backend': 'pungi'}),
+        dict(common, image_type='dvd', name='dvd-pungi', kickstart=dvd_ks, builder={'backend': 'pungi'}),
         # pungi's pkgset_repos have no priorities or excludes: pungi-koji keeps the newest build of a name, so its
         # release repo here is the distribution without the newer hello (docs/builders.md, pungi-koji)
-        dict(common, image_type='dvd', name='dvd-pungi-koji', kickstart=ks, builder={'backend': 'pungi-koji'},
+        dict(common, image_type='dvd', name='dvd-pungi-koji', kickstart=dvd_ks, builder={'backend': 'pungi-koji'},
              repos={'presets': [], 'extra': [{'name': 'fedora', 'baseurl': 'file://%s/' % base}]}),
     ]
 
@@ -108,7 +111,8 @@ def test_every_backend_proves_the_pinned_build_inside_its_image_and_a_lost_prior
         lab, tmp_path, world, fedora_repo, builder_standins, kiwi_description):
     kickstarts = lab_kickstarts(tmp_path, fedora_repo)
     inventory = lab_inventory(lab, tmp_path / 'inventory.yml')
-    requests = requests_for(world, fedora_repo, tmp_path / 'base', kickstarts / 'fedora-live-minimal.ks')
+    requests = requests_for(world, fedora_repo, tmp_path / 'base', kickstarts / 'fedora-live-minimal.ks',
+                            kickstarts / 'dvd-packages.ks')
     extra = dict(operator_vars(lab, tmp_path, world, builder_standins, kiwi_description, kickstarts),
                  fedora_build_requests=requests)
     run = run_playbook(PLAYBOOK, inventory=inventory, extra_vars=extra, workdir=tmp_path / 'run1')

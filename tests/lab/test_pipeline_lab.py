@@ -24,6 +24,7 @@ from support.plugin_koji import KojiWorld
 
 pytestmark = pytest.mark.lab
 
+
 @pytest.fixture
 def world(lab, koji_hub_factory, rpm_factory, gpg_key, gpg_key2):
     return KojiWorld(koji_hub_factory(host=lab.controller_address), rpm_factory, gpg_key, gpg_key2)

@@ -17,7 +17,8 @@ http(s)/ftp on a loopback host or on a host listed in
 address where the tests serve the Koji stand-in and its repos).
 
 ``FB_STANDIN_LOSE_PRIORITY=1`` (a fault switch for the tests) gives every
-repository dnf's default priority 99 and cost 1000, like a tool that drops them.
+repository dnf's default priority 99 and cost 1000 and drops the repositories'
+excludepkgs, like a tool that loses them on the way.
 
 API::
 
@@ -217,7 +218,8 @@ def _write_config(path, tmp, repos, excludes):
              'plugins=0', 'debuglevel=2']
     if excludes:
         lines.append('excludepkgs=%s' % ','.join(excludes))
-    # Fault switch (tests): a tool that drops the repositories' priorities and costs.
+    # Fault switch (tests): a tool that drops the repositories' priorities, costs and excludes (the pipeline keeps
+    # a pinned build in by the side repo's priority and by excludepkgs of its names on the other repos).
     lose = os.environ.get(LOSE_PRIORITY_ENV) == '1'
     for repo in repos:
         lines += ['', '[%s]' % repo.id, 'name=%s' % repo.id, 'baseurl=%s' % repo.baseurl,
@@ -226,7 +228,7 @@ def _write_config(path, tmp, repos, excludes):
                   'gpgcheck=%d' % int(repo.gpgcheck)]
         if repo.gpgkey:
             lines.append('gpgkey=%s' % ' '.join(repo.gpgkey))
-        if repo.excludepkgs:
+        if repo.excludepkgs and not lose:
             lines.append('excludepkgs=%s' % ','.join(repo.excludepkgs))
         if repo.includepkgs:
             lines.append('includepkgs=%s' % ','.join(repo.includepkgs))

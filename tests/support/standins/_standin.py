@@ -15,7 +15,7 @@ Test knobs (environment):
   FB_STANDIN_LOCAL_HOSTS  hosts (space separated) whose http/ftp repositories
                      count as local (_install.check_url)
   FB_STANDIN_LOSE_PRIORITY=1  fault switch: every repository gets the same
-                     priority (99) and cost (1000), as if the tool dropped them;
+                     priority (99) and cost (1000) and no excludepkgs, as if the tool dropped them;
                      a side repository then no longer beats the distribution's
                      newer builds (_install.py)
 """
