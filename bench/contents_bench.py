@@ -10,7 +10,8 @@ createrepo_c, dnf, mksquashfs, xorriso). Builds the small test distribution (tes
 ``ballast`` package holding ``--ballast-mib`` of random bytes (so the images have a size worth copying and the
 payload does not compress), then makes one image per type with the same stand-ins the lab uses, from exactly that
 repository: boot (lorax: ``images/boot.iso`` with its squashfs runtime), live (livemedia-creator: a live ISO with
-``LiveOS/squashfs.img``), dvd (pungi-koji through the dvd_iso module: the compose's install tree and DVD ISO). ``bash`` from the distribution is the pinned build every check looks for.
+``LiveOS/squashfs.img``), dvd (pungi-koji through the dvd_iso module: the compose's install tree and its DVD
+ISO).
 
 Per image, each round times the content check (``content_check.check``: read the package set out of the image in
 place, compare with the pin, write contents.json and the SBOM; the image's sha256 is the builder's, as in the

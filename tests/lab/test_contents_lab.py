@@ -150,3 +150,8 @@ def test_every_backend_proves_the_pinned_build_inside_its_image_and_a_lost_prior
         failed = tmp_path / 'staging' / record['build_id']
         assert json.loads((failed / 'build.json').read_text())['result']['state'] == 'failed'
         assert list((failed / 'logs').iterdir())
+        # the failed build's images are not staged: contents.json and the SBOM say what was in them
+        assert not (failed / 'output').exists()
+        assert [p['status'] for p in json.loads((failed / 'contents.json').read_text())['pinned']
+                if p['nevra'].startswith('hello-2.0-1.fc41.')] == ['shadowed']
+        validate_sbom(failed / 'sbom.spdx.json')
