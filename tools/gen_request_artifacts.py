@@ -149,7 +149,13 @@ def render_doc(text, model):
     return text
 
 
-def render_survey(text, model):
+def survey_image_type(path):
+    """The image type a survey builds (collection/awx/surveys/build_<type>.json), else None."""
+    match = re.match(r'^build_([a-z]+)\.json$', os.path.basename(path))
+    return match.group(1) if match else None
+
+
+def render_survey(text, model, image_type=None):
     data = json.loads(text)
     fields = load_survey_fields()
     for question in data.get('spec', []):
@@ -161,8 +167,12 @@ def render_survey(text, model):
         except KeyError:
             raise SystemExit('survey question %s fills %s, which the request model does not have'
                              % (question['variable'], path))
-        if field.get('choices') and question.get('type') in ('multiplechoice', 'multiselect'):
-            question['choices'] = '\n'.join(field['choices'])
+        choices = field.get('choices')
+        if path == 'builder.backend' and image_type in model.IMAGE_TYPES:
+            # a survey of one image type offers that type's backends only (the registry's), never another type's
+            choices = model.backend_registry.names(image_type)
+        if choices and question.get('type') in ('multiplechoice', 'multiselect'):
+            question['choices'] = '\n'.join(choices)
         max_len = field[model.META].get('max_len')
         if kind == 'str' and max_len and question.get('type') == 'text' and 'max' in question:
             question['max'] = max_len
@@ -176,7 +186,8 @@ def main(argv=None):
     model = load_model()
     stale = []
     targets = [(ARGSPEC, render_argspec), (DOC, render_doc)]
-    targets += [(path, render_survey) for path in sorted(glob.glob(os.path.join(SURVEYS, '*.json')))]
+    targets += [(path, lambda text, model, path=path: render_survey(text, model, survey_image_type(path)))
+                for path in sorted(glob.glob(os.path.join(SURVEYS, '*.json')))]
     for path, render in targets:
         with open(path, encoding='utf-8') as handle:
             text = handle.read()

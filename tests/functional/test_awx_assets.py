@@ -227,6 +227,12 @@ def test_choices_equal_the_role_argument_spec():
         if item['type'] not in ('multiplechoice', 'multiselect'):
             continue
         field, kind = survey.SURVEY_FIELDS[item['variable']]
+        if field == 'builder.backend':  # the live survey offers the live backends only, a subset of every backend
+            assert sorted(choices_of(item)) == sorted(SCHEMA_CHOICES[field]), (name, item['variable'])
+            if request_argspec() is not None:
+                assert set(SCHEMA_CHOICES[field]) < set(argspec_option(field).get('choices')), field
+            checked += 1
+            continue
         if kind == 'bool':
             assert sorted(choices_of(item)) == ['no', 'yes'], (name, item['variable'])
             expected = None
