@@ -12,13 +12,12 @@ import pytest
 import yaml
 
 from support.cli_helpers import REPO, cli, wait_for
-from support.plugin_builders import make_repo
 
 pytestmark = pytest.mark.lab
 
 
-def setup(lab, tmp_path, builder_standins, sleep=None, names=('a',)):
-    repo = make_repo(tmp_path / 'repo')  # the nodes share this filesystem
+def setup(lab, tmp_path, builder_standins, repo, sleep=None, names=('a',)):
+    """repo: the test distribution (the lorax stand-in installs the runtime from it); the nodes share this filesystem."""
     env = dict(builder_standins.environment)
     if sleep:
         env['FB_STANDIN_SLEEP'] = str(sleep)
@@ -51,8 +50,8 @@ def lorax_on(lab, node):
     return lab.ssh(node, 'sh', '-c', script, check=False).stdout
 
 
-def test_batch_over_the_lab(lab, tmp_path, builder_standins):
-    run = setup(lab, tmp_path, builder_standins, names=('first', 'second'))
+def test_batch_over_the_lab(lab, tmp_path, builder_standins, fedora_repo):
+    run = setup(lab, tmp_path, builder_standins, fedora_repo, names=('first', 'second'))
     proc = cli('submit', run['request'], '--wait', '-i', lab.inventory, '-e', '@%s' % run['service'],
                env=run['env'], timeout=1200)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -67,8 +66,8 @@ def test_batch_over_the_lab(lab, tmp_path, builder_standins):
         assert logs['source'] == 'staged' and logs['dir'] == str(run['staging'] / view['build_id'] / 'logs')
 
 
-def test_cancel_mid_build_leaves_the_node_clean_and_unlocked(lab, tmp_path, builder_standins):
-    run = setup(lab, tmp_path, builder_standins, sleep=600, names=('long',))
+def test_cancel_mid_build_leaves_the_node_clean_and_unlocked(lab, tmp_path, builder_standins, fedora_repo):
+    run = setup(lab, tmp_path, builder_standins, fedora_repo, sleep=600, names=('long',))
     proc = cli('--json', 'submit', run['request'], '-i', lab.inventory, '-e', '@%s' % run['service'], env=run['env'])
     assert proc.returncode == 0, proc.stdout + proc.stderr
     rid = json.loads(proc.stdout)['requests'][0]['request_id']
