@@ -51,7 +51,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[:0] = [os.path.join(REPO, 'tests'), os.path.join(REPO, '.collections')]
 
 from support.ansible_run import run_playbook  # noqa: E402  pylint: disable=wrong-import-position
-from support.plugin_builders import BUILDER_DATA, STANDINS, Standins, make_repo  # noqa: E402  pylint: disable=wrong-import-position
+from support.distro import build_distro  # noqa: E402  pylint: disable=wrong-import-position
+from support.plugin_builders import STANDINS, Standins, local_kiwi_description  # noqa: E402  pylint: disable=wrong-import-position
 from support.plugin_lab import LabError, start_lab  # noqa: E402  pylint: disable=wrong-import-position
 
 PLAYBOOK = os.path.join(REPO, 'playbooks', 'build.yml')
@@ -235,9 +236,9 @@ def main():
             lab = start_lab(os.environ.get('FEDORA_BUILD_LAB_ID') or None)
         except LabError as exc:
             raise BenchError(str(exc))
-        repo = make_repo(os.path.join(work, 'repo'))
-        kiwi_dir = os.path.join(work, 'kiwi')
-        shutil.copytree(str(BUILDER_DATA / 'kiwi'), kiwi_dir)
+        # the stand-ins install for real: the small test distribution, and the kiwi description pointed at it
+        repo = str(build_distro(os.path.join(work, 'distro')).path)
+        kiwi_dir = str(local_kiwi_description(os.path.join(work, 'kiwi'), repo))
         per_node = args.builds // NODES
         ideal = per_node * args.duration
         measurements = {'nodes': NODES, 'builds': args.builds, 'duration_s': args.duration, 'ideal_s': ideal,

@@ -133,11 +133,16 @@ def fedora_repo(tmp_path, distro):
 def kiwi_description(tmp_path, fedora_repo):
     """A copy of builder_data/kiwi whose repository is the test distribution (``fedora_repo``), not the
     Fedora mirror the original names: the kiwi stand-in installs from it and refuses non-local ones."""
-    dest = tmp_path / 'kiwi-desc'
+    return local_kiwi_description(tmp_path / 'kiwi-desc', fedora_repo)
+
+
+def local_kiwi_description(dest, repo):
+    """Copy builder_data/kiwi to ``dest`` with its repository pointed at ``repo`` (a local rpm-md directory)."""
+    dest = Path(dest)
     shutil.copytree(BUILDER_DATA / 'kiwi', dest)
     config = dest / 'config.kiwi'
     text = config.read_text()
     mirror = 'https://dl.fedoraproject.org/pub/fedora/linux/releases/41/Everything/x86_64/os/'
     assert mirror in text, 'builder_data/kiwi/config.kiwi no longer names %s' % mirror
-    config.write_text(text.replace(mirror, 'file://%s/' % fedora_repo))
+    config.write_text(text.replace(mirror, 'file://%s/' % repo))
     return dest
