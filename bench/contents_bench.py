@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import hashlib
 import json
 import os
 import shutil
@@ -39,6 +38,7 @@ sys.path[:0] = [os.path.join(REPO, 'tests'), os.path.join(REPO, '.collections')]
 from support.ansible_run import run_playbook  # noqa: E402  pylint: disable=wrong-import-position
 from support.distro import build_distro  # noqa: E402  pylint: disable=wrong-import-position
 from ansible_collections.ondemand.fedora_build.plugins.module_utils import content_check  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.fileutil import sha256_file  # noqa: E402  pylint: disable=wrong-import-position
 
 STANDINS = os.path.join(REPO, 'tests', 'support', 'standins')
 STANDIN_PATH = os.pathsep.join([STANDINS, os.path.dirname(sys.executable),
@@ -77,14 +77,6 @@ def sh(argv, **kwargs):
     return proc
 
 
-def sha256(path):
-    digest = hashlib.sha256()
-    with open(path, 'rb') as handle:
-        for block in iter(lambda: handle.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def ballast_rpm(work, mib):
     top = os.path.join(work, 'ballast')
     os.makedirs(os.path.join(top, 'SPECS'))
@@ -111,7 +103,7 @@ def pinned(distro):
     out = sh(['rpm', '-qp', '--nosignature', '--nodigest', '--qf',
               '%{NAME}\\t%{EPOCHNUM}\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\t%{SIGMD5}', path]).stdout.split('\t')
     return [dict(name=out[0], epoch=int(out[1]), version=out[2], release=out[3], arch=out[4], payloadhash=out[5],
-                 sigkey='', sha256=sha256(path), nevra='%s-%s-%s.%s' % (out[0], out[2], out[3], out[4]))]
+                 sigkey='', sha256=sha256_file(path), nevra='%s-%s-%s.%s' % (out[0], out[2], out[3], out[4]))]
 
 
 def tool(name):
@@ -119,7 +111,7 @@ def tool(name):
 
 
 def artifact(kind, path):
-    return dict(kind=kind, path=path, name=os.path.basename(path), size=os.path.getsize(path), sha256=sha256(path))
+    return dict(kind=kind, path=path, name=os.path.basename(path), size=os.path.getsize(path), sha256=sha256_file(path))
 
 
 def make_boot(work, repo):
