@@ -59,3 +59,37 @@ notes:
     C(<dest>/build-logs/build.log) on success).
   - Commands are argument lists; nothing is passed through a shell.
 """
+
+    # The kickstart-driven backends' side repositories (builders.SIDE_REPOS_SPEC): dvd_iso and live_image.
+    SIDE_REPOS = r"""
+options:
+  side_repos:
+    description:
+      - Kickstart-driven backends only (pungi for O(backend) of dvd_iso, livemedia-creator for live_image).
+        Extra repositories added as kickstart C(repo) lines in a generated wrapper kickstart that C(%include)s
+        O(kickstart) by absolute path (the tool runs in the kickstart's directory).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: Repository name.
+        type: str
+        required: true
+      baseurl:
+        description: Repository URL.
+        type: str
+        required: true
+      cost:
+        description: Kickstart C(--cost) (lower is preferred).
+        type: int
+      install:
+        description: Kickstart C(--install).
+        type: bool
+        default: false
+      excludepkgs:
+        description: Kickstart C(--excludepkgs).
+        type: list
+        elements: str
+        default: []
+"""

@@ -51,6 +51,17 @@ MACHINE_TO_ARCH = {'armv7l': 'armhfp', 'armv7hl': 'armhfp', 'i386': 'i686', 'i48
                    'amd64': 'x86_64', 'arm64': 'aarch64'}
 
 # Options every builder module shares (merged into each argument_spec).
+# The kickstart-driven backends' (pungi, livemedia-creator) extra repositories, written as kickstart repo
+# lines of a wrapper kickstart (kickstart_wrapper_text); documented once in doc_fragments/builder.py SIDE_REPOS.
+SIDE_REPO_OPTIONS = dict(
+    name=dict(type='str', required=True),
+    baseurl=dict(type='str', required=True),
+    cost=dict(type='int'),
+    install=dict(type='bool', default=False),
+    excludepkgs=dict(type='list', elements='str', default=[]),
+)
+SIDE_REPOS_SPEC = dict(type='list', elements='dict', default=[], options=SIDE_REPO_OPTIONS)
+
 COMMON_ARGS = dict(
     dest=dict(type='path', required=True),
     arch=dict(type='str'),

@@ -17,7 +17,7 @@ import shutil
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.backend import Backend
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.builders import (
-    KickstartTool, check_dir, check_file, kickstart_wrapper_text, required_artifact)
+    SIDE_REPOS_SPEC, KickstartTool, check_dir, check_file, kickstart_wrapper_text, required_artifact)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.cmd_runner import CmdRunner, fmt
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 
@@ -69,13 +69,7 @@ ORDER = ('make', 'no_virt', 'ks', 'iso_name', 'image_name', 'qcow2', 'resultdir'
 # live_image options that only livemedia-creator uses (value when unset).
 OPTIONS = dict(
     kickstart=dict(type='path'),
-    side_repos=dict(type='list', elements='dict', default=[], options=dict(
-        name=dict(type='str', required=True),
-        baseurl=dict(type='str', required=True),
-        cost=dict(type='int'),
-        install=dict(type='bool', default=False),
-        excludepkgs=dict(type='list', elements='str', default=[]),
-    )),
+    side_repos=SIDE_REPOS_SPEC,
     make=dict(type='str', default='iso', choices=['iso', 'disk']),
     project=dict(type='str'),
     releasever=dict(type='str'),

@@ -28,7 +28,7 @@ import re
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.backend import Backend
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.builders import (
-    KickstartTool, check_file, kickstart_wrapper_text, node_arch)
+    SIDE_REPOS_SPEC, KickstartTool, check_file, kickstart_wrapper_text, node_arch)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.cmd_runner import CmdRunner, fmt
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 
@@ -36,13 +36,6 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors impor
 LAST_RELEASE = 31
 STAGE_FLAGS = dict(gather='-G', createrepo='-C', buildinstall='-B', createiso='-I')
 GREEDY = ('none', 'all', 'build')
-SIDE_REPO_OPTIONS = dict(
-    name=dict(type='str', required=True),
-    baseurl=dict(type='str', required=True),
-    cost=dict(type='int'),
-    install=dict(type='bool', default=False),
-    excludepkgs=dict(type='list', elements='str', default=[]),
-)
 
 
 def _stages(value):
@@ -87,7 +80,7 @@ ORDER = ('name', 'version', 'flavor', 'destdir', 'cachedir', 'workdirbase', 'bug
 
 ARGUMENT_SPEC = dict(
     kickstart=dict(type='path'),
-    side_repos=dict(type='list', elements='dict', default=[], options=SIDE_REPO_OPTIONS),
+    side_repos=SIDE_REPOS_SPEC,
     name=dict(type='str', default='Fedora'),
     version=dict(type='str'),
     flavor=dict(type='str', default=''),

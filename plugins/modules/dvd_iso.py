@@ -28,6 +28,7 @@ extends_documentation_fragment:
   - ondemand.fedora_build.attributes
   - ondemand.fedora_build.attributes.ACTIONGROUP
   - ondemand.fedora_build.builder
+  - ondemand.fedora_build.builder.SIDE_REPOS
 attributes:
   check_mode:
     support: full
@@ -49,32 +50,6 @@ options:
       - Kickstart file on the node. pungi (C(-c), required) takes its C(repo) lines and C(%packages); pungi-koji
         takes its C(%packages) (packages, C(@groups), C(-excludes)) only.
     type: path
-  side_repos:
-    description: pungi only. Extra repositories added as kickstart C(repo) lines in a generated wrapper kickstart.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      name:
-        description: Repository name.
-        type: str
-        required: true
-      baseurl:
-        description: Repository URL.
-        type: str
-        required: true
-      cost:
-        description: Kickstart C(--cost) (lower is preferred).
-        type: int
-      install:
-        description: Kickstart C(--install).
-        type: bool
-        default: false
-      excludepkgs:
-        description: Kickstart C(--excludepkgs).
-        type: list
-        elements: str
-        default: []
   name:
     description: Distribution name (pungi C(--name), pungi-koji C(release_name)); the ISO file names start with it.
     type: str

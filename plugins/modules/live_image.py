@@ -24,6 +24,7 @@ extends_documentation_fragment:
   - ondemand.fedora_build.attributes
   - ondemand.fedora_build.attributes.ACTIONGROUP
   - ondemand.fedora_build.builder
+  - ondemand.fedora_build.builder.SIDE_REPOS
 attributes:
   check_mode:
     support: full
@@ -42,34 +43,6 @@ options:
   kickstart:
     description: Kickstart file on the node (C(--ks)). Required for O(backend=livemedia-creator).
     type: path
-  side_repos:
-    description:
-      - livemedia-creator only. Extra repositories added as kickstart C(repo) lines in a generated wrapper kickstart
-        that C(%include)s O(kickstart) by absolute path (livemedia-creator runs in the kickstart's directory).
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      name:
-        description: Repository name.
-        type: str
-        required: true
-      baseurl:
-        description: Repository URL.
-        type: str
-        required: true
-      cost:
-        description: Kickstart C(--cost) (lower is preferred).
-        type: int
-      install:
-        description: Kickstart C(--install).
-        type: bool
-        default: false
-      excludepkgs:
-        description: Kickstart C(--excludepkgs).
-        type: list
-        elements: str
-        default: []
   make:
     description: livemedia-creator only. C(iso) passes C(--make-iso), C(disk) passes C(--make-disk).
     type: str
