@@ -65,7 +65,7 @@ notes:
 options:
   side_repos:
     description:
-      - Kickstart-driven backends only (pungi for O(backend) of dvd_iso, livemedia-creator for live_image).
+      - Used by the backends that build from a kickstart, pungi (dvd_iso) and livemedia-creator (live_image).
         Extra repositories added as kickstart C(repo) lines in a generated wrapper kickstart that C(%include)s
         O(kickstart) by absolute path (the tool runs in the kickstart's directory).
     type: list
