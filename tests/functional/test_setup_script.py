@@ -40,12 +40,17 @@ FAKE_APT = r'''#!/bin/bash
 echo "apt-get $*" >>"$STATE/calls"
 case " $* " in *" python3-venv "*) : >"$STATE/venv-ok" ;; esac
 '''
+# Fedora: python3 itself carries venv and ensurepip (there is no python3-venv package)
+FAKE_DNF = r'''#!/bin/bash
+echo "dnf $*" >>"$STATE/calls"
+case " $* " in *" python3 "*) : >"$STATE/venv-ok" ;; esac
+'''
 TOOLS = ('bash', 'sha256sum', 'cut', 'cat', 'grep', 'sed', 'rm', 'mkdir', 'readlink', 'ln', 'dirname',
          'basename', 'cp', 'chmod')
 
 
-@pytest.fixture
-def sandbox(tmp_path):
+@pytest.fixture(params=['debian'])
+def sandbox(request, tmp_path):
     repo = tmp_path / 'repo'
     (repo / 'collection').mkdir(parents=True)
     for name in ('setup.sh', 'requirements.txt'):
@@ -56,7 +61,8 @@ def sandbox(tmp_path):
     bin_dir.mkdir()
     for tool in TOOLS:
         os.symlink(shutil.which(tool), str(bin_dir / tool))
-    for name, text in (('python3', FAKE_PYTHON), ('apt-get', FAKE_APT), ('id', '#!/bin/bash\necho "$FAKE_UID"\n')):
+    manager = {'debian': ('apt-get', FAKE_APT), 'fedora': ('dnf', FAKE_DNF)}.get(request.param)
+    for name, text in (('python3', FAKE_PYTHON), ('id', '#!/bin/bash\necho "$FAKE_UID"\n')) + ((manager,) if manager else ()):
         (bin_dir / name).write_text(text)
         (bin_dir / name).chmod(0o755)
     (state / 'pip').write_text(FAKE_PIP)
@@ -143,3 +149,52 @@ def test_a_venv_left_without_pip_is_made_again(sandbox):
     assert proc.returncode == 0, proc.stderr
     assert 'setup: creating .venv' in proc.stdout
     assert 'pip install -q --no-deps koji>=1.35' in calls
+
+
+# The same promises on Fedora (dnf, no apt-get) and on a machine with neither. This proves setup.sh's
+# choices there, with a dnf stand-in; a real fresh Fedora root is not reachable here (no Fedora registry).
+fedora = pytest.mark.parametrize('sandbox', ['fedora'], indirect=True)
+
+
+@fedora
+def test_fedora_missing_venv_support_installs_python3_as_root(sandbox):
+    proc, calls = sandbox(uid=0, venv_ok=False)
+    assert proc.returncode == 0, proc.stderr
+    assert 'installing: dnf install -y python3\n' in proc.stdout
+    assert 'dnf install -y -q python3\n' in calls
+    assert 'pip install -q --no-deps koji>=1.35' in calls
+
+
+@fedora
+def test_fedora_missing_venv_support_prints_the_dnf_command_otherwise(sandbox):
+    proc, calls = sandbox(uid=1000, venv_ok=False)
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == ('setup: python3 cannot create a venv (no ensurepip); install them with: '
+                                   'sudo dnf install -y python3')
+    assert calls == ''
+
+
+@fedora
+def test_fedora_kerberos_extra_names_the_fedora_build_packages(sandbox):
+    proc, calls = sandbox(uid=1000, KERBEROS='1')
+    assert proc.returncode == 1
+    assert 'install them with: sudo dnf install -y krb5-devel gcc python3-devel' in proc.stderr
+    assert 'requests-gssapi' not in calls
+
+
+@fedora
+def test_fedora_needs_no_system_package_when_python3_has_venv(sandbox):
+    """A fresh Fedora's python3 makes venvs: `make build`'s set-up installs nothing with dnf."""
+    proc, calls = sandbox(uid=1000)
+    assert proc.returncode == 0, proc.stderr
+    assert 'dnf ' not in calls
+    assert 'pip install -q --no-deps koji>=1.35' in calls
+
+
+@pytest.mark.parametrize('sandbox', ['neither'], indirect=True)
+def test_without_apt_or_dnf_both_package_names_are_printed(sandbox):
+    proc, calls = sandbox(uid=0, venv_ok=False)
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == ('setup: python3 cannot create a venv (no ensurepip); install the system packages '
+                                   'python3-venv (Debian) or python3 (Fedora)')
+    assert calls == ''
