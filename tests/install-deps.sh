@@ -22,7 +22,7 @@ if command -v apt-get >/dev/null 2>&1; then
 elif command -v dnf >/dev/null 2>&1; then
   dnf -y -q install \
     openssh-server openssh-clients iproute procps-ng util-linux psmisc \
-    rpm-build rpm-sign python3-rpm dnf createrepo_c gnupg2 \
+    rpm-build rpm-sign python3-rpm dnf createrepo_c python3-createrepo_c gnupg2 \
     krb5-devel gcc python3-devel rsync xorriso squashfs-tools zstd git make \
     krb5-server krb5-workstation mmdebstrap
 else
