@@ -14,6 +14,9 @@ __metaclass__ = type
 import hashlib
 import json
 
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.destinations import KOJI_LOGIN_FIELDS
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_model import strip_secrets
+
 # Keys of a normalized request that do not change what gets built.
 NOT_IDENTITY = ('force', 'notify', 'staging', 'request_id')
 
@@ -29,8 +32,16 @@ def digest(obj, length=12):
 
 
 def identity_part(request):
-    """The part of a normalized request that decides what gets built."""
-    return dict((k, v) for k, v in request.items() if k not in NOT_IDENTITY)
+    """The part of a normalized request that decides what gets built.
+
+    Never a secret nor a login: the fields the model marks secret (and a kickstart URL's ``user:password@``)
+    are stripped, and so is the Koji login (an operator's default ``fedora_build_koji`` may carry one). Who
+    logs in does not change what is built, and a hash of a password must not travel in every record name.
+    """
+    part = strip_secrets(dict((k, v) for k, v in request.items() if k not in NOT_IDENTITY))
+    if isinstance(part.get('koji'), dict):
+        part['koji'] = dict((k, v) for k, v in part['koji'].items() if k not in KOJI_LOGIN_FIELDS)
+    return part
 
 
 def request_id(request):

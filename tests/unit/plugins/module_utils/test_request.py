@@ -913,3 +913,23 @@ def test_kiwi_description_is_a_name_checked_against_the_operators_names():
     for value in ('/srv/kiwi', '../kiwi', 'kiwi/fedora'):
         req['builder']['description'] = value
         one_problem(req, 'request.builder.description', 'looks like a path')
+
+
+def test_request_id_holds_no_login_and_no_secret():
+    """Who logs in to Koji, and the password of a kickstart URL, do not change what is built: neither enters
+    the request ID (a hash of a password must not name every record)."""
+    koji = {'hub_url': 'https://h.example/kojihub', 'topurl': 'https://h.example/kojifiles'}
+    logins = [dict(koji, auth='password', username='alice', password='one'),
+              dict(koji, auth='password', username='bob', password_env='FB_KOJI_PW'), dict(koji)]
+    ids = set()
+    for login in logins:
+        norm = ok(base(koji={'builds': ['bash-1-1.fc41']}), dict(DEFAULTS, koji=login))
+        assert norm['koji'].get('username') == login.get('username')  # the login is there, for the side repo
+        ids.add(norm['request_id'])
+    assert len(ids) == 1
+    with_creds = ok(base(kickstart={'src': 'https://u:secret@ks.example/live.ks'}), OPEN)
+    without = ok(base(kickstart={'src': 'https://ks.example/live.ks'}), OPEN)
+    assert with_creds['request_id'] == without['request_id']
+    # while the hub itself is part of what is built
+    other_hub = dict(koji, hub_url='https://other.example/kojihub')
+    assert ok(base(koji={'builds': ['bash-1-1.fc41']}), dict(DEFAULTS, koji=other_hub))['request_id'] not in ids
