@@ -194,3 +194,26 @@ def test_the_request_cannot_choose_what_is_read(project, tmp_path):
     code, data, dummy = validate('--status-dir', tmp_path / 'status', req)
     assert code == errors.FAILED
     assert any(p.startswith('requests[0].staging[0]:') for p in data['problems'])
+
+
+def test_group_vars_next_to_the_playbook(project, tmp_path):
+    """ansible-playbook also reads group_vars/ next to playbooks/build.yml: so does the CLI."""
+    write_yaml(project / 'playbooks' / 'group_vars' / 'all.yml',
+               {'fedora_build_staging_targets': dict(OPERATOR['fedora_build_staging_targets'],
+                                                     beside={'type': 'local', 'path': '{{ playbook_dir }}/out'})})
+    code, data, err = validate('--status-dir', tmp_path / 'status', request_file(tmp_path, dict(REQUEST, staging=['beside'])))
+    assert code == errors.OK, (data, err)
+    settings = inventory_settings.read(cli.Project.find(), str(project / 'inventory'))
+    assert settings.values['fedora_build_staging_targets']['beside']['path'] == '%s/out' % (project / 'playbooks')
+
+
+def test_inventory_without_localhost(project, tmp_path):
+    """Real inventories (inventory/hosts) list only the build nodes: the implicit localhost of the controller play
+    still gets group_vars/all, and a node's host_vars are not localhost's."""
+    inv = tmp_path / 'nodes'
+    write_yaml(inv / 'hosts.yml', {'all': {'children': {'builders': {'hosts': {'node-x86': {}}}}}})
+    write_yaml(inv / 'group_vars' / 'all.yml', OPERATOR)
+    write_yaml(inv / 'host_vars' / 'node-x86.yml', {'fedora_build_staging_targets': {}})
+    write_yaml(inv / 'group_vars' / 'builders.yml', {'fedora_build_koji_hubs': {}})
+    code, data, err = validate('--status-dir', tmp_path / 'status', '-i', inv / 'hosts.yml', request_file(tmp_path, REQUEST))
+    assert code == errors.OK, (data, err)
