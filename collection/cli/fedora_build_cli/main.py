@@ -8,7 +8,7 @@ import sys
 
 import yaml
 
-from . import __version__, display, errors, import_conf, logs, requests_io, runner, safe, secrets_channel, watch
+from . import __version__, display, errors, import_conf, inventory_settings, logs, requests_io, runner, safe, secrets_channel, watch
 from .errors import CLIError
 from .project import Project, status_dir as resolve_status_dir
 from .status import FINAL_STATES, Store, now_iso
@@ -42,9 +42,10 @@ def build_parser():
     p = cmd('submit', 'validate a request file and start playbooks/build.yml through ansible-runner')
     p.add_argument('request', metavar='REQUEST.yml')
     p.add_argument('--wait', action='store_true', help='show each build\'s phase until the run ends; exit 1 if a build failed')
-    p.add_argument('--inventory', '-i', metavar='INV', help='inventory (default: the one ansible.cfg names)')
+    p.add_argument('--inventory', '-i', metavar='INV',
+                   help='inventory (default: the one ansible.cfg names); its service settings take part in validation')
     p.add_argument('--extra-vars', '-e', metavar='K=V|@FILE', action='append', default=[],
-                   help='extra variable for the playbook (repeatable)')
+                   help='extra variable for the playbook (repeatable); wins over the inventory')
 
     p = cmd('status', 'show one build (request ID, build ID or run ID; unique prefix accepted) or all builds')
     p.add_argument('id', metavar='ID', nargs='?')
@@ -68,8 +69,11 @@ def build_parser():
 
     p = cmd('validate', 'check a request file; print every problem at once')
     p.add_argument('request', metavar='REQUEST.yml')
+    p.add_argument('--inventory', '-i', metavar='INV',
+                   help='read the service settings (e.g. the named destinations) from this inventory, as submit '
+                        'would run with it (default: the one ansible.cfg names)')
     p.add_argument('--extra-vars', '-e', metavar='K=V|@FILE', action='append', default=[],
-                   help='service settings as submit would pass them, e.g. the named destinations (repeatable)')
+                   help='service settings as submit would pass them; win over the inventory (repeatable)')
 
     p = cmd('import-conf', 'convert a 2012 imagebuild.conf into a request file')
     p.add_argument('conf', metavar='imagebuild.conf')
@@ -138,13 +142,32 @@ def parse_extra_vars(items):
     return out
 
 
+def resolve_inventory(ctx):
+    """--inventory (must exist; made absolute), else the one the checkout's ansible.cfg names (or None)."""
+    inventory = getattr(ctx.args, 'inventory', None)
+    if inventory:
+        if not os.path.exists(inventory):
+            raise CLIError('--inventory %s: no such file or directory.' % inventory, errors.NOT_FOUND)
+        return os.path.abspath(inventory)
+    return ctx.project.default_inventory()
+
+
+def service_defaults(ctx, inventory, extra):
+    """The validation defaults: the operator's settings from the inventory (localhost, as build.yml reads
+    them), -e over them; notes about what was not read or decrypted go to stderr."""
+    settings = inventory_settings.read(ctx.project, inventory, extra)
+    for note in settings.notes():
+        ctx.warn('note: %s' % note)
+    return requests_io.service_defaults(ctx.status_dir, extra, settings.values)
+
+
 # --------------------------------------------------------------------------- commands
 
 def cmd_validate(ctx):
     raw = requests_io.load(ctx.args.request)
     extra = parse_extra_vars(ctx.args.extra_vars)
-    normalized, problems = requests_io.validate(ctx.project, raw,
-                                                defaults=requests_io.service_defaults(ctx.status_dir, extra))
+    inventory = resolve_inventory(ctx)
+    normalized, problems = requests_io.validate(ctx.project, raw, defaults=service_defaults(ctx, inventory, extra))
     if ctx.json:
         display.emit_json({'valid': not problems, 'problems': problems,
                            'requests': [requests_io.summary(r) for r in normalized] if not problems else []}, ctx.stdout)
@@ -165,8 +188,8 @@ def cmd_submit(ctx):
     args = ctx.args
     raw = requests_io.load(args.request)
     extra = parse_extra_vars(args.extra_vars)
-    normalized, problems = requests_io.validate(ctx.project, raw,
-                                                defaults=requests_io.service_defaults(ctx.status_dir, extra))
+    inventory = resolve_inventory(ctx)
+    normalized, problems = requests_io.validate(ctx.project, raw, defaults=service_defaults(ctx, inventory, extra))
     if problems:
         if ctx.json:
             display.emit_json({'submitted': False, 'problems': problems}, ctx.stdout)
@@ -174,13 +197,6 @@ def cmd_submit(ctx):
             display.problems(problems, ctx.stderr)
             ctx.warn('%s: not submitted, %d problem%s.' % (args.request, len(problems), '' if len(problems) == 1 else 's'))
         return errors.FAILED
-    inventory = args.inventory
-    if inventory:
-        if not os.path.exists(inventory):
-            raise CLIError('--inventory %s: no such file or directory.' % inventory, errors.NOT_FOUND)
-        inventory = os.path.abspath(inventory)
-    else:
-        inventory = ctx.project.default_inventory()
     # an omitted arch is made explicit: the playbook would default it to its first reachable node's arch,
     # and the request ID (and record name) must be the one printed here
     submitted = [dict(req, arch=norm['arch']) if isinstance(req, dict) and req.get('arch') is None else req

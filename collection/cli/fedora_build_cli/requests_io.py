@@ -45,20 +45,26 @@ def load(path):
     return data
 
 
-def service_defaults(status_dir, extravars=None):
+def service_defaults(status_dir, extravars=None, inventory=None):
     """The service defaults validate_requests() needs, as the playbook will see them.
 
-    Staging: ``fedora_build_staging`` from -e, else the local target that holds the status dir
-    (``<target>/status``, the pipeline's default); Koji: ``fedora_build_koji`` from -e; the names of
-    ``fedora_build_kiwi_descriptions`` from -e (``builder.description`` must be one of them); the operator's
-    named destinations (``fedora_build_staging_targets``, ``fedora_build_koji_hubs``, the names of
-    ``fedora_build_webhooks``, ``fedora_build_allow_request_destinations``) from -e.
+    Each setting comes from -e (``extravars``), else from the inventory (``inventory``: the operator's
+    settings of localhost, inventory_settings.read()), as in ansible-playbook. Staging:
+    ``fedora_build_staging``, else the local target that holds the status dir (``<target>/status``, the
+    pipeline's default); Koji: ``fedora_build_koji``; ``fedora_build_timeout``; the names of
+    ``fedora_build_kiwi_descriptions`` (``builder.description`` must be one of them); the operator's named
+    destinations (``fedora_build_staging_targets``, ``fedora_build_koji_hubs``, the names of
+    ``fedora_build_webhooks``, ``fedora_build_allow_request_destinations``).
     """
-    extravars = extravars or {}
+    merged = dict(inventory or {})
+    merged.update(extravars or {})
+    extravars = merged
     defaults = {'staging': extravars.get('fedora_build_staging')
                 or [{'type': 'local', 'path': str(Path(status_dir).parent)}]}
     if extravars.get('fedora_build_koji'):
         defaults['koji'] = extravars['fedora_build_koji']
+    if extravars.get('fedora_build_timeout') is not None:
+        defaults['timeout'] = extravars['fedora_build_timeout']  # the model takes "3600" (-e KEY=VALUE) too
     if isinstance(extravars.get('fedora_build_kiwi_descriptions'), dict):  # builder.description names these
         defaults['kiwi_descriptions'] = sorted(extravars['fedora_build_kiwi_descriptions'])
     # the operator's named destinations (docs/security.md, "Trust model"): a request names them
