@@ -28,6 +28,8 @@ SETTINGS = ('fedora_build_staging', 'fedora_build_koji', 'fedora_build_staging_t
 # settings where a vault-encrypted value is expected (credentials of destinations): no note about them
 SECRET_HOLDERS = ('fedora_build_staging', 'fedora_build_staging_targets', 'fedora_build_koji_hubs',
                   'fedora_build_webhooks')
+# the Koji login of the default fedora_build_koji: not part of any request ID (build_identity.identity_part)
+KOJI_LOGIN = ('auth', 'username', 'password', 'password_env', 'client_cert', 'principal', 'keytab')
 ENCRYPTED = 'ENCRYPTED'  # stands for a vault-encrypted value; never its plaintext
 HOST = 'localhost'
 TIMEOUT = 300  # seconds: an inventory script that hangs must not hang validate
@@ -47,11 +49,17 @@ class Settings:
         out = ['%s: vault-encrypted, not read (the CLI has no vault password): settings defined only there are '
                'unknown to validation; encrypt single values (ansible-vault encrypt_string) instead.' % path
                for path in self.unread]
-        noted = [path for path in self.encrypted if path.split('.', 1)[0].split('[', 1)[0] not in SECRET_HOLDERS]
+        noted = [path for path in self.encrypted if path.split('.', 1)[0].split('[', 1)[0] not in SECRET_HOLDERS
+                 and not _is_koji_login(path)]
         if noted:
             out.append('%s: vault-encrypted in the inventory, validated as the text %s (not decrypted): a request ID '
                        'that depends on it may differ from the playbook\'s.' % (', '.join(noted), ENCRYPTED))
         return out
+
+
+def _is_koji_login(path):
+    parts = path.split('.')
+    return len(parts) == 2 and parts[0] == 'fedora_build_koji' and parts[1] in KOJI_LOGIN
 
 
 def read(project, inventory, extravars=None):

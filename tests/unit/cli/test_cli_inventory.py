@@ -177,7 +177,7 @@ def test_vault_values_are_not_decrypted_nor_needed(project, tmp_path):
     code, out, err = run_cli('validate', '--status-dir', tmp_path / 'status', '-i', inv, request_file(tmp_path, REQUEST))
     assert code == errors.FAILED
     assert 'note: %s: vault-encrypted, not read' % (inv / 'group_vars' / 'all.yml') in err
-    # an encrypted value that enters the request ID (fedora_build_koji.password): validated, with a note
+    # an encrypted Koji login (fedora_build_koji.password) is no part of a request ID: validated, no note
     koji = yaml.safe_dump({'fedora_build_koji': {'hub_url': 'https://k.example.org/kojihub', 'topurl': 'https://k.example.org/files',
                                                  'auth': 'password', 'username': 'u', 'password': 'PLACEHOLDER'}})
     (inv / 'group_vars' / 'all.yml').write_text(koji.replace(
@@ -185,7 +185,13 @@ def test_vault_values_are_not_decrypted_nor_needed(project, tmp_path):
     code, out, err = run_cli('validate', '--status-dir', tmp_path / 'status', '-i', inv,
                              request_file(tmp_path, dict(REQUEST, staging=None, koji=None)))
     assert code == errors.OK, err
-    assert 'fedora_build_koji.password: vault-encrypted' in err and SECRET not in out + err
+    assert 'vault-encrypted' not in err and SECRET not in out + err
+    # an encrypted value that enters the request ID (fedora_build_koji.profile): validated, with a note
+    (inv / 'group_vars' / 'all.yml').write_text(koji.replace('password: PLACEHOLDER', 'profile: PLACEHOLDER').replace(
+        'PLACEHOLDER', '!vault |\n' + ''.join('      %s\n' % line for line in ciphertext.splitlines())))
+    code, out, err = run_cli('validate', '--status-dir', tmp_path / 'status', '-i', inv,
+                             request_file(tmp_path, dict(REQUEST, staging=None, koji=None)))
+    assert 'fedora_build_koji.profile: vault-encrypted' in err and SECRET not in out + err
 
 
 def test_the_request_cannot_choose_what_is_read(project, tmp_path):
