@@ -199,9 +199,9 @@ def module_spec(name, monkeypatch):
     return module, captured
 
 
-def module_accepts(norm, module, spec, tmp_path):
-    """The builder module's checks before it runs, on the arguments the build role gives it."""
-    backend = backend_registry.resolve(norm['image_type'], norm['builder'].get('backend'), norm['release'])
+def module_params(norm, spec, tmp_path, given=None):
+    """The builder module's parameters for ``norm`` (what the ``builder_args`` filter derives, through the module's
+    argument spec), plus ``given`` options as if a playbook passed them to the module itself."""
     kickstart = tmp_path / 'x.ks'
     kickstart.write_text(KICKSTART)
     description = tmp_path / 'kiwi'
@@ -214,11 +214,18 @@ def module_accepts(norm, module, spec, tmp_path):
                                     side={'repo_path': '/srv/fb/side', 'repo_file': str(side_repo)},
                                     operator={'kiwi_descriptions': {'fedora': str(description)},
                                               'builder_paths': {'dvd': {'comps_file': str(comps)}}})
+    args.update(given or {})
     if args.get('kiwi_file') and '/' not in args['kiwi_file']:
         (description / args['kiwi_file']).write_text('<image/>')  # the operator's description has it
     result = ArgumentSpecValidator(spec).validate(args)
     assert not result.error_messages, result.error_messages
-    params = result.validated_parameters
+    return result.validated_parameters
+
+
+def module_accepts(norm, module, spec, tmp_path, given=None):
+    """The builder module's checks before it runs, on the arguments the build role gives it."""
+    backend = backend_registry.resolve(norm['image_type'], norm['builder'].get('backend'), norm['release'])
+    params = module_params(norm, spec, tmp_path, given)
     if hasattr(module, 'check_backend_options'):
         if module.check_backend_options.__code__.co_argcount == 3:
             module.check_backend_options(params, backend.name, module.foreign_options(backend.name))
@@ -226,6 +233,21 @@ def module_accepts(norm, module, spec, tmp_path):
             module.check_backend_options(params, backend.name)
     backend.tool().validate(params, params['arch'])
     builders.check_inputs(params, spec)
+
+
+@pytest.mark.parametrize('backend, builder, arch, field', UP_FRONT,
+                         ids=['%s-%s' % (case[0], '-'.join(sorted(case[1]))) for case in UP_FRONT])
+def test_the_module_refuses_it_in_the_same_sentence(backend, builder, arch, field, monkeypatch, tmp_path):
+    """The module side runs the same checks (Tool.validate): given to the module directly, the value is refused
+    with the sentence the validator says behind request.builder."""
+    found = backend_registry.get(backend)
+    module, spec = module_spec(found.module, monkeypatch)
+    monkeypatch.setattr(lmc, 'have_mkfs_hfsplus', lambda: True)
+    norm, problems = validate_request(request(backend, {}, arch=arch), DEFAULTS)
+    assert problems == []
+    with pytest.raises(FedoraBuildError) as err:
+        module_accepts(norm, module, spec, tmp_path, builder)
+    assert 'request.builder.' + err.value.msg == validate_request(request(backend, builder, arch=arch), DEFAULTS)[1][0]
 
 
 @pytest.mark.parametrize('backend', backend_registry.names())
