@@ -9,11 +9,14 @@ validation, preflight, dispatch, the ``build`` role and ``build_node`` read the
 declaration through the registry instead of keeping their own copy of these
 facts (docs/extending.md).
 
-Pure data; nothing but the standard library, so the registry can be read on
-the controller without importing any tool code.
+Pure data (and the loop that runs a backend's option checks); nothing but the
+standard library and errors.py, so the registry can be read on the controller
+without importing any tool code.
 """
 
 from __future__ import annotations
+
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 
 # module options the pipeline sets for every backend (a request cannot set them); Backend.pipeline_sets adds a
 # backend's own (repositories, kickstart, release)
@@ -73,6 +76,13 @@ class Backend(object):
                     request (``builder_args.py``); inputs: side (koji_side_repo result), kickstart (path),
                     base_repos ([{name, baseurl}]), mirror_urls
     pipeline_sets   options only the pipeline sets (what ``fixed`` holds, and inputs it injects otherwise), never a request
+    option_checks   ((option, check), ...): the checks of the options a request may set (``request_builder.
+                    backend_options``), pure functions ``check(value, options, field)`` that raise FedoraBuildError
+                    with one sentence starting with ``field``; ``options`` is every option value as the module sees
+                    it (defaults filled in, plus ``arch``). The request validator (request_checks._builder, with
+                    ``request.builder.<option>`` as the field) and the backend's own ``Tool.validate`` (the bare
+                    option name) both run them through ``option_problems``/``check_options``, so a value the module
+                    refuses is refused up front in the same sentence (docs/extending.md).
     contents        where the content check reads the image's package set (``content_check.SOURCES``): ``rpmdb``
                     (the image's RPM database), ``package-log`` (lorax's runtime package log), ``kiwi`` (kiwi's
                     ``<image>.packages``) or ``repodata`` (an install tree's repodata and Packages/)
@@ -80,12 +90,12 @@ class Backend(object):
 
     __slots__ = ('name', 'image_type', 'module', 'tool', 'executable', 'version_args', 'tools', 'packages', 'arch_packages',
                  'needs_kickstart', 'cross_builds', 'same_release', 'needs_loop', 'estimate', 'argument_spec',
-                 'layout', 'default', 'pipeline_args', 'pipeline_sets', 'contents', 'releases')
+                 'layout', 'default', 'pipeline_args', 'pipeline_sets', 'contents', 'releases', 'option_checks')
 
     def __init__(self, name, image_type, module, tool, packages, argument_spec, layout,
                  tools=None, arch_packages=None, needs_kickstart=False, cross_builds=False, same_release=True,
                  needs_loop=True, estimate=1800, default=False, pipeline_args=None, pipeline_sets=(), contents=None,
-                 releases=(None, None)):
+                 releases=(None, None), option_checks=()):
         self.name = name
         self.image_type = image_type
         self.module = module
@@ -110,6 +120,7 @@ class Backend(object):
         self.pipeline_sets = tuple(pipeline_sets)
         self.contents = contents
         self.releases = tuple(releases)
+        self.option_checks = tuple(option_checks)
 
     def covers(self, release):
         """Whether the backend's tool exists for ``release`` (a number, a numeric string, or rawhide/None: newest)."""
@@ -118,6 +129,26 @@ class Backend(object):
         if number is None:  # rawhide, or no release given: the newest Fedora
             return last is None
         return (first is None or number >= first) and (last is None or number <= last)
+
+    def option_problems(self, options, prefix=''):
+        """The sentences of the option checks that refuse ``options`` (one per refused option, in declaration
+        order); an option whose value is None is not checked. ``prefix`` is the field path of the options
+        (``request.builder``), empty for the module's own options."""
+        problems = []
+        for key, check in self.option_checks:
+            if options.get(key) is None:
+                continue
+            try:
+                check(options[key], options, '%s.%s' % (prefix, key) if prefix else key)
+            except FedoraBuildError as exc:
+                problems.append(exc.msg)
+        return problems
+
+    def check_options(self, options):
+        """The module side of ``option_problems``: the first refusal, raised."""
+        problems = self.option_problems(options)
+        if problems:
+            raise FedoraBuildError(problems[0])
 
     def packages_for(self, arch=None):
         """The dnf packages a node of ``arch`` needs for this backend."""

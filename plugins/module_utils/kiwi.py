@@ -107,6 +107,35 @@ OPTIONS = dict(
 )
 
 
+# --- the checks of the options a request may set (Backend.option_checks): the request validator runs them on
+# request.builder, Tool.validate on the module's options; each is check(value, options, field). The description
+# is checked by name in the request (request_checks._kiwi_description) and as a node directory by the module. ---
+
+def check_kiwi_file(value, options, field):
+    """A file name in the description directory (whether it is there is the module's to see on the node)."""
+    if value and '/' in value:
+        raise FedoraBuildError('%s: %r must be the name of a file in the description directory, not a path.'
+                               % (field, value))
+    return value
+
+
+def check_profiles(value, options, field):
+    for index, profile in enumerate(value):
+        check_token(profile, '%s[%d]' % (field, index))
+    return value
+
+
+def check_image_type(value, options, field):
+    return check_token(value, field) if value else value
+
+
+OPTION_CHECKS = (
+    ('kiwi_file', check_kiwi_file),
+    ('profiles', check_profiles),
+    ('image_type', check_image_type),
+)
+
+
 class Kiwi(Tool):
     executable = 'kiwi-ng'
     package = 'kiwi-cli'
@@ -116,14 +145,10 @@ class Kiwi(Tool):
         if not params.get('description'):
             raise FedoraBuildError('description: backend kiwi needs a description directory.')
         check_dir(params['description'], 'description')
-        if params['kiwi_file']:
-            if '/' in params['kiwi_file'] or not os.path.isfile(os.path.join(params['description'], params['kiwi_file'])):
-                raise FedoraBuildError('kiwi_file: %r must be the name of a file in the description directory %s.'
-                                       % (params['kiwi_file'], params['description']))
-        for index, profile in enumerate(params['profiles']):
-            check_token(profile, 'profiles[%d]' % index)
-        if params['image_type']:
-            check_token(params['image_type'], 'image_type')
+        BACKEND.check_options(dict(params, arch=arch))
+        if params['kiwi_file'] and not os.path.isfile(os.path.join(params['description'], params['kiwi_file'])):
+            raise FedoraBuildError('kiwi_file: %r must be the name of a file in the description directory %s.'
+                                   % (params['kiwi_file'], params['description']))
         for index, repo in enumerate(params['add_repos']):
             add_repo_value(repo, 'add_repos[%d]' % index)
 
@@ -185,5 +210,5 @@ BACKEND = Backend(
     packages=('kiwi-cli', 'kiwi-systemdeps'), argument_spec=OPTIONS, cross_builds=True, same_release=False,
     estimate=2400, pipeline_args=pipeline_args, pipeline_sets=('add_repos', 'release_version'),
     layout={'image': 'entries of kiwi.result.json (<name>.<arch>-<version>.<type>)'},
-    contents='kiwi',
+    contents='kiwi', option_checks=OPTION_CHECKS,
 )

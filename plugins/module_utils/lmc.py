@@ -94,6 +94,64 @@ def _plain_file_name(value, field, suffixes):
     return value
 
 
+# --- the checks of the options a request may set (Backend.option_checks): the request validator runs them on
+# request.builder, Tool.validate on the module's options (with arch); each is check(value, options, field) ------
+
+def _for_make(make, options, field):
+    if options.get('make') not in (None, make):
+        raise FedoraBuildError('%s: only applies to make: %s.' % (field, make))
+
+
+def check_iso_name(value, options, field):
+    if not value:
+        return value
+    _for_make('iso', options, field)
+    return _plain_file_name(value, field, ('.iso',))
+
+
+def check_image_name(value, options, field):
+    if not value:
+        return value
+    _for_make('disk', options, field)
+    return _plain_file_name(value, field, ('.img', '.raw', '.qcow2'))
+
+
+def check_qcow2(value, options, field):
+    if value:
+        _for_make('disk', options, field)
+    return value
+
+
+def check_volid(value, options, field):
+    if not value or len(value) > 32:
+        raise FedoraBuildError('%s: %r must be 1 to 32 characters (ISO 9660 volume id).' % (field, value))
+    return value
+
+
+def check_anaconda_timeout(value, options, field):
+    if value < 1:
+        raise FedoraBuildError('%s: %r must be at least 1 (minutes).' % (field, value))
+    return value
+
+
+def check_macboot(value, options, field):
+    """What the request can know: the arch (whether the node has mkfs.hfsplus is the module's to see)."""
+    if value and options.get('arch') and options['arch'] not in MACBOOT_ARCHES:
+        raise FedoraBuildError('%s: %s images have no Mac boot image (only %s); leave macboot unset.'
+                               % (field, options['arch'], ', '.join(MACBOOT_ARCHES)))
+    return value
+
+
+OPTION_CHECKS = (
+    ('iso_name', check_iso_name),
+    ('image_name', check_image_name),
+    ('qcow2', check_qcow2),
+    ('volid', check_volid),
+    ('anaconda_timeout', check_anaconda_timeout),
+    ('macboot', check_macboot),
+)
+
+
 class LiveMediaCreator(KickstartTool):
     wrapper_name = 'live.ks'
     executable = 'livemedia-creator'
@@ -105,27 +163,10 @@ class LiveMediaCreator(KickstartTool):
             raise FedoraBuildError('kickstart: backend livemedia-creator needs a kickstart file.')
         check_file(params['kickstart'], 'kickstart')
         kickstart_wrapper_text(params['kickstart'], params['side_repos'])
-        if params['make'] == 'iso':
-            for field in ('image_name', 'qcow2'):
-                if params[field]:
-                    raise FedoraBuildError('%s: only applies to make: disk.' % field)
-            if params['iso_name']:
-                _plain_file_name(params['iso_name'], 'iso_name', ('.iso',))
-        else:
-            if params['iso_name']:
-                raise FedoraBuildError('iso_name: only applies to make: iso.')
-            if params['image_name']:
-                _plain_file_name(params['image_name'], 'image_name', ('.img', '.raw', '.qcow2'))
+        BACKEND.check_options(dict(params, arch=arch))
         if params['lorax_templates']:
             check_dir(params['lorax_templates'], 'lorax_templates')
-        if params['anaconda_timeout'] is not None and params['anaconda_timeout'] < 1:
-            raise FedoraBuildError('anaconda_timeout: %r must be at least 1 (minutes).' % params['anaconda_timeout'])
-        if params['volid'] is not None and (not params['volid'] or len(params['volid']) > 32):
-            raise FedoraBuildError('volid: %r must be 1 to 32 characters (ISO 9660 volume id).' % params['volid'])
         if params.get('macboot'):
-            if arch not in MACBOOT_ARCHES:
-                raise FedoraBuildError('macboot: %s images have no Mac boot image (only %s); leave macboot unset.'
-                                       % (arch, ', '.join(MACBOOT_ARCHES)))
             if not have_mkfs_hfsplus():
                 raise FedoraBuildError('macboot: livemedia-creator needs mkfs.hfsplus for it, which is not installed on '
                                        'this node; install hfsplus-tools (the build_node role does on x86_64) or leave '
@@ -169,5 +210,5 @@ BACKEND = Backend(
     arch_packages={'x86_64': ('hfsplus-tools',)}, argument_spec=OPTIONS, needs_kickstart=True,
     estimate=2400, default=True, pipeline_args=pipeline_args, pipeline_sets=('kickstart', 'side_repos', 'releasever'),
     layout={'live_iso': 'images/boot.iso (or <iso_name> with iso_name)', 'disk_image': '<image_name>'},
-    contents='rpmdb',
+    contents='rpmdb', option_checks=OPTION_CHECKS,
 )

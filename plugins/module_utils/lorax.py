@@ -129,6 +129,36 @@ ARGUMENT_SPEC = dict(
 )
 
 
+# --- the checks of the options a request may set (Backend.option_checks): the request validator runs them on
+# request.builder, Tool.validate on the module's options; each is check(value, options, field) -----------------
+
+def check_rootfs_size(value, options, field):
+    if value < 1:
+        raise FedoraBuildError('%s: %r must be at least 1 (GiB).' % (field, value))
+    return value
+
+
+def check_volid(value, options, field):
+    if not value or len(value) > 32:
+        raise FedoraBuildError('%s: %r must be 1 to 32 characters (ISO 9660 volume id).' % (field, value))
+    return value
+
+
+def check_dracut_args(value, options, field):
+    """dracut_conf is the operator's (fedora_build_builder_paths), which the request validator does not see (there
+    options holds no dracut_conf, so this refuses nothing up front); the module sees both."""
+    if value and options.get('dracut_conf'):
+        raise FedoraBuildError('%s: lorax takes either dracut_conf or dracut_args, not both.' % field)
+    return value
+
+
+OPTION_CHECKS = (
+    ('rootfs_size', check_rootfs_size),
+    ('volid', check_volid),
+    ('dracut_args', check_dracut_args),
+)
+
+
 class Lorax(Tool):
     executable = 'lorax'
     package = 'lorax'
@@ -158,12 +188,7 @@ class Lorax(Tool):
                 check_file(params[field], field)
         if params['sharedir']:
             check_dir(params['sharedir'], 'sharedir')
-        if params['rootfs_size'] is not None and params['rootfs_size'] < 1:
-            raise FedoraBuildError('rootfs_size: %r must be at least 1 (GiB).' % params['rootfs_size'])
-        if params['dracut_conf'] and params['dracut_args']:
-            raise FedoraBuildError('dracut_args: lorax takes either dracut_conf or dracut_args, not both.')
-        if params['volid'] is not None and (not params['volid'] or len(params['volid']) > 32):
-            raise FedoraBuildError('volid: %r must be 1 to 32 characters (ISO 9660 volume id).' % params['volid'])
+        BACKEND.check_options(dict(params, arch=arch))
 
     def repo_args(self, params, ws):
         files = [os.path.abspath(p) for p in params['repo_files']]
@@ -221,5 +246,5 @@ BACKEND = Backend(
     pipeline_sets=('repo_files', 'repos', 'mirrorlists', 'sources', 'enablerepos', 'disablerepos', 'version', 'release'),
     layout={'boot_iso': 'images/boot.iso', 'install_img': 'images/install.img', 'treeinfo': '.treeinfo',
             'discinfo': '.discinfo'},
-    contents='package-log',
+    contents='package-log', option_checks=OPTION_CHECKS,
 )

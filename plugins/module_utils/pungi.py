@@ -113,6 +113,45 @@ def tree_arch(arch):
     return 'i386' if arch == 'i686' else arch
 
 
+# --- the checks of the options a request may set (Backend.option_checks): the request validator runs them on
+# request.builder, Tool.validate on the module's options; each is check(value, options, field) -----------------
+_WORD_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._+-]*\Z')
+
+
+def check_word(value, options, field):
+    """name (and the pipeline's version): part of the ISO file names."""
+    if not _WORD_RE.match(value or ''):
+        raise FedoraBuildError('%s: %r must be letters, digits, ".", "_", "+" or "-" (it becomes part of the ISO file '
+                               'names).' % (field, value))
+    return value
+
+
+def check_flavor(value, options, field):
+    if value and not value.isalnum():
+        raise FedoraBuildError('%s: %r must be alphanumeric (pungi refuses anything else).' % (field, value))
+    return value
+
+
+def check_greedy(value, options, field):
+    if value and options.get('nogreedy'):
+        raise FedoraBuildError('%s: set either greedy or nogreedy, not both.' % field)
+    return value
+
+
+def check_stages(value, options, field):
+    if value == [] or ('all' in value and len(value) > 1):
+        raise FedoraBuildError('%s: use ["all"] or a list of gather, createrepo, buildinstall, createiso.' % field)
+    return value
+
+
+OPTION_CHECKS = (
+    ('name', check_word),
+    ('flavor', check_flavor),
+    ('greedy', check_greedy),
+    ('stages', check_stages),
+)
+
+
 class Pungi(KickstartTool):
     wrapper_name = 'dvd.ks'
     executable = 'pungi'
@@ -124,16 +163,10 @@ class Pungi(KickstartTool):
             if not params.get(field):
                 raise FedoraBuildError('%s: backend pungi needs it (-c and --ver).' % field)
         check_file(params['kickstart'], 'kickstart')
-        if params['flavor'] and not params['flavor'].isalnum():
-            raise FedoraBuildError('flavor: %r must be alphanumeric (pungi refuses anything else).' % params['flavor'])
-        for field in ('name', 'version'):
-            if not re.match(r'^[A-Za-z0-9][A-Za-z0-9._+-]*$', params[field] or ''):
-                raise FedoraBuildError('%s: %r must be letters, digits, ".", "_", "+" or "-" (it becomes part of '
-                                       'the ISO file names).' % (field, params[field]))
-        if params['greedy'] and params['nogreedy']:
-            raise FedoraBuildError('greedy: set either greedy or nogreedy, not both.')
-        if params['stages'] == [] or ('all' in params['stages'] and len(params['stages']) > 1):
-            raise FedoraBuildError('stages: use ["all"] or a list of gather, createrepo, buildinstall, createiso.')
+        check_word(params['version'], params, 'version')
+        if params['name'] is None:  # option checks skip unset options; pungi needs a name (--name)
+            check_word(None, params, 'name')
+        BACKEND.check_options(dict(params, arch=arch))
         if params['lorax_conf']:
             check_file(params['lorax_conf'], 'lorax_conf')
         kickstart_wrapper_text(params['kickstart'], params['side_repos'])
@@ -204,5 +237,5 @@ BACKEND = Backend(
             'dvd_iso': '<version>/<flavor>/<arch>/iso/<name>[-<flavor>]-<version>-<arch>-DVD.iso (or .iso under 700 MiB)',
             'netinst_iso': '<version>/<flavor>/<arch>/iso/<name>[-<flavor>]-<version>-<arch>-netinst.iso',
             'checksum': '<version>/<flavor>/<arch>/iso/<name>[-<flavor>]-<version>-<arch>-CHECKSUM'},
-    contents='repodata',
+    contents='repodata', option_checks=OPTION_CHECKS,
 )

@@ -135,6 +135,65 @@ def _plain(value, field):
     return value
 
 
+# --- the checks of the options a request may set (Backend.option_checks): the request validator runs them on
+# request.builder, Tool.validate on the module's options; each is check(value, options, field) -----------------
+
+def check_release_name(value, options, field):
+    """name: a plain literal; without release_short, what it gives as the release short name must be one."""
+    _plain(value, field)
+    if not options.get('release_short'):
+        short = release_short(dict(options, name=value))
+        if not _SHORT_RE.match(short):
+            raise FedoraBuildError('%s: %r gives the release short name %r, which must be letters, digits and "-", '
+                                   'starting with a letter; set release_short.' % (field, value, short))
+    return value
+
+
+def check_release_short(value, options, field):
+    if not _SHORT_RE.match(value):
+        raise FedoraBuildError('%s: %r must be letters, digits and "-", starting with a letter.' % (field, value))
+    return value
+
+
+def check_variant(value, options, field):
+    if not _UID_RE.match(value):
+        raise FedoraBuildError('%s: %r must be letters and digits, starting with a letter (a pungi variant UID).'
+                               % (field, value))
+    return value
+
+
+def check_label(value, options, field):
+    if options.get('compose_type') not in (None, 'production'):
+        raise FedoraBuildError('%s: pungi-koji takes a label only for a production compose (compose_type %s).'
+                               % (field, options['compose_type']))
+    if not _LABEL_RE.match(value):
+        raise FedoraBuildError('%s: %r is not a compose label pungi accepts (such as RC-1.0 or Snapshot-1.0).'
+                               % (field, value))
+    return value
+
+
+def check_rootfs_size(value, options, field):
+    if value < 1:
+        raise FedoraBuildError('%s: %r must be at least 1 (GiB).' % (field, value))
+    return value
+
+
+def check_plain_items(value, options, field):
+    for index, item in enumerate(value):
+        _plain(item, '%s[%d]' % (field, index))
+    return value
+
+
+OPTION_CHECKS = (
+    ('name', check_release_name),
+    ('release_short', check_release_short),
+    ('variant', check_variant),
+    ('label', check_label),
+    ('rootfs_size', check_rootfs_size),
+    ('exclude_packages', check_plain_items),
+)
+
+
 def package_selection(params, kickstart_text=None):
     """(packages, groups, excludes): the options' then the kickstart's %packages, each without repeats."""
     packages, groups, excludes = list(params['packages']), list(params['groups']), list(params['exclude_packages'])
@@ -267,14 +326,8 @@ class PungiKoji(Tool):
     def validate(self, params, arch):
         if not params.get('version'):
             raise FedoraBuildError('version: backend pungi-koji needs the release version (release_version).')
-        _plain(params['name'], 'name')
         _plain(str(params['version']), 'version')
-        if not _SHORT_RE.match(release_short(params)):
-            raise FedoraBuildError('release_short: %r must be letters, digits and "-", starting with a letter.'
-                                   % release_short(params))
-        if not _UID_RE.match(params['variant'] or ''):
-            raise FedoraBuildError('variant: %r must be letters and digits, starting with a letter (a pungi variant '
-                                   'UID).' % params['variant'])
+        BACKEND.check_options(dict(params, arch=arch))
         if not params['repos']:
             raise FedoraBuildError('repos: backend pungi-koji needs at least one repository with a baseurl (its package '
                                    'set comes from pkgset_repos).')
@@ -282,17 +335,9 @@ class PungiKoji(Tool):
             check_name(repo['name'], 'repos[%d].name' % index)
             check_url(repo['baseurl'], URL_SCHEMES, 'repos[%d].baseurl' % index)
             _plain(repo['baseurl'], 'repos[%d].baseurl' % index)
-        if params['label'] is not None:
-            if params['compose_type'] != 'production':
-                raise FedoraBuildError('label: pungi-koji takes a label only for a production compose (compose_type).')
-            if not _LABEL_RE.match(params['label']):
-                raise FedoraBuildError('label: %r is not a compose label pungi accepts (such as RC-1.0 or '
-                                       'Snapshot-1.0).' % params['label'])
         for field in ('comps_file', 'lorax_conf'):
             if params.get(field):
                 check_file(params[field], field)
-        if params.get('rootfs_size') is not None and params['rootfs_size'] < 1:
-            raise FedoraBuildError('rootfs_size: %r must be at least 1 (GiB).' % params['rootfs_size'])
         packages, groups, excludes = package_selection(params, self._kickstart_text(params))
         for field, items in (('packages', packages), ('groups', groups), ('exclude_packages', excludes)):
             for index, item in enumerate(items):
@@ -389,7 +434,7 @@ BACKEND = Backend(
     needs_kickstart=True, estimate=3600, default=True, releases=(FIRST_RELEASE, None),
     # packages and groups: a request gives them in the kickstart (%packages, kickstart.packages), read by the module
     pipeline_args=pipeline_args, pipeline_sets=('kickstart', 'repos', 'version', 'packages', 'groups'),
-    contents='repodata',
+    contents='repodata', option_checks=OPTION_CHECKS,
     layout={'treeinfo': 'compose/<variant>/<arch>/os/.treeinfo',
             'boot_iso': 'compose/<variant>/<arch>/os/images/boot.iso',
             'dvd_iso': 'compose/<variant>/<arch>/iso/*.iso',

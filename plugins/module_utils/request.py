@@ -135,7 +135,7 @@ def _request(p, request, defaults, forced_type, prefix, shape=True):
     builder = INVALID
     if image_type in IMAGE_TYPES:
         builder = _builder(p, request.get('builder'), _join(prefix, 'builder'), image_type, defaults['timeout'],
-                           defaults['kiwi_descriptions'], out.get('release'))
+                           defaults['kiwi_descriptions'], out.get('release'), out['arch'])
         raw = request.get('builder')
         backend = raw.get('backend') if isinstance(raw, dict) else None
         out['kickstart'] = _kickstart(p, request.get('kickstart'), _join(prefix, 'kickstart'), image_type, backend)

@@ -539,9 +539,9 @@ def _builder_value(p, value, path, spec, key):
     return p.check(check_builder_option, key, value, path)
 
 
-def _builder(p, value, path, image_type, default_timeout, kiwi_names=None, release=None):
+def _builder(p, value, path, image_type, default_timeout, kiwi_names=None, release=None, arch=None):
     """kiwi_names: the operator's kiwi description names (None when the validator cannot see them); release: the
-    request's release (the dvd backend's default depends on it)."""
+    request's release (the dvd backend's default depends on it); arch: the request's arch (what the module gets)."""
     options = BUILDER_OPTIONS[image_type]
     start = len(p)
     if isinstance(value, dict):
@@ -573,7 +573,26 @@ def _builder(p, value, path, image_type, default_timeout, kiwi_names=None, relea
                 if key in out and out[key] is not INVALID:  # a bad value is said once, by its own check
                     owners = [name for name in backend_registry.names(image_type) if key in BACKEND_OPTIONS[name]]
                     p.add(_join(path, key), 'only applies to backend %s, not to %s.' % (' or '.join(owners), backend))
+    _backend_checks(p, out, path, image_type, release, arch)
     return out if len(p) == start else INVALID
+
+
+def _backend_checks(p, out, path, image_type, release, arch):
+    """The resolved backend's own option checks (Backend.option_checks, what its module runs before the build) on
+    the options as the module will get them: the spec's defaults, the pipeline's defaults for the request
+    (Backend.pipeline_args), then the request's values; a value already refused is not checked again."""
+    name = out.get('backend')
+    if name is INVALID or release is INVALID or name is not None and name not in BACKEND_OPTIONS:
+        return
+    backend = backend_registry.resolve(image_type, name, release)
+    mine = BACKEND_OPTIONS[backend.name]
+    options = dict((key, backend.argument_spec[key].get('default')) for key in mine)
+    defaults, _fixed = backend.pipeline_args({'release': release}, dict(side={}, kickstart=None, base_repos=[],
+                                                                        mirror_urls=[]))
+    options.update((key, item) for key, item in defaults.items() if key in mine)
+    options.update((key, None if item is INVALID else item) for key, item in out.items() if key in mine)
+    options['arch'] = None if arch is INVALID else arch
+    p.items.extend(backend.option_problems(options, path))
 
 
 def _kiwi_description(p, value, path, names):

@@ -66,7 +66,7 @@ SAMPLES = {
     'builder.proxy': 'http://proxy.example.org:3128', 'builder.name': 'Fedora', 'builder.flavor': 'Server',
     'builder.greedy': 'all', 'builder.multilib': 'devel', 'builder.lookaside_repos': 'base',
     'builder.stages': 'gather', 'builder.backend': 'livemedia-creator',
-    'builder.make': 'iso', 'builder.project': 'Fedora', 'builder.iso_name': 'live.iso', 'builder.image_name': 'live',
+    'builder.make': 'iso', 'builder.project': 'Fedora', 'builder.iso_name': 'live.iso', 'builder.image_name': 'live.img',
     'builder.fs_label': 'Fedora-Live', 'builder.extra_boot_args': 'quiet',
     'builder.anaconda_args': '--nomount', 'builder.description': 'fedora', 'builder.kiwi_file': 'Fedora.kiwi',
     'builder.profiles': 'Workstation', 'builder.image_type': 'iso', 'builder.add_packages': 'vim',
@@ -94,6 +94,8 @@ def image_type_for(path):
                 return 'dvd', {'backend': 'pungi'}
             if image_type == 'dvd' and key == 'label':
                 return 'dvd', {'compose_type': 'production'}
+            if image_type == 'live' and key in ('image_name', 'qcow2'):  # lmc: only with make disk
+                return 'live', {'make': 'disk'}
             return image_type, {}
     raise AssertionError(path)
 
