@@ -14,6 +14,11 @@ ansible-playbook, a wrapper (``playbook_exec``) that reads the rest from a FIFO 
 (a named pipe holds no data on disk; ansible-runner passes its ssh key the same way), puts the
 variables back into its environment and execs ansible-playbook, which reads the extra vars
 from a second FIFO (``-e @<run_dir>/.<ident>.extravars``).
+
+A build request is untrusted (docs/security.md, "Trust model"), and ansible-playbook templates the strings
+of its extra vars: a request string ``{{ lookup('pipe', ...) }}`` would run on the controller with the
+operator's secrets in reach. So every string of the request variables goes in Ansible's *unsafe* JSON form
+(``{"__ansible_unsafe": text}``), which ansible-playbook never templates (``extravars_payload``).
 """
 
 import json
@@ -29,6 +34,27 @@ FIFO_VAR = 'FEDORA_BUILD_CHANNEL_FIFO'
 PUBLIC = re.compile(r'^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LANGUAGE|LC_[A-Z_]+|TZ|TERM|TMPDIR|PWD|HOSTNAME|'
                     r'PYTHONPATH|VIRTUAL_ENV|ANSIBLE_[A-Z0-9_]+|FEDORA_BUILD_[A-Z0-9_]+)$')
 SECRET_WORD = re.compile(r'PASS|PWD_|TOKEN|SECRET|KEY|CRED|AUTH|COOKIE|SESSION|PRIVATE', re.I)
+
+
+# the extra vars that hold build requests (untrusted); the others are the operator's -e settings
+REQUEST_VARS = ('fedora_build_request', 'fedora_build_requests')
+
+
+def unsafe(value):
+    """value with every string (and anything else that becomes text) in Ansible's unsafe JSON form."""
+    if isinstance(value, dict):
+        return dict((key, unsafe(item)) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return [unsafe(item) for item in value]
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    return {'__ansible_unsafe': value if isinstance(value, str) else str(value)}
+
+
+def extravars_payload(extravars):
+    """The JSON ansible-playbook reads as ``-e @FIFO``: the request variables' strings marked unsafe."""
+    data = dict((name, unsafe(value) if name in REQUEST_VARS else value) for name, value in extravars.items())
+    return json.dumps(data, default=str).encode('utf-8')
 
 
 def public(name):
@@ -89,7 +115,7 @@ class Channel:
         self.hidden = dict((k, v) for k, v in os.environ.items() if not public(k))
         self._serve(self.fifo, json.dumps({'env': self.hidden}).encode('utf-8'))
         if self.extravars:
-            self._serve(self.vars_fifo, json.dumps(self.extravars, default=str).encode('utf-8'))
+            self._serve(self.vars_fifo, extravars_payload(self.extravars))
         for name in self.hidden:
             del os.environ[name]
         return self
