@@ -21,6 +21,8 @@ description:
   - The batch job template asks one C(textarea) question, C(fb_requests), holding a YAML list of build requests (or a
     mapping with C(fedora_build_requests), the same file the command line takes with C(-e @batch.yml)).
   - Returns the list for C(fedora_build_requests); a YAML error or a wrong shape fails with one sentence naming C(fb_requests).
+  - The answer is a requester's text: aliases that expand to more than 100000 values or 262144 characters (a
+    "billion laughs" answer, which would exhaust the controller's memory once serialized) are refused.
 options:
   _input:
     description: The answer text (YAML), or an already parsed list.
@@ -43,11 +45,44 @@ _value:
 """
 
 
+# what one answer may expand to through aliases (the survey allows 65536 characters of text)
+MAX_NODES = 100000
+MAX_CHARS = 4 * 65536
+
+
+class _BoundedLoader(yaml.SafeLoader):  # pylint: disable=too-many-ancestors
+    """SafeLoader that counts the nodes and scalar characters of the document as expanded through aliases."""
+
+    def construct_document(self, node):
+        nodes, chars, stack = 0, 0, [node]
+        while stack:
+            item = stack.pop()
+            nodes += 1
+            if isinstance(item, yaml.ScalarNode):
+                chars += len(item.value)
+            elif isinstance(item, yaml.SequenceNode):
+                stack.extend(item.value)
+            elif isinstance(item, yaml.MappingNode):
+                stack.extend(part for pair in item.value for part in pair)
+            if nodes > MAX_NODES or chars > MAX_CHARS:
+                raise AnsibleFilterError('%s: aliases expand to more than %d values or %d characters; refused.'
+                                         % (survey.BATCH_VARIABLE, MAX_NODES, MAX_CHARS))
+        return super().construct_document(node)
+
+
+def _load(text):
+    loader = _BoundedLoader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
 def _survey_batch(answer):
     data = answer
     if isinstance(answer, str):
         try:
-            data = yaml.safe_load(answer)
+            data = _load(answer)
         except yaml.YAMLError as exc:
             mark = getattr(exc, 'problem_mark', None)
             where = ' at line %d' % (mark.line + 1) if mark is not None else ''

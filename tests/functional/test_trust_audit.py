@@ -162,3 +162,27 @@ def test_a_request_cannot_name_node_files_as_gpgkeys():
            'koji': {'builds': ['hello-2.0-1.fc41'], 'gpgkeys': ['/etc/shadow']}}
     dummy, problems = request.validate_requests([req], defaults={'arch': 'x86_64', 'allow_request_destinations': True})
     assert [p.split(': ', 1)[0] for p in problems] == ['requests[0].koji.gpgkeys[0]'], problems
+
+
+def billion_laughs(levels=9, width=10):
+    lines = ['- image_type: boot', '  release: "41"', '  koji:', '    builds: &l0 ["hello-2.0-1.fc41"]']
+    for level in range(1, levels + 1):
+        lines.append('    tag_latest_%d: &l%d [%s]' % (level, level, ', '.join(['*l%d' % (level - 1)] * width)))
+    return '\n'.join(lines) + '\n'
+
+
+def test_awx_batch_answer_cannot_expand_into_a_billion_values():
+    """The batch survey's answer (65536 characters of a requester's YAML) with nested aliases would expand to
+    10**9 values once serialized (module arguments are JSON), exhausting the controller's (the AWX
+    execution environment's) memory; survey_batch refuses it in one sentence naming fb_requests, while an
+    ordinary alias still works. Watched failing with yaml.safe_load."""
+    from ansible.errors import AnsibleFilterError  # pylint: disable=import-outside-toplevel
+    from ansible_collections.ondemand.fedora_build.plugins.filter import survey_batch  # pylint: disable=import-outside-toplevel
+
+    text = billion_laughs()
+    assert len(text) < 65536
+    with pytest.raises(AnsibleFilterError) as info:
+        survey_batch._survey_batch(text)  # pylint: disable=protected-access
+    assert str(info.value).startswith('fb_requests: aliases expand to more than 100000 values'), str(info.value)
+    ok = survey_batch._survey_batch(billion_laughs(levels=1, width=3))  # pylint: disable=protected-access
+    assert ok[0]['koji']['tag_latest_1'] == [['hello-2.0-1.fc41']] * 3
