@@ -240,3 +240,15 @@ def test_a_kickstart_url_password_is_in_no_controller_task_result(tmp_path):
     assert run.result(VALIDATE)['problems'] == []
     assert password not in run.stdout + run.stderr
     assert password not in json.dumps([r.result for r in run.results])
+
+
+def test_awx_batch_answer_cannot_construct_python_objects(tmp_path):
+    """The batch survey's YAML is read with a safe loader: a tag that would build a Python object is a YAML
+    error naming fb_requests, and nothing runs."""
+    from ansible.errors import AnsibleFilterError  # pylint: disable=import-outside-toplevel
+    from ansible_collections.ondemand.fedora_build.plugins.filter import survey_batch  # pylint: disable=import-outside-toplevel
+
+    marker = tmp_path / 'ran'
+    with pytest.raises(AnsibleFilterError) as info:
+        survey_batch._survey_batch('- !!python/object/apply:os.system ["touch %s"]\n' % marker)  # pylint: disable=protected-access
+    assert str(info.value).startswith('fb_requests: not valid YAML') and not marker.exists(), str(info.value)
