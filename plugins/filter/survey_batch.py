@@ -21,8 +21,8 @@ description:
   - The batch job template asks one C(textarea) question, C(fb_requests), holding a YAML list of build requests (or a
     mapping with C(fedora_build_requests), the same file the command line takes with C(-e @batch.yml)).
   - Returns the list for C(fedora_build_requests); a YAML error or a wrong shape fails with one sentence naming C(fb_requests).
-  - The answer is a requester's text: aliases that expand to more than 100000 values or 262144 characters (a
-    "billion laughs" answer, which would exhaust the controller's memory once serialized) are refused.
+  - The answer is a requester's text, so aliases that expand to more than 100000 values or 262144 characters are
+    refused (a billion laughs answer would exhaust the controller's memory once serialized).
 options:
   _input:
     description: The answer text (YAML), or an already parsed list.
