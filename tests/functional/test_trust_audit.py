@@ -72,6 +72,9 @@ def test_cli_request_strings_are_never_templated(tmp_path):
     run = run_with_vars_file(tmp_path, 'build.yml', vars_file)
     assert not marker.exists(), 'the request was templated on the controller'
     assert run.result(VALIDATE)['requests'][0]['kickstart']['src'] == src
+    # and a following task that uses the validated request keeps it as text too
+    indexed = run.result('Index the requests and settle where status records live')['ansible_facts']
+    assert [r['kickstart']['src'] for r in indexed['fedora_build_by_id'].values()] == [src]
     # the operator's own -e settings stay trusted (they may be templates)
     assert json.loads(vars_file.read_text())['fedora_build_status_dir'] == str(tmp_path / 'staging' / 'status')
 
