@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -255,3 +254,22 @@ def test_awx_batch_answer_cannot_construct_python_objects(tmp_path):
     with pytest.raises(AnsibleFilterError) as info:
         survey_batch._survey_batch('- !!python/object/apply:os.system ["touch %s"]\n' % marker)  # pylint: disable=protected-access
     assert str(info.value).startswith('fb_requests: not valid YAML') and not marker.exists(), str(info.value)
+
+
+# a requester who could answer one of these prompts would choose the operator's settings (extra vars, an inventory
+# with other destinations), where the secrets come from (credentials, execution environment), the playbook itself
+# (a project branch) or how much of each task result is shown (verbosity)
+AWX_PROMPTS = ('ask_variables_on_launch', 'ask_inventory_on_launch', 'ask_credential_on_launch',
+               'ask_scm_branch_on_launch', 'ask_execution_environment_on_launch', 'ask_verbosity_on_launch')
+
+
+def test_awx_job_templates_prompt_for_nothing_but_the_survey():
+    """configure.yml turns each of these prompts off explicitly, so re-running it also resets a job template an
+    administrator had set to prompt (awx.awx.job_template leaves an option it is not given as it was)."""
+    import yaml  # pylint: disable=import-outside-toplevel
+
+    play = yaml.safe_load((REPO / 'collection' / 'awx' / 'configure.yml').read_text())[0]
+    templates = [task['awx.awx.job_template'] for task in play['tasks'] if 'awx.awx.job_template' in task]
+    assert templates
+    for args in templates:
+        assert dict((key, args.get(key)) for key in AWX_PROMPTS) == dict.fromkeys(AWX_PROMPTS, False), args
