@@ -133,7 +133,8 @@ def test_release_good(value, expected):
 
 @pytest.mark.parametrize('value', ['f41', 0, -1, True, 4.1, [41], {'x': 1}, '', 'x' * 100000])
 def test_release_bad(value):
-    text = one_problem(base(release=value), 'request.release', 'is not a Fedora release')
+    # a wrong type: the validator's 'must be a Fedora release (...)'; a wrong string: check_release's 'is not a ...'
+    text = one_problem(base(release=value), 'request.release', 'a Fedora release (a number such as 41')
     assert len(text) < 300
 
 
@@ -287,13 +288,14 @@ def test_koji_good_values():
     ({'builds': ['foo;rm']}, 'builds[0]', "'foo;rm' is not an NVR (name-version-release) or a numeric build ID."),
     ({'builds': ['bash']}, 'builds[0]', 'is not an NVR'),
     ({'builds': [0]}, 'builds[0]', 'is not a valid build ID (a positive number)'),
-    ({'builds': [True]}, 'builds[0]', 'is not an NVR'),
-    ({'builds': [None]}, 'builds[0]', 'is not an NVR'),
+    ({'builds': [True]}, 'builds[0]', 'must be an NVR (name-version-release) or a numeric build ID (got a boolean)'),
+    ({'builds': [None]}, 'builds[0]', 'must be an NVR (name-version-release) or a numeric build ID (got null)'),
     ({'builds': ['x' * 10000]}, 'builds[0]', 'is not an NVR'),
     ({'builds': 'bash-1-1'}, 'builds', 'must be a list'),
     ({'tasks': [0]}, 'tasks[0]', 'is not a Koji task ID'),
-    ({'tasks': ['12a']}, 'tasks[0]', 'is not a Koji task ID'),
-    ({'tag_latest': [{'tag': 'f41'}]}, 'tag_latest[0].packages', 'missing or empty'),
+    ({'tasks': ['12a']}, 'tasks[0]', 'must be a Koji task ID (a positive number) (got a string)'),
+    ({'tag_latest': [{'tag': 'f41'}]}, 'tag_latest[0].packages', 'missing; give the package names'),
+    ({'tag_latest': [{'tag': 'f41', 'packages': []}]}, 'tag_latest[0].packages', 'is empty; give the package names'),
     ({'tag_latest': [{'packages': ['a']}]}, 'tag_latest[0].tag', 'missing'),
     ({'tag_latest': [{'tag': 'f 41', 'packages': ['a']}]}, 'tag_latest[0].tag', 'is not a valid name'),
     ({'tag_latest': [{'tag': 'f41', 'packages': ['a/b']}]}, 'tag_latest[0].packages[0]', 'is not a package name'),
@@ -425,8 +427,9 @@ def test_mirror_and_extra_repos():
     ({'presets': 'release'}, 'presets', 'must be a list'),
     ({'mirror': 'rsync://dl.example/fedora'}, 'mirror', "scheme 'rsync' is not allowed"),
     ({'source': 'mirrorlist'}, 'source', 'is not one of baseurl, metalink'),
-    ({'extra': [{'name': 'x'}]}, 'extra[0]', 'give exactly one of baseurl, metalink or mirrorlist (got none)'),
-    ({'extra': [{'name': 'x', 'baseurl': 'http://a/', 'metalink': 'http://b/'}]}, 'extra[0]', '(got baseurl, metalink)'),
+    ({'extra': [{'name': 'x'}]}, 'extra[0]', 'give one of baseurl, metalink, mirrorlist.'),
+    ({'extra': [{'name': 'x', 'baseurl': 'http://a/', 'metalink': 'http://b/'}]}, 'extra[0]',
+     'give only one of baseurl, metalink, mirrorlist.'),
     ({'extra': [{'baseurl': 'http://a/'}]}, 'extra[0].name', 'missing'),
     ({'extra': [{'name': 'fedora', 'baseurl': 'http://a/'}]}, 'extra[0].name', 'is used twice'),
     ({'extra': [{'name': 'x', 'metalink': 'file:///x'}]}, 'extra[0].metalink', "scheme 'file' is not allowed"),
