@@ -186,7 +186,7 @@ def _request_checks(p, request, defaults, forced_type, prefix, shape):
             out['staging'] = _staging_as_module_sees_it(p, out['staging'], _join(prefix, 'staging'))
     out['notify'] = _notify(p, request.get('notify'), _join(prefix, 'notify'), defaults['dest'])
     out['force'] = request.get('force', False)
-    contents = _contents(p, request.get('contents'), _join(prefix, 'contents'))
+    contents = _contents(request.get('contents'))
     if contents is INVALID or contents.get('absent') != 'report':
         out['contents'] = contents  # only when not the default: the request IDs of requests without it stay as they were
 
@@ -210,8 +210,8 @@ def _request_checks(p, request, defaults, forced_type, prefix, shape):
     return out
 
 
-def _contents(p, value, path):
-    """The content check's options: ``{absent: report|error}`` (report when not given)."""
+def _contents(value):
+    """The content check's options: ``{absent: report|error}`` (report when not given; the shape is the validator's)."""
     if value is None:
         return {'absent': 'report'}
     if value is INVALID or value.get('absent') is INVALID:

@@ -177,9 +177,9 @@ def _matching(p, value, path, max_len, regex, what):
 
 
 def _secret(p, value, path):
-    """Like _text, but never echoes the value."""
-    if not isinstance(value, str):
-        return p.add(path, 'must be a string (got %s).' % kind(value))
+    """Like _text, but never echoes the value (a string: the validator's)."""
+    if value is INVALID:
+        return value
     if not value or len(value) > MAX_TEXT or UNSAFE_TEXT_RE.search(value):
         return p.add(path, 'must be 1 to %d characters without control or invisible characters (the value is not '
                            'shown).' % MAX_TEXT)

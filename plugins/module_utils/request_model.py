@@ -456,7 +456,7 @@ DEFAULTS_RAW.update(('staging' + ('.' + key if key else ''), value) for key, val
 # one operator Koji hub (fedora_build_koji_hubs.NAME): the connection and its login
 KOJI_HUB_MODEL = dict((key, _KOJI[key]) for key in KOJI_HUB_FIELDS)
 KOJI_HUB_RAW = {'': dict(fields=KOJI_HUB_FIELDS, what="a mapping of a Koji hub's connection and login fields")}
-STAGING_TARGET_RAW = dict((key[len('staging.'):], value) for key, value in RAW.items() if key.startswith('staging.'))
+STAGING_TARGET_RAW = dict(_STAGING_RAW)  # the operator's own target: its login fields are checked, not refused
 STAGING_TARGET_RAW[''] = dict(by=('type', STAGING_FIELDS), what='a mapping with type (local, ssh or ftp) and path')
 # the raw inputs request_shape.check_input checks: (the model's field of the whole, its RAW differences)
 INPUTS = {

@@ -1,19 +1,22 @@
 # -*- coding: utf-8 -*-
 # Copyright: ondemand.fedora_build contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Shape checks of the request with ansible-core's ArgumentSpecValidator, along request_model.MODEL.
+"""Shape checks with ansible-core's ArgumentSpecValidator, along request_model.MODEL.
 
-The validator runs one mapping at a time (its own errors name nested fields without list indexes), and every
-error becomes one sentence that starts with the field path (``requests[1].staging[0].port: ...``):
+The validator decides, one mapping at a time, the unknown fields (its unsupported parameters), types, choices,
+required, mutually_exclusive, required_one_of and required_if; this module walks the nested options and list
+elements (the elements' types with the same strict type functions the validator gets) and turns every error into
+one sentence that starts with the field path (``requests[1].staging[0].port: ...``):
 
-- ``request_checks.unknown_fields`` (used by request_checks._mapping for the request a user wrote): the keys of
-  a mapping the model does not have, what the validator calls unsupported parameters.
-- ``check_shape``: a value against a MODEL subtree: types, choices, required, mutually_exclusive,
-  required_one_of, required_if, nested options and list elements. request.py runs it on every normalized
-  request, which is exactly what the role's argument spec validation (generated from the same MODEL) will see.
+- ``check_input``: the raw input (a request, the service defaults, an operator's Koji hub or staging target) along
+  MODEL and its RAW differences (request_model.INPUTS), run FIRST; returns a clean copy for the semantic checks
+  (request_checks.py, request_targets.py), in which a value that did not fit is INVALID.
+- ``check_shape``: a normalized request against MODEL, what the role's argument spec validation (generated from
+  the same MODEL) will see; request.py runs it on every normalized request.
 
 Types are checked strictly (a bool is not an int, a string is not a list): ansible's own converters would turn
 ``"yes"`` into true, ``"a,b"`` into a list and true into 1, which a request from an untrusted form must not get.
+The one leniency is the raw input's whole numbers, which may be strings of digits (``port: "2121"``).
 """
 
 from __future__ import annotations
@@ -216,7 +219,7 @@ def _mapping(value, node, path, problems, raw):
     validator, listed = node['validator'], node['listed']
     if node['by']:  # the accepted keys follow one key's value (a staging target's type)
         key, fields = node['by']
-        if value.get(key) in fields:
+        if isinstance(value.get(key), str) and value[key] in fields:
             listed = fields[value[key]]
             validator = node['by_validator'].get(value[key])
             if validator is None:

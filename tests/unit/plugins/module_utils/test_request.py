@@ -598,6 +598,8 @@ def test_staging_targets_normalized():
     ({'type': 'local', 'path': '/'}, '[0].path', 'must not be "/"'),
     ({'type': 'local'}, '[0].path', 'missing'),
     ({'type': 's3', 'path': '/x'}, '[0].type', "'s3' is not one of local, ssh, ftp"),
+    ({'type': ['ssh'], 'path': '/x'}, '[0].type', "['ssh'] is not one of local, ssh, ftp"),
+    ({'type': 'local', 'path': '/x', 7: 'y'}, '[0][7]', 'unknown field; known fields are type, path.'),
     ({'path': '/x'}, '[0].type', 'missing'),
     ({'type': 'local', 'path': '/x', 'host': 'h'}, '[0].host', 'unknown field; known fields are type, path.'),
     ({'type': 'ssh', 'path': '/x'}, '[0].host', 'missing'),
