@@ -92,18 +92,13 @@ def _problem(node, value, raw):
     return None
 
 
-def check_shape(value, tree=None, path='request', constraints=None):
+def check_shape(value, tree=None, path='request'):
     """Problems (one sentence each, starting with the field path) of a normalized request (or a part of it)
     against a MODEL subtree: what the role's argument spec validation will see."""
     tree = MODEL if tree is None else tree
-    node = _NORMALIZED.get(id(tree)) if not constraints else None
+    node = _NORMALIZED.get(id(tree))
     if node is None:
-        node = _compile({'type': 'dict', 'options': tree}, None, '')
-        if constraints:
-            node['constraints'] = dict((key, constraints[key]) for key in _CONSTRAINTS if key in constraints)
-            node['validator'] = _validator(node)
-        else:
-            _NORMALIZED[id(tree)] = node
+        node = _NORMALIZED[id(tree)] = _compile({'type': 'dict', 'options': tree}, None, '')
     problems = []
     _walk(value, node, path, problems, False)
     return problems
@@ -229,7 +224,7 @@ def _mapping(value, node, path, problems, raw):
             validator = node['by_validator'].get(None) or _validator(node, (key,))
             node['by_validator'][None] = validator
     given = dict((key, item) for key, item in value.items() if isinstance(key, str) and item is not None)
-    result = validator.validate(given)
+    result = validator.validate(dict((key, _stub(item)) for key, item in given.items()))
     unknown = set(result.unsupported_parameters)
     out, bad, seen = {}, set(), set()
     whole = False
@@ -258,6 +253,20 @@ def _mapping(value, node, path, problems, raw):
     if not raw:
         return INVALID if len(problems) != start else out
     return INVALID if whole else out
+
+
+def _stub(item):
+    """What the validator gets of a value: the value, a container as an empty one of its type.
+
+    The validator deep-copies what it validates: a deeply nested value would exhaust the recursion limit there (and a
+    big one cost a copy at every level). Its decisions about one mapping (a type, choices, required, a constraint)
+    only look at a value's type and at scalars, so an empty container of the same type decides the same; what is
+    inside is checked on the way down, element by element, one level at a time.
+    """
+    for kind_ in (list, dict, tuple, set):
+        if isinstance(item, kind_):
+            return kind_()
+    return item
 
 
 def _fits(types, value, raw):

@@ -684,6 +684,20 @@ def test_notify_bad(notify, field, needle):
 
 # --- many problems at once, batches, odd input ---------------------------------------------------------------
 
+@pytest.mark.parametrize('field', ['colour', 'name', 'koji', 'staging', 'notify'])
+def test_deeply_nested_junk_is_a_problem_not_a_traceback(field):
+    """The shape validator deep-copies what it checks; a value nested deeper than the recursion limit must still
+    become one sentence."""
+    deep = []
+    for _ in range(5000):
+        deep = [deep]
+    problems = bad(dict(base(), **{field: deep}), OPEN)
+    assert len(problems) == 1 and problems[0].startswith('request.%s' % field), problems
+    problems = bad(base(koji={'builds': [deep]}), OPEN)
+    assert problems == ['request.koji.builds[0]: must be an NVR (name-version-release) or a numeric build ID '
+                        '(got a list).']
+
+
 def test_every_problem_at_once():
     req = {'image_type': 'dvd', 'release': 'f41', 'arch': 'i386', 'colour': 1,
            'kickstart': {'src': 'x.ks'}, 'koji': {'builds': ['foo;rm', 7], 'tasks': [-1]},
