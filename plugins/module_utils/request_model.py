@@ -3,9 +3,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The build request model: its fields, limits and choices, and which fields hold secrets.
 
-The one source of the request's schema: request_checks.py and request_targets.py check values against it,
-tools/gen_request_artifacts.py writes roles/build/meta/argument_specs.yml and the field tables of
-docs/request.md from it, and tests hold the AWX surveys to it.
+The one source of the request's schema: request_shape.py checks the shape of the raw input (MODEL and RAW) and of
+the normalized request (MODEL) with ansible-core's ArgumentSpecValidator, request_checks.py and request_targets.py
+the meaning of the values, tools/gen_request_artifacts.py writes roles/build/meta/argument_specs.yml and the field
+tables of docs/request.md from it (RAW is not part of either), and tests hold the AWX surveys to it.
 
 Pure stdlib, Python 3.8+, no I/O.
 """
