@@ -689,7 +689,7 @@ def test_deeply_nested_junk_is_a_problem_not_a_traceback(field):
     """The shape validator deep-copies what it checks; a value nested deeper than the recursion limit must still
     become one sentence."""
     deep = []
-    for _ in range(5000):
+    for _level in range(5000):
         deep = [deep]
     problems = bad(dict(base(), **{field: deep}), OPEN)
     assert len(problems) == 1 and problems[0].startswith('request.%s' % field), problems
