@@ -110,7 +110,7 @@ def check_input(value, which='request', path='request'):
 
     The copy holds the given fields that fit (unknown ones dropped, None ones too), INVALID in place of a value
     that does not fit (already reported) or of a missing required one, INVALID as a whole when the input is not
-    a mapping or breaks a constraint of it. The semantic checks run on the copy.
+    a mapping. The semantic checks run on the copy.
     """
     node = _ROOTS.get(which)
     if node is None:
@@ -227,7 +227,6 @@ def _mapping(value, node, path, problems, raw):
     result = validator.validate(dict((key, _stub(item)) for key, item in given.items()))
     unknown = set(result.unsupported_parameters)
     out, bad, seen = {}, set(), set()
-    whole = False
     start = len(problems)
     for key in value:
         if not isinstance(key, str) or key in unknown:
@@ -236,9 +235,7 @@ def _mapping(value, node, path, problems, raw):
         if type(error).__name__ == 'UnsupportedError':
             continue
         for where, key, text in _translate(error, path, node['options']):
-            if key is None:
-                whole = True
-            else:
+            if key is not None:  # None: a rule of the mapping (mutually exclusive...); its fields are still checked
                 bad.add(key)
                 if text is None:  # a type or choices error, worded with the value
                     text = _problem(node['options'][key], given.get(key), raw) or 'is not valid.'
@@ -250,9 +247,9 @@ def _mapping(value, node, path, problems, raw):
             out[key] = _walk(item, node['options'][key], _join(path, key), problems, raw, checked=True)
     for key in bad:
         out[key] = INVALID
-    if not raw:
-        return INVALID if len(problems) != start else out
-    return INVALID if whole else out
+    # the raw input's copy goes on to the semantic checks even after a problem (every problem is reported at once;
+    # the request is refused for the problems it has)
+    return INVALID if not raw and len(problems) != start else out
 
 
 def _stub(item):

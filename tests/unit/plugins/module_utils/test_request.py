@@ -684,6 +684,17 @@ def test_notify_bad(notify, field, needle):
 
 # --- many problems at once, batches, odd input ---------------------------------------------------------------
 
+def test_a_rule_broken_by_a_mapping_still_reports_its_fields():
+    """The validator's rule (one URL per extra repository) and the semantic checks of the same entry, at once."""
+    problems = bad(base(repos={'extra': [{'name': 'a b', 'baseurl': 'rsync://x/', 'metalink': 'gopher://y/'}]}))
+    assert problems == [
+        'request.repos.extra[0]: give only one of baseurl, metalink, mirrorlist.',
+        'request.repos.extra[0].name: \'a b\' is not a valid name (letters, digits, ".", "_", "+", "-"; must start '
+        'with a letter or digit).',
+        "request.repos.extra[0].baseurl: scheme 'rsync' is not allowed (use http, https, ftp, file).",
+        "request.repos.extra[0].metalink: scheme 'gopher' is not allowed (use http, https)."]
+
+
 @pytest.mark.parametrize('field', ['colour', 'name', 'koji', 'staging', 'notify'])
 def test_deeply_nested_junk_is_a_problem_not_a_traceback(field):
     """The shape validator deep-copies what it checks; a value nested deeper than the recursion limit must still
