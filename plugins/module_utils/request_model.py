@@ -398,8 +398,9 @@ MODEL = {
 #   string or a mapping, a number or a string), 'elements' those of a list's entries ('int' in the raw input also
 #   takes a string of digits); 'what': what "must be WHAT (got ...)" says; 'fields': the keys a mapping accepts, in
 #   the order messages list them, 'also': accepted but not listed; 'by': (key, {value: fields}) the keys a mapping
-#   accepts follow the value of one key (a staging target's type); 'any': not shape-checked here (builder:
-#   request_builder.py checks it along the image type's own options).
+#   accepts follow the value of one key (a staging target's type); 'constraints': more of the validator's rules of a
+#   mapping (mutually_exclusive, ...) than the model's; 'any': not shape-checked here (builder: request_builder.py
+#   checks it along the image type's own options).
 _KS_WHAT = 'a mapping with the fields %s (or the src string alone)' % ', '.join(KICKSTART_FIELDS)
 _STAGING_WHAT = 'the name of a staging target the operator defined or a mapping with type (local, ssh or ftp) and path'
 _STAGING_RAW = {
@@ -417,7 +418,9 @@ RAW = {
     'kickstart': dict(types=('str', 'dict'), what=_KS_WHAT),
     'kickstart.src': dict(required=True, missing='give an absolute path on the controller or an http, https or ftp URL.',
                           what='an absolute path on the controller or an http, https or ftp URL'),
-    'koji': dict(fields=KOJI_REQUEST_FIELDS, also=destinations.KOJI_SECRET_FIELDS),
+    # hub names an operator's hub, which brings its own connection
+    'koji': dict(fields=KOJI_REQUEST_FIELDS, also=destinations.KOJI_SECRET_FIELDS,
+                 constraints=dict(mutually_exclusive=[['hub', key] for key in KOJI_CONNECTION])),
     'koji.builds': dict(elements=('int', 'str'), element_what='an NVR (name-version-release) or a numeric build ID'),
     'koji.tasks': dict(element_what='a Koji task ID (a positive number)'),
     'koji.tag_latest.tag': dict(required=True, missing='give the Koji tag name.'),
@@ -453,12 +456,16 @@ DEFAULTS_RAW = {
     'koji_hubs': dict(any=True),
     'webhooks': dict(any=True),
 }
+_ONE_PASSWORD = dict(mutually_exclusive=[['password', 'password_env']])
 DEFAULTS_RAW.update(('staging' + ('.' + key if key else ''), value) for key, value in _STAGING_RAW.items())
+DEFAULTS_RAW['staging'] = dict(_STAGING_RAW[''], constraints=_ONE_PASSWORD)
 # one operator Koji hub (fedora_build_koji_hubs.NAME): the connection and its login
 KOJI_HUB_MODEL = dict((key, _KOJI[key]) for key in KOJI_HUB_FIELDS)
-KOJI_HUB_RAW = {'': dict(fields=KOJI_HUB_FIELDS, what="a mapping of a Koji hub's connection and login fields")}
+KOJI_HUB_RAW = {'': dict(fields=KOJI_HUB_FIELDS, what="a mapping of a Koji hub's connection and login fields",
+                        constraints=_ONE_PASSWORD)}
 STAGING_TARGET_RAW = dict(_STAGING_RAW)  # the operator's own target: its login fields are checked, not refused
-STAGING_TARGET_RAW[''] = dict(by=('type', STAGING_FIELDS), what='a mapping with type (local, ssh or ftp) and path')
+STAGING_TARGET_RAW[''] = dict(by=('type', STAGING_FIELDS), what='a mapping with type (local, ssh or ftp) and path',
+                              constraints=_ONE_PASSWORD)
 # the raw inputs request_shape.check_input checks: (the model's field of the whole, its RAW differences)
 INPUTS = {
     'request': (dict(type='dict', options=MODEL), RAW),

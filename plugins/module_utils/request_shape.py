@@ -68,9 +68,9 @@ def _translate(error, path, fields):
             return [(_join(path, match.group(1)), match.group(1), None)]
     if name == 'MutuallyExclusiveError':
         match = re.search(r'mutually exclusive: (.*)$', message)
-        keys = _names(match.group(1)) if match else []
+        groups = [group.split('|') for group in match.group(1).split(', ')] if match else []  # 'a|b, a|c'
         return [(path, None, 'give %s, not both.' % ' or '.join(keys) if len(keys) == 2 else
-                 'give only one of %s.' % ', '.join(keys))]
+                 'give only one of %s.' % ', '.join(keys)) for keys in groups]
     if name == 'RequiredOneOfError':
         match = re.search(r'one of the following is required: (.*)$', message)
         return [(path, None, 'give one of %s.' % ', '.join(_names(match.group(1)) if match else []))]
@@ -133,6 +133,8 @@ def _compile(field, raw, here):
             'missing': extra.get('missing'), 'what': extra.get('what'), 'element_what': extra.get('element_what'),
             'choices': field.get('choices'), 'by': extra.get('by'),
             'constraints': dict((key, field[key]) for key in _CONSTRAINTS if key in field), 'raw': raw is not None}
+    for key, rules in extra.get('constraints', {}).items():
+        node['constraints'][key] = list(node['constraints'].get(key, [])) + list(rules)
     if kind == 'list':
         node['elements'] = tuple(extra.get('elements') or (field.get('elements', 'str'),))
     options = field.get('options')
@@ -239,8 +241,8 @@ def _mapping(value, node, path, problems, raw):
                 bad.add(key)
                 if text is None:  # a type or choices error, worded with the value
                     text = _problem(node['options'][key], given.get(key), raw) or 'is not valid.'
-            if where not in seen:
-                seen.add(where)
+            if (where, text) not in seen:
+                seen.add((where, text))
                 problems.append('%s: %s' % (where, text))
     for key, item in given.items():
         if key not in unknown and key not in bad:

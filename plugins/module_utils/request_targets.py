@@ -80,8 +80,9 @@ def _koji(p, value, path, defaults, arch, dest=None):
         base = destinations.strip_secrets('koji', base)
         for key in ('hub',) + KOJI_CONNECTION:
             base.pop(key, None)
+    # hub and a connection field together: the validator said it (RAW koji: mutually_exclusive)
     if 'hub' in given and any(key in given for key in KOJI_CONNECTION):
-        p.add(path, 'give hub (a Koji hub the operator defined) or profile/hub_url/topurl, not both.')
+        base = {}
     elif given.get('hub') not in (None, INVALID):
         if p.check(destinations.refer, 'koji', given['hub'], _join(path, 'hub'), dest['koji_hubs']) is not INVALID:
             base.update(dest['koji_hubs'][given['hub']])
@@ -156,8 +157,6 @@ def _staging_target(p, value, path, dest=None, trusted=True):
             out['user'] = 'anonymous'
         out['password'] = _opt(p, value, 'password', path, _secret)
         out['password_env'] = _opt(p, value, 'password_env', path, _env_name)
-        if out['password'] is not None and out['password_env'] is not None:
-            p.add(path, 'give password or password_env, not both.')
         out['tls'] = value.get('tls', False)
     return out if len(p) == start and INVALID not in out.values() else INVALID
 
@@ -247,8 +246,6 @@ def _destinations(p, data, path):
                 hub = _koji_part(p, item, _join(field, name))
                 if not hub.get('profile') and not (hub.get('hub_url') and hub.get('topurl')):
                     p.add(_join(field, name), 'give profile, or hub_url and topurl.')
-                if hub.get('password') is not None and hub.get('password_env') is not None:
-                    p.add(_join(field, name), 'give password or password_env, not both.')
                 out['koji_hubs'][name] = dict(hub, hub=name)
             else:
                 out['webhooks'][name] = None  # only the names: the notify step reads the definitions

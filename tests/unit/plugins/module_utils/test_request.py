@@ -324,6 +324,18 @@ def test_koji_bad(koji, field, needle):
     one_problem(base(koji=koji), 'request.koji.' + field, needle, defaults=OPEN)
 
 
+def test_koji_hub_or_its_connection_not_both():
+    """The validator's mutually_exclusive (RAW koji): an operator hub brings its own connection."""
+    hubs = {'team': {'hub_url': 'https://koji.example/kojihub', 'topurl': 'https://koji.example/files'}}
+    problems = bad(base(koji={'hub': 'team', 'profile': 'stg', 'topurl': 'https://k/'}), dict(OPEN, koji_hubs=hubs))
+    assert problems == ['request.koji: give hub or profile, not both.', 'request.koji: give hub or topurl, not both.']
+
+
+def test_default_staging_one_password():
+    defaults = {'staging': [{'type': 'ftp', 'host': 'h', 'path': '/pub', 'password': 'pw', 'password_env': 'PW'}]}
+    assert bad(base(), defaults) == ['defaults.staging[0]: give password or password_env, not both.']
+
+
 def test_koji_multilib_only_for_x86_64():
     one_problem(base(arch='aarch64', koji={'multilib': True}), 'request.koji.multilib', 'only applies to arch x86_64')
 
