@@ -80,13 +80,12 @@ def _koji(p, value, path, defaults, arch, dest=None):
         base = destinations.strip_secrets('koji', base)
         for key in ('hub',) + KOJI_CONNECTION:
             base.pop(key, None)
-    # hub and a connection field together: the validator said it (RAW koji: mutually_exclusive)
-    if 'hub' in given and any(key in given for key in KOJI_CONNECTION):
-        base = {}
-    elif given.get('hub') not in (None, INVALID):
+    # hub together with a connection field is the validator's problem (RAW koji: mutually_exclusive)
+    connection = any(key in given for key in KOJI_CONNECTION)
+    if given.get('hub') not in (None, INVALID) and not connection:
         if p.check(destinations.refer, 'koji', given['hub'], _join(path, 'hub'), dest['koji_hubs']) is not INVALID:
             base.update(dest['koji_hubs'][given['hub']])
-    elif 'hub_url' in given or 'topurl' in given:
+    elif 'hub' not in given and ('hub_url' in given or 'topurl' in given):
         p.check(destinations.own_destination, 'koji', path, dest['koji_hubs'], dest['allow'])
     merged = dict(base)
     merged.update(given)
