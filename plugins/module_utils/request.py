@@ -25,18 +25,18 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.staging impo
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.fileutil import check_tree_path
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_builder import BUILDER_OPTIONS, KIWI_ONLY, LMC_ONLY  # noqa: F401
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_checks import (  # noqa: F401
-    INVALID, Problems, _bool, _builder, _choice, _each, _int, _join, _kickstart, _mapping, _repos, _text, default_mirror, kind,
+    INVALID, Problems, _bounded, _builder, _each, _join, _kickstart, _mapping, _repos, _text, default_mirror, kind,
     preset_url, show)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_model import (  # noqa: F401
-    ARCHES, COMPUTED_FIELDS, CONTENTS_ABSENT, CONTENTS_FIELDS, DEFAULT_ARCH, DEFAULT_PRESETS, DEFAULT_RAWHIDE_PRESETS, DEFAULT_TIMEOUT, DEFAULTS_FIELDS,
+    ARCHES, COMPUTED_FIELDS, DEFAULT_ARCH, DEFAULT_PRESETS, DEFAULT_RAWHIDE_PRESETS, DEFAULT_TIMEOUT, DEFAULTS_FIELDS,
     EXTRA_REPO_FIELDS, FEDORA_KOJI_HUB, FEDORA_KOJI_TOPURL, IMAGE_TYPES, KICKSTART_FIELDS, KOJI_AUTH, KOJI_CONNECTION,
     KOJI_DEFAULT_EXCLUDE, KOJI_FIELDS, KOJI_OPTIONAL, LIVE_BACKENDS, MAX_LIST, MAX_TEXT, MAX_TIMEOUT, METALINK,
     NOTIFY_EVENTS, NOTIFY_FIELDS, PRESET_REPO_NAMES, PRESETS, PRIMARY_MIRROR, REPO_SOURCES, REPO_URL_KEYS,
     REPOS_COMPUTED, REPOS_FIELDS, REQUEST_FIELDS, ROOTFS_TYPES, SECONDARY_ARCHES, SECONDARY_MIRROR, STAGING_FIELDS,
     STAGING_TYPES, TAG_LATEST_FIELDS, MODEL, schema)
-from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_shape import check_shape
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_shape import check_input, check_shape
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_targets import (  # noqa: F401
-    _NO_DESTINATIONS, _destinations, _koji, _koji_part, _notify, _staging)
+    _NO_DESTINATIONS, _destinations, _koji, _koji_part, _notify, _staging, yaml_on)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import UNSAFE_TEXT_RE, check_name, check_release
 
 # The public names (callers import them from here; most are defined in request_model/request_checks/
@@ -60,43 +60,67 @@ def _defaults(p, defaults, path='defaults'):
            'dest': copy.deepcopy(_NO_DESTINATIONS)}
     if defaults is None:
         return out
-    data = _mapping(p, defaults, path, DEFAULTS_FIELDS)
+    data, problems = check_input(defaults, 'defaults', path)  # the shape: ArgumentSpecValidator's
+    p.items.extend(problems)
     if data is INVALID:
         out['staging'] = INVALID
         return out
     out['dest'] = _destinations(p, data, path)
-    if data.get('arch') is not None:
-        # The playbook's default: the arch of the first reachable build node.
-        out['arch'] = _choice(p, data['arch'], _join(path, 'arch'), ARCHES)
+    # The playbook's default arch: the arch of the first reachable build node.
+    out['arch'] = data.get('arch', out['arch'])
     koji = data.get('koji')
-    if koji is not None and _mapping(p, koji, _join(path, 'koji'), KOJI_FIELDS, what=' of koji fields') is not INVALID:
+    if koji is not None and koji is not INVALID:
         out['koji'] = _koji_part(p, koji, _join(path, 'koji'))
         hub = out['koji'].get('hub')
         if hub not in (None, INVALID) and p.check(destinations.refer, 'koji', hub, _join(path, 'koji.hub'),
                                                   out['dest']['koji_hubs']) is not INVALID:
             out['koji'] = dict(out['koji'], **out['dest']['koji_hubs'][hub])
-    if data.get('staging') is not None:
+    if data.get('staging') is INVALID:
+        out['staging'] = INVALID
+    elif data.get('staging') is not None:
         # the operator's default targets: mappings (with their credentials) or names of staging_targets
         staging_ = _staging(p, data['staging'], _join(path, 'staging'), None, out['dest'], trusted=True)
         out['staging'] = _staging_as_module_sees_it(p, staging_, _join(path, 'staging'))
     if data.get('timeout') is not None:
-        out['timeout'] = _int(p, data['timeout'], _join(path, 'timeout'), 1, MAX_TIMEOUT)
+        out['timeout'] = _bounded(p, data['timeout'], _join(path, 'timeout'), 1, MAX_TIMEOUT)
     names = data.get('kiwi_descriptions')
     if isinstance(names, dict):  # the operator's {name: node directory}; only the names matter here
         names = list(names)
-    if names is not None:
+    if names is not None and names is not INVALID:
         names = _each(p, names, _join(path, 'kiwi_descriptions'),
                       lambda p_, v, f: p_.check(check_name, v, field=f) if _text(p_, v, f, 64) is not INVALID else INVALID)
         out['kiwi_descriptions'] = names if names is not INVALID else []
     return out
 
 
+# the order a request's problems are listed in: its fields' (the validator's come first, then the semantic ones)
+_ORDER = ('image_type', 'name', 'release', 'arch', 'builder', 'kickstart', 'koji', 'repos', 'staging', 'notify',
+          'force', 'contents', 'request_id')
+
+
 def _request(p, request, defaults, forced_type, prefix, shape=True):
-    if not isinstance(request, dict):
-        return p.add(prefix, 'must be a mapping with the fields %s (got %s).'
-                     % (', '.join(REQUEST_FIELDS), kind(request)))
     start = len(p)
-    _mapping(p, request, prefix, REQUEST_FIELDS, also=COMPUTED_FIELDS)
+    out = _request_checks(p, request, defaults, forced_type, prefix, shape)
+
+    def field(problem):
+        rest = problem[len(prefix):]
+        name = rest[1:].split(': ', 1)[0].split('.', 1)[0].split('[', 1)[0] if rest.startswith('.') else ''
+        return _ORDER.index(name) + 1 if name in _ORDER else 0  # unknown fields first
+    p.items[start:] = sorted(p.items[start:], key=field)
+    return out
+
+
+def _request_checks(p, request, defaults, forced_type, prefix, shape):
+    start = len(p)
+    if isinstance(request, dict) and isinstance(request.get('notify'), dict):
+        request = dict(request, notify=yaml_on(request['notify']))
+    # the shape (fields, types, choices, required): ArgumentSpecValidator's, along MODEL and RAW; what follows
+    # checks the meaning of the clean copy, in which a value that did not fit is INVALID (already reported)
+    raw_builder = request.get('builder') if isinstance(request, dict) else None
+    request, problems = check_input(request, 'request', prefix)
+    p.items.extend(problems)
+    if request is INVALID:
+        return INVALID
     out = {}
 
     image_type = request.get('image_type')
@@ -104,7 +128,6 @@ def _request(p, request, defaults, forced_type, prefix, shape=True):
     if image_type is None:
         image_type = forced_type if forced_type else p.add(path, 'missing; give boot, dvd or live.')
     else:
-        image_type = _choice(p, image_type, path, IMAGE_TYPES)
         if forced_type and image_type is not INVALID and image_type != forced_type:
             image_type = p.add(path, '%r does not match this playbook, which builds image_type %s.'
                                % (image_type, forced_type))
@@ -120,8 +143,8 @@ def _request(p, request, defaults, forced_type, prefix, shape=True):
 
     release = request.get('release')
     path = _join(prefix, 'release')
-    if release is None:
-        out['release'] = p.add(path, 'missing; give a Fedora release such as 41, or rawhide.')
+    if release is INVALID:  # missing or not a number or a string: said by the validator
+        out['release'] = release
     elif isinstance(release, str) and UNSAFE_TEXT_RE.search(release):
         out['release'] = _text(p, release, path, 16)  # refused, not stripped away
     elif isinstance(release, str) and len(release) > 16:
@@ -130,17 +153,17 @@ def _request(p, request, defaults, forced_type, prefix, shape=True):
         out['release'] = p.check(check_release, release, field=path)
 
     arch = request.get('arch')
-    out['arch'] = defaults['arch'] if arch is None else _choice(p, arch, _join(prefix, 'arch'), ARCHES)
+    out['arch'] = defaults['arch'] if arch is None else arch
 
     builder = INVALID
     if image_type in IMAGE_TYPES:
-        builder = _builder(p, request.get('builder'), _join(prefix, 'builder'), image_type, defaults['timeout'],
+        builder = _builder(p, raw_builder, _join(prefix, 'builder'), image_type, defaults['timeout'],
                            defaults['kiwi_descriptions'], out.get('release'), out['arch'])
-        raw = request.get('builder')
+        raw = raw_builder
         backend = raw.get('backend') if isinstance(raw, dict) else None
         out['kickstart'] = _kickstart(p, request.get('kickstart'), _join(prefix, 'kickstart'), image_type, backend)
-    elif isinstance(request.get('builder'), dict):  # unknown image type: still report unknown builder options
-        _mapping(p, request['builder'], _join(prefix, 'builder'), sorted(schema()['builder']))
+    elif isinstance(raw_builder, dict):  # unknown image type: still report unknown builder options
+        _mapping(p, raw_builder, _join(prefix, 'builder'), sorted(schema()['builder']))
     out['koji'] = _koji(p, request.get('koji'), _join(prefix, 'koji'), defaults['koji'], out['arch'],
                         defaults['dest'])
     out['repos'] = _repos(p, request.get('repos'), _join(prefix, 'repos'), out['release'], out['arch'], image_type)
@@ -162,8 +185,8 @@ def _request(p, request, defaults, forced_type, prefix, shape=True):
         if given:
             out['staging'] = _staging_as_module_sees_it(p, out['staging'], _join(prefix, 'staging'))
     out['notify'] = _notify(p, request.get('notify'), _join(prefix, 'notify'), defaults['dest'])
-    out['force'] = False if request.get('force') is None else _bool(p, request['force'], _join(prefix, 'force'))
-    contents = _contents(p, request.get('contents'), _join(prefix, 'contents'))
+    out['force'] = request.get('force', False)
+    contents = _contents(request.get('contents'))
     if contents is INVALID or contents.get('absent') != 'report':
         out['contents'] = contents  # only when not the default: the request IDs of requests without it stay as they were
 
@@ -187,14 +210,13 @@ def _request(p, request, defaults, forced_type, prefix, shape=True):
     return out
 
 
-def _contents(p, value, path):
-    """The content check's options: ``{absent: report|error}`` (report when not given)."""
+def _contents(value):
+    """The content check's options: ``{absent: report|error}`` (report when not given; the shape is the validator's)."""
     if value is None:
         return {'absent': 'report'}
-    if _mapping(p, value, path, CONTENTS_FIELDS) is INVALID:
+    if value is INVALID or value.get('absent') is INVALID:
         return INVALID
-    absent = value.get('absent')
-    return {'absent': 'report' if absent is None else _choice(p, absent, _join(path, 'absent'), CONTENTS_ABSENT)}
+    return {'absent': value.get('absent', 'report')}
 
 
 def _staging_as_module_sees_it(p, targets, path):

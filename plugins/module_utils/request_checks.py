@@ -3,9 +3,15 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Semantic checks of request values: each returns the cleaned value or INVALID after adding a problem.
 
-A problem is one sentence that starts with the field path (``requests[1].koji.builds[0]: ...``). Checks that
-modules also make call the modules' own functions (validate.py), so the validator never accepts what a
-module later refuses. Pure stdlib, Python 3.8+, no I/O.
+A problem is one sentence that starts with the field path (``requests[1].koji.builds[0]: ...``). The shape of
+the request (unknown fields, types, choices, required fields, mutually exclusive ones) is decided before, by
+ansible-core's ArgumentSpecValidator (request_shape.check_input, along request_model.MODEL and RAW): the checks
+here get its clean copy, where a value that did not fit is INVALID (already reported, passed on silently). What
+stays here is what the validator cannot say: patterns, lengths and ranges, URL schemes, UNSAFE_TEXT, names and
+rules across fields. Checks that modules also make call the modules' own functions (validate.py), so the
+validator never accepts what a module later refuses. The type-checking helpers (_mapping, _bool, _choice, _int,
+_list) serve the builder options (request_builder.py), whose shape is still checked here.
+Pure stdlib, Python 3.8+, no I/O.
 """
 
 from __future__ import annotations
@@ -21,9 +27,8 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors impor
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_builder import (
     BACKEND_OPTIONS, BUILDER_OPTIONS, OPERATOR_OPTIONS, _NON_NEGATIVE, only_for)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_model import (
-    DEFAULT_PRESETS, DEFAULT_RAWHIDE_PRESETS, EXTRA_REPO_FIELDS, KICKSTART_FIELDS, MAX_LIST, MAX_TEXT, MAX_TIMEOUT,
-    METALINK, PRESET_REPO_NAMES, PRESETS, PRIMARY_MIRROR, REPO_SOURCES, REPO_URL_KEYS, REPOS_COMPUTED, REPOS_FIELDS,
-    SECONDARY_ARCHES, SECONDARY_MIRROR, TAG_LATEST_FIELDS)
+    DEFAULT_PRESETS, DEFAULT_RAWHIDE_PRESETS, MAX_LIST, MAX_TEXT, MAX_TIMEOUT, METALINK, PRESET_REPO_NAMES, PRESETS,
+    PRIMARY_MIRROR, REPO_URL_KEYS, SECONDARY_ARCHES, SECONDARY_MIRROR)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import (
     UNSAFE_TEXT_RE, check_builder_option, check_name, check_nvr, check_url)
 
@@ -146,7 +151,9 @@ class Problems(object):
 # --- scalar checks: each returns the cleaned value or INVALID (after adding a problem) ------------------------
 
 def _text(p, value, path, max_len=MAX_TEXT, what='a string'):
-    if not isinstance(value, str):
+    if value is INVALID:
+        return value
+    if not isinstance(value, str):  # builder options and operator names only: the validator typed the rest
         return p.add(path, 'must be %s (got %s).' % (what, kind(value)))
     if not value.strip():
         return p.add(path, 'is empty.')
@@ -170,9 +177,9 @@ def _matching(p, value, path, max_len, regex, what):
 
 
 def _secret(p, value, path):
-    """Like _text, but never echoes the value."""
-    if not isinstance(value, str):
-        return p.add(path, 'must be a string (got %s).' % kind(value))
+    """Like _text, but never echoes the value (a string: the validator's)."""
+    if value is INVALID:
+        return value
     if not value or len(value) > MAX_TEXT or UNSAFE_TEXT_RE.search(value):
         return p.add(path, 'must be 1 to %d characters without control or invisible characters (the value is not '
                            'shown).' % MAX_TEXT)
@@ -186,13 +193,18 @@ def _bool(p, value, path):
 
 
 def _int(p, value, path, minimum=None, maximum=None):
-    number = INVALID
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    elif isinstance(value, str) and re.fullmatch(r'\s*-?[0-9]{1,18}\s*', value):
-        number = int(value)
-    if number is INVALID:
+    """A builder option's whole number (its shape is not the validator's yet)."""
+    if not (isinstance(value, int) and not isinstance(value, bool)
+            or isinstance(value, str) and re.fullmatch(r'\s*-?[0-9]{1,18}\s*', value)):
         return p.add(path, 'must be a whole number (got %s).' % show(value))
+    return _bounded(p, value, path, minimum, maximum)
+
+
+def _bounded(p, value, path, minimum=None, maximum=None):
+    """A whole number (or its digits, as the validator lets the raw input give it) within its range."""
+    if value is INVALID:
+        return value
+    number = int(value)
     if minimum is not None and number < minimum or maximum is not None and number > maximum:
         if maximum is None:
             return p.add(path, '%d is out of range (at least %d).' % (number, minimum))
@@ -228,6 +240,8 @@ def _list(p, value, path, what='a list'):
     """A list (None -> []); a single scalar is NOT silently wrapped."""
     if value is None:
         return []
+    if value is INVALID:
+        return value
     if not isinstance(value, (list, tuple)):
         return p.add(path, 'must be %s (got %s).' % (what, kind(value)))
     if len(value) > MAX_LIST:
@@ -242,7 +256,7 @@ def _each(p, value, path, func, what='a list', unique=True):
         return items
     out, bad = [], False
     for index, item in enumerate(items):
-        clean = func(p, item, _join(path, index))
+        clean = INVALID if item is INVALID else func(p, item, _join(path, index))
         if clean is INVALID:
             bad = True
         elif not unique or clean not in out:
@@ -276,8 +290,8 @@ def unknown_fields(value, known):
 def _opt(p, data, key, path, func, *args, **kwargs):
     """data[key] checked with func, or None when absent/null."""
     value = data.get(key)
-    if value is None:
-        return None
+    if value is None or value is INVALID:
+        return value
     return func(p, value, _join(path, key), *args, **kwargs)
 
 
@@ -295,24 +309,22 @@ def _kickstart(p, value, path, image_type, backend):
         return p.add(path, 'image_type boot (lorax) does not use a kickstart; remove this field.')
     if image_type == 'live' and backend == 'kiwi':
         return p.add(path, 'backend kiwi builds from builder.description, not from a kickstart; remove this field.')
-    if isinstance(value, str):
-        value = {'src': value}
+    if value is INVALID:
+        return value
+    data = {'src': value} if isinstance(value, str) else value
     start = len(p)
-    data = _mapping(p, value, path, KICKSTART_FIELDS)
-    if data is INVALID:
-        return data
     out = {}
     src = data.get('src')
     src_path = _join(path, 'src')
-    if src is None:
-        p.add(src_path, 'missing; give an absolute path on the controller or an http, https or ftp URL.')
-    elif isinstance(src, str) and '://' in src:
+    if src is INVALID:
+        out['src'] = src
+    elif '://' in src:
         out['src'] = _url(p, src, src_path, ('http', 'https', 'ftp'))
     else:
         out['src'] = _abs_path(p, src, src_path, 'an absolute path on the controller or an http, https or ftp URL')
     checksum = data.get('checksum')
-    out['checksum'] = None
-    if checksum is not None:
+    out['checksum'] = None if checksum is None else INVALID
+    if checksum not in (None, INVALID):
         text = _text(p, checksum, _join(path, 'checksum'))
         if text is not INVALID:
             hexpart = text[7:] if text.lower().startswith('sha256:') else text
@@ -323,7 +335,7 @@ def _kickstart(p, value, path, image_type, backend):
                       % show(checksum))
     for key in ('packages', 'exclude_packages'):
         out[key] = _each(p, data.get(key), _join(path, key), _package_entry)
-    return out if len(p) == start else INVALID
+    return out if len(p) == start and INVALID not in out.values() else INVALID
 
 
 def _package_entry(p, value, path):
@@ -361,38 +373,29 @@ def _build_item(p, value, path):
 
 
 def _task_item(p, value, path):
-    number = INVALID
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    elif isinstance(value, str) and value.strip().isdigit() and value.strip().isascii() and len(value.strip()) <= 19:
-        number = int(value.strip())
-    if number is not INVALID and number > MAX_KOJI_ID:
+    number = int(value)  # a whole number or its digits: the validator's
+    if number > MAX_KOJI_ID:
         return p.add(path, '%s is too large for a Koji task ID (at most 2**63-1).' % show(value))
-    if number is INVALID or number <= 0:
+    if number <= 0:
         return p.add(path, '%s is not a Koji task ID (a positive number).' % show(value))
     return number
 
 
-def _tag_latest(p, value, path):
+def _tag_latest(p, data, path):
     start = len(p)
-    data = _mapping(p, value, path, TAG_LATEST_FIELDS)
-    if data is INVALID:
-        return data
-    tag = data.get('tag')
-    if tag is None:
-        p.add(_join(path, 'tag'), 'missing; give the Koji tag name.')
-    elif _text(p, tag, _join(path, 'tag'), 128) is not INVALID:
+    tag = data['tag']
+    if _text(p, tag, _join(path, 'tag'), 128) is not INVALID:
         p.check(check_name, tag, field=_join(path, 'tag'))
-    packages = _each(p, data.get('packages'), _join(path, 'packages'), _package_name)
+    packages = _each(p, data['packages'], _join(path, 'packages'), _package_name)
     if packages == []:
-        p.add(_join(path, 'packages'), 'missing or empty; give the package names whose latest build to take.')
-    return {'tag': tag, 'packages': packages} if len(p) == start else INVALID
+        p.add(_join(path, 'packages'), 'is empty; give the package names whose latest build to take.')
+    return {'tag': tag, 'packages': packages} if len(p) == start and INVALID not in (tag, packages) else INVALID
 
 
 def _sigkey(p, value, path):
     if value == '':
         return ''
-    if not isinstance(value, str) or not _SIGKEY_RE.fullmatch(value):
+    if not _SIGKEY_RE.fullmatch(value):
         return p.add(path, '%s is not a Koji signing key ID (8 to 40 hex digits) or "" (unsigned copies allowed).'
                      % show(value))
     return value.lower()
@@ -429,31 +432,25 @@ def default_mirror(arch):
     return SECONDARY_MIRROR if arch in SECONDARY_ARCHES else PRIMARY_MIRROR
 
 
-def _extra_repo(p, value, path):
+def _extra_repo(p, data, path):
+    """One extra repository; exactly one URL key: the validator's (the model's mutually_exclusive/required_one_of)."""
     start = len(p)
-    data = _mapping(p, value, path, EXTRA_REPO_FIELDS)
-    if data is INVALID:
-        return data
     out = {}
-    name = data.get('name')
-    if name is None:
-        p.add(_join(path, 'name'), 'missing; give the repository name.')
-    elif _text(p, name, _join(path, 'name'), 128) is not INVALID:
+    name = data['name']
+    if _text(p, name, _join(path, 'name'), 128) is not INVALID:
         out['name'] = p.check(check_name, name, field=_join(path, 'name'))
-    urls = [key for key in REPO_URL_KEYS if data.get(key) is not None]
-    if len(urls) != 1:
-        p.add(path, 'give exactly one of baseurl, metalink or mirrorlist (got %s).' % (', '.join(urls) or 'none'))
-    for key in urls:
-        out[key] = _url(p, data[key], _join(path, key),
-                        ('http', 'https', 'ftp', 'file') if key == 'baseurl' else ('http', 'https'))
-    out['cost'] = _opt(p, data, 'cost', path, _int, 0, 1000000)
-    out['priority'] = _opt(p, data, 'priority', path, _int, 1, 99)
-    return out if len(p) == start else INVALID
+    for key in REPO_URL_KEYS:
+        if key in data:
+            out[key] = _url(p, data[key], _join(path, key),
+                            ('http', 'https', 'ftp', 'file') if key == 'baseurl' else ('http', 'https'))
+    out['cost'] = _opt(p, data, 'cost', path, _bounded, 0, 1000000)
+    out['priority'] = _opt(p, data, 'priority', path, _bounded, 1, 99)
+    return out if len(p) == start and INVALID not in (name,) + tuple(out.values()) else INVALID
 
 
 def _repos(p, value, path, release, arch, image_type):
     start = len(p)
-    data = {} if value is None else _mapping(p, value, path, REPOS_FIELDS, also=REPOS_COMPUTED)
+    data = {} if value is None else value
     if data is INVALID:
         return data
     rawhide = release == 'rawhide'
@@ -462,8 +459,7 @@ def _repos(p, value, path, release, arch, image_type):
     if presets is None:
         presets = list(DEFAULT_RAWHIDE_PRESETS if rawhide else DEFAULT_PRESETS)
     else:
-        presets = _each(p, presets, _join(path, 'presets'), lambda p_, v, f: _choice(p_, v, f, PRESETS))
-        if presets is not INVALID:
+        if presets is not INVALID and INVALID not in presets:
             presets = [name for name in PRESETS if name in presets]
             if known_release and rawhide and set(presets) - {'rawhide'}:
                 p.add(_join(path, 'presets'), '%s do not apply to release rawhide (use the rawhide preset).'
@@ -477,9 +473,10 @@ def _repos(p, value, path, release, arch, image_type):
         mirror = _url(p, mirror, _join(path, 'mirror'), ('http', 'https', 'ftp', 'file'))
         if mirror is not INVALID:
             mirror = mirror.rstrip('/')
-    source = 'baseurl' if data.get('source') is None else _choice(p, data['source'], _join(path, 'source'), REPO_SOURCES)
+    source = data.get('source', 'baseurl')
     extra = _each(p, data.get('extra'), _join(path, 'extra'), _extra_repo)
-    if len(p) != start or not known_release or arch in (None, INVALID):
+    if (len(p) != start or not known_release or arch in (None, INVALID)
+            or INVALID in (presets, mirror, source, extra) or INVALID in presets):
         return INVALID
     resolved = []
     for preset in presets:
@@ -496,7 +493,7 @@ def _repos(p, value, path, release, arch, image_type):
     if image_type == 'boot' and not resolved:
         p.add(path, 'image_type boot needs at least one repository (a preset or an extra repository).')
     out = {'presets': presets, 'mirror': mirror, 'source': source, 'extra': extra, 'resolved': resolved}
-    if 'resolved' in data and data['resolved'] != resolved:
+    if data.get('resolved') is not None and data['resolved'] != resolved:
         p.add(_join(path, 'resolved'), 'is computed from presets, mirror, source and extra; leave it out.')
     return out if len(p) == start else INVALID
 

@@ -3,9 +3,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The build request model: its fields, limits and choices, and which fields hold secrets.
 
-The one source of the request's schema: request_checks.py and request_targets.py check values against it,
-tools/gen_request_artifacts.py writes roles/build/meta/argument_specs.yml and the field tables of
-docs/request.md from it, and tests hold the AWX surveys to it.
+The one source of the request's schema: request_shape.py checks the shape of the raw input (MODEL and RAW) and of
+the normalized request (MODEL) with ansible-core's ArgumentSpecValidator, request_checks.py and request_targets.py
+the meaning of the values, tools/gen_request_artifacts.py writes roles/build/meta/argument_specs.yml and the field
+tables of docs/request.md from it (RAW is not part of either), and tests hold the AWX surveys to it.
 
 Pure stdlib, Python 3.8+, no I/O.
 """
@@ -385,6 +386,92 @@ MODEL = {
                           'the default C({absent: report}).',
                   doc=('mapping', '`{absent: report}`', _CONTENTS_DOC),
                   options=_CONTENTS),
+}
+
+
+# --- the request as a user writes it ---------------------------------------------------------------------------
+# MODEL is the normalized request; the request a user writes (and the operator's defaults) has the same fields with
+# the differences below, keyed by dotted path. request_shape.check_input builds ansible-core ArgumentSpecValidator
+# specs from MODEL and these, and runs them on the raw input before any semantic check:
+#   every field is optional unless marked required here ('missing': the hint after "missing;"); computed fields are
+#   refused unless 'input' (then compared with what is computed); 'types': the types the field accepts (a name
+#   string or a mapping, a number or a string), 'elements' those of a list's entries ('int' in the raw input also
+#   takes a string of digits); 'what': what "must be WHAT (got ...)" says; 'fields': the keys a mapping accepts, in
+#   the order messages list them, 'also': accepted but not listed; 'by': (key, {value: fields}) the keys a mapping
+#   accepts follow the value of one key (a staging target's type); 'constraints': more of the validator's rules of a
+#   mapping (mutually_exclusive, ...) than the model's; 'any': not shape-checked here (builder: request_builder.py
+#   checks it along the image type's own options).
+_KS_WHAT = 'a mapping with the fields %s (or the src string alone)' % ', '.join(KICKSTART_FIELDS)
+_STAGING_WHAT = 'the name of a staging target the operator defined or a mapping with type (local, ssh or ftp) and path'
+_STAGING_RAW = {
+    '': dict(elements=('str', 'dict'), what='a list of staging targets', element_what=_STAGING_WHAT,
+             by=('type', STAGING_FIELDS)),
+    'type': dict(required=True, missing='give local, ssh or ftp.'),
+    'path': dict(required=True, missing='give the absolute staging directory.'),
+}
+RAW = {
+    '': dict(fields=REQUEST_FIELDS, also=COMPUTED_FIELDS),
+    'release': dict(types=('int', 'str'), required=True, missing='give a Fedora release such as 41, or rawhide.',
+                    what='a Fedora release (a number such as 41, or "rawhide")'),
+    'request_id': dict(input=True, types=('raw',)),
+    'builder': dict(any=True),
+    'kickstart': dict(types=('str', 'dict'), what=_KS_WHAT),
+    'kickstart.src': dict(required=True, missing='give an absolute path on the controller or an http, https or ftp URL.',
+                          what='an absolute path on the controller or an http, https or ftp URL'),
+    # hub names an operator's hub, which brings its own connection
+    'koji': dict(fields=KOJI_REQUEST_FIELDS, also=destinations.KOJI_SECRET_FIELDS,
+                 constraints=dict(mutually_exclusive=[['hub', key] for key in KOJI_CONNECTION])),
+    'koji.builds': dict(elements=('int', 'str'), element_what='an NVR (name-version-release) or a numeric build ID'),
+    'koji.tasks': dict(element_what='a Koji task ID (a positive number)'),
+    'koji.tag_latest.tag': dict(required=True, missing='give the Koji tag name.'),
+    'koji.tag_latest.packages': dict(required=True, missing='give the package names whose latest build to take.'),
+    'repos': dict(fields=REPOS_FIELDS, also=REPOS_COMPUTED),
+    'repos.resolved': dict(input=True, any=True),
+    'repos.extra.name': dict(required=True, missing='give the repository name.'),
+    'notify.email': dict(types=('list', 'str'), what='a list (or one string)'),
+}
+RAW.update(('staging' + ('.' + key if key else ''), value) for key, value in _STAGING_RAW.items())
+# a login or its source in a request's koji or staging target: refused whatever its value (request_targets._koji, the operator's)
+RAW.update(('koji.' + key, dict(any=True)) for key in destinations.KOJI_SECRET_FIELDS)
+RAW.update(('staging.' + key, dict(any=True)) for key in destinations.STAGING_SECRET_FIELDS)
+
+# the service defaults (fedora_build_<name> settings, request.py _defaults) as a user writes them
+DEFAULTS_MODEL = {
+    'arch': F('str', 'Default arch.', choices=list(ARCHES)),
+    'koji': F('dict', 'Koji defaults.', options=_KOJI),
+    'staging': F('list', 'Default staging targets.', elements='dict', options=_STAGING_TARGET,
+                 required_if=[['type', 'ssh', ['host']], ['type', 'ftp', ['host']]]),
+    'timeout': F('int', 'Default builder timeout.'),
+    'kiwi_descriptions': F('list', 'Names of the kiwi descriptions.', elements='str'),
+    'staging_targets': F('raw', 'Named staging targets.'),
+    'koji_hubs': F('raw', 'Named Koji hubs.'),
+    'webhooks': F('raw', 'Named webhooks.'),
+    'allow_request_destinations': F('bool', 'Requests may name their own destinations.'),
+}
+DEFAULTS_RAW = {
+    '': dict(fields=DEFAULTS_FIELDS),
+    'koji': dict(fields=KOJI_FIELDS, what='a mapping of koji fields'),
+    'kiwi_descriptions': dict(types=('list', 'dict')),
+    'staging_targets': dict(any=True),  # destinations.operator_names checks these three
+    'koji_hubs': dict(any=True),
+    'webhooks': dict(any=True),
+}
+_ONE_PASSWORD = dict(mutually_exclusive=[['password', 'password_env']])
+DEFAULTS_RAW.update(('staging' + ('.' + key if key else ''), value) for key, value in _STAGING_RAW.items())
+DEFAULTS_RAW['staging'] = dict(_STAGING_RAW[''], constraints=_ONE_PASSWORD)
+# one operator Koji hub (fedora_build_koji_hubs.NAME): the connection and its login
+KOJI_HUB_MODEL = dict((key, _KOJI[key]) for key in KOJI_HUB_FIELDS)
+KOJI_HUB_RAW = {'': dict(fields=KOJI_HUB_FIELDS, what="a mapping of a Koji hub's connection and login fields",
+                        constraints=_ONE_PASSWORD)}
+STAGING_TARGET_RAW = dict(_STAGING_RAW)  # the operator's own target: its login fields are checked, not refused
+STAGING_TARGET_RAW[''] = dict(by=('type', STAGING_FIELDS), what='a mapping with type (local, ssh or ftp) and path',
+                              constraints=_ONE_PASSWORD)
+# the raw inputs request_shape.check_input checks: (the model's field of the whole, its RAW differences)
+INPUTS = {
+    'request': (dict(type='dict', options=MODEL), RAW),
+    'defaults': (dict(type='dict', options=DEFAULTS_MODEL), DEFAULTS_RAW),
+    'koji_hub': (dict(type='dict', options=KOJI_HUB_MODEL), KOJI_HUB_RAW),
+    'staging_target': (dict(MODEL['staging'], type='dict'), STAGING_TARGET_RAW),
 }
 
 

@@ -4,6 +4,9 @@
 """Checks of the request parts that name where secrets go: ``koji`` (login, password/password_env),
 ``staging`` targets and ``notify`` (webhook). Moved verbatim from request.py so that the change to
 operator-defined named destinations (issue 13, item 1) applies here alone.
+
+Semantic checks only: they get the clean copy of request_shape.check_input (ArgumentSpecValidator decided the
+fields, types and choices; a value that did not fit is INVALID, already reported).
 """
 
 from __future__ import annotations
@@ -13,12 +16,12 @@ import copy
 from ansible_collections.ondemand.fedora_build.plugins.module_utils import destinations
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_checks import (
-    INVALID, _abs_path, _bool, _choice, _each, _email, _host, _int, _join, _mapping, _matching, _opt, _secret, _text,
-    _url, _user,
-    _build_item, _task_item, _tag_latest, _sigkey, _gpgkey, _glob, _ENV_RE, kind, show)
+    INVALID, _abs_path, _bounded, _each, _email, _host, _join, _matching, _opt, _secret, _text, _url, _user,
+    _build_item, _task_item, _tag_latest, _sigkey, _gpgkey, _glob, _ENV_RE, show)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_model import (
-    FEDORA_KOJI_HUB, FEDORA_KOJI_TOPURL, KOJI_AUTH, KOJI_CONNECTION, KOJI_DEFAULT_EXCLUDE, KOJI_FIELDS, KOJI_HUB_FIELDS,
-    KOJI_OPTIONAL, KOJI_REQUEST_FIELDS, NOTIFY_EVENTS, NOTIFY_FIELDS, STAGING_FIELDS, STAGING_TYPES)
+    FEDORA_KOJI_HUB, FEDORA_KOJI_TOPURL, KOJI_CONNECTION, KOJI_DEFAULT_EXCLUDE, KOJI_FIELDS, KOJI_OPTIONAL,
+    KOJI_REQUEST_FIELDS, NOTIFY_EVENTS)
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_shape import check_input
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import check_name
 
 
@@ -31,8 +34,8 @@ def _koji_part(p, data, path):
         'hub_url': lambda v, f: _url(p, v, f, ('http', 'https')),
         'topurl': lambda v, f: _url(p, v, f, ('http', 'https')),
         'ca_cert': lambda v, f: _abs_path(p, v, f, 'an absolute path on the build node'),
-        'validate_certs': lambda v, f: _bool(p, v, f),
-        'auth': lambda v, f: _choice(p, v, f, KOJI_AUTH),
+        'validate_certs': lambda v, f: v,
+        'auth': lambda v, f: v,
         'client_cert': lambda v, f: _abs_path(p, v, f, 'an absolute path on the build node'),
         'principal': lambda v, f: _text(p, v, f, 256),
         'keytab': lambda v, f: _abs_path(p, v, f, 'an absolute path on the build node'),
@@ -40,20 +43,20 @@ def _koji_part(p, data, path):
         'password': lambda v, f: _secret(p, v, f),
         # the password read from the controller's environment at build time (operator settings only)
         'password_env': lambda v, f: _env_name(p, v, f),
-        'timeout': lambda v, f: _int(p, v, f, 1, 3600),
-        'retries': lambda v, f: _int(p, v, f, 0, 20),
-        'parallel': lambda v, f: _int(p, v, f, 1, 64),
+        'timeout': lambda v, f: _bounded(p, v, f, 1, 3600),
+        'retries': lambda v, f: _bounded(p, v, f, 0, 20),
+        'parallel': lambda v, f: _bounded(p, v, f, 1, 64),
         'builds': lambda v, f: _each(p, v, f, _build_item),
         'tasks': lambda v, f: _each(p, v, f, _task_item),
         'tag_latest': lambda v, f: _each(p, v, f, _tag_latest),
         'sigkeys': lambda v, f: _each(p, v, f, _sigkey),
         'gpgkeys': lambda v, f: _each(p, v, f, _gpgkey),
-        'multilib': lambda v, f: _bool(p, v, f),
+        'multilib': lambda v, f: v,
         'exclude': lambda v, f: _each(p, v, f, _glob),
     }
     for key in KOJI_FIELDS:
         if key in data and data[key] is not None:
-            out[key] = checks[key](data[key], _join(path, key))
+            out[key] = data[key] if data[key] is INVALID else checks[key](data[key], _join(path, key))
     if out.get('sigkeys') == []:
         out['sigkeys'] = p.add(_join(path, 'sigkeys'), 'is empty; give key IDs in order of preference, '
                                                        'or [""] to allow unsigned copies.')
@@ -64,7 +67,7 @@ def _koji(p, value, path, defaults, arch, dest=None):
     """A request's koji (dest: the operator's destinations) over the operator's defaults (already checked)."""
     start = len(p)
     dest = dest or _NO_DESTINATIONS
-    data = {} if value is None else _mapping(p, value, path, KOJI_REQUEST_FIELDS, also=destinations.KOJI_SECRET_FIELDS)
+    data = {} if value is None else value
     if data is INVALID:
         return data
     for key in data:
@@ -77,12 +80,12 @@ def _koji(p, value, path, defaults, arch, dest=None):
         base = destinations.strip_secrets('koji', base)
         for key in ('hub',) + KOJI_CONNECTION:
             base.pop(key, None)
-    if 'hub' in given and any(key in given for key in KOJI_CONNECTION):
-        p.add(path, 'give hub (a Koji hub the operator defined) or profile/hub_url/topurl, not both.')
-    elif given.get('hub') not in (None, INVALID):
+    # hub together with a connection field is the validator's problem (RAW koji: mutually_exclusive)
+    connection = any(key in given for key in KOJI_CONNECTION)
+    if given.get('hub') not in (None, INVALID) and not connection:
         if p.check(destinations.refer, 'koji', given['hub'], _join(path, 'hub'), dest['koji_hubs']) is not INVALID:
             base.update(dest['koji_hubs'][given['hub']])
-    elif 'hub_url' in given or 'topurl' in given:
+    elif 'hub' not in given and ('hub_url' in given or 'topurl' in given):
         p.check(destinations.own_destination, 'koji', path, dest['koji_hubs'], dest['allow'])
     merged = dict(base)
     merged.update(given)
@@ -95,7 +98,7 @@ def _koji(p, value, path, defaults, arch, dest=None):
         p.add(path, 'give password or password_env, not both.')
     if merged.get('multilib') is True and arch not in (None, INVALID, 'x86_64'):
         p.add(_join(path, 'multilib'), 'only applies to arch x86_64 (adds i686 packages), not to %s.' % arch)
-    if len(p) != start:
+    if len(p) != start or INVALID in given.values():
         return INVALID
     out = {
         'profile': merged.get('profile'),
@@ -121,13 +124,8 @@ def _staging_target(p, value, path, dest=None, trusted=True):
         name = p.check(destinations.refer, 'staging', value, path, dest['staging_targets'])
         # the name stays with the entry: records show it, and the stage step reads the login by it
         return INVALID if name is INVALID else dict(copy.deepcopy(dest['staging_targets'][name]), target=name)
-    if not isinstance(value, dict):
-        return p.add(path, 'must be %sa mapping with type (local, ssh or ftp) and path (got %s).'
-                     % ('the name of a staging target the operator defined or ' if dest is not None else '', kind(value)))
-    kind_ = value.get('type')
-    if kind_ is None:
-        return p.add(_join(path, 'type'), 'missing; give local, ssh or ftp.')
-    if _choice(p, kind_, _join(path, 'type'), STAGING_TYPES) is INVALID:
+    kind_ = value['type']
+    if kind_ is INVALID:
         return INVALID
     start = len(p)
     if not trusted:  # a request-defined target: allowed only by the operator, and never with a secret
@@ -138,21 +136,16 @@ def _staging_target(p, value, path, dest=None, trusted=True):
                   % kind_)
         # the other fields are still checked, so every problem is reported at once
         value = destinations.strip_secrets('staging', value)
-    _mapping(p, value, path, STAGING_FIELDS[kind_])
     out = {'type': kind_}
     if kind_ != 'local':
-        host = value.get('host')
-        out['host'] = (_host(p, host, _join(path, 'host')) if host is not None
-                       else p.add(_join(path, 'host'), 'missing; give the %s server host name or IP address.' % kind_))
+        out['host'] = _host(p, value['host'], _join(path, 'host'))  # required (required_if): the validator's
         port = value.get('port')
         out['port'] = 22 if kind_ == 'ssh' else 21
         if port is not None:
-            out['port'] = _int(p, port, _join(path, 'port'), 1, 65535)
+            out['port'] = _bounded(p, port, _join(path, 'port'), 1, 65535)
         out['user'] = _opt(p, value, 'user', path, _user)
     where = 'on the %s server' % kind_ if kind_ != 'local' else 'on the controller'
-    target = value.get('path')
-    out['path'] = (_abs_path(p, target, _join(path, 'path'), 'an absolute path %s' % where) if target is not None
-                   else p.add(_join(path, 'path'), 'missing; give the absolute staging directory %s.' % where))
+    out['path'] = _abs_path(p, value['path'], _join(path, 'path'), 'an absolute path %s' % where)
     if out['path'] == '/':
         p.add(_join(path, 'path'), 'must not be "/".')
     if kind_ == 'ssh':
@@ -163,10 +156,8 @@ def _staging_target(p, value, path, dest=None, trusted=True):
             out['user'] = 'anonymous'
         out['password'] = _opt(p, value, 'password', path, _secret)
         out['password_env'] = _opt(p, value, 'password_env', path, _env_name)
-        if out['password'] is not None and out['password_env'] is not None:
-            p.add(path, 'give password or password_env, not both.')
-        out['tls'] = False if value.get('tls') is None else _bool(p, value['tls'], _join(path, 'tls'))
-    return out if len(p) == start else INVALID
+        out['tls'] = value.get('tls', False)
+    return out if len(p) == start and INVALID not in out.values() else INVALID
 
 
 def _env_name(p, value, path):
@@ -180,7 +171,7 @@ def _staging(p, value, path, default, dest=None, trusted=False):
                                'fedora_build_staging).')
         return default
     dest = dest or _NO_DESTINATIONS
-    targets = _each(p, value, path, lambda p_, v, f: _staging_target(p_, v, f, dest, trusted), 'a list of staging targets')
+    targets = _each(p, value, path, lambda p_, v, f: _staging_target(p_, v, f, dest, trusted))
     if targets == []:
         return p.add(path, 'is empty; give at least one staging target, or leave the field out for the service '
                            'default.')
@@ -191,7 +182,7 @@ def _webhook(p, value, path, dest):
     """notify.webhook: the name of an operator webhook, or (only when the operator allows it) a URL, given no token."""
     if destinations.is_name(value):
         return p.check(destinations.refer, 'webhook', value, path, dest['webhooks'])
-    if not isinstance(value, str) or '://' not in value:
+    if '://' not in value:
         return p.add(path, '%s is neither the name of a webhook the operator defined in fedora_build_webhooks (%s) '
                            'nor a URL.' % (show(value), ', '.join(sorted(dest['webhooks'])) or 'none are defined'))
     if p.check(destinations.own_destination, 'webhook', path, dest['webhooks'], dest['allow']) is INVALID:
@@ -199,12 +190,17 @@ def _webhook(p, value, path, dest):
     return _url(p, value, path, ('http', 'https'))
 
 
-def _notify(p, value, path, dest=None):
+def yaml_on(value):
+    """notify as written: YAML 1.1 (PyYAML, Ansible) reads a plain `on:` key as the boolean true, which JSON then
+    makes "true"; taken back before the shape check."""
     if isinstance(value, dict) and 'on' not in value and sum(1 for key in value if key is True or key == 'true') == 1:
-        # YAML 1.1 (PyYAML, Ansible) reads a plain `on:` key as the boolean true, which JSON then makes "true"
         value = dict((('on' if key is True or key == 'true' else key), item) for key, item in value.items())
+    return value
+
+
+def _notify(p, value, path, dest=None):
     start = len(p)
-    data = {} if value is None else _mapping(p, value, path, NOTIFY_FIELDS)
+    data = {} if value is None else value
     if data is INVALID:
         return data
     email = data.get('email')
@@ -216,9 +212,9 @@ def _notify(p, value, path, dest=None):
     if events is None:
         out['on'] = list(NOTIFY_EVENTS)
     else:
-        events = _each(p, events, _join(path, 'on'), lambda p_, v, f: _choice(p_, v, f, NOTIFY_EVENTS))
-        out['on'] = events if events is INVALID else [name for name in NOTIFY_EVENTS if name in events]
-    return out if len(p) == start else INVALID
+        out['on'] = INVALID if events is INVALID or INVALID in events else [name for name in NOTIFY_EVENTS
+                                                                            if name in events]
+    return out if len(p) == start and INVALID not in out.values() else INVALID
 
 
 _NO_DESTINATIONS = {'staging_targets': {}, 'koji_hubs': {}, 'webhooks': {}, 'allow': False}
@@ -236,21 +232,22 @@ def _destinations(p, data, path):
             continue
         for name, item in named.items():
             if setting == 'staging':
-                target = _staging_target(p, item, _join(field, name))
+                item, problems = check_input(item, 'staging_target', _join(field, name))
+                p.items.extend(problems)
+                target = INVALID if item is INVALID else _staging_target(p, item, _join(field, name))
                 if target is not INVALID:
                     out['staging_targets'][name] = target
             elif setting == 'koji':
-                what = ' of a Koji hub\'s connection and login fields'
-                if _mapping(p, item, _join(field, name), KOJI_HUB_FIELDS, what=what) is INVALID:
+                item, problems = check_input(item, 'koji_hub', _join(field, name))
+                p.items.extend(problems)
+                if item is INVALID:
                     continue
                 hub = _koji_part(p, item, _join(field, name))
                 if not hub.get('profile') and not (hub.get('hub_url') and hub.get('topurl')):
                     p.add(_join(field, name), 'give profile, or hub_url and topurl.')
-                if hub.get('password') is not None and hub.get('password_env') is not None:
-                    p.add(_join(field, name), 'give password or password_env, not both.')
                 out['koji_hubs'][name] = dict(hub, hub=name)
             else:
                 out['webhooks'][name] = None  # only the names: the notify step reads the definitions
     if data.get('allow_request_destinations') is not None:
-        out['allow'] = _bool(p, data['allow_request_destinations'], _join(path, 'allow_request_destinations'))
+        out['allow'] = data['allow_request_destinations']
     return out

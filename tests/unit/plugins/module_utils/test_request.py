@@ -133,7 +133,8 @@ def test_release_good(value, expected):
 
 @pytest.mark.parametrize('value', ['f41', 0, -1, True, 4.1, [41], {'x': 1}, '', 'x' * 100000])
 def test_release_bad(value):
-    text = one_problem(base(release=value), 'request.release', 'is not a Fedora release')
+    # a wrong type: the validator's 'must be a Fedora release (...)'; a wrong string: check_release's 'is not a ...'
+    text = one_problem(base(release=value), 'request.release', 'a Fedora release (a number such as 41')
     assert len(text) < 300
 
 
@@ -287,13 +288,14 @@ def test_koji_good_values():
     ({'builds': ['foo;rm']}, 'builds[0]', "'foo;rm' is not an NVR (name-version-release) or a numeric build ID."),
     ({'builds': ['bash']}, 'builds[0]', 'is not an NVR'),
     ({'builds': [0]}, 'builds[0]', 'is not a valid build ID (a positive number)'),
-    ({'builds': [True]}, 'builds[0]', 'is not an NVR'),
-    ({'builds': [None]}, 'builds[0]', 'is not an NVR'),
+    ({'builds': [True]}, 'builds[0]', 'must be an NVR (name-version-release) or a numeric build ID (got a boolean)'),
+    ({'builds': [None]}, 'builds[0]', 'must be an NVR (name-version-release) or a numeric build ID (got null)'),
     ({'builds': ['x' * 10000]}, 'builds[0]', 'is not an NVR'),
     ({'builds': 'bash-1-1'}, 'builds', 'must be a list'),
     ({'tasks': [0]}, 'tasks[0]', 'is not a Koji task ID'),
-    ({'tasks': ['12a']}, 'tasks[0]', 'is not a Koji task ID'),
-    ({'tag_latest': [{'tag': 'f41'}]}, 'tag_latest[0].packages', 'missing or empty'),
+    ({'tasks': ['12a']}, 'tasks[0]', 'must be a Koji task ID (a positive number) (got a string)'),
+    ({'tag_latest': [{'tag': 'f41'}]}, 'tag_latest[0].packages', 'missing; give the package names'),
+    ({'tag_latest': [{'tag': 'f41', 'packages': []}]}, 'tag_latest[0].packages', 'is empty; give the package names'),
     ({'tag_latest': [{'packages': ['a']}]}, 'tag_latest[0].tag', 'missing'),
     ({'tag_latest': [{'tag': 'f 41', 'packages': ['a']}]}, 'tag_latest[0].tag', 'is not a valid name'),
     ({'tag_latest': [{'tag': 'f41', 'packages': ['a/b']}]}, 'tag_latest[0].packages[0]', 'is not a package name'),
@@ -320,6 +322,18 @@ def test_koji_good_values():
 ])
 def test_koji_bad(koji, field, needle):
     one_problem(base(koji=koji), 'request.koji.' + field, needle, defaults=OPEN)
+
+
+def test_koji_hub_or_its_connection_not_both():
+    """The validator's mutually_exclusive (RAW koji): an operator hub brings its own connection."""
+    hubs = {'team': {'hub_url': 'https://koji.example/kojihub', 'topurl': 'https://koji.example/files'}}
+    problems = bad(base(koji={'hub': 'team', 'profile': 'stg', 'topurl': 'https://k/'}), dict(OPEN, koji_hubs=hubs))
+    assert problems == ['request.koji: give hub or profile, not both.', 'request.koji: give hub or topurl, not both.']
+
+
+def test_default_staging_one_password():
+    defaults = {'staging': [{'type': 'ftp', 'host': 'h', 'path': '/pub', 'password': 'pw', 'password_env': 'PW'}]}
+    assert bad(base(), defaults) == ['defaults.staging[0]: give password or password_env, not both.']
 
 
 def test_koji_multilib_only_for_x86_64():
@@ -425,8 +439,9 @@ def test_mirror_and_extra_repos():
     ({'presets': 'release'}, 'presets', 'must be a list'),
     ({'mirror': 'rsync://dl.example/fedora'}, 'mirror', "scheme 'rsync' is not allowed"),
     ({'source': 'mirrorlist'}, 'source', 'is not one of baseurl, metalink'),
-    ({'extra': [{'name': 'x'}]}, 'extra[0]', 'give exactly one of baseurl, metalink or mirrorlist (got none)'),
-    ({'extra': [{'name': 'x', 'baseurl': 'http://a/', 'metalink': 'http://b/'}]}, 'extra[0]', '(got baseurl, metalink)'),
+    ({'extra': [{'name': 'x'}]}, 'extra[0]', 'give one of baseurl, metalink, mirrorlist.'),
+    ({'extra': [{'name': 'x', 'baseurl': 'http://a/', 'metalink': 'http://b/'}]}, 'extra[0]',
+     'give only one of baseurl, metalink, mirrorlist.'),
     ({'extra': [{'baseurl': 'http://a/'}]}, 'extra[0].name', 'missing'),
     ({'extra': [{'name': 'fedora', 'baseurl': 'http://a/'}]}, 'extra[0].name', 'is used twice'),
     ({'extra': [{'name': 'x', 'metalink': 'file:///x'}]}, 'extra[0].metalink', "scheme 'file' is not allowed"),
@@ -595,6 +610,8 @@ def test_staging_targets_normalized():
     ({'type': 'local', 'path': '/'}, '[0].path', 'must not be "/"'),
     ({'type': 'local'}, '[0].path', 'missing'),
     ({'type': 's3', 'path': '/x'}, '[0].type', "'s3' is not one of local, ssh, ftp"),
+    ({'type': ['ssh'], 'path': '/x'}, '[0].type', "['ssh'] is not one of local, ssh, ftp"),
+    ({'type': 'local', 'path': '/x', 7: 'y'}, '[0][7]', 'unknown field; known fields are type, path.'),
     ({'path': '/x'}, '[0].type', 'missing'),
     ({'type': 'local', 'path': '/x', 'host': 'h'}, '[0].host', 'unknown field; known fields are type, path.'),
     ({'type': 'ssh', 'path': '/x'}, '[0].host', 'missing'),
@@ -678,6 +695,31 @@ def test_notify_bad(notify, field, needle):
 
 
 # --- many problems at once, batches, odd input ---------------------------------------------------------------
+
+def test_a_rule_broken_by_a_mapping_still_reports_its_fields():
+    """The validator's rule (one URL per extra repository) and the semantic checks of the same entry, at once."""
+    problems = bad(base(repos={'extra': [{'name': 'a b', 'baseurl': 'rsync://x/', 'metalink': 'gopher://y/'}]}))
+    assert problems == [
+        'request.repos.extra[0]: give only one of baseurl, metalink, mirrorlist.',
+        'request.repos.extra[0].name: \'a b\' is not a valid name (letters, digits, ".", "_", "+", "-"; must start '
+        'with a letter or digit).',
+        "request.repos.extra[0].baseurl: scheme 'rsync' is not allowed (use http, https, ftp, file).",
+        "request.repos.extra[0].metalink: scheme 'gopher' is not allowed (use http, https)."]
+
+
+@pytest.mark.parametrize('field', ['colour', 'name', 'koji', 'staging', 'notify'])
+def test_deeply_nested_junk_is_a_problem_not_a_traceback(field):
+    """The shape validator deep-copies what it checks; a value nested deeper than the recursion limit must still
+    become one sentence."""
+    deep = []
+    for _level in range(5000):
+        deep = [deep]
+    problems = bad(dict(base(), **{field: deep}), OPEN)
+    assert len(problems) == 1 and problems[0].startswith('request.%s' % field), problems
+    problems = bad(base(koji={'builds': [deep]}), OPEN)
+    assert problems == ['request.koji.builds[0]: must be an NVR (name-version-release) or a numeric build ID '
+                        '(got a list).']
+
 
 def test_every_problem_at_once():
     req = {'image_type': 'dvd', 'release': 'f41', 'arch': 'i386', 'colour': 1,
