@@ -83,6 +83,10 @@ class Backend(object):
                     ``request.builder.<option>`` as the field) and the backend's own ``Tool.validate`` (the bare
                     option name) both run them through ``option_problems``/``check_options``, so a value the module
                     refuses is refused up front in the same sentence (docs/extending.md).
+    pipeline_checks ((option, check), ...) like option_checks, for options the pipeline derives from the request
+                    (``pipeline_args``), e.g. pungi-koji's ``repos`` from the request's repos: the request validator
+                    runs ``pipeline_args`` on the normalized request and then these (``pipeline_problems``), the
+                    module runs them on its arguments (``check_pipeline``)
     contents        where the content check reads the image's package set (``content_check.SOURCES``): ``rpmdb``
                     (the image's RPM database), ``package-log`` (lorax's runtime package log), ``kiwi`` (kiwi's
                     ``<image>.packages``) or ``repodata`` (an install tree's repodata and Packages/)
@@ -90,12 +94,13 @@ class Backend(object):
 
     __slots__ = ('name', 'image_type', 'module', 'tool', 'executable', 'version_args', 'tools', 'packages', 'arch_packages',
                  'needs_kickstart', 'cross_builds', 'same_release', 'needs_loop', 'estimate', 'argument_spec',
-                 'layout', 'default', 'pipeline_args', 'pipeline_sets', 'contents', 'releases', 'option_checks')
+                 'layout', 'default', 'pipeline_args', 'pipeline_sets', 'contents', 'releases', 'option_checks',
+                 'pipeline_checks')
 
     def __init__(self, name, image_type, module, tool, packages, argument_spec, layout,
                  tools=None, arch_packages=None, needs_kickstart=False, cross_builds=False, same_release=True,
                  needs_loop=True, estimate=1800, default=False, pipeline_args=None, pipeline_sets=(), contents=None,
-                 releases=(None, None), option_checks=()):
+                 releases=(None, None), option_checks=(), pipeline_checks=()):
         self.name = name
         self.image_type = image_type
         self.module = module
@@ -121,6 +126,7 @@ class Backend(object):
         self.contents = contents
         self.releases = tuple(releases)
         self.option_checks = tuple(option_checks)
+        self.pipeline_checks = tuple(pipeline_checks)
 
     def covers(self, release):
         """Whether the backend's tool exists for ``release`` (a number, a numeric string, or rawhide/None: newest)."""
@@ -130,12 +136,12 @@ class Backend(object):
             return last is None
         return (first is None or number >= first) and (last is None or number <= last)
 
-    def option_problems(self, options, prefix=''):
+    def option_problems(self, options, prefix='', checks=None):
         """The sentences of the option checks that refuse ``options`` (one per refused option, in declaration
         order); an option whose value is None is not checked. ``prefix`` is the field path of the options
         (``request.builder``), empty for the module's own options."""
         problems = []
-        for key, check in self.option_checks:
+        for key, check in self.option_checks if checks is None else checks:
             if options.get(key) is None:
                 continue
             try:
@@ -147,6 +153,21 @@ class Backend(object):
     def check_options(self, options):
         """The module side of ``option_problems``: the first refusal, raised."""
         problems = self.option_problems(options)
+        if problems:
+            raise FedoraBuildError(problems[0])
+
+    def pipeline_problems(self, request, inputs):
+        """The sentences refusing what the pipeline would derive from a normalized ``request`` for this backend:
+        ``pipeline_args`` (its own refusals), then ``pipeline_checks`` on the result, as the module will see it."""
+        try:
+            defaults, fixed = self.pipeline_args(request, inputs)
+        except FedoraBuildError as exc:
+            return [exc.msg]
+        return self.option_problems(dict(defaults, **fixed), checks=self.pipeline_checks)
+
+    def check_pipeline(self, params):
+        """The module side of ``pipeline_problems``: the first refusal of ``pipeline_checks``, raised."""
+        problems = self.option_problems(params, checks=self.pipeline_checks)
         if problems:
             raise FedoraBuildError(problems[0])
 

@@ -184,6 +184,24 @@ def check_plain_items(value, options, field):
     return value
 
 
+def check_pkgset_repos(value, options, field):
+    """The package set's repositories (``repos``, set by the pipeline from the request's repos and its Koji side
+    repo): at least one, each a name and a plain URL pungi's configuration can hold."""
+    if not value:
+        raise FedoraBuildError('%s: backend pungi-koji needs at least one repository with a baseurl (its package '
+                               'set comes from pkgset_repos).' % field)
+    for index, repo in enumerate(value):
+        check_name(repo['name'], '%s[%d].name' % (field, index))
+        check_url(repo['baseurl'], URL_SCHEMES, '%s[%d].baseurl' % (field, index))
+        _plain(repo['baseurl'], '%s[%d].baseurl' % (field, index))
+
+
+# the checks of options the pipeline derives from a request (Backend.pipeline_checks)
+PIPELINE_CHECKS = (
+    ('repos', check_pkgset_repos),
+)
+
+
 OPTION_CHECKS = (
     ('name', check_release_name),
     ('release_short', check_release_short),
@@ -328,13 +346,7 @@ class PungiKoji(Tool):
             raise FedoraBuildError('version: backend pungi-koji needs the release version (release_version).')
         _plain(str(params['version']), 'version')
         BACKEND.check_options(dict(params, arch=arch))
-        if not params['repos']:
-            raise FedoraBuildError('repos: backend pungi-koji needs at least one repository with a baseurl (its package '
-                                   'set comes from pkgset_repos).')
-        for index, repo in enumerate(params['repos']):
-            check_name(repo['name'], 'repos[%d].name' % index)
-            check_url(repo['baseurl'], URL_SCHEMES, 'repos[%d].baseurl' % index)
-            _plain(repo['baseurl'], 'repos[%d].baseurl' % index)
+        BACKEND.check_pipeline(params)
         for field in ('comps_file', 'lorax_conf'):
             if params.get(field):
                 check_file(params[field], field)
@@ -434,7 +446,7 @@ BACKEND = Backend(
     needs_kickstart=True, estimate=3600, default=True, releases=(FIRST_RELEASE, None),
     # packages and groups: a request gives them in the kickstart (%packages, kickstart.packages), read by the module
     pipeline_args=pipeline_args, pipeline_sets=('kickstart', 'repos', 'version', 'packages', 'groups'),
-    contents='repodata', option_checks=OPTION_CHECKS,
+    contents='repodata', option_checks=OPTION_CHECKS, pipeline_checks=PIPELINE_CHECKS,
     layout={'treeinfo': 'compose/<variant>/<arch>/os/.treeinfo',
             'boot_iso': 'compose/<variant>/<arch>/os/images/boot.iso',
             'dvd_iso': 'compose/<variant>/<arch>/iso/*.iso',

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import copy
 
-from ansible_collections.ondemand.fedora_build.plugins.module_utils import build_identity, destinations
+from ansible_collections.ondemand.fedora_build.plugins.module_utils import backend_registry, build_identity, builder_args, destinations
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.staging import common as staging
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.fileutil import check_tree_path
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_builder import BUILDER_OPTIONS, KIWI_ONLY, LMC_ONLY  # noqa: F401
@@ -168,13 +168,8 @@ def _request_checks(p, request, defaults, forced_type, prefix, shape):
                         defaults['dest'])
     out['repos'] = _repos(p, request.get('repos'), _join(prefix, 'repos'), out['release'], out['arch'], image_type)
     out['builder'] = builder
-    if (image_type == 'dvd' and isinstance(builder, dict) and builder.get('backend') == 'pungi-koji'
-            and isinstance(out['repos'], dict) and out['repos'].get('source') == 'metalink'
-            and out['repos'].get('presets')):
-        # pungi's pkgset_repos takes repository URLs only: a metalink preset would silently drop out of the compose
-        p.add(_join(_join(prefix, 'repos'), 'source'),
-              'metalink cannot be used by backend pungi-koji, whose package set takes repository URLs (pkgset_repos); '
-              'use source: baseurl.')
+    if not any(out.get(key) is INVALID for key in ('image_type', 'release', 'arch', 'koji', 'repos', 'builder')):
+        _pipeline(p, out, prefix)
     staging_default = defaults['staging']
     if request.get('staging') is None and staging_default is INVALID:
         out['staging'] = INVALID  # already reported under defaults.staging
@@ -208,6 +203,19 @@ def _request_checks(p, request, defaults, forced_type, prefix, shape):
         p.items.extend(shape)
         return INVALID
     return out
+
+
+def _pipeline(p, out, prefix):
+    """What the pipeline will derive from the request for its backend (``pipeline_args``: e.g. pungi-koji's package
+    set from the request's repos), refused now as the module would refuse it later (``Backend.pipeline_problems``).
+    The node paths the pipeline adds (side repo, prepared kickstart) stand in as fixed paths."""
+    backend = backend_registry.resolve(out['image_type'], (out['builder'] or {}).get('backend'), out['release'])
+    koji = out['koji'] or {}
+    side = {'repo_path': '/koji-side'} if any(koji.get(key) for key in ('builds', 'tasks', 'tag_latest')) else {}
+    inputs = dict(side=side, kickstart='/prepared.ks', base_repos=builder_args.base_repos(out),
+                  mirror_urls=builder_args.mirror_urls(out))
+    for sentence in backend.pipeline_problems(out, inputs):
+        p.items.append('%s.%s' % (prefix, sentence))
 
 
 def _contents(value):

@@ -276,18 +276,37 @@ def test_every_builder_option_the_validator_accepts_the_module_accepts(backend, 
 
 # --- known gaps outside the builder options (the repos part of the validator, another change's) ------------------
 
-@pytest.mark.xfail(strict=True, reason='repos is checked outside request.builder: pungi-koji refuses a quote in a '
-                                       "repository URL (it goes into pungi's configuration) only in the module")
 def test_a_repository_url_pungi_koji_cannot_write_is_refused_up_front():
     req = request('pungi-koji', {})
     req['repos']['extra'] = [{'name': 'team', 'baseurl': "https://repo.example.org/team's/"}]
     assert validate_request(req, DEFAULTS)[0] is None
 
 
-@pytest.mark.xfail(strict=True, reason='repos is checked outside request.builder: an extra repository given by a '
-                                       'metalink only is refused by builder_args.module_args (pkgset_repos), not '
-                                       'by the validator')
 def test_a_metalink_only_repository_for_pungi_koji_is_refused_up_front():
     req = request('pungi-koji', {})
     req['repos']['extra'] = [{'name': 'team', 'metalink': 'https://mirrors.example.org/metalink?repo=x'}]
     assert validate_request(req, DEFAULTS)[0] is None
+
+
+def test_the_default_backend_s_package_set_is_checked_up_front():
+    """dvd for a release from 32 on is pungi-koji by default: its package set (pipeline_args) is checked up front
+    for the resolved backend, not only when builder.backend names it (a metalink preset passed before)."""
+    req = request('pungi-koji', {})
+    req['builder'].pop('backend', None)
+    req['repos'] = {'presets': ['release'], 'source': 'metalink'}
+    norm, problems = validate_request(req, DEFAULTS)
+    assert norm is None
+    assert problems == ["request.repos.source: backend pungi-koji takes its package set from repository URLs "
+                        "(pungi's pkgset_repos), not from metalinks or mirrorlists; use source: baseurl."]
+
+
+def test_a_package_set_with_no_repository_is_refused_up_front():
+    req = request('pungi-koji', {})
+    req['repos'] = {'presets': []}
+    req.pop('koji', None)
+    norm, problems = validate_request(req, DEFAULTS)
+    assert norm is None
+    assert problems == ['request.repos: backend pungi-koji needs at least one repository with a baseurl (its package '
+                        'set comes from pkgset_repos).']
+    req['koji'] = {'builds': ['bash-5.2.26-3.fc41']}  # the Koji side repo is a repository of the package set
+    assert validate_request(req, DEFAULTS)[1] == []

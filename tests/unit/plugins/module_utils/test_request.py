@@ -478,8 +478,8 @@ def test_builder_options_per_type():
     assert bad(base('dvd', builder={'flavor': 'Server'})) == [
         'request.builder.flavor: only applies to backend pungi, not to pungi-koji.']
     assert bad(base('dvd', repos={'presets': ['release'], 'source': 'metalink'})) == [
-        'request.repos.source: metalink cannot be used by backend pungi-koji, whose package set takes repository '
-        'URLs (pkgset_repos); use source: baseurl.']
+        "request.repos.source: backend pungi-koji takes its package set from repository URLs (pungi's pkgset_repos), "
+        'not from metalinks or mirrorlists; use source: baseurl.']
     assert bad(base('dvd', builder={'backend': 'pungi', 'compose_type': 'test'})) == [
         'request.builder.compose_type: only applies to backend pungi-koji, not to pungi.']
     assert ok(base('live', builder={'make': 'disk', 'qcow2': True}), dict(DEFAULTS, timeout=99))['builder'] == {
