@@ -185,7 +185,7 @@ options:
   dest:
     description:
       - Where to write the final kickstart on the node. Its directory must exist.
-      - Without it nothing is written (RV(changed) is false); the result still holds RV(sha256) and RV(identity_sha256).
+      - Without it nothing is written (the result is not changed); it still holds RV(sha256) and RV(identity_sha256).
     type: path
   strict:
     description:
