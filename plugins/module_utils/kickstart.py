@@ -19,6 +19,15 @@ Everything goes through pykickstart's real parser and version handlers:
   kickstart ``repo`` command has ``--cost`` but no priority), and %packages
   additions/exclusions.
 * write: atomically, only when the text changes.
+* identity: ``identity_sha256`` is the sha256 of the final text with the side
+  repo's baseurl (a directory of the node's build slot) written as a fixed
+  token, so the build ID does not depend on the slot a build got; the side
+  repo's content is in the build ID through its pinned packages.
+
+The kickstart comes from ``src`` (a node path or a URL) or, as ``content``,
+from the caller (the role reads a kickstart kept on the controller there):
+text has no directory of its own, so its includes resolve in ``include_path``
+only.
 """
 
 from __future__ import annotations
@@ -35,7 +44,7 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.kickstart_fe
     parse_checksum, strip_userinfo)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.kickstart_confine import Confinement
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.kickstart_transform import repo_summary, transform
-from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import check_release
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import check_release, check_text
 
 try:
     from pykickstart import __version__ as _PYKICKSTART_VERSION  # pylint: disable=unused-import
@@ -56,6 +65,9 @@ except ImportError as _exc:  # pragma: no cover - exercised only on nodes withou
     KickstartError = KickstartParseWarning = KickstartDeprecationWarning = KickstartVersionError = Exception  # type: ignore
 
 LINE_IN_MSG_RE = re.compile(r'\bline (\d+)')
+# The side repo's baseurl in the text identity_sha256 is computed over: the real one names the build slot's directory.
+SIDE_REPO_TOKEN = 'file:///fedora-build/side-repo'
+CONTENT_LABEL = 'content'
 MAX_INCLUDES = 1000   # files read through %include in one kickstart (each is also size-limited)
 
 
@@ -136,15 +148,16 @@ class _Resolver(object):
     kickstart_confine); one that is not is never opened or fetched.
     """
 
-    def __init__(self, fetcher, include_path, confinement):
+    def __init__(self, fetcher, include_path, confinement, detached=()):
         self.fetcher = fetcher
         self.include_path = list(include_path or [])
         self.confinement = confinement
+        self.detached = set(detached)   # labels of text given as content: no directory to look beside
 
     def candidates(self, name, parent):
         if is_remote(name) or os.path.isabs(name):
             return [name]
-        found = [self.fetcher.join(parent, name)]
+        found = [] if parent in self.detached else [self.fetcher.join(parent, name)]
         found.extend(os.path.join(directory, name) for directory in self.include_path)
         return found
 
@@ -337,13 +350,40 @@ def _require_pykickstart():
                                'python3-kickstart): %s.' % PYKICKSTART_IMPORT_ERROR)
 
 
-def flatten(src, fetcher, include_path=None, version=None, checksum=None, strict=False):
-    """Read src with its includes; return dict(handler, version, version_name, sources, warnings, text)."""
+def load_content(content, label, checksum, max_size):
+    """(label, text) of a kickstart given as text, checked as a file would be: size, checksum (of its UTF-8 bytes)."""
+    if not isinstance(content, str):
+        raise FedoraBuildError('content: must be the kickstart text (got %s).' % type(content).__name__)
+    try:
+        data = content.encode('utf-8')
+    except UnicodeEncodeError as exc:
+        raise FedoraBuildError('content: %s is not UTF-8 text (character %d).' % (label, exc.start))
+    if len(data) > max_size:
+        raise FedoraBuildError('content: %s is %d bytes, more than the limit of %d bytes (max_size).'
+                               % (label, len(data), max_size))
+    if checksum:
+        actual = sha256_bytes(data)
+        if actual != checksum:
+            raise FedoraBuildError('content: sha256 of %s is %s, not the expected %s.' % (label, actual, checksum))
+    return label, content
+
+
+def flatten(src, fetcher, include_path=None, version=None, checksum=None, strict=False, content=None,
+            content_label=None):
+    """Read src (or take content) with its includes; return dict(handler, version, version_name, sources, warnings, text).
+
+    content: the kickstart's text instead of src; it has no directory of its own, so its relative includes are looked
+    up in include_path only (the confinement then holds include_path alone).
+    """
     _require_pykickstart()
     checksum = parse_checksum(checksum)
-    label, text = fetcher.load(src, checksum=checksum, field='src')
+    if content is not None:
+        label, text = load_content(content, content_label or CONTENT_LABEL, checksum, fetcher.max_size)
+        resolver = _Resolver(fetcher, include_path, Confinement(None, include_path), detached=[label])
+    else:
+        label, text = fetcher.load(src, checksum=checksum, field='src')
+        resolver = _Resolver(fetcher, include_path, Confinement(src, include_path))
     constant, name, notes = resolve_version(version, text)
-    resolver = _Resolver(fetcher, include_path, Confinement(src, include_path))
     sources = []
     try:
         pre_text, linemap = preprocess(label, text, resolver, sources)
@@ -378,17 +418,40 @@ def validate_text(text, version, label='generated kickstart', strict=False):
 # ---------------------------------------------------------------------------
 # the whole job
 # ---------------------------------------------------------------------------
+def _identity_text(handler, side_repo):
+    """str(handler) with the side repo's baseurl written as SIDE_REPO_TOKEN (the handler is left as it was)."""
+    repos = [repo for repo in getattr(getattr(handler, 'repo', None), 'repoList', [])
+             if side_repo and repo.name == side_repo.get('name')]
+    if not repos:
+        return str(handler)
+    before = [repo.baseurl for repo in repos]
+    try:
+        for repo in repos:
+            repo.baseurl = SIDE_REPO_TOKEN
+        return str(handler)
+    finally:
+        for repo, baseurl in zip(repos, before):
+            repo.baseurl = baseurl
+
+
 def prepare(src, include_path=None, version=None, checksum=None, repos=None, remove_repos=None, url=None,
             side_repo=None, packages=None, exclude_packages=None, timeout=DEFAULT_TIMEOUT, max_size=DEFAULT_MAX_SIZE,
-            validate_certs=True, strict=False):
-    """Flatten, transform and validate; return the final text and what the module reports."""
+            validate_certs=True, strict=False, content=None, content_label=None):
+    """Flatten, transform and validate; return the final text, its identity text and what the module reports."""
+    if src is not None and content is not None:
+        raise FedoraBuildError('content: give src or content, not both.')
+    if src is None and content is None:
+        raise FedoraBuildError('src: give src (a path on the node or a URL) or content (the kickstart text).')
+    if content_label is not None:
+        check_text(content_label, 'content_label')
     fetcher = Fetcher(timeout=timeout, max_size=max_size, validate_certs=validate_certs)
     for index, directory in enumerate(include_path or []):
         if not os.path.isabs(directory) or '..' in directory.split('/'):
             raise FedoraBuildError('include_path[%d]: %r is not an absolute path without "..".' % (index, directory))
         if not os.path.isdir(directory):
             raise FedoraBuildError('include_path[%d]: %s is not a directory on the node.' % (index, directory))
-    check_location(src, 'src')
+    if content is None:
+        check_location(src, 'src')
     parse_checksum(checksum)
     if version is not None:
         resolve_version(version)
@@ -396,7 +459,8 @@ def prepare(src, include_path=None, version=None, checksum=None, repos=None, rem
     _require_pykickstart()
     transform(makeVersion(), repos=repos, remove_repos=remove_repos, url=url, side_repo=side_repo,
               packages=packages, exclude_packages=exclude_packages)
-    flat = flatten(src, fetcher, include_path=include_path, version=version, checksum=checksum, strict=strict)
+    flat = flatten(src, fetcher, include_path=include_path, version=version, checksum=checksum, strict=strict,
+                   content=content, content_label=content_label)
     handler = flat['handler']
     added, notes = transform(handler, repos=repos, remove_repos=remove_repos, url=url, side_repo=side_repo,
                              packages=packages, exclude_packages=exclude_packages)
@@ -404,6 +468,7 @@ def prepare(src, include_path=None, version=None, checksum=None, repos=None, rem
     validate_text(text, flat['version'], strict=strict)
     return {
         'text': text,
+        'identity_text': _identity_text(handler, side_repo),
         'version': flat['version_name'],
         'sources': flat['sources'],
         'repos': [repo_summary(repo) for repo in getattr(getattr(handler, 'repo', None), 'repoList', [])],
@@ -438,12 +503,15 @@ def write(dest, text, check_mode=False):
 
 
 def run(params, check_mode=False):
-    """Module entry: prepare + write; returns the module result (without 'diff')."""
-    _check_dest(params['dest'])
-    src = params['src']
+    """Module entry: prepare + write (without dest, nothing is written); returns the module result (without 'diff')."""
+    dest = params.get('dest')
+    if dest is not None:
+        _check_dest(dest)
+    src = params.get('src')
     try:
         result = prepare(
-            src, include_path=params.get('include_path'), version=params.get('version'),
+            src, content=params.get('content'), content_label=params.get('content_label'),
+            include_path=params.get('include_path'), version=params.get('version'),
             checksum=params.get('checksum'), repos=params.get('repos'), remove_repos=params.get('remove_repos'),
             url=params.get('url'), side_repo=params.get('side_repo'), packages=params.get('packages'),
             exclude_packages=params.get('exclude_packages'),
@@ -452,13 +520,14 @@ def run(params, check_mode=False):
             validate_certs=params.get('validate_certs', True), strict=params.get('strict', False))
     except FedoraBuildError as exc:
         # the credentials of a src URL never reach a message (labels already drop them; this is the last guard)
-        raise FedoraBuildError(hide_secrets(exc.msg, src), **exc.result)
-    result['warnings'] = [hide_secrets(note, src) for note in result['warnings']]
-    changed, diff = write(params['dest'], result['text'], check_mode=check_mode)
+        raise FedoraBuildError(hide_secrets(exc.msg, src or ''), **exc.result)
+    result['warnings'] = [hide_secrets(note, src or '') for note in result['warnings']]
+    changed, diff = write(dest, result['text'], check_mode=check_mode) if dest is not None else (False, None)
     return {
         'changed': changed,
-        'dest': params['dest'],
+        'dest': dest,
         'sha256': sha256_bytes(result['text']),
+        'identity_sha256': sha256_bytes(result['identity_text']),
         'version': result['version'],
         'sources': result['sources'],
         'repos': result['repos'],

@@ -25,9 +25,12 @@ description:
     and adds or excludes C(%packages) entries.
   - Validates the result with the handler of O(version) (what C(ksvalidator) checks); an error names the file, the line
     and the problem. Deprecated commands and options are returned in RV(kickstart_warnings).
-  - The module runs on the node. A kickstart kept on the controller must be copied to the node first (for example with
-    M(ansible.builtin.copy)), or served over HTTP; O(src) and O(include_path) are paths on the node.
-  - Writes O(dest) atomically and only when its content changes.
+  - The module runs on the node; O(src) and O(include_path) are paths on the node. A kickstart kept on the controller is
+    given as O(content) (read there, for example with the C(file) lookup), copied to the node first, or served over HTTP.
+  - Writes O(dest) atomically and only when its content changes; without O(dest) nothing is written and the result says
+    what the kickstart would be (its RV(sha256) and RV(identity_sha256)).
+  - RV(identity_sha256) does not depend on where the side repo lies on the node, so a build ID computed from it is the
+    same in every build slot.
 author:
   - ondemand.fedora_build developers (@ondemand)
 requirements:
@@ -48,15 +51,30 @@ options:
     description:
       - The kickstart to start from, a path on the node or an C(http://), C(https://) or C(ftp://) URL.
       - Every other URL scheme is refused.
+      - Exactly one of O(src) and O(content) is required.
       - A URL may carry credentials (C(https://user:password@host/...)); they are sent as HTTP Basic authentication
         (FTP login for C(ftp://)) to that URL's own host only, and never appear in results, messages, warnings or the
         echoed module arguments (the password is masked like a C(no_log) value). Labels in results and messages show
         URLs without their user information.
     type: str
-    required: true
+  content:
+    description:
+      - The kickstart's text itself, instead of O(src); for example a kickstart kept on the controller, read there.
+      - It has no directory of its own, so its relative C(%include) and C(%ksappend) names are looked up in
+        O(include_path) only.
+      - Not logged (a kickstart may hold a root password); the size limit O(max_size) and O(checksum) apply to its UTF-8
+        bytes as to a file's.
+    type: str
+    version_added: 0.4.0
+  content_label:
+    description:
+      - How messages and RV(sources) name O(content), for example the controller path it was read from.
+    type: str
+    default: content
+    version_added: 0.4.0
   checksum:
     description:
-      - Expected checksum of O(src) as C(sha256:<64 hex digits>); the run fails when it differs.
+      - Expected checksum of O(src) (or O(content)) as C(sha256:<64 hex digits>); the run fails when it differs.
     type: str
   include_path:
     description:
@@ -167,8 +185,8 @@ options:
   dest:
     description:
       - Where to write the final kickstart on the node. Its directory must exist.
+      - Without it nothing is written (the result is not changed); it still holds RV(sha256) and RV(identity_sha256).
     type: path
-    required: true
   strict:
     description:
       - When V(true), pykickstart parse warnings (for example a second C(part /)) fail the run, as C(ksvalidator) does.
@@ -222,6 +240,19 @@ EXAMPLES = r"""
       - gnome-tour
     dest: /var/lib/fedora-build/job42/final.ks
 
+- name: The build ID's kickstart part of a controller's kickstart, without writing anything on the node
+  ondemand.fedora_build.kickstart:
+    content: "{{ lookup('ansible.builtin.file', '/srv/kickstarts/live.ks', rstrip=false) }}"
+    content_label: /srv/kickstarts/live.ks
+    include_path:
+      - /usr/share/spin-kickstarts
+    side_repo:
+      name: koji-side
+      baseurl: "file://{{ side.repo_path }}"
+      packages: "{{ side.exclude_packages }}"
+  check_mode: true
+  register: ks
+
 - name: Start from a published kickstart, checked against its checksum
   ondemand.fedora_build.kickstart:
     src: https://pagure.io/fedora-kickstarts/raw/f41/f/fedora-live-base.ks
@@ -234,7 +265,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 dest:
-  description: Path of the written kickstart.
+  description: Path of the written kickstart (null without O(dest)).
   returned: success
   type: str
   sample: /var/lib/fedora-build/job42/final.ks
@@ -243,6 +274,16 @@ sha256:
   returned: success
   type: str
   sample: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+identity_sha256:
+  description:
+    - sha256 of the final kickstart text with the side repo's C(--baseurl) written as C(file:///fedora-build/side-repo),
+      so that it does not depend on where the side repo lies on the node (the build slot's directory); the same as
+      RV(sha256) without O(side_repo). Everything else of the text, the side repo's name, cost and excludes included,
+      is in it; what the side repo holds is not (a build ID covers the pinned packages themselves).
+  returned: success
+  type: str
+  sample: 2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae
+  version_added: 0.4.0
 version:
   description: The pykickstart handler used, C(DEVEL) resolved to its Fedora release.
   returned: success
@@ -291,7 +332,9 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.kickstart_fe
 def argument_spec():
     """The module's argument spec (matches DOCUMENTATION)."""
     return dict(
-        src=dict(type='str', required=True),
+        src=dict(type='str'),
+        content=dict(type='str', no_log=True),
+        content_label=dict(type='str', default='content'),
         checksum=dict(type='str'),
         include_path=dict(type='list', elements='path', default=[]),
         version=dict(type='str'),
@@ -314,7 +357,7 @@ def argument_spec():
         )),
         packages=dict(type='list', elements='str', default=[]),
         exclude_packages=dict(type='list', elements='str', default=[]),
-        dest=dict(type='path', required=True),
+        dest=dict(type='path'),
         strict=dict(type='bool', default=False),
         timeout=dict(type='int', default=30),
         max_size=dict(type='int', default=1048576),
@@ -323,10 +366,11 @@ def argument_spec():
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
+                           mutually_exclusive=[('src', 'content')], required_one_of=[('src', 'content')])
     # The user information of a src URL (user:password@) is a secret: Ansible masks it in every result,
     # message and the echoed module arguments.
-    module.no_log_values.update(url_secrets(module.params['src']))
+    module.no_log_values.update(url_secrets(module.params['src'] or ''))
     if not ks.HAS_PYKICKSTART:
         module.fail_json(msg=missing_required_lib('pykickstart'), exception=str(ks.PYKICKSTART_IMPORT_ERROR))
     try:
@@ -339,7 +383,7 @@ def main():
     for note in notes:
         module.warn(note)
     result['kickstart_warnings'] = notes
-    if module._diff and result['changed']:
+    if module._diff and result['changed'] and diff:
         result['diff'] = diff
     module.exit_json(**result)
 

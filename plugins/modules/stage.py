@@ -67,8 +67,11 @@ options:
         optional comments C(# relpath) followed by a colon and C(N bytes); relative paths may include subdirectories).
       - Only the files listed in C(CHECKSUM), and C(CHECKSUM) itself, are staged.
       - A path on the host the module runs on, or on O(src_host) when that is given.
+      - Required, except to check a staged build in place (check mode with O(verify_existing), without O(latest),
+        O(restore_latest) and O(src_host)); the staged C(<build_id>) is then checked against its own C(CHECKSUM), every
+        file hashed. The answer is RV(already_staged), with RV(would_transfer) naming the files missing or differing
+        (C(CHECKSUM) when it is missing or unreadable as one); it is not a failure. A target that cannot be read fails.
     type: path
-    required: true
   build_id:
     description: The build ID (see docs/pipeline.md); the name of the staged directory.
     type: str
@@ -212,6 +215,7 @@ notes:
   - Throughput, measured by C(bench/staging_bench.py) for a 2 GiB file on the lab, is on par with plain C(scp) and
     C(rsync) of the same file, verification included.
   - Files under O(src) that C(CHECKSUM) does not list are not staged.
+  - The C(build) role checks a staged build before it reuses it with O(src) omitted (check mode, O(verify_existing)).
 seealso:
   - name: Staging layout
     description: docs/pipeline.md in this collection.
@@ -243,6 +247,17 @@ EXAMPLES = r"""
       host: staging.example.org
       user: stage
       path: /srv/staging
+
+- name: Is a staged build still intact? (every file hashed against its CHECKSUM; nothing written)
+  ondemand.fedora_build.stage:
+    build_id: boot-41-x86_64-0123456789ab
+    target:
+      type: local
+      path: /srv/staging
+    verify_existing: true
+  check_mode: true
+  register: staged
+  # staged.already_staged: intact; else staged.would_transfer names the files missing or differing
 
 - name: Upload to FTP, password from the environment of the node
   ondemand.fedora_build.stage:
@@ -332,7 +347,9 @@ bytes_to_transfer:
   type: int
   sample: 912270000
 would_transfer:
-  description: In check mode, the files that would be sent; empty otherwise.
+  description:
+    - In check mode, the files that would be sent; empty otherwise.
+    - Without O(src), the files of the staged build that are missing or differ from its C(CHECKSUM).
   returned: always
   type: list
   elements: str
@@ -380,7 +397,7 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate imp
 def argument_spec():
     ssh_args = dict(type='list', elements='str')
     return dict(
-        src=dict(type='path', required=True),
+        src=dict(type='path'),
         build_id=dict(type='str', required=True),
         target=dict(type='dict', required=True, options=dict(
             type=dict(type='str', required=True, choices=list(TARGET_TYPES)),

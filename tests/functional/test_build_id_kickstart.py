@@ -2,9 +2,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A changed kickstart (same file name, other content) gives a new build ID.
 
-The role's path through real ansible-playbook: the kickstart module prepares the file, its sha256
+The role's path through real ansible-playbook: the kickstart module prepares the file, its identity_sha256
 goes into the build_id filter (roles/build/tasks/identity.yml). The request names the kickstart by
-path only, so the content reaches the ID through that sha256 alone.
+path only, so the content reaches the ID through that hash alone.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def one_build_id(tmp_path, label, text):
         {'name': 'prepare %s' % label, 'ondemand.fedora_build.kickstart': {
             'src': str(src), 'dest': str(tmp_path / 'live.ks'), 'version': '41'}, 'register': 'ks_%s' % label},
         {'name': 'id %s' % label, 'ansible.builtin.set_fact': {
-            'id_%s' % label: "{{ request | ondemand.fedora_build.build_id(packages=[], kickstart_sha256=ks_%s.sha256, "
+            'id_%s' % label: "{{ request | ondemand.fedora_build.build_id(packages=[], kickstart_sha256=ks_%s.identity_sha256, "
                              "tool='livemedia-creator', tool_version='41.3') }}" % label}},
         {'name': 'show %s' % label, 'ansible.builtin.debug': {'msg': '{{ id_%s }}' % label}},
     ]

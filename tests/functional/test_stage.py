@@ -196,6 +196,57 @@ def test_verify_existing_restages_a_damaged_tree(tmp_path):
     assert staged.read_bytes() == data
 
 
+def test_a_staged_build_checked_in_place_answers_what_is_missing_or_differs(tmp_path):
+    """Without src (check mode, verify_existing) the staged build is checked against its own CHECKSUM: the reuse check
+    of the build role. Missing and different files are an answer, never a failure; what fails is a bad argument."""
+    src = tmp_path / 'src'
+    make_tree(src)
+    dest = tmp_path / 'staging'
+    target = {'type': 'local', 'path': str(dest)}
+    ok(src=str(src), build_id=BID, target=target)
+    before = tree_digests(dest / BID)
+    check = dict(build_id=BID, target=target, verify_existing=True, check=True)
+    res = ok(**check)
+    assert res['already_staged'] is True and res['would_transfer'] == [] and res['changed'] is False
+    assert len(res['files']) == len(before) - 1
+
+    staged = dest / BID / 'kickstart/fedora-live.ks'
+    data = staged.read_bytes()
+    staged.write_bytes(data.replace(b'core', b'CORE'))                   # same size, other bytes
+    res = ok(**check)
+    assert res['already_staged'] is False and res['would_transfer'] == ['kickstart/fedora-live.ks']
+    staged.unlink()                                                      # missing
+    res = ok(**check)
+    assert res['already_staged'] is False and res['would_transfer'] == ['kickstart/fedora-live.ks']
+    (dest / BID / 'CHECKSUM').unlink()
+    assert ok(**check)['would_transfer'] == ['CHECKSUM']
+    assert ok(build_id=BID2, target=target, verify_existing=True, check=True)['would_transfer'] == ['CHECKSUM']
+    assert sorted(p.name for p in dest.iterdir()) == [BID]               # nothing written
+
+    for args in ({'verify_existing': True}, {'check': True}, {'verify_existing': True, 'check': True, 'latest': LATEST}):
+        _run, res = failed(build_id=BID, target=target, **args)
+        assert res['msg'].startswith('src: required, except to check a staged build in place'), res['msg']
+    _run, res = failed(build_id=BID, target=dict(target, name='nightly'), verify_existing=True, check=True)
+    assert 'Unsupported parameters' in res['msg'] and 'target.name' in res['msg'], res['msg']
+
+
+def test_a_staged_build_on_ftp_checked_in_place(tmp_path, ftp_server):
+    src = tmp_path / 'src'
+    make_tree(src, {'a.txt': b'a\n', 'images/boot.iso': 70000})
+    (tmp_path / 'ftp' / 'staging').mkdir(parents=True)
+    srv = ftp_server(tmp_path / 'ftp')
+    target = ftp_target(srv)
+    stage({'src': str(src), 'build_id': BID, 'target': target})
+    check = {'build_id': BID, 'target': target, 'verify_existing': True}
+    res = stage(dict(check), check_mode=True)
+    assert res['already_staged'] is True and res['would_transfer'] == []
+    served = tmp_path / 'ftp' / 'staging' / BID
+    (served / 'a.txt').write_bytes(b'b\n')
+    (served / 'images' / 'boot.iso').unlink()
+    res = stage(dict(check), check_mode=True)
+    assert res['already_staged'] is False and sorted(res['would_transfer']) == ['a.txt', 'images/boot.iso']
+
+
 def test_bad_inputs_are_one_sentence(tmp_path):
     src = tmp_path / 'src'
     make_tree(src, {'a.txt': b'a\n'})

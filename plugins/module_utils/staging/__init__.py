@@ -87,7 +87,7 @@ def make_target(spec, source, connect_timeout, timeout):
     cls = TARGETS.get(spec.get('type'))
     if cls is None:
         raise FedoraBuildError('target.type: %r is not one of %s.' % (spec.get('type'), ', '.join(TARGET_TYPES)))
-    if not cls.PULLS and not isinstance(source, LocalSource):
+    if source is not None and not cls.PULLS and not isinstance(source, LocalSource):
         pulling = ', '.join(k for k in TARGET_TYPES if TARGETS[k].PULLS)
         raise FedoraBuildError('src_host: %s targets are pushed from the build node itself; src_host is only for '
                                'targets that pull (%s).' % (spec['type'], pulling))
@@ -124,9 +124,61 @@ def restore_latest(target, build_id, latest, previous, check_mode, started):
     return result
 
 
+def verify_staged(target, build_id, started):
+    """The staged ``<build_id>`` on the target checked in place against its own CHECKSUM, every file hashed.
+
+    The answer, never a failure: ``already_staged`` when every listed file is there with its size and sha256;
+    otherwise ``would_transfer`` names what is missing or differs (CHECKSUM itself when it is missing or unreadable as
+    a CHECKSUM). A target that cannot be read (a connection, a permission, a link) fails as staging would.
+    """
+    state = target.inspect(build_id, None, [])
+    entries = []
+    bad = []
+    if state.final_checksum is None:
+        bad.append(CHECKSUM_NAME)
+    else:
+        try:
+            entries = parse_checksum(state.final_checksum, '%s/CHECKSUM' % build_id)
+        except FedoraBuildError:
+            bad.append(CHECKSUM_NAME)
+    if entries and any(e.relpath not in state.final_sizes for e in entries):
+        # a target that lists only what it is asked about (ftp) is asked again, about these files
+        state = target.inspect(build_id, None, entries + [checksum_entry(state.final_checksum)])
+    for entry in entries:
+        size = state.final_sizes.get(entry.relpath)
+        if size is None or (entry.size is not None and size != entry.size):
+            bad.append(entry.relpath)
+            continue
+        size, digest = target.hash_final(build_id, entry.relpath)
+        if size != (entry.size if entry.size is not None else size) or digest != entry.sha256:
+            bad.append(entry.relpath)
+    return {
+        'changed': False, 'build_id': build_id, 'target_url': target.url_base.rstrip('/') + '/' + build_id,
+        'path': target.path.rstrip('/') + '/' + build_id, 'target_type': target.kind, 'bytes_transferred': 0,
+        'bytes_to_transfer': sum(e.size or 0 for e in entries if e.relpath in bad), 'skipped_files': [],
+        'would_transfer': bad, 'already_staged': not bad, 'latest': None, 'diff': {},
+        'files': [e.as_dict(False) for e in entries], 'seconds': round(time.monotonic() - started, 3),
+    }
+
+
 def stage(params, check_mode=False):
-    """Stage one build tree; returns the result dict (changed, files, bytes_transferred, ...)."""
+    """Stage one build tree; returns the result dict (changed, files, bytes_transferred, ...).
+
+    Without ``src`` (check mode with ``verify_existing`` only): check the staged build in place (verify_staged).
+    """
     build_id = check_name(params.get('build_id'), 'build_id')
+    if params.get('src') is None:
+        if not (check_mode and params.get('verify_existing')) or params.get('src_host') or params.get('latest') \
+                or params.get('restore_latest') is not None:
+            raise FedoraBuildError('src: required, except to check a staged build in place (check mode with '
+                                   'verify_existing, without latest, restore_latest and src_host).')
+        started = time.monotonic()
+        target = make_target(params.get('target'), None, int(params.get('connect_timeout') or 30),
+                             int(params.get('timeout') or 300))
+        try:
+            return verify_staged(target, build_id, started)
+        finally:
+            target.close()
     latest = params.get('latest')
     if latest is not None:
         check_name(latest, 'latest')

@@ -92,3 +92,17 @@ def test_missing_pykickstart(capsys, src, tmp_path, monkeypatch):
     monkeypatch.setattr(ks_utils, 'PYKICKSTART_IMPORT_ERROR', ImportError('No module named pykickstart'))
     result = run(capsys, {'src': str(src), 'dest': str(tmp_path / 'final.ks')})
     assert result['failed'] is True and 'pykickstart' in result['msg']
+
+
+def test_content_is_not_logged_and_excludes_src(capsys, tmp_path):
+    """A controller's kickstart goes to the module as text (the build role): it may hold a root password, so the
+    echoed arguments never show it; without dest nothing is written, and the hashes are there for the build ID."""
+    text = '#version=F41\nlang en_US.UTF-8\nrootpw --plaintext S3cret-root-pw\n%packages\n@core\n%end\n'
+    result = run(capsys, {'content': text, 'content_label': '/srv/ks/live.ks', '_ansible_check_mode': True})
+    assert 'S3cret-root-pw' not in json.dumps(result['invocation'])
+    assert result['changed'] is False and result['dest'] is None and list(tmp_path.iterdir()) == []
+    assert result['sources'] == ['/srv/ks/live.ks'] and result['identity_sha256'] == result['sha256']
+    result = run(capsys, {'content': text, 'src': str(tmp_path / 'x.ks')})
+    assert result['failed'] is True and 'mutually exclusive' in result['msg'] and 'content' in result['msg']
+    result = run(capsys, {'dest': str(tmp_path / 'x.ks')})
+    assert result['failed'] is True and 'src' in result['msg'] and 'content' in result['msg']
