@@ -146,7 +146,11 @@ options:
     type: str
     version_added: 0.2.0
   failed:
-    description: The tree is a failed build's (logs, C(build.json), C(CHECKSUM), no images); it is staged but O(latest) is not touched.
+    description:
+      - The tree is a failed build's (logs, C(build.json), C(CHECKSUM), no images); it is staged but O(latest) is not
+        touched.
+      - It never replaces a built tree of the same O(build_id) (one whose C(CHECKSUM) names files under C(output/), as
+        after a failed C(force) rebuild): that is kept, nothing is transferred and RV(kept_staged) is true.
     type: bool
     default: false
   src_host:
@@ -364,6 +368,11 @@ already_staged:
   description: The complete build was already on the target.
   returned: always
   type: bool
+kept_staged:
+  description: With O(failed=true), a built tree of this build ID was on the target and was kept (nothing transferred).
+  returned: when O(failed=true) found a built tree
+  type: bool
+  sample: true
 latest:
   description: The pointer handled, or null when O(latest) was omitted or O(failed=true).
   returned: always

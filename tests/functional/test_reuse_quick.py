@@ -168,6 +168,24 @@ def test_a_failing_check_of_the_staged_build_fails_the_build_and_is_no_rebuild(
         assert ((staged / 'CHECKSUM').read_bytes(), (staged / 'build.json').read_bytes()) == before
 
 
+def test_a_failed_force_rebuild_never_replaces_the_staged_build(node, tmp_path, koji_world, fedora_repo, builder_standins):
+    """force rebuilds under the same build ID; when that rebuild fails (here the content check: the stand-in loses
+    the side repo's priority, so the distribution's hello 9.0 shadows the pinned 2.0), its logs do not replace the
+    good build staged under that ID (stage: failed=true keeps a built tree, kept_staged), and the reason says so."""
+    request = dict(request_for(koji_world, fedora_repo, builds=['hello-2.0-1.fc41']), builder={'installpkgs': ['hello']})
+    dummy, first = run(node, tmp_path, builder_standins, request, 'first')
+    staged = node['staging'] / first['build_id']
+    before = (staged / 'CHECKSUM').read_bytes(), (staged / 'build.json').read_bytes()
+    broken = dict(builder_standins.environment, FB_STANDIN_LOSE_PRIORITY='1')
+    again, record = run(node, tmp_path, builder_standins, dict(request, force=True), 'force', ok=False,
+                        fedora_build_environment=broken)
+    assert record['state'] == 'failed' and record['build_id'] == first['build_id'], record
+    assert 'hello-9.0' in record['reason'], record
+    assert record['reason'].endswith('its logs were not staged: the good build staged under this build ID is kept'), record
+    assert ((staged / 'CHECKSUM').read_bytes(), (staged / 'build.json').read_bytes()) == before
+    subprocess.run(['sha256sum', '--quiet', '-c', 'CHECKSUM'], cwd=staged, check=True)
+
+
 def live_request(tmp_path, fedora_repo, **extra):
     kickstart = tmp_path / 'live.ks'
     # what livemedia-creator --no-virt needs: an install url, network, dracut-live (the stand-in refuses like lmc)

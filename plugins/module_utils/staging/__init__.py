@@ -161,6 +161,18 @@ def verify_staged(target, build_id, started):
     }
 
 
+def holds_images(checksum):
+    """Whether a staged CHECKSUM (bytes or None) is a built tree's: it names files under ``output/`` (a failed
+    build's tree holds logs, its kickstart and build.json only)."""
+    if not checksum:
+        return False
+    try:
+        entries = parse_checksum(checksum, 'CHECKSUM')
+    except FedoraBuildError:
+        return False
+    return any(entry.relpath.startswith('output/') for entry in entries)
+
+
 def stage(params, check_mode=False):
     """Stage one build tree; returns the result dict (changed, files, bytes_transferred, ...).
 
@@ -213,6 +225,14 @@ def stage(params, check_mode=False):
                 raise FedoraBuildError('src: %s is %d bytes but CHECKSUM says %d.'
                                        % (entry.relpath, sizes[entry.relpath], entry.size))
         state = target.inspect(build_id, latest, entries + [checksum_entry(checksum)])
+        if failed and holds_images(state.final_checksum):
+            # a failed rebuild (force) of a build ID whose good build is staged: its logs never replace the images
+            return {'changed': False, 'build_id': build_id, 'kept_staged': True,
+                    'target_url': target.url_base.rstrip('/') + '/' + build_id,
+                    'path': target.path.rstrip('/') + '/' + build_id, 'target_type': target.kind,
+                    'bytes_transferred': 0, 'skipped_files': [], 'would_transfer': [], 'bytes_to_transfer': 0,
+                    'already_staged': False, 'latest': None, 'diff': {}, 'files': [],
+                    'seconds': round(time.monotonic() - started, 3)}
         mode, send, skip = plan(entries, checksum, state)
         replace = state.final_checksum is not None or bool(state.final_sizes)
         if mode == 'complete' and params.get('verify_existing'):
