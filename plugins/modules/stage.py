@@ -150,7 +150,7 @@ options:
       - The tree is a failed build's (logs, C(build.json), C(CHECKSUM), no images); it is staged but O(latest) is not
         touched.
       - It never replaces a built tree of the same O(build_id) (one whose C(CHECKSUM) names files under C(output/), as
-        after a failed C(force) rebuild): that is kept, nothing is transferred and RV(kept_staged) is true.
+        after a failed C(force) rebuild). That tree is kept, nothing is transferred and RV(kept_staged) is true.
     type: bool
     default: false
   src_host:
