@@ -318,20 +318,20 @@ def _controller_kickstart(p, value, path, dirs):
         return text
     if not dirs:
         return p.add(path, '%s is a path on the controller, where the operator lists no directory for requested '
-                           'kickstarts (%s); give an http, https or ftp URL.' % (show(value), KICKSTART_DIRS))
+                           'kickstarts (%s); give an http, https or ftp URL.' % (show(value, 300), KICKSTART_DIRS))
     if not any(_inside(text, directory) for directory in dirs):
         return p.add(path, '%s is not inside a directory the operator lists for requested kickstarts (%s: %s); give '
-                           'a path there or an http, https or ftp URL.' % (show(value), KICKSTART_DIRS, ', '.join(dirs)))
+                           'a path there or an http, https or ftp URL.' % (show(value, 300), KICKSTART_DIRS, ', '.join(dirs)))
     real = os.path.realpath(text)
     if not any(_inside(real, os.path.realpath(directory)) for directory in dirs):
         return p.add(path, '%s leads through a symbolic link out of the directories the operator lists for requested '
-                           'kickstarts (%s).' % (show(value), KICKSTART_DIRS))
+                           'kickstarts (%s).' % (show(value, 300), KICKSTART_DIRS))
     try:
         mode = os.stat(real).st_mode
     except OSError:
         mode = 0
     if not stat.S_ISREG(mode):
-        return p.add(path, '%s is not a file on the controller.' % show(value))
+        return p.add(path, '%s is not a file on the controller.' % show(value, 300))
     return real
 
 
@@ -343,9 +343,9 @@ def _kickstart_dir(p, value, path):
     real = os.path.realpath(text)
     if real in SYSTEM_DIRS or real in ('/home', '/root') or any(_inside(real, tree) for tree in SYSTEM_TREES):
         return p.add(path, '%s is a system directory; list the directories that hold only kickstarts a requester may '
-                           'build.' % show(value))
+                           'build.' % show(value, 300))
     if not os.path.isdir(real):
-        return p.add(path, '%s is not a directory on the controller.' % show(value))
+        return p.add(path, '%s is not a directory on the controller.' % show(value, 300))
     return text
 
 
