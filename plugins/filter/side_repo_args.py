@@ -21,6 +21,8 @@ description:
     C(dest), C(cache_dir) and C(base_repos) (the request's resolved repositories).
   - When C(koji.hub) names a hub the operator defined, its login comes from O(koji_hubs); a password named by
     C(password_env) is read from the controller's environment. The variable's name is not among the arguments.
+  - C(koji.gpgkeys) names the operator's public keys; each becomes its node path from O(gpgkeys). A name that is
+    not there (or a path) fails the task in one sentence that lists the known names.
 options:
   _input:
     description: A normalized request, as returned by M(ondemand.fedora_build.build_request).
@@ -37,13 +39,16 @@ options:
   koji_hubs:
     description: The operator's Koji hubs (C(fedora_build_koji_hubs)).
     type: dict
+  gpgkeys:
+    description: The operator's public key files on the node by name (C(fedora_build_koji_gpgkeys)).
+    type: dict
 """
 
 EXAMPLES = r"""
 - name: Compute the side repo arguments
   ansible.builtin.set_fact:
     build_args: "{{ build_request | ondemand.fedora_build.side_repo_args(build_pipe, build_cache_dir,
-                    fedora_build_koji_hubs | default({})) }}"
+                    fedora_build_koji_hubs | default({}), fedora_build_koji_gpgkeys | default({})) }}"
 """
 
 RETURN = r"""
@@ -55,9 +60,9 @@ _value:
 """
 
 
-def _side_repo_args(request, pipe, cache_dir, koji_hubs=None):
+def _side_repo_args(request, pipe, cache_dir, koji_hubs=None, gpgkeys=None):
     try:
-        return request_args.side_repo_args(request, pipe, cache_dir, koji_hubs)
+        return request_args.side_repo_args(request, pipe, cache_dir, koji_hubs, gpgkeys=gpgkeys)
     except FedoraBuildError as exc:
         raise AnsibleFilterError(exc.msg)
 

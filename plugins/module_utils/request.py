@@ -11,7 +11,8 @@ problems. A valid request is normalized: defaults filled, repository presets
 expanded into concrete URLs (``repos.resolved``) and ``request_id`` added
 (computed by build_identity, the one place that hashes requests).
 
-Pure stdlib, Python 3.8+, no I/O: runs on the controller.
+Pure stdlib, Python 3.8+, runs on the controller; its only I/O looks up paths there (a requested kickstart's real
+path and type against the operator's fedora_build_kickstart_dirs, local staging paths), never reading a file.
 The model (fields, limits, secret marks) is request_model.py, the checks request_checks.py and
 request_targets.py, the builder options request_builder.py; this module keeps the public names.
 """
@@ -25,8 +26,8 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.staging impo
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.fileutil import check_tree_path
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_builder import BUILDER_OPTIONS, KIWI_ONLY, LMC_ONLY  # noqa: F401
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_checks import (  # noqa: F401
-    INVALID, Problems, _bounded, _builder, _each, _join, _kickstart, _mapping, _repos, _text, default_mirror, kind,
-    preset_url, show)
+    INVALID, Problems, _bounded, _builder, _each, _join, _kickstart, _kickstart_dir, _mapping, _repos, _text,
+    default_mirror, kind, preset_url, show)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_model import (  # noqa: F401
     ARCHES, COMPUTED_FIELDS, DEFAULT_ARCH, DEFAULT_PRESETS, DEFAULT_RAWHIDE_PRESETS, DEFAULT_TIMEOUT, DEFAULTS_FIELDS,
     EXTRA_REPO_FIELDS, FEDORA_KOJI_HUB, FEDORA_KOJI_TOPURL, IMAGE_TYPES, KICKSTART_FIELDS, KOJI_AUTH, KOJI_CONNECTION,
@@ -55,9 +56,10 @@ __all__ = [
 
 
 def _defaults(p, defaults, path='defaults'):
-    """Validate the service-level defaults: {arch, koji, staging, timeout} and the operator's destinations."""
+    """Validate the service-level defaults: {arch, koji, staging, timeout}, the operator's destinations and the
+    operator's controller and node files a request picks from (kickstart_dirs, koji_gpgkeys, kiwi_descriptions)."""
     out = {'arch': DEFAULT_ARCH, 'koji': {}, 'staging': None, 'timeout': DEFAULT_TIMEOUT, 'kiwi_descriptions': None,
-           'dest': copy.deepcopy(_NO_DESTINATIONS)}
+           'kickstart_dirs': [], 'koji_gpgkeys': [], 'dest': copy.deepcopy(_NO_DESTINATIONS)}
     if defaults is None:
         return out
     data, problems = check_input(defaults, 'defaults', path)  # the shape: ArgumentSpecValidator's
@@ -66,11 +68,17 @@ def _defaults(p, defaults, path='defaults'):
         out['staging'] = INVALID
         return out
     out['dest'] = _destinations(p, data, path)
+    # the operator's controller directories a request's kickstart path may lie in (none: URL kickstarts only)
+    if data.get('kickstart_dirs') not in (None, INVALID):
+        dirs = _each(p, data['kickstart_dirs'], _join(path, 'kickstart_dirs'), _kickstart_dir)
+        out['kickstart_dirs'] = dirs if dirs is not INVALID else []
+    # the operator's public key files on the node ({name: path}, or the names): a request's koji.gpgkeys names them
+    out['koji_gpgkeys'] = _names(p, data.get('koji_gpgkeys'), _join(path, 'koji_gpgkeys'))
     # The playbook's default arch: the arch of the first reachable build node.
     out['arch'] = data.get('arch', out['arch'])
     koji = data.get('koji')
     if koji is not None and koji is not INVALID:
-        out['koji'] = _koji_part(p, koji, _join(path, 'koji'))
+        out['koji'] = _koji_part(p, koji, _join(path, 'koji'), out['koji_gpgkeys'])
         hub = out['koji'].get('hub')
         if hub not in (None, INVALID) and p.check(destinations.refer, 'koji', hub, _join(path, 'koji.hub'),
                                                   out['dest']['koji_hubs']) is not INVALID:
@@ -83,14 +91,20 @@ def _defaults(p, defaults, path='defaults'):
         out['staging'] = _staging_as_module_sees_it(p, staging_, _join(path, 'staging'))
     if data.get('timeout') is not None:
         out['timeout'] = _bounded(p, data['timeout'], _join(path, 'timeout'), 1, MAX_TIMEOUT)
-    names = data.get('kiwi_descriptions')
-    if isinstance(names, dict):  # the operator's {name: node directory}; only the names matter here
-        names = list(names)
-    if names is not None and names is not INVALID:
-        names = _each(p, names, _join(path, 'kiwi_descriptions'),
-                      lambda p_, v, f: p_.check(check_name, v, field=f) if _text(p_, v, f, 64) is not INVALID else INVALID)
-        out['kiwi_descriptions'] = names if names is not INVALID else []
+    if data.get('kiwi_descriptions') not in (None, INVALID):
+        out['kiwi_descriptions'] = _names(p, data['kiwi_descriptions'], _join(path, 'kiwi_descriptions'))
     return out
+
+
+def _names(p, names, path):
+    """The names of an operator's {name: node file} setting (given as the mapping or the list of names)."""
+    if names is None or names is INVALID:
+        return []
+    if isinstance(names, dict):  # only the names matter here
+        names = list(names)
+    names = _each(p, names, path,
+                  lambda p_, v, f: p_.check(check_name, v, field=f) if _text(p_, v, f, 64) is not INVALID else INVALID)
+    return names if names is not INVALID else []
 
 
 # the order a request's problems are listed in: its fields' (the validator's come first, then the semantic ones)
@@ -161,11 +175,12 @@ def _request_checks(p, request, defaults, forced_type, prefix, shape):
                            defaults['kiwi_descriptions'], out.get('release'), out['arch'])
         raw = raw_builder
         backend = raw.get('backend') if isinstance(raw, dict) else None
-        out['kickstart'] = _kickstart(p, request.get('kickstart'), _join(prefix, 'kickstart'), image_type, backend)
+        out['kickstart'] = _kickstart(p, request.get('kickstart'), _join(prefix, 'kickstart'), image_type, backend,
+                                      defaults['kickstart_dirs'])
     elif isinstance(raw_builder, dict):  # unknown image type: still report unknown builder options
         _mapping(p, raw_builder, _join(prefix, 'builder'), sorted(schema()['builder']))
     out['koji'] = _koji(p, request.get('koji'), _join(prefix, 'koji'), defaults['koji'], out['arch'],
-                        defaults['dest'])
+                        defaults['dest'], defaults['koji_gpgkeys'])
     out['repos'] = _repos(p, request.get('repos'), _join(prefix, 'repos'), out['release'], out['arch'], image_type)
     out['builder'] = builder
     if not any(out.get(key) is INVALID for key in ('image_type', 'release', 'arch', 'koji', 'repos', 'builder')):

@@ -11,19 +11,23 @@ stays here is what the validator cannot say: patterns, lengths and ranges, URL s
 rules across fields. Checks that modules also make call the modules' own functions (validate.py), so the
 validator never accepts what a module later refuses. The type-checking helpers (_mapping, _bool, _choice, _int,
 _list) serve the builder options (request_builder.py), whose shape is still checked here.
-Pure stdlib, Python 3.8+, no I/O.
+Pure stdlib, Python 3.8+. The one I/O: a kickstart path is looked up on the controller this runs on (its real path
+and file type, never its content), to hold it to the operator's fedora_build_kickstart_dirs.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import os
 import posixpath
 import re
+import stat
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils import backend_registry
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.fileutil import SYSTEM_DIRS, SYSTEM_TREES
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_builder import (
     BACKEND_OPTIONS, BUILDER_OPTIONS, OPERATOR_OPTIONS, _NON_NEGATIVE, only_for)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_model import (
@@ -297,7 +301,56 @@ def _opt(p, data, key, path, func, *args, **kwargs):
 
 # --- request parts ------------------------------------------------------------------------------------------
 
-def _kickstart(p, value, path, image_type, backend):
+KICKSTART_DIRS = 'fedora_build_kickstart_dirs'
+KOJI_GPGKEYS = 'fedora_build_koji_gpgkeys'
+
+
+def _inside(path, directory):
+    return path == directory or path.startswith(directory.rstrip('/') + '/')
+
+
+def _controller_kickstart(p, value, path, dirs):
+    """A request's kickstart path on the controller: a regular file inside one of the operator's kickstart
+    directories (``dirs``, normalized absolute paths), as written and with every symlink resolved. Returns the
+    real path (what the build reads), or INVALID. The problems never tell what lies outside those directories."""
+    text = _abs_path(p, value, path, 'an absolute path on the controller or an http, https or ftp URL')
+    if text is INVALID:
+        return text
+    if not dirs:
+        return p.add(path, '%s is a path on the controller, where the operator lists no directory for requested '
+                           'kickstarts (%s); give an http, https or ftp URL.' % (show(value, 300), KICKSTART_DIRS))
+    if not any(_inside(text, directory) for directory in dirs):
+        return p.add(path, '%s is not inside a directory the operator lists for requested kickstarts (%s: %s); give '
+                           'a path there or an http, https or ftp URL.' % (show(value, 300), KICKSTART_DIRS, ', '.join(dirs)))
+    real = os.path.realpath(text)
+    if not any(_inside(real, os.path.realpath(directory)) for directory in dirs):
+        return p.add(path, '%s leads through a symbolic link out of the directories the operator lists for requested '
+                           'kickstarts (%s).' % (show(value, 300), KICKSTART_DIRS))
+    try:
+        mode = os.stat(real).st_mode
+    except OSError:
+        mode = 0
+    if not stat.S_ISREG(mode):
+        return p.add(path, '%s is not a file on the controller.' % show(value, 300))
+    return real
+
+
+def _kickstart_dir(p, value, path):
+    """One of the operator's kickstart directories: an absolute directory on the controller, not a system one."""
+    text = _abs_path(p, value, path, 'an absolute directory on the controller')
+    if text is INVALID:
+        return text
+    real = os.path.realpath(text)
+    if real in SYSTEM_DIRS or real in ('/home', '/root') or any(_inside(real, tree) for tree in SYSTEM_TREES):
+        return p.add(path, '%s is a system directory; list the directories that hold only kickstarts a requester may '
+                           'build.' % show(value, 300))
+    if not os.path.isdir(real):
+        return p.add(path, '%s is not a directory on the controller.' % show(value, 300))
+    return text
+
+
+def _kickstart(p, value, path, image_type, backend, dirs=None):
+    """dirs: the operator's kickstart directories (defaults.kickstart_dirs); none: no path kickstart."""
     needed = image_type == 'dvd' or image_type == 'live' and backend != 'kiwi'
     if value is None:
         if needed:
@@ -321,7 +374,7 @@ def _kickstart(p, value, path, image_type, backend):
     elif '://' in src:
         out['src'] = _url(p, src, src_path, ('http', 'https', 'ftp'))
     else:
-        out['src'] = _abs_path(p, src, src_path, 'an absolute path on the controller or an http, https or ftp URL')
+        out['src'] = _controller_kickstart(p, src, src_path, dirs)
     checksum = data.get('checksum')
     out['checksum'] = None if checksum is None else INVALID
     if checksum not in (None, INVALID):
@@ -401,9 +454,19 @@ def _sigkey(p, value, path):
     return value.lower()
 
 
-def _gpgkey(p, value, path):
-    # koji_side_repo checks signatures with keys on the node (rpmkeys --import <file>): no URLs.
-    return _abs_path(p, value, path, 'an absolute path of a public key file on the build node')
+def _gpgkey(p, value, path, names=()):
+    """koji.gpgkeys[]: the name of one of the operator's key files (fedora_build_koji_gpgkeys, ``names``), never a
+    node path: koji_side_repo reads the file as root (rpmkeys --import), and would say whether it exists."""
+    text = _text(p, value, path, 64)
+    if text is INVALID:
+        return text
+    if '/' in text or text.startswith('.'):
+        return p.add(path, "%s looks like a path; give the name of one of the operator's public keys (%s), the "
+                           'operator chooses the node files.' % (show(value), KOJI_GPGKEYS))
+    if text not in names:
+        return p.add(path, "%s is not one of the operator's public keys (known: %s)."
+                     % (show(value), ', '.join(sorted(names)) or 'none; the operator sets %s' % KOJI_GPGKEYS))
+    return text
 
 
 def _glob(p, value, path):

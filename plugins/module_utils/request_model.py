@@ -84,7 +84,11 @@ CONTENTS_ABSENT = ('report', 'error')
 # kiwi_descriptions: the names of the operator's fedora_build_kiwi_descriptions (a list, or the mapping itself)
 # operator settings: the named destinations (docs/security.md, "Trust model")
 DESTINATION_FIELDS = ('staging_targets', 'koji_hubs', 'webhooks', 'allow_request_destinations')
-DEFAULTS_FIELDS = ('arch', 'koji', 'staging', 'timeout', 'kiwi_descriptions') + DESTINATION_FIELDS
+# kickstart_dirs: fedora_build_kickstart_dirs, the controller directories a request's kickstart path may lie in;
+# koji_gpgkeys: the names of fedora_build_koji_gpgkeys (the operator's public key files on the node), what koji.gpgkeys
+# may name
+DEFAULTS_FIELDS = ('arch', 'koji', 'staging', 'timeout', 'kiwi_descriptions', 'kickstart_dirs',
+                   'koji_gpgkeys') + DESTINATION_FIELDS
 
 
 def builder_fields():
@@ -160,11 +164,13 @@ _TAG_LATEST = {
 }
 
 _KICKSTART = {
-    'src': F('str', 'An absolute path on the controller (copied to the node) or an C(http), C(https) or C(ftp) URL.',
+    'src': F('str', 'An http, https or ftp URL, or the real path of a file on the controller inside one of the directories '
+                    'of C(fedora_build_kickstart_dirs) (symlinks resolved by the validator; read on the controller and sent to the node as text).',
              required=True, max_len=MAX_TEXT, userinfo=True,
-             doc=('string', 'required', 'an absolute path **on the controller** (copied to the node) or an `http`, '
-                                        '`https` or `ftp` URL; a `user:password@` in the URL is used to fetch it and '
-                                        'left out of every record')),
+             doc=('string', 'required', 'an `http`, `https` or `ftp` URL, or an absolute path **on the controller** '
+                                        "inside one of the operator's `fedora_build_kickstart_dirs` (none by default; "
+                                        'the path is kept with its symlinks resolved); a `user:password@` in the URL is '
+                                        'used to fetch it and left out of every record')),
     'checksum': F('str', 'Expected checksum of O(build_request.kickstart.src), C(sha256:<64 hex digits>), or null.',
                   doc=('string', '`null`', '`sha256:<64 hex>` or just the 64 hex digits; normalized to '
                                            '`sha256:<lower-case hex>`; the build fails when `src` differs')),
@@ -189,10 +195,12 @@ _KOJI = {
                          'unsigned copies. Default C([""]).', elements='str', no_log=False,
                  doc=('list', '`[""]`', 'signing key IDs, 8 hex digits (up to 40; lower-cased), preferred first; '
                                         '`""` allows the unsigned copy')),
-    'gpgkeys': F('list', 'Public keys that every RPM must be signed with, absolute paths on the node or URLs.',
-                 elements='str', no_log=False,
-                 doc=('list', '`[]`', 'public key files every RPM must be signed with: absolute paths on the build '
-                                      'node (the `build_node` role or your provisioning puts them there)')),
+    'gpgkeys': F('list', "Names of the operator's public key files (C(fedora_build_koji_gpgkeys)) that every RPM must be "
+                         'signed with by one of them; the side repo step turns them into node paths.',
+                 elements='str', no_log=False, max_len=64,
+                 doc=('list', '`[]`', "names of the operator's public keys (`fedora_build_koji_gpgkeys: {name: "
+                                      '/node/path}`); every RPM must be signed by one of them; a path or an unknown '
+                                      'name is a problem that lists the known names')),
     'multilib': F('bool', 'For x86_64, also take the i686 packages of the builds.',
                   doc=('bool', '`false`', 'x86_64 only: also take the i686 packages')),
     'exclude': F('list', 'Globs of package names left out; default drops debuginfo and debugsource packages.',
@@ -416,7 +424,8 @@ RAW = {
     'request_id': dict(input=True, types=('raw',)),
     'builder': dict(any=True),
     'kickstart': dict(types=('str', 'dict'), what=_KS_WHAT),
-    'kickstart.src': dict(required=True, missing='give an absolute path on the controller or an http, https or ftp URL.',
+    'kickstart.src': dict(required=True, missing='give an http, https or ftp URL, or a path inside the operator\'s '
+                                                 'fedora_build_kickstart_dirs.',
                           what='an absolute path on the controller or an http, https or ftp URL'),
     # hub names an operator's hub, which brings its own connection
     'koji': dict(fields=KOJI_REQUEST_FIELDS, also=destinations.KOJI_SECRET_FIELDS,
@@ -443,6 +452,8 @@ DEFAULTS_MODEL = {
                  required_if=[['type', 'ssh', ['host']], ['type', 'ftp', ['host']]]),
     'timeout': F('int', 'Default builder timeout.'),
     'kiwi_descriptions': F('list', 'Names of the kiwi descriptions.', elements='str'),
+    'kickstart_dirs': F('list', "Controller directories a request's kickstart path may lie in.", elements='str'),
+    'koji_gpgkeys': F('list', "Names of the operator's public key files.", elements='str'),
     'staging_targets': F('raw', 'Named staging targets.'),
     'koji_hubs': F('raw', 'Named Koji hubs.'),
     'webhooks': F('raw', 'Named webhooks.'),
@@ -452,6 +463,7 @@ DEFAULTS_RAW = {
     '': dict(fields=DEFAULTS_FIELDS),
     'koji': dict(fields=KOJI_FIELDS, what='a mapping of koji fields'),
     'kiwi_descriptions': dict(types=('list', 'dict')),
+    'koji_gpgkeys': dict(types=('list', 'dict')),
     'staging_targets': dict(any=True),  # destinations.operator_names checks these three
     'koji_hubs': dict(any=True),
     'webhooks': dict(any=True),

@@ -25,8 +25,9 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_shap
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import check_name
 
 
-def _koji_part(p, data, path):
-    """Check the fields present in a koji mapping; returns {key: clean value} of the fields given."""
+def _koji_part(p, data, path, gpgkeys=()):
+    """Check the fields present in a koji mapping; returns {key: clean value} of the fields given. gpgkeys: the
+    names of the operator's public keys (fedora_build_koji_gpgkeys), the values koji.gpgkeys may take."""
     out = {}
     checks = {
         'hub': lambda v, f: _text(p, v, f, 64),
@@ -50,7 +51,7 @@ def _koji_part(p, data, path):
         'tasks': lambda v, f: _each(p, v, f, _task_item),
         'tag_latest': lambda v, f: _each(p, v, f, _tag_latest),
         'sigkeys': lambda v, f: _each(p, v, f, _sigkey),
-        'gpgkeys': lambda v, f: _each(p, v, f, _gpgkey),
+        'gpgkeys': lambda v, f: _each(p, v, f, lambda p_, item, field: _gpgkey(p_, item, field, gpgkeys)),
         'multilib': lambda v, f: v,
         'exclude': lambda v, f: _each(p, v, f, _glob),
     }
@@ -63,8 +64,9 @@ def _koji_part(p, data, path):
     return out
 
 
-def _koji(p, value, path, defaults, arch, dest=None):
-    """A request's koji (dest: the operator's destinations) over the operator's defaults (already checked)."""
+def _koji(p, value, path, defaults, arch, dest=None, gpgkeys=()):
+    """A request's koji (dest: the operator's destinations) over the operator's defaults (already checked);
+    gpgkeys: the names of the operator's public keys."""
     start = len(p)
     dest = dest or _NO_DESTINATIONS
     data = {} if value is None else value
@@ -73,7 +75,7 @@ def _koji(p, value, path, defaults, arch, dest=None):
     for key in data:
         if key in destinations.KOJI_SECRET_FIELDS:  # a login or its source: the operator's alone
             p.check(destinations.own_destination, 'koji', path, dest['koji_hubs'], True, [key])
-    given = _koji_part(p, dict((k, v) for k, v in data.items() if k in KOJI_REQUEST_FIELDS), path)
+    given = _koji_part(p, dict((k, v) for k, v in data.items() if k in KOJI_REQUEST_FIELDS), path, gpgkeys)
     base = dict(defaults or {})
     if 'hub' in given or any(key in given for key in KOJI_CONNECTION):
         # the request picks the connection: nothing of the default connection or its login stays

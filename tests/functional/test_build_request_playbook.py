@@ -56,8 +56,8 @@ def test_plain_on_key_in_a_yaml_file(tmp_path):
 
 
 def test_every_problem_reported_and_the_play_fails():
-    requests = [{'image_type': 'live', 'release': 41, 'kickstart': {'src': '/srv/ks/live.ks'}},
-                {'image_type': 'live', 'release': 41, 'kickstart': {'src': '/srv/ks/live.ks'},
+    requests = [{'image_type': 'live', 'release': 41, 'kickstart': {'src': 'https://ks.example.org/live.ks'}},
+                {'image_type': 'live', 'release': 41, 'kickstart': {'src': 'https://ks.example.org/live.ks'},
                  'koji': {'builds': ['foo;rm']}, 'notify': {'email': ['nobody']},
                  'staging': [{'type': 'ftp', 'host': 'ftp.example.org', 'path': 'rel', 'password': 'Sup3r-Secret'}]}]
     run = play({'requests': '{{ reqs }}', 'defaults': DEFAULTS}, extra_vars={'reqs': requests})

@@ -290,7 +290,7 @@ def test_dvd_pipeline_with_a_pinned_koji_build(node, tmp_path, koji_world, build
         request['builder'] = {'backend': 'pungi', 'flavor': 'Pinned'}
     # as tests/functional/test_pipeline_local.py runs the service on this machine as its one build node
     extra_vars = {'fedora_build_staging': [{'type': 'local', 'path': str(node['staging'])}],
-                  'fedora_build_allow_request_destinations': True,
+                  'fedora_build_allow_request_destinations': True, 'fedora_build_kickstart_dirs': [str(tmp_path)],
                   'fedora_build_environment': builder_standins.environment,
                   'fedora_build_preflight_require': ['root', 'tools', 'arch'], 'fedora_build_poll': 0,
                   'fedora_build_request': request}

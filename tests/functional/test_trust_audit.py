@@ -12,13 +12,15 @@ holes the audit found whose fix belongs to the request validator (``module_utils
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import pytest
 
 from support.ansible_run import REPO, run_playbook
 
-from ansible_collections.ondemand.fedora_build.plugins.module_utils import request
+from ansible_collections.ondemand.fedora_build.plugins.module_utils import request, request_args
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 
 CLI = REPO / 'collection' / 'cli'
 if str(CLI) not in sys.path:
@@ -44,8 +46,10 @@ def dvd_request(tmp_path, src):
 
 
 def operator_vars(tmp_path):
+    (tmp_path / 'ks').mkdir(exist_ok=True)
     return {'fedora_build_staging_targets': {'controller': {'type': 'local', 'path': str(tmp_path / 'staging')}},
-            'fedora_build_status_dir': str(tmp_path / 'staging' / 'status')}
+            'fedora_build_status_dir': str(tmp_path / 'staging' / 'status'),
+            'fedora_build_kickstart_dirs': [str(tmp_path / 'ks')]}
 
 
 def run_with_vars_file(tmp_path, playbook, vars_file, extra_vars=None, env=None):
@@ -60,10 +64,16 @@ def test_cli_request_strings_are_never_templated(tmp_path):
     sends the request variables' strings in Ansible's unsafe form: the validator gets the literal text.
     Watched failing with the plain json.dumps payload (the marker file was made)."""
     marker = tmp_path / 'templated-on-the-controller'
-    src = '/srv/ks/%s.ks' % pipe_touch(marker)
+    settings = operator_vars(tmp_path)
+    # a real file in the operator's kickstart directory, the Jinja spread over its path's names
+    src = '%s/%s.ks' % (tmp_path / 'ks', pipe_touch(marker))
+    os.makedirs(os.path.dirname(src))
+    with open(src, 'w') as handle:
+        handle.write('lang en_US.UTF-8\n')
     raw = dvd_request(tmp_path, src)
     normalized, problems = request.validate_requests([raw], defaults={
-        'arch': 'x86_64', 'staging_targets': operator_vars(tmp_path)['fedora_build_staging_targets']})
+        'arch': 'x86_64', 'staging_targets': settings['fedora_build_staging_targets'],
+        'kickstart_dirs': settings['fedora_build_kickstart_dirs']})
     assert problems == [] and normalized[0]['kickstart']['src'] == src  # the CLI submits it as it is
     extravars = dict(operator_vars(tmp_path), fedora_build_requests=[raw])
     vars_file = tmp_path / 'extravars.json'
@@ -139,13 +149,17 @@ def test_cli_request_file_cannot_construct_python_objects(tmp_path, capsys):
     assert 'python/object' in err and err.count('\n') == 1, err
 
 
-@pytest.mark.xfail(strict=True, reason='Hole: kickstart.src may be ANY absolute controller path (request_checks.py '
-                                       '_kickstart/_abs_path); roles/build/tasks/kickstart.yml copies it to the node, '
-                                       'where it is parsed, its text echoed in problems and, when it parses, staged.')
+def ks_defaults(tmp_path, *dirs):
+    return {'arch': 'x86_64', 'staging_targets': operator_vars(tmp_path)['fedora_build_staging_targets'],
+            'kickstart_dirs': [str(d) for d in dirs]}
+
+
 def test_a_request_cannot_name_a_controller_file_as_its_kickstart(tmp_path):
     """The controller user's files (its SSH key to the nodes, the project's vault files, AWX's credential files)
     are not the requester's: a request names a kickstart by URL, or by a path inside a directory the operator
-    lists for requested kickstarts; any other controller path is refused before anything runs."""
+    lists for requested kickstarts (fedora_build_kickstart_dirs); any other controller path is refused before
+    anything runs, and without such a directory every path is. Watched failing with _kickstart taking any
+    absolute path again."""
     secret = tmp_path / 'home' / '.ssh' / 'id_ed25519'
     secret.parent.mkdir(parents=True)
     secret.write_text('-----BEGIN OPENSSH PRIVATE KEY-----\n')
@@ -153,17 +167,92 @@ def test_a_request_cannot_name_a_controller_file_as_its_kickstart(tmp_path):
         [dvd_request(tmp_path, str(secret))],
         defaults={'arch': 'x86_64', 'staging_targets': operator_vars(tmp_path)['fedora_build_staging_targets']})
     assert [p.split(': ', 1)[0] for p in problems] == ['requests[0].kickstart.src'], (problems, normalized)
+    assert 'fedora_build_kickstart_dirs' in problems[0] and problems[0].count('. ') == 0, problems
+    # with a directory for kickstarts, a file outside it is refused all the same, in one sentence naming it
+    spins = tmp_path / 'spins'
+    spins.mkdir()
+    _normalized, problems = request.validate_requests([dvd_request(tmp_path, str(secret))],
+                                                      defaults=ks_defaults(tmp_path, spins))
+    assert problems == ["requests[0].kickstart.src: %r is not inside a directory the operator lists for requested "
+                        'kickstarts (fedora_build_kickstart_dirs: %s); give a path there or an http, https or ftp URL.'
+                        % (str(secret), spins)], problems
 
 
-@pytest.mark.xfail(strict=True, reason='Hole: koji.gpgkeys takes any absolute node path (request_checks.py _gpgkey); '
-                                       'koji_side_repo reads it as root (rpm_verify.gpg_fingerprint, rpmkeys --import) '
-                                       'and its problem tells whether the file exists.')
+def test_a_symlink_in_the_kickstart_directory_cannot_lead_out_of_it(tmp_path):
+    """A symlink inside the operator's kickstart directory (or one of its parents in the path) that leads out of
+    it is refused without saying where it leads; a symlink that stays inside is kept resolved, so the build reads
+    exactly the file that was validated."""
+    secret = tmp_path / 'vault.yml'
+    secret.write_text('$ANSIBLE_VAULT;1.1;AES256\n')
+    spins = tmp_path / 'spins'
+    (spins / 'sub').mkdir(parents=True)
+    (spins / 'live.ks').write_text('lang en_US.UTF-8\n')
+    (spins / 'escape.ks').symlink_to(secret)
+    (spins / 'outside').symlink_to(tmp_path)
+    (spins / 'sub' / 'alias.ks').symlink_to(spins / 'live.ks')
+    for path in (spins / 'escape.ks', spins / 'outside' / 'vault.yml'):
+        _normalized, problems = request.validate_requests([dvd_request(tmp_path, str(path))],
+                                                          defaults=ks_defaults(tmp_path, spins))
+        assert problems == ['requests[0].kickstart.src: %r leads through a symbolic link out of the directories the '
+                            'operator lists for requested kickstarts (fedora_build_kickstart_dirs).' % str(path)], problems
+    normalized, problems = request.validate_requests([dvd_request(tmp_path, str(spins / 'sub' / 'alias.ks'))],
+                                                     defaults=ks_defaults(tmp_path, spins))
+    assert problems == [] and normalized[0]['kickstart']['src'] == str(spins / 'live.ks')
+    # the directory itself, a missing file, or a FIFO (never opened here) is not a kickstart file
+    os.mkfifo(str(spins / 'pipe.ks'))
+    for path in (spins / 'sub', spins / 'missing.ks', spins / 'pipe.ks'):
+        _normalized, problems = request.validate_requests([dvd_request(tmp_path, str(path))],
+                                                          defaults=ks_defaults(tmp_path, spins))
+        assert problems == ['requests[0].kickstart.src: %r is not a file on the controller.' % str(path)], problems
+
+
+def test_the_operator_kickstart_directories_are_checked(tmp_path):
+    """A system directory (or /) as a kickstart directory would give the hole back: it is refused, as is a
+    directory that does not exist; URL kickstarts need no directory at all."""
+    for given, needle in (('/', 'is a system directory'), ('/etc', 'is a system directory'),
+                          ('/home', 'is a system directory'), ('relative', 'is not an absolute directory'),
+                          (str(tmp_path / 'none'), 'is not a directory on the controller')):
+        _normalized, problems = request.validate_requests([dvd_request(tmp_path, 'https://ks.example.org/x.ks')],
+                                                          defaults=ks_defaults(tmp_path, given))
+        assert len(problems) == 1 and problems[0].startswith('defaults.kickstart_dirs[0]: ') and needle in problems[0], \
+            problems
+    normalized, problems = request.validate_requests([dvd_request(tmp_path, 'https://ks.example.org/x.ks')],
+                                                     defaults=ks_defaults(tmp_path))
+    assert problems == [] and normalized[0]['kickstart']['src'] == 'https://ks.example.org/x.ks'
+
+
 def test_a_request_cannot_name_node_files_as_gpgkeys():
-    """Key files are node files: the operator names them (like kiwi descriptions), a request picks a name."""
+    """Key files are node files: the operator names them (fedora_build_koji_gpgkeys, like kiwi descriptions), a
+    request picks a name; a path, or a name the operator did not give, is refused in one sentence listing the
+    known names. Watched failing with _gpgkey taking absolute paths again."""
     req = {'image_type': 'boot', 'release': '41', 'arch': 'x86_64', 'staging': [{'type': 'local', 'path': '/s'}],
            'koji': {'builds': ['hello-2.0-1.fc41'], 'gpgkeys': ['/etc/shadow']}}
     dummy, problems = request.validate_requests([req], defaults={'arch': 'x86_64', 'allow_request_destinations': True})
     assert [p.split(': ', 1)[0] for p in problems] == ['requests[0].koji.gpgkeys[0]'], problems
+    defaults = {'arch': 'x86_64', 'allow_request_destinations': True,
+                'koji_gpgkeys': {'fedora-41': '/etc/pki/rpm-gpg/RPM-GPG-KEY-fedora-41-primary', 'team': '/srv/k.asc'}}
+    for given in ('/etc/shadow', 'shadow', '../etc/shadow'):
+        req['koji']['gpgkeys'] = [given]
+        dummy, problems = request.validate_requests([req], defaults=defaults)
+        assert len(problems) == 1 and problems[0].startswith('requests[0].koji.gpgkeys[0]: %r ' % given), problems
+    assert problems == ["requests[0].koji.gpgkeys[0]: '../etc/shadow' looks like a path; give the name of one of the "
+                        "operator's public keys (fedora_build_koji_gpgkeys), the operator chooses the node files."]
+    req['koji']['gpgkeys'] = ['shadow']
+    assert request.validate_requests([req], defaults=defaults)[1] == [
+        "requests[0].koji.gpgkeys[0]: 'shadow' is not one of the operator's public keys (known: fedora-41, team)."]
+    # a known name is kept as a name; only the side repo step turns it into the operator's node path
+    req['koji']['gpgkeys'] = ['fedora-41']
+    normalized, problems = request.validate_requests([req], defaults=defaults)
+    assert problems == [] and normalized[0]['koji']['gpgkeys'] == ['fedora-41']
+    args = request_args.side_repo_args(normalized[0], '/w', '/c', {}, {}, defaults['koji_gpgkeys'])
+    assert args['gpgkeys'] == ['/etc/pki/rpm-gpg/RPM-GPG-KEY-fedora-41-primary']
+    # and the step refuses what is not the operator's even if it got past validation
+    for smuggled in (['/etc/shadow'], ['shadow']):
+        with pytest.raises(FedoraBuildError) as info:
+            request_args.side_repo_args(dict(normalized[0], koji=dict(normalized[0]['koji'], gpgkeys=smuggled)),
+                                        '/w', '/c', {}, {}, defaults['koji_gpgkeys'])
+        assert info.value.msg == ("koji.gpgkeys[0]: %r is not one of the operator's public keys (known: fedora-41, "
+                                  'team).' % smuggled[0])
 
 
 def billion_laughs(levels=9, width=10):

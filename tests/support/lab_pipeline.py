@@ -43,6 +43,8 @@ def service(lab, tmp_path, builder_standins, **extra):
         'fedora_build_preflight_require': ['root', 'tools'],
         'fedora_build_min_free_gb': 0.01,
         'fedora_build_poll': 1,
+        # the operator's directory of requested kickstarts: the tests write theirs under tmp_path
+        'fedora_build_kickstart_dirs': [str(tmp_path)],
     }
     data.update(extra)
     return data

@@ -109,6 +109,8 @@ def node(tmp_path):
         'fedora_build_work_dir': str(dirs['work']),
         'fedora_build_cache_dir': str(dirs['cache']),
         'fedora_build_lock_dir': str(dirs['lock']),
+        # the operator's directory of requested kickstarts: the tests write theirs under tmp_path
+        'fedora_build_kickstart_dirs': [str(tmp_path)],
     }}}}}}
     return dict(dirs, inventory=inventory, staging=tmp_path / 'staging')
 

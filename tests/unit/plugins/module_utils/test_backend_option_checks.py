@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import os
 import random
 
 import pytest
@@ -33,7 +34,9 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors impor
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request import validate_request
 
 MODULES = 'ansible_collections.ondemand.fedora_build.plugins.modules.'
-DEFAULTS = {'staging': [{'type': 'local', 'path': '/srv/fb-staging'}], 'kiwi_descriptions': ['fedora']}
+KS_DIR = os.path.realpath(os.path.join(os.path.dirname(__file__), '..', '..', 'data', 'kickstarts'))
+DEFAULTS = {'staging': [{'type': 'local', 'path': '/srv/fb-staging'}], 'kiwi_descriptions': ['fedora'],
+            'kickstart_dirs': [KS_DIR]}
 KICKSTART = 'lang en_US.UTF-8\n%packages\n@core\nbash\n-nano\n%end\n'
 
 
@@ -45,7 +48,7 @@ def request(backend, builder, release=None, arch='x86_64'):
     if len(backend_registry.names(found.image_type)) > 1:
         req['builder']['backend'] = backend
     if found.needs_kickstart:
-        req['kickstart'] = {'src': '/srv/kickstarts/x.ks'}
+        req['kickstart'] = {'src': os.path.join(KS_DIR, 'x.ks')}
     if backend == 'kiwi':
         req['builder'].setdefault('description', 'fedora')
     if backend == 'pungi-koji':  # pkgset_repos takes repository URLs, not metalinks

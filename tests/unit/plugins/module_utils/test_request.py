@@ -18,10 +18,14 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.request impo
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
 STAGING = [{'type': 'local', 'path': '/srv/staging'}]
-DEFAULTS = {'staging': STAGING}
+# the operator's directory of requested kickstarts (fedora_build_kickstart_dirs), with the files named below
+KS_DIR = os.path.realpath(os.path.join(os.path.dirname(__file__), '..', '..', 'data', 'kickstarts'))
+KS_A = os.path.join(KS_DIR, 'a.ks')
+# and the names of its public keys on the nodes (fedora_build_koji_gpgkeys)
+DEFAULTS = {'staging': STAGING, 'kickstart_dirs': [KS_DIR], 'koji_gpgkeys': ['fedora-41', 'team-key']}
 # the operator allows request-defined destinations (never with a secret)
 OPEN = dict(DEFAULTS, allow_request_destinations=True)
-KS = {'src': '/srv/kickstarts/live.ks'}
+KS = {'src': os.path.join(KS_DIR, 'live.ks')}
 
 
 def base(image_type='live', **fields):
@@ -102,11 +106,13 @@ def test_normalizing_is_idempotent(image_type):
 
 
 def test_the_normalized_request_does_not_alias_the_defaults():
-    defaults = {'staging': [{'type': 'local', 'path': '/srv/s'}], 'koji': {'sigkeys': ['e99d6ad1']}}
+    defaults = {'staging': [{'type': 'local', 'path': '/srv/s'}], 'koji': {'sigkeys': ['e99d6ad1']},
+                'kickstart_dirs': [KS_DIR]}
     norm = ok(base(), defaults)
     norm['staging'].append('x')
     norm['koji']['sigkeys'].append('x')
-    assert defaults == {'staging': [{'type': 'local', 'path': '/srv/s'}], 'koji': {'sigkeys': ['e99d6ad1']}}
+    assert defaults == {'staging': [{'type': 'local', 'path': '/srv/s'}], 'koji': {'sigkeys': ['e99d6ad1']},
+                        'kickstart_dirs': [KS_DIR]}
 
 
 # --- image_type, release, arch, name, force -----------------------------------------------------------------
@@ -164,9 +170,10 @@ def test_arch_default_comes_from_the_service_defaults():
     req = base()
     del req['arch']
     staging = [{'type': 'local', 'path': '/srv/staging'}]
-    norm, problems = validate_request(req, defaults={'arch': 'aarch64', 'staging': staging})
+    norm, problems = validate_request(req, defaults={'arch': 'aarch64', 'staging': staging, 'kickstart_dirs': [KS_DIR]})
     assert problems == [] and norm['arch'] == 'aarch64'
-    assert validate_request(base(arch='x86_64'), defaults={'arch': 'aarch64', 'staging': staging})[0]['arch'] == 'x86_64'
+    assert validate_request(base(arch='x86_64'), defaults={'arch': 'aarch64', 'staging': staging,
+                                                           'kickstart_dirs': [KS_DIR]})[0]['arch'] == 'x86_64'
     assert "defaults.arch: 'sparc' is not one of x86_64, aarch64, ppc64le, s390x." in validate_request(
         req, defaults={'arch': 'sparc'})[1]
 
@@ -224,7 +231,7 @@ def test_kickstart_full():
     assert norm['packages'] == ks['packages']
     assert ok(base(kickstart={'src': 'ftp://h.example/a.ks', 'checksum': 'sha256:' + 'b' * 64}))['kickstart']['checksum'] \
         == 'sha256:' + 'b' * 64
-    assert ok(base('dvd', kickstart='/srv/a.ks'))['kickstart']['src'] == '/srv/a.ks'
+    assert ok(base('dvd', kickstart=KS_A))['kickstart']['src'] == KS_A
 
 
 @pytest.mark.parametrize('ks,field,needle', [
@@ -234,14 +241,14 @@ def test_kickstart_full():
     ({'src': 'https:///x.ks'}, 'src', 'has no host'),
     ({'src': 42}, 'src', 'must be an absolute path on the controller or an http, https or ftp URL (got a number)'),
     ({}, 'src', 'missing'),
-    ({'src': '/a.ks', 'checksum': 'md5:abc'}, 'checksum', 'is not a sha256 checksum'),
+    ({'src': KS_A, 'checksum': 'md5:abc'}, 'checksum', 'is not a sha256 checksum'),
     # node directories for %include are the operator's setting, never a request's
-    ({'src': '/a.ks', 'include_path': ['/etc']}, 'include_path', 'unknown field; known fields are src, checksum, '
+    ({'src': KS_A, 'include_path': ['/etc']}, 'include_path', 'unknown field; known fields are src, checksum, '
                                                                  'packages, exclude_packages.'),
-    ({'src': '/a.ks', 'packages': ['ok', 'bad;rm -rf']}, 'packages[1]', 'is not a package name, glob'),
-    ({'src': '/a.ks', 'exclude_packages': ['-nano']}, 'exclude_packages[0]', 'is not a package name'),
-    ({'src': '/a.ks', 'packages': ['a\nb']}, 'packages[0]', 'control characters'),
-    ({'src': '/a.ks', 'version': 'F41'}, 'version', 'unknown field; known fields are src, checksum, packages,'),
+    ({'src': KS_A, 'packages': ['ok', 'bad;rm -rf']}, 'packages[1]', 'is not a package name, glob'),
+    ({'src': KS_A, 'exclude_packages': ['-nano']}, 'exclude_packages[0]', 'is not a package name'),
+    ({'src': KS_A, 'packages': ['a\nb']}, 'packages[0]', 'control characters'),
+    ({'src': KS_A, 'version': 'F41'}, 'version', 'unknown field; known fields are src, checksum, packages,'),
 ])
 def test_kickstart_bad(ks, field, needle):
     one_problem(base(kickstart=ks), 'request.kickstart.' + field, needle)
@@ -264,7 +271,7 @@ def test_kickstart_required_or_refused_by_type():
 
 
 def test_kickstart_not_a_mapping():
-    one_problem(base(kickstart=['/a.ks']), 'request.kickstart', 'must be a mapping with the fields src,')
+    one_problem(base(kickstart=[KS_A]), 'request.kickstart', 'must be a mapping with the fields src,')
 
 
 # --- koji ----------------------------------------------------------------------------------------------------
@@ -273,7 +280,7 @@ def test_koji_good_values():
     koji = {'builds': ['bash-5.2.32-1.fc41', 2601234, '2601235', 'bash-5.2.32-1.fc41'], 'tasks': [123, '456'],
             'tag_latest': [{'tag': 'f41-updates-candidate', 'packages': ['glibc', 'kernel']}],
             'sigkeys': ['E99D6AD1', ''],
-            'gpgkeys': ['/etc/pki/rpm-gpg/RPM-GPG-KEY-fedora-41-primary', '/srv/keys/key.asc'],
+            'gpgkeys': ['fedora-41', 'team-key'],
             'multilib': True, 'exclude': ['*-devel', 'kernel-debug*']}
     norm = ok(base(koji=koji))['koji']
     assert norm['builds'] == ['bash-5.2.32-1.fc41', 2601234, 2601235]
@@ -308,8 +315,11 @@ def test_koji_good_values():
     ({'builds': ['9' * 5000]}, 'builds[0]', 'is not an NVR'),
     ({'tasks': [2 ** 63]}, 'tasks[0]', 'is too large for a Koji task ID (at most 2**63-1)'),
     ({'sigkeys': []}, 'sigkeys', 'is empty'),
-    ({'gpgkeys': ['key.asc']}, 'gpgkeys[0]', 'absolute path of a public key file on the build node'),
-    ({'gpgkeys': ['https://x/key']}, 'gpgkeys[0]', 'absolute path of a public key file on the build node'),
+    # public keys are node files: the operator names them (fedora_build_koji_gpgkeys), a request picks a name
+    ({'gpgkeys': ['/etc/shadow']}, 'gpgkeys[0]', "looks like a path; give the name of one of the operator's public keys"),
+    ({'gpgkeys': ['https://x/key']}, 'gpgkeys[0]', 'looks like a path'),
+    ({'gpgkeys': ['key.asc']}, 'gpgkeys[0]', "'key.asc' is not one of the operator's public keys (known: fedora-41, "
+                                             'team-key).'),
     ({'multilib': 'yes'}, 'multilib', 'must be true or false'),
     ({'exclude': ['a b']}, 'exclude[0]', 'is not a package name glob'),
     ({'hub_url': 'koji.example'}, 'hub_url', "scheme '(none)' is not allowed"),
@@ -332,7 +342,8 @@ def test_koji_hub_or_its_connection_not_both():
 
 
 def test_default_staging_one_password():
-    defaults = {'staging': [{'type': 'ftp', 'host': 'h', 'path': '/pub', 'password': 'pw', 'password_env': 'PW'}]}
+    defaults = {'staging': [{'type': 'ftp', 'host': 'h', 'path': '/pub', 'password': 'pw', 'password_env': 'PW'}],
+                'kickstart_dirs': [KS_DIR]}
     assert bad(base(), defaults) == ['defaults.staging[0]: give password or password_env, not both.']
 
 
@@ -493,7 +504,7 @@ def test_builder_options_per_type():
     ('boot', {'dest': '/tmp/x'}, 'dest', 'unknown field; known fields are product,'),
     ('boot', {'sources': ['http://x/']}, 'sources', 'unknown field'),
     ('boot', {'version': '41'}, 'version', 'unknown field'),
-    ('dvd', {'kickstart': '/a.ks'}, 'kickstart', 'unknown field'),
+    ('dvd', {'kickstart': KS_A}, 'kickstart', 'unknown field'),
     ('live', {'side_repos': []}, 'side_repos', 'unknown field'),
     ('live', {'force': True}, 'force', 'unknown field'),
     ('boot', {'isfinal': 'yes'}, 'isfinal', 'must be true or false'),
@@ -655,13 +666,14 @@ def test_staging_password_never_shown():
 
 def test_staging_defaults():
     req = base()
-    assert ok(req, {'staging': [{'type': 'local', 'path': '/a'}]})['staging'] == [{'type': 'local', 'path': '/a'}]
-    assert ok(dict(req, staging=[{'type': 'local', 'path': '/b'}]), {'staging': [{'type': 'local', 'path': '/a'}],
-                                                                     'allow_request_destinations': True}
+    dirs = {'kickstart_dirs': [KS_DIR]}
+    assert ok(req, dict(dirs, staging=[{'type': 'local', 'path': '/a'}]))['staging'] == [{'type': 'local', 'path': '/a'}]
+    assert ok(dict(req, staging=[{'type': 'local', 'path': '/b'}]), dict(dirs, staging=[{'type': 'local', 'path': '/a'}],
+                                                                         allow_request_destinations=True)
               )['staging'] == [{'type': 'local', 'path': '/b'}]
-    one_problem(req, 'request.staging', 'missing; give at least one staging target', defaults={})
+    one_problem(req, 'request.staging', 'missing; give at least one staging target', defaults=dirs)
     one_problem(dict(req, staging=[]), 'request.staging', 'is empty')
-    problems = bad(req, {'staging': [{'type': 'local', 'path': 'rel'}]})
+    problems = bad(req, dict(dirs, staging=[{'type': 'local', 'path': 'rel'}]))
     assert problems == ["defaults.staging[0].path: 'rel' is not an absolute path on the controller (it must start with \"/\")."]
 
 
@@ -889,15 +901,17 @@ def test_documented_examples_validate(name):
 
 def test_requests_of_a_batch_do_not_share_lists():
     norm, problems = validate_requests([base(), base('boot')], {'staging': [{'type': 'local', 'path': '/s'}],
-                                                                'koji': {'gpgkeys': ['/k.asc']}})
+                                                                'koji': {'gpgkeys': ['k']}, 'koji_gpgkeys': ['k'],
+                                                                'kickstart_dirs': [KS_DIR]})
     assert problems == []
     norm[0]['staging'][0]['path'] = '/changed'
-    norm[0]['koji']['gpgkeys'].append('/x')
-    assert norm[1]['staging'] == [{'type': 'local', 'path': '/s'}] and norm[1]['koji']['gpgkeys'] == ['/k.asc']
+    norm[0]['koji']['gpgkeys'].append('x')
+    assert norm[1]['staging'] == [{'type': 'local', 'path': '/s'}] and norm[1]['koji']['gpgkeys'] == ['k']
 
 
 def test_bad_defaults_fail_every_request_of_the_batch():
-    norm, problems = validate_requests([base(), base('boot')], {'staging': 'somewhere', 'timeout': -1, 'x': 1})
+    norm, problems = validate_requests([base(), base('boot')], {'staging': 'somewhere', 'timeout': -1, 'x': 1,
+                                                                'kickstart_dirs': [KS_DIR]})
     assert problems == [
         'defaults.x: unknown field; known fields are %s.' % ', '.join(rq.DEFAULTS_FIELDS),
         'defaults.staging: must be a list of staging targets (got a string).',
@@ -929,7 +943,7 @@ def test_koji_password_env_and_transfer_settings_bad(field, value, needle):
     hub = {'hub_url': 'https://koji.example.org/kojihub', 'topurl': 'https://koji.example.org/files', field: value}
     _norm, problems = validate_request(base(koji={'builds': ['hello-1.0-1.fc41']}),
                                        defaults={'staging': [{'type': 'local', 'path': '/srv/s'}],
-                                                 'koji_hubs': {'team': hub}})
+                                                 'koji_hubs': {'team': hub}, 'kickstart_dirs': [KS_DIR]})
     assert len(problems) == 1 and problems[0].startswith('defaults.koji_hubs.team.%s: ' % field), problems
     assert needle in problems[0], problems
 
@@ -939,7 +953,7 @@ def test_koji_password_and_password_env_exclude_each_other():
            'password_env': 'P'}
     _norm, problems = validate_request(base(koji={'builds': ['hello-1.0-1.fc41']}),
                                        defaults={'staging': [{'type': 'local', 'path': '/srv/s'}],
-                                                 'koji_hubs': {'team': hub}})
+                                                 'koji_hubs': {'team': hub}, 'kickstart_dirs': [KS_DIR]})
     assert problems == ['defaults.koji_hubs.team: give password or password_env, not both.']
 
 

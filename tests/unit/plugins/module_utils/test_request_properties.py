@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import os
 import random
 import shutil
 
@@ -28,7 +29,10 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate imp
 
 MODULES = 'ansible_collections.ondemand.fedora_build.plugins.modules.'
 STAGING = [{'type': 'local', 'path': '/srv/fb-staging'}]
-DEFAULTS = {'staging': STAGING}
+KS_DIR = os.path.realpath(os.path.join(os.path.dirname(__file__), '..', '..', 'data', 'kickstarts'))
+# the operator's public keys on the node (fedora_build_koji_gpgkeys), which koji.gpgkeys names
+GPGKEYS = {'fedora-41': '/etc/pki/rpm-gpg/RPM-GPG-KEY-fedora-41'}
+DEFAULTS = {'staging': STAGING, 'kickstart_dirs': [KS_DIR], 'koji_gpgkeys': sorted(GPGKEYS)}
 # request-defined destinations allowed (they still get no secret); the rest goes through the operator's named ones
 OPEN_DEFAULTS = dict(DEFAULTS, allow_request_destinations=True)
 OPERATOR_HUB = {'hub_url': 'https://koji.example.org/kojihub', 'topurl': 'https://kojipkgs.example.org'}
@@ -41,11 +45,11 @@ BAD_CHARS = ([chr(c) for c in range(0x00, 0x20)] + ['\x7f', '\x85', '\x9b'] +
 # --- a valid value for every text field (a field the model gains without one here fails the test) -------------
 SAMPLES = {
     'image_type': 'live', 'name': 'nightly', 'release': '41', 'arch': 'x86_64',
-    'kickstart.src': '/srv/kickstarts/live.ks', 'kickstart.checksum': 'sha256:' + 'a' * 64,
+    'kickstart.src': os.path.join(KS_DIR, 'live.ks'), 'kickstart.checksum': 'sha256:' + 'a' * 64,
     'kickstart.packages': 'vim-enhanced',
     'kickstart.exclude_packages': 'nano',
     'koji.builds': 'bash-5.2.32-1.fc41', 'koji.tag_latest.tag': 'f41-updates', 'koji.tag_latest.packages': 'kernel',
-    'koji.sigkeys': 'e99d6ad1', 'koji.gpgkeys': '/etc/pki/rpm-gpg/RPM-GPG-KEY-fedora-41', 'koji.exclude': '*-devel',
+    'koji.sigkeys': 'e99d6ad1', 'koji.gpgkeys': 'fedora-41', 'koji.exclude': '*-devel',
     'koji.hub': 'team', 'koji.profile': 'fedora', 'koji.hub_url': 'https://koji.example.org/kojihub',
     'koji.topurl': 'https://kojipkgs.example.org', 'koji.ca_cert': '/etc/pki/koji-ca.pem', 'koji.auth': 'password',
     'koji.client_cert': '/etc/pki/koji.pem', 'koji.principal': 'builder@EXAMPLE.ORG',
@@ -103,7 +107,7 @@ def image_type_for(path):
 def base_request(image_type='live'):
     req = {'image_type': image_type, 'release': 41, 'arch': 'x86_64'}
     if image_type in ('dvd', 'live'):
-        req['kickstart'] = {'src': '/srv/kickstarts/live.ks'}
+        req['kickstart'] = {'src': os.path.join(KS_DIR, 'live.ks')}
     return req
 
 
@@ -203,7 +207,7 @@ POOLS = {
                 ['e99d6ad1e99d', 'a' * 40, 'a' * 41, 'e99d6ad', 'e99d6ad1\n', ' e99d6ad1', 'e99d6ad1\u200e']),
     'tag': (['f41-updates', 'f41-build'], ['f41+x', 'bad tag', 'f41\n', 't' * 129]),
     'package': (['kernel', 'python3.12'], ['kernel+x', 'a' * 128, 'a' * 129, 'a' * 255, '-x']),
-    'gpgkey': (['/etc/pki/rpm-gpg/RPM-GPG-KEY-fedora-41'], ['relative', '/a/../b', '/a\u202eb']),
+    'gpgkey': (['fedora-41'], ['relative', '/etc/pki/rpm-gpg/RPM-GPG-KEY-fedora-41', '/a/../b', 'a\u202eb']),
     'exclude': (['*-devel', '*-debuginfo'], ['a[b]', '-x', 'a b']),
     'staging': ([{'type': 'local', 'path': '/srv/fb-staging'}, {'type': 'local', 'path': '/var/tmp/fb/'},
                  {'type': 'ssh', 'host': 'stage.example.org', 'path': '/data/fb', 'user': 'fbuild'},
@@ -301,7 +305,8 @@ def accepted_by_spec(spec, params, what):
 
 def koji_side_repo_accepts(norm, spec, defaults=None):
     """Arguments as roles/build/tasks/side_repo.yml builds them (request_args), then koji_side_repo's own checks."""
-    params = request_args.side_repo_args(norm, '/srv/fb/pipe', '/srv/fb/cache', (defaults or {}).get('koji_hubs'), {})
+    params = request_args.side_repo_args(norm, '/srv/fb/pipe', '/srv/fb/cache', (defaults or {}).get('koji_hubs'), {},
+                                         GPGKEYS)
     params = accepted_by_spec(spec, params, 'koji_side_repo')
     module = importlib.import_module(MODULES + 'koji_side_repo')
     module.precheck(params, spec)

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -13,8 +14,9 @@ from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.ondemand.fedora_build.plugins.modules import build_request
 
-DEFAULTS = {'staging': [{'type': 'local', 'path': '/srv/staging'}]}
-LIVE = {'image_type': 'live', 'release': 41, 'kickstart': {'src': '/srv/ks/live.ks'}}
+KS_DIR = os.path.realpath(os.path.join(os.path.dirname(__file__), '..', '..', 'data', 'kickstarts'))
+DEFAULTS = {'staging': [{'type': 'local', 'path': '/srv/staging'}], 'kickstart_dirs': [KS_DIR]}
+LIVE = {'image_type': 'live', 'release': 41, 'kickstart': {'src': os.path.join(KS_DIR, 'live.ks')}}
 BOOT = {'image_type': 'boot', 'release': 'rawhide', 'arch': 'aarch64'}
 
 
@@ -41,7 +43,7 @@ def test_batch(capsys, check_mode):
 
 
 def test_single_request_and_forced_type(capsys):
-    result = run(capsys, {'request': {'release': 41, 'kickstart': '/srv/ks/dvd.ks'}, 'image_type': 'dvd',
+    result = run(capsys, {'request': {'release': 41, 'kickstart': os.path.join(KS_DIR, 'dvd.ks')}, 'image_type': 'dvd',
                           'defaults': DEFAULTS})
     assert result['count'] == 1 and result['requests'][0]['image_type'] == 'dvd'
     assert result['requests'][0]['name'] == 'dvd'
