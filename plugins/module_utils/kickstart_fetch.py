@@ -27,7 +27,7 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors impor
 from ansible.module_utils.urls import open_url
 
 from urllib.error import HTTPError, URLError
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit
 
 REMOTE_SCHEMES = ('http', 'https', 'ftp')
 DEFAULT_TIMEOUT = 30
@@ -114,6 +114,22 @@ def hide_secrets(text, url):
     for secret in sorted(url_secrets(url), key=len, reverse=True):
         text = text.replace(secret, '********')
     return text
+
+
+def with_credentials(url, username=None, password=None):
+    """url with username and password (plain text) as its user information, in place of any it has.
+
+    The playbook passes a kickstart URL's credentials apart from the URL (the normalized request, which every
+    controller task result shows, keeps the URL without them); the fetch, includes and masking then work on the
+    whole URL as before.
+    """
+    if username is None and password is None:
+        return url
+    if not isinstance(url, str) or not is_remote(url):
+        raise FedoraBuildError('url_username: credentials go with an http, https or ftp URL as src only.')
+    parts = urlsplit(url)
+    userinfo = quote(username or '', safe='') + ('' if password is None else ':' + quote(password, safe=''))
+    return parts._replace(netloc='%s@%s' % (userinfo, parts.netloc.rsplit('@', 1)[-1])).geturl()
 
 
 def _split_credentials(url):

@@ -34,7 +34,7 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_mode
     KOJI_DEFAULT_EXCLUDE, KOJI_FIELDS, KOJI_OPTIONAL, LIVE_BACKENDS, MAX_LIST, MAX_TEXT, MAX_TIMEOUT, METALINK,
     NOTIFY_EVENTS, NOTIFY_FIELDS, PRESET_REPO_NAMES, PRESETS, PRIMARY_MIRROR, REPO_SOURCES, REPO_URL_KEYS,
     REPOS_COMPUTED, REPOS_FIELDS, REQUEST_FIELDS, ROOTFS_TYPES, SECONDARY_ARCHES, SECONDARY_MIRROR, STAGING_FIELDS,
-    STAGING_TYPES, TAG_LATEST_FIELDS, MODEL, schema)
+    STAGING_TYPES, TAG_LATEST_FIELDS, MODEL, drop_userinfo, schema)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_shape import check_input, check_shape
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_targets import (  # noqa: F401
     _NO_DESTINATIONS, _destinations, _koji, _koji_part, _notify, _staging, yaml_on)
@@ -206,6 +206,10 @@ def _request_checks(p, request, defaults, forced_type, prefix, shape):
     # a named destination travels by its name: its login and the login's source stay in the operator's settings
     out = destinations.by_name(out)
     out['request_id'] = build_identity.request_id(out)
+    # a kickstart URL's user:password@ is a credential: the normalized request (every controller task result
+    # carries it) keeps the URL without it; the kickstart step reads it from the request as given (url_password)
+    if isinstance(out.get('kickstart'), dict) and out['kickstart'].get('src') is not None:
+        out['kickstart']['src'] = drop_userinfo(out['kickstart']['src'])
     given = request.get('request_id')
     if given is not None and given != out['request_id']:
         p.add(_join(prefix, 'request_id'), 'is computed from the request (%s here), not %s; leave it out.'

@@ -57,6 +57,17 @@ options:
         echoed module arguments (the password is masked like a C(no_log) value). Labels in results and messages show
         URLs without their user information.
     type: str
+  url_username:
+    description:
+      - The user name for O(src), a URL given without user information (as the playbooks pass it, so that the
+        normalized request in every controller task result holds no credential). Sent as O(src)'s user information
+        would be, with the same care.
+      - Plain text, not percent-encoded. Only with an C(http://), C(https://) or C(ftp://) O(src).
+    type: str
+  url_password:
+    description:
+      - The password for O(src), as O(url_username). A C(no_log) option.
+    type: str
   content:
     description:
       - The kickstart's text itself, instead of O(src); for example a kickstart kept on the controller, read there.
@@ -326,7 +337,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 from ansible_collections.ondemand.fedora_build.plugins.module_utils import kickstart as ks
-from ansible_collections.ondemand.fedora_build.plugins.module_utils.kickstart_fetch import url_secrets
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.kickstart_fetch import url_secrets, with_credentials
 
 
 def argument_spec():
@@ -362,6 +373,8 @@ def argument_spec():
         timeout=dict(type='int', default=30),
         max_size=dict(type='int', default=1048576),
         validate_certs=dict(type='bool', default=True),
+        url_username=dict(type='str'),
+        url_password=dict(type='str', no_log=True),
     )
 
 
@@ -370,11 +383,17 @@ def main():
                            mutually_exclusive=[('src', 'content')], required_one_of=[('src', 'content')])
     # The user information of a src URL (user:password@) is a secret: Ansible masks it in every result,
     # message and the echoed module arguments.
-    module.no_log_values.update(url_secrets(module.params['src'] or ''))
+    # url_username/url_password: the same credentials given apart from the URL (as the playbooks pass them).
+    params = dict(module.params)
+    try:
+        params['src'] = with_credentials(params['src'], params.pop('url_username'), params.pop('url_password'))
+    except FedoraBuildError as exc:
+        exc.fail(module)
+    module.no_log_values.update(url_secrets(params['src'] or ''))
     if not ks.HAS_PYKICKSTART:
         module.fail_json(msg=missing_required_lib('pykickstart'), exception=str(ks.PYKICKSTART_IMPORT_ERROR))
     try:
-        result, diff = ks.run(module.params, check_mode=module.check_mode)
+        result, diff = ks.run(params, check_mode=module.check_mode)
     except FedoraBuildError as exc:
         exc.fail(module)
     # Ansible reserves the 'warnings' key (shown, then removed from the result): warn through

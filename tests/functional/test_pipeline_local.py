@@ -231,6 +231,34 @@ def test_dvd_and_live_from_kickstarts_in_one_batch(node, tmp_path, fedora_repo, 
     assert 'nano' in (node['staging'] / live['build_id'] / 'kickstart' / 'live-minimal.ks').read_text()
 
 
+def test_a_kickstart_behind_a_login_is_built_with_no_password_in_any_result(node, tmp_path, fedora_repo,
+                                                                           builder_standins, file_server):
+    """docs/security.md: build_request returns kickstart.src without user:password@; build.yml hands the role the
+    request as given (build_request_given, matched by request ID: the second of a batch here), whose credential
+    reaches the kickstart module (no_log url_username/url_password) through include_role and the role's argument
+    spec, never a task result. The server requires Basic auth for the kickstart and its includes."""
+    password = 'pw-71e3-not-for-job-events'
+    http = file_server(local_kickstarts(tmp_path, fedora_repo), auth=('alice', password))
+    common = {'release': '41', 'arch': ARCH,
+              'repos': {'presets': [], 'extra': [{'name': 'fedora', 'baseurl': 'file://%s/' % fedora_repo}]}}
+    dvd_ks = tmp_path / 'dvd-minimal.ks'
+    dvd_ks.write_text('%packages\nhello\nbash\n%end\n')
+    url = http.url_for('fedora-live-minimal.ks')
+    requests = [dict(common, image_type='dvd', name='dvd-minimal', kickstart={'src': str(dvd_ks)}),
+                dict(common, image_type='live', name='live-login',
+                     kickstart=url.replace('http://', 'http://alice:%s@' % password))]
+    run = run_playbook(str(REPO / 'playbooks' / 'build.yml'), inventory=node['inventory'], verbosity=1,
+                       extra_vars=dict(service_vars(builder_standins, node, fedora_build_poll=0),
+                                       fedora_build_requests=requests), workdir=tmp_path / 'run')
+    run.assert_ok()
+    records = status_records(node['staging'])
+    assert sorted((r['name'], r['state']) for r in records.values()) == [('dvd-minimal', 'succeeded'),
+                                                                          ('live-login', 'succeeded')]
+    assert http.requests and http.requests[0][1] == '/fedora-live-minimal.ks'
+    assert password not in run.stdout + run.stderr
+    assert password not in json.dumps([r.result for r in run.results])
+
+
 def test_per_type_playbook_refuses_another_type(node, tmp_path, koji_world, fedora_repo, builder_standins):
     request = boot_request(koji_world, fedora_repo)
     run = build(node, tmp_path, dict(service_vars(builder_standins, node), fedora_build_request=request),

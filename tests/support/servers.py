@@ -27,6 +27,7 @@ FtpServer fault injection (file names are matched with fnmatch on the basename):
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime
 import email
 import email.policy
@@ -106,6 +107,12 @@ class _FileHandler(SimpleHTTPRequestHandler):
 
     def _answer(self, head_only):
         status = self._faults()
+        if status is None and not self.server.owner.authorized(self.headers.get('Authorization')):
+            self.send_response(401)
+            self.send_header('WWW-Authenticate', 'Basic realm="kickstarts"')
+            self.send_header('Content-Length', '0')
+            self.end_headers()
+            return
         location = self.server.owner.fault('redirects', self._url_path())
         if status is None and location is not None:
             self.send_response(302)
@@ -158,10 +165,12 @@ class _OwnedHTTPServer(ThreadingHTTPServer):
 
 
 class FileServer(_Server):
-    """Threaded HTTP static file server for ``root`` on ``host``:``port`` (0 = free port)."""
+    """Threaded HTTP static file server for ``root`` on ``host``:``port`` (0 = free port); with ``auth``
+    (user, password) every request needs that HTTP Basic authentication (else 401)."""
 
-    def __init__(self, root, host='127.0.0.1', port=0):
+    def __init__(self, root, host='127.0.0.1', port=0, auth=None):
         self.root = Path(root)
+        self.auth = auth
         self.host = host
         self.port = port
         self.delays = {}
@@ -182,6 +191,12 @@ class FileServer(_Server):
     def url_for(self, relpath):
         """URL of a file below the root."""
         return '%s/%s' % (self.url, urllib.parse.quote(str(relpath).lstrip('/')))
+
+    def authorized(self, header):
+        if self.auth is None:
+            return True
+        expected = base64.b64encode(('%s:%s' % self.auth).encode('utf-8')).decode('ascii')
+        return header == 'Basic ' + expected
 
     def fault(self, kind, path):
         table = getattr(self, kind)
