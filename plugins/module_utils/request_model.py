@@ -474,7 +474,7 @@ DEFAULTS_RAW['staging'] = dict(_STAGING_RAW[''], constraints=_ONE_PASSWORD)
 # one operator Koji hub (fedora_build_koji_hubs.NAME): the connection and its login
 KOJI_HUB_MODEL = dict((key, _KOJI[key]) for key in KOJI_HUB_FIELDS)
 KOJI_HUB_RAW = {'': dict(fields=KOJI_HUB_FIELDS, what="a mapping of a Koji hub's connection and login fields",
-                        constraints=_ONE_PASSWORD)}
+                         constraints=_ONE_PASSWORD)}
 STAGING_TARGET_RAW = dict(_STAGING_RAW)  # the operator's own target: its login fields are checked, not refused
 STAGING_TARGET_RAW[''] = dict(by=('type', STAGING_FIELDS), what='a mapping with type (local, ssh or ftp) and path',
                               constraints=_ONE_PASSWORD)

@@ -231,8 +231,8 @@ def test_dvd_and_live_from_kickstarts_in_one_batch(node, tmp_path, fedora_repo, 
     assert 'nano' in (node['staging'] / live['build_id'] / 'kickstart' / 'live-minimal.ks').read_text()
 
 
-def test_a_kickstart_behind_a_login_is_built_with_no_password_in_any_result(node, tmp_path, fedora_repo,
-                                                                           builder_standins, file_server):
+def test_a_kickstart_behind_a_login_is_built_with_no_password_in_any_result(
+        node, tmp_path, fedora_repo, builder_standins, file_server):
     """docs/security.md: build_request returns kickstart.src without user:password@; build.yml hands the role the
     request as given (build_request_given, matched by request ID: the second of a batch here), whose credential
     reaches the kickstart module (no_log url_username/url_password) through include_role and the role's argument
@@ -252,8 +252,8 @@ def test_a_kickstart_behind_a_login_is_built_with_no_password_in_any_result(node
                                        fedora_build_requests=requests), workdir=tmp_path / 'run')
     run.assert_ok()
     records = status_records(node['staging'])
-    assert sorted((r['name'], r['state']) for r in records.values()) == [('dvd-minimal', 'succeeded'),
-                                                                          ('live-login', 'succeeded')]
+    assert sorted((r['name'], r['state']) for r in records.values()) == [
+        ('dvd-minimal', 'succeeded'), ('live-login', 'succeeded')]
     assert http.requests and http.requests[0][1] == '/fedora-live-minimal.ks'
     assert password not in run.stdout + run.stderr
     assert password not in json.dumps([r.result for r in run.results])

@@ -31,7 +31,7 @@ from fedora_build_cli import errors as cli_errors, main as cli_main, secrets_cha
 VALIDATE = 'Validate every request (all problems at once)'
 # no build node: the playbook stops in "Plan the builds" after validation, before any node task
 NO_NODES = {'all': {'hosts': {'localhost': {'ansible_connection': 'local',
-                                             'ansible_python_interpreter': sys.executable}}},
+                                            'ansible_python_interpreter': sys.executable}}},
             'builders': {'hosts': {}}}
 
 

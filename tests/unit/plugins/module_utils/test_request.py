@@ -243,8 +243,8 @@ def test_kickstart_full():
     ({}, 'src', 'missing'),
     ({'src': KS_A, 'checksum': 'md5:abc'}, 'checksum', 'is not a sha256 checksum'),
     # node directories for %include are the operator's setting, never a request's
-    ({'src': KS_A, 'include_path': ['/etc']}, 'include_path', 'unknown field; known fields are src, checksum, '
-                                                                 'packages, exclude_packages.'),
+    ({'src': KS_A, 'include_path': ['/etc']}, 'include_path',
+     'unknown field; known fields are src, checksum, packages, exclude_packages.'),
     ({'src': KS_A, 'packages': ['ok', 'bad;rm -rf']}, 'packages[1]', 'is not a package name, glob'),
     ({'src': KS_A, 'exclude_packages': ['-nano']}, 'exclude_packages[0]', 'is not a package name'),
     ({'src': KS_A, 'packages': ['a\nb']}, 'packages[0]', 'control characters'),
