@@ -456,6 +456,19 @@ def kickstart_wrapper_text(kickstart, side_repos, field='side_repos'):
     return '\n'.join(lines) + '\n'
 
 
+# Option checks several backends share (Backend.option_checks: check(value, options, field)).
+def check_volid(value, options, field):
+    if not value or len(value) > 32:
+        raise FedoraBuildError('%s: %r must be 1 to 32 characters (ISO 9660 volume id).' % (field, value))
+    return value
+
+
+def check_rootfs_size(value, options, field):
+    if value < 1:
+        raise FedoraBuildError('%s: %r must be at least 1 (GiB).' % (field, value))
+    return value
+
+
 def check_file(path, field):
     if not path or not os.path.isfile(path):
         raise FedoraBuildError('%s: %s is not a file on the build node.' % (field, path))

@@ -17,7 +17,7 @@ import shutil
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.backend import Backend
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.builders import (
-    SIDE_REPOS_SPEC, KickstartTool, check_dir, check_file, kickstart_wrapper_text, required_artifact)
+    SIDE_REPOS_SPEC, KickstartTool, check_dir, check_file, check_volid, kickstart_wrapper_text, required_artifact)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.cmd_runner import CmdRunner, fmt
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 
@@ -119,12 +119,6 @@ def check_image_name(value, options, field):
 def check_qcow2(value, options, field):
     if value:
         _for_make('disk', options, field)
-    return value
-
-
-def check_volid(value, options, field):
-    if not value or len(value) > 32:
-        raise FedoraBuildError('%s: %r must be 1 to 32 characters (ISO 9660 volume id).' % (field, value))
     return value
 
 

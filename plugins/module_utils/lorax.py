@@ -15,7 +15,7 @@ import os
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.backend import Backend
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.builders import (
-    Tool, check_dir, check_file, repo_file_text, required_artifact)
+    Tool, check_dir, check_file, check_rootfs_size, check_volid, repo_file_text, required_artifact)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.cmd_runner import CmdRunner, fmt
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.fileutil import atomic_write
@@ -131,18 +131,6 @@ ARGUMENT_SPEC = dict(
 
 # --- the checks of the options a request may set (Backend.option_checks): the request validator runs them on
 # request.builder, Tool.validate on the module's options; each is check(value, options, field) -----------------
-
-def check_rootfs_size(value, options, field):
-    if value < 1:
-        raise FedoraBuildError('%s: %r must be at least 1 (GiB).' % (field, value))
-    return value
-
-
-def check_volid(value, options, field):
-    if not value or len(value) > 32:
-        raise FedoraBuildError('%s: %r must be 1 to 32 characters (ISO 9660 volume id).' % (field, value))
-    return value
-
 
 def check_dracut_args(value, options, field):
     """dracut_conf is the operator's (fedora_build_builder_paths), which the request validator does not see (there

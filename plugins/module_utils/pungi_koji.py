@@ -36,7 +36,7 @@ import re
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils import pungi
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.backend import Backend
-from ansible_collections.ondemand.fedora_build.plugins.module_utils.builders import Tool, check_file, node_arch
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.builders import Tool, check_file, check_rootfs_size, node_arch
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.cmd_runner import CmdRunner, fmt
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.fileutil import atomic_write
@@ -169,12 +169,6 @@ def check_label(value, options, field):
     if not _LABEL_RE.match(value):
         raise FedoraBuildError('%s: %r is not a compose label pungi accepts (such as RC-1.0 or Snapshot-1.0).'
                                % (field, value))
-    return value
-
-
-def check_rootfs_size(value, options, field):
-    if value < 1:
-        raise FedoraBuildError('%s: %r must be at least 1 (GiB).' % (field, value))
     return value
 
 
