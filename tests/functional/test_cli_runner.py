@@ -206,6 +206,43 @@ def test_submit_then_cancel_mid_build(tmp_path, project):
     assert json.loads(proc.stdout)['state'] == 'cancelled'
 
 
+def test_cancel_a_build_this_cli_did_not_start_needs_its_inventory(tmp_path, project):
+    """A build run by ansible-playbook or AWX has a status record but no run of this CLI, so nothing says which
+    inventory holds its node: --inventory gives it. Without it cancel.yml runs with ansible.cfg's (none here), cannot
+    find the node, and says so (exit 4); with it the node's slot is released and its slot dir removed."""
+    from ansible_collections.ondemand.fedora_build.plugins.module_utils import node_lock
+    rid = 'rq-0123456789ab'
+    project['status'].mkdir(parents=True)
+    (project['status'] / ('%s.json' % rid)).write_text(json.dumps({
+        'request_id': rid, 'build_id': None, 'state': 'running', 'phase': 'build', 'reason': None,
+        'image_type': 'boot', 'release': '41', 'arch': 'x86_64', 'name': 'elsewhere', 'node': 'localhost#0',
+        'submitted': '2026-12-03T10:00:00+00:00', 'updated': '2026-12-03T10:01:00+00:00', 'started': None,
+        'finished': None, 'staging': [], 'artifacts': [], 'history': []}))
+    held = node_lock.run({'state': 'acquired', 'lock_dir': str(project['lock']), 'slots': 1, 'owner': rid, 'wait': 0,
+                          'lease': 600, 'token': None})
+    slot_dir = project['work'] / ('slot-%d' % held['slot'])
+    slot_dir.mkdir(parents=True)
+    try:
+        proc = cli('cancel', rid, '--inventory', tmp_path / 'missing.yml', env=project['env'])
+        assert proc.returncode == 3 and '--inventory %s: no such file' % (tmp_path / 'missing.yml') in proc.stderr, \
+            proc.stderr
+        assert record(project, rid)['state'] == 'running'  # refused before anything ran
+
+        proc = cli('cancel', rid, env=project['env'], timeout=240)
+        assert proc.returncode == 4, proc.stdout + proc.stderr
+        assert record(project, rid)['state'] == 'running' and 'cancel.yml ended failed' in proc.stderr, proc.stderr
+        assert slot_dir.is_dir() and node_lock.holders(str(project['lock']), 1)
+
+        (project['status'] / ('%s.json' % rid)).write_text(json.dumps(dict(record(project, rid), state='running')))
+        proc = cli('cancel', rid, '--inventory', project['inventory'], env=project['env'], timeout=240)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert record(project, rid)['state'] == 'cancelled'
+        assert not slot_dir.exists() and node_lock.holders(str(project['lock']), 1) == []
+    finally:
+        node_lock.run({'state': 'released', 'lock_dir': str(project['lock']), 'slots': 1, 'owner': rid, 'wait': 0,
+                       'lease': 600, 'token': None})
+
+
 def test_logs_follow_until_the_run_ends(tmp_path, project):
     req = request_file(tmp_path, 'quick')
     proc = cli('--json', 'submit', req, '--inventory', project['inventory'], env=project['env'])

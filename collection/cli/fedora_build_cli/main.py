@@ -63,6 +63,9 @@ def build_parser():
     p.add_argument('id', metavar='ID')
     p.add_argument('--grace', type=float, default=None, metavar='SECONDS',
                    help='time ansible-playbook gets after SIGINT before SIGTERM (default $FEDORA_BUILD_CANCEL_GRACE or 15)')
+    p.add_argument('--inventory', '-i', metavar='INV',
+                   help='the inventory that holds the build node (default: the one the run was submitted with, '
+                        'else the one ansible.cfg names); needed for a build this CLI did not start')
     p.add_argument('--extra-vars', '-e', metavar='K=V|@FILE', action='append', default=[],
                    help='service settings as submit got them, e.g. the node directories (fedora_build_lock_dir, '
                         'fedora_build_work_dir) when they are not in the inventory (repeatable)')
@@ -310,7 +313,9 @@ def cmd_logs(ctx):
 
 
 def cmd_cancel(ctx):
-    service = parse_extra_vars(ctx.args.extra_vars)  # a bad -e is refused before anything is stopped
+    service = parse_extra_vars(ctx.args.extra_vars)  # a bad -e or --inventory is refused before anything is stopped
+    # --inventory wins: a build started by ansible-playbook or AWX has no run here to say which inventory it used
+    given_inventory = resolve_inventory(ctx) if ctx.args.inventory else None
     store = ctx.store
     builds = store.resolve(ctx.args.id)
     run = builds[0].run
@@ -340,7 +345,8 @@ def cmd_cancel(ctx):
         base = store.runs_dir / ('cancel-%s' % builds[0].request_id)
         base.mkdir(parents=True, exist_ok=True, mode=0o700)
     playbook = ctx.project.playbook('cancel.yml')
-    inventory = (run.info.get('inventory') if run else None) or ctx.project.default_inventory()
+    # --inventory first: a build started by ansible-playbook or AWX has no run here to say which inventory it used
+    inventory = given_inventory or (run.info.get('inventory') if run else None) or ctx.project.default_inventory()
     code = errors.OK
     for build in open_builds:
         record = store.record(build.request_id) or {}
