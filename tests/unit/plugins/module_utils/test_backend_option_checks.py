@@ -20,7 +20,6 @@ sentences are the same (the request's starts with ``request.builder.<option>``).
 from __future__ import annotations
 
 import copy
-import importlib
 import os
 import random
 
@@ -33,7 +32,6 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils import (
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request import validate_request
 
-MODULES = 'ansible_collections.ondemand.fedora_build.plugins.modules.'
 KS_DIR = os.path.realpath(os.path.join(os.path.dirname(__file__), '..', '..', 'data', 'kickstarts'))
 DEFAULTS = {'staging': [{'type': 'local', 'path': '/srv/fb-staging'}], 'kiwi_descriptions': ['fedora'],
             'kickstart_dirs': [KS_DIR]}
@@ -184,24 +182,6 @@ def random_builder(rng, backend):
     return builder
 
 
-def module_spec(name, monkeypatch):
-    """The argument spec a builder module passes to AnsibleModule (its main() is stopped right there)."""
-    module = importlib.import_module(MODULES + name)
-    captured = {}
-
-    class Stop(Exception):
-        pass
-
-    def fake(argument_spec, **kwargs):
-        captured.update(argument_spec)
-        raise Stop()
-
-    monkeypatch.setattr(module, 'AnsibleModule', fake)
-    with pytest.raises(Stop):
-        module.main()
-    return module, captured
-
-
 def module_params(norm, spec, tmp_path, given=None):
     """The builder module's parameters for ``norm`` (what the ``builder_args`` filter derives, through the module's
     argument spec), plus ``given`` options as if a playbook passed them to the module itself."""
@@ -240,11 +220,11 @@ def module_accepts(norm, module, spec, tmp_path, given=None):
 
 @pytest.mark.parametrize('backend, builder, arch, field', UP_FRONT,
                          ids=['%s-%s' % (case[0], '-'.join(sorted(case[1]))) for case in UP_FRONT])
-def test_the_module_refuses_it_in_the_same_sentence(backend, builder, arch, field, monkeypatch, tmp_path):
+def test_the_module_refuses_it_in_the_same_sentence(backend, builder, arch, field, module_spec, monkeypatch, tmp_path):
     """The module side runs the same checks (Tool.validate): given to the module directly, the value is refused
     with the sentence the validator says behind request.builder."""
     found = backend_registry.get(backend)
-    module, spec = module_spec(found.module, monkeypatch)
+    module, spec = module_spec(found.module)
     monkeypatch.setattr(lmc, 'have_mkfs_hfsplus', lambda: True)
     norm, problems = validate_request(request(backend, {}, arch=arch), DEFAULTS)
     assert problems == []
@@ -254,9 +234,9 @@ def test_the_module_refuses_it_in_the_same_sentence(backend, builder, arch, fiel
 
 
 @pytest.mark.parametrize('backend', backend_registry.names())
-def test_every_builder_option_the_validator_accepts_the_module_accepts(backend, monkeypatch, tmp_path):
+def test_every_builder_option_the_validator_accepts_the_module_accepts(backend, module_spec, monkeypatch, tmp_path):
     found = backend_registry.get(backend)
-    module, spec = module_spec(found.module, monkeypatch)
+    module, spec = module_spec(found.module)
     monkeypatch.setattr(lmc, 'have_mkfs_hfsplus', lambda: True)  # a node fact, not the request's
     rng = random.Random('options:' + backend)
     accepted = refused = 0

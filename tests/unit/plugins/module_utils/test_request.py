@@ -544,27 +544,9 @@ def test_builder_not_a_mapping():
     one_problem(base(builder=['timeout']), 'request.builder', 'must be a mapping')
 
 
-def _real_argument_spec(module, monkeypatch):
-    captured = {}
-
-    class Stop(Exception):
-        pass
-
-    def fake(argument_spec, **kwargs):
-        captured.update(argument_spec)
-        raise Stop()
-
-    monkeypatch.setattr(module, 'AnsibleModule', fake)
-    with pytest.raises(Stop):
-        module.main()
-    return captured
-
-
 @pytest.mark.parametrize('image_type,module_name', [('boot', 'boot_iso'), ('dvd', 'dvd_iso'), ('live', 'live_image')])
-def test_builder_allowlist_matches_the_module_argument_spec(image_type, module_name, monkeypatch):
-    import importlib
-    module = importlib.import_module('ansible_collections.ondemand.fedora_build.plugins.modules.' + module_name)
-    spec = _real_argument_spec(module, monkeypatch)
+def test_builder_allowlist_matches_the_module_argument_spec(image_type, module_name, module_spec):
+    dummy, spec = module_spec(module_name)
     for key, mine in rq.BUILDER_OPTIONS[image_type].items():
         assert key in spec, '%s is not an option of %s' % (key, module_name)
         theirs = spec[key]
