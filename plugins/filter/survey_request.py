@@ -19,6 +19,8 @@ description:
   - AWX surveys are flat, so each question of the job templates in C(collection/awx/surveys/) sets one C(fb_*) extra var.
     This filter turns those answers into the nested request that M(ondemand.fedora_build.build_request) validates
     (C(fb_koji_builds) becomes C(koji.builds), C(fb_kickstart_url) becomes C(kickstart.src), and so on).
+  - C(fb_kickstart_user) and C(fb_kickstart_password) go into the kickstart URL as its percent-encoded C(user:password@)
+    (a login without a URL, or with a path, or next to a login already in the URL is refused naming the variable).
   - Empty answers are left out, so the request's defaults apply. Lists (Koji builds, task IDs, email addresses) may be
     separated by commas, semicolons, spaces or newlines.
   - Used by C(playbooks/awx_build.yml); see C(docs/awx.md) for the full table of survey variables.

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import re
 
+from urllib.parse import quote, urlsplit, urlunsplit
+
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 
 # survey variable -> (request field as a dotted path, kind of answer)
@@ -27,12 +29,17 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors impor
 #   intlist  like list, each word an integer (Koji task IDs)
 #   taglist  like list, each word TAG/PACKAGE; grouped into [{tag, packages: [...]}]
 #   bool     yes/no, true/false (a multiplechoice "yes\nno" question)
+#   url_user, url_password   the login of the URL the field holds: put into it as user:password@ (a survey
+#            "password" question, which AWX keeps encrypted and shows as $encrypted$ in the job's extra vars; the
+#            normalized request drops it again and the kickstart step reads it, see docs/security.md)
 SURVEY_FIELDS = {
     'fb_image_type': ('image_type', 'str'),
     'fb_release': ('release', 'str'),
     'fb_arch': ('arch', 'str'),
     'fb_name': ('name', 'str'),
     'fb_kickstart_url': ('kickstart.src', 'str'),
+    'fb_kickstart_user': ('kickstart.src', 'url_user'),
+    'fb_kickstart_password': ('kickstart.src', 'url_password'),
     'fb_koji_builds': ('koji.builds', 'list'),
     'fb_koji_tasks': ('koji.tasks', 'intlist'),
     'fb_koji_tag_latest': ('koji.tag_latest', 'taglist'),
@@ -73,6 +80,10 @@ def _answer(variable, kind, value):
     """Convert one answer; returns (present, converted)."""
     if value is None:
         return False, None
+    if kind in ('url_user', 'url_password'):
+        if isinstance(value, bool) or not isinstance(value, str):
+            raise FedoraBuildError('%s: expected text, got %s.' % (variable, type(value).__name__))
+        return bool(value), value  # a password keeps its spaces
     if kind == 'str':
         if isinstance(value, bool) or not isinstance(value, (str, int)):
             raise FedoraBuildError('%s: expected text, got %s.' % (variable, type(value).__name__))
@@ -125,19 +136,52 @@ def request_from_survey(answers, image_type=None):
         raise FedoraBuildError('survey answers: expected a mapping of survey variables, got %s.'
                                % type(answers).__name__)
     request = {}
+    logins = {}
     for variable in sorted(SURVEY_FIELDS):
         path, kind = SURVEY_FIELDS[variable]
         present, value = _answer(variable, kind, answers.get(variable))
         if not present:
+            continue
+        if kind in ('url_user', 'url_password'):
+            logins.setdefault(path, {})[kind] = (variable, value)
             continue
         node = request
         parts = path.split('.')
         for part in parts[:-1]:
             node = node.setdefault(part, {})
         node[parts[-1]] = value
+    for path, login in sorted(logins.items()):
+        _put_login(request, path, login)
     if image_type:
         request['image_type'] = image_type
     return request
+
+
+def _put_login(request, path, login):
+    """Write a survey's user and password answers into the URL at ``path`` as user:password@."""
+    user_var = [v for v, k in SURVEY_FIELDS.items() if k == (path, 'url_user')][0]
+    password_var = [v for v, k in SURVEY_FIELDS.items() if k == (path, 'url_password')][0]
+    url_var = [v for v, k in SURVEY_FIELDS.items() if k[0] == path and k[1] == 'str'][0]
+    node = request
+    for part in path.split('.')[:-1]:
+        node = node.get(part, {})
+    url = node.get(path.split('.')[-1])
+    if 'url_user' not in login:
+        raise FedoraBuildError('%s: a password needs the login name too (%s).' % (password_var, user_var))
+    if not url:
+        raise FedoraBuildError('%s: a login needs the URL it is for (%s).' % (user_var, url_var))
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ('http', 'https', 'ftp') or not parts.netloc:
+        raise FedoraBuildError('%s: a login goes with an http, https or ftp URL in %s, not with %s.'
+                               % (user_var, url_var, 'a path' if url.startswith('/') else 'that text'))
+    if '@' in parts.netloc:
+        raise FedoraBuildError('%s: the URL holds a login already; give it in %s and %s only.'
+                               % (url_var, user_var, password_var))
+    userinfo = quote(login['url_user'][1], safe='')
+    if 'url_password' in login:
+        userinfo += ':' + quote(login['url_password'][1], safe='')
+    node[path.split('.')[-1]] = urlunsplit((parts.scheme, '%s@%s' % (userinfo, parts.netloc), parts.path,
+                                            parts.query, parts.fragment))
 
 
 def requests_from_batch(data):

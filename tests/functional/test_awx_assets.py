@@ -214,7 +214,7 @@ def test_survey_types_match_the_role_argument_spec():
     if request_argspec() is None:
         pytest.skip('roles/build/meta/argument_specs.yml is not there (the schema test above still ran)')
     want = {'str': ('str', 'path', 'raw'), 'list': ('list',), 'intlist': ('list',), 'taglist': ('list',),
-            'bool': ('bool',)}
+            'bool': ('bool',), 'url_user': ('str', 'raw'), 'url_password': ('str', 'raw')}
     for var, (field, kind) in survey.SURVEY_FIELDS.items():
         option = argspec_option(field)
         assert option.get('type', 'str') in want[kind], '%s -> %s: argument spec type %s, survey reads %s' % (
@@ -266,6 +266,10 @@ def test_per_type_questions():
     assert by_file['build_live.json']['fb_kickstart_url']['required'] is False   # kiwi needs none
     assert 'fb_live_backend' in by_file['build_live.json'] and 'fb_kiwi_description' in by_file['build_live.json']
     assert list(by_file['build_batch.json']) == ['fb_requests']
+    for name in ('build_dvd.json', 'build_live.json'):  # AWX keeps a "password" answer encrypted ($encrypted$)
+        assert by_file[name]['fb_kickstart_password']['type'] == 'password'
+        assert by_file[name]['fb_kickstart_user']['type'] == 'text'
+    assert 'fb_kickstart_password' not in by_file['build_boot_iso.json']
     assert not any('fb_image_type' in qs for qs in by_file.values())
 
 
@@ -285,7 +289,28 @@ def test_request_from_survey():
     assert survey.request_from_survey({'fb_force': 'no', 'fb_release': 41}) == {'force': False, 'release': '41'}
 
 
+def test_request_from_survey_puts_the_kickstart_login_into_the_url():
+    """The survey asks the login apart (a password question, encrypted by AWX); the request carries it as the
+    URL's user:password@, percent-encoded, which the kickstart step decodes into its no_log options."""
+    answers = {'fb_kickstart_url': 'https://ks.example.org/live.ks', 'fb_kickstart_user': 'qa team',
+               'fb_kickstart_password': 'p@ss:w/rd %'}
+    assert survey.request_from_survey(answers) == {
+        'kickstart': {'src': 'https://qa%20team:p%40ss%3Aw%2Frd%20%25@ks.example.org/live.ks'}}
+    assert survey.request_from_survey(dict(answers, fb_kickstart_password='')) == {
+        'kickstart': {'src': 'https://qa%20team@ks.example.org/live.ks'}}
+    assert survey.request_from_survey(dict(answers, fb_kickstart_user='', fb_kickstart_password='')) == {
+        'kickstart': {'src': 'https://ks.example.org/live.ks'}}
+
+
 @pytest.mark.parametrize('answers, message', [
+    ({'fb_kickstart_password': 'x'}, 'fb_kickstart_password: a password needs the login name too (fb_kickstart_user).'),
+    ({'fb_kickstart_user': 'a'}, 'fb_kickstart_user: a login needs the URL it is for (fb_kickstart_url).'),
+    ({'fb_kickstart_user': 'a', 'fb_kickstart_url': '/srv/ks/a.ks'},
+     'fb_kickstart_user: a login goes with an http, https or ftp URL in fb_kickstart_url, not with a path.'),
+    ({'fb_kickstart_user': 'a', 'fb_kickstart_url': 'https://b:c@ks.example.org/a.ks'},
+     'fb_kickstart_url: the URL holds a login already; give it in fb_kickstart_user and fb_kickstart_password only.'),
+    ({'fb_kickstart_user': 'a', 'fb_kickstart_password': ['x'], 'fb_kickstart_url': 'https://h/a.ks'},
+     'fb_kickstart_password: expected text, got list.'),
     ({'fb_koji_tasks': '12 abc'}, "fb_koji_tasks: 'abc' is not a Koji task ID"),
     ({'fb_force': 'maybe'}, "fb_force: 'maybe' is not yes or no."),
     ({'fb_koji_tag_latest': 'kernel'}, "fb_koji_tag_latest: 'kernel' is not TAG/PACKAGE"),

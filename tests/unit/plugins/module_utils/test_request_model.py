@@ -262,6 +262,10 @@ def test_every_survey_question_maps_to_a_model_field_with_its_choices_and_limits
         else:
             assert choices == list(field['choices']), path
             assert (question['type'] == 'multiselect') == (field['type'] == 'list'), path
+    elif kind in ('url_user', 'url_password'):
+        # the login of a URL field whose user:password@ the model strips from everything it records
+        assert path in request_model.userinfo_fields(), path
+        assert question['type'] == ('password' if kind == 'url_password' else 'text'), variable
     elif kind == 'str':
         assert field['type'] in ('str', 'path'), path
         assert question['max'] <= meta.get('max_len', request_model.MAX_TEXT), path
