@@ -10,8 +10,8 @@ plugin logs in and resolves the request against the hub here, in the controller'
 (``koji_client.make_session``, ``side_repo.resolve_side_repo``), logs out, and runs the module
 on the node with the resolved builds and packages (``resolved``) and without any login option:
 the node only downloads from the anonymous file server (``topurl``) and verifies. ``client_cert``,
-``keytab`` and a ``koji_profile`` used with a login are controller paths; ``ca_cert`` is read
-here for the hub and passed on for the downloads (a CA certificate is no secret).
+``keytab``, ``ca_cert`` and a ``koji_profile`` used with a login are controller paths; the CA
+bundle's text goes to the node in ``resolved`` for the downloads over https (it is no secret).
 
 Anonymous reads (``auth: none``, the default) resolve on the node as before: no secret is
 involved, and a ``koji_profile`` then names a profile on the node.
@@ -33,7 +33,9 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.side_repo im
 MODULE = 'ondemand.fedora_build.koji_side_repo'
 # what only the hub session needs: never sent to the node
 CONTROLLER_ONLY = ('auth', 'client_cert', 'principal', 'keytab', 'username', 'password', 'koji_profile', 'hub_url',
-                   'topurl')
+                   'topurl', 'ca_cert')
+# a CA bundle's text travels in ``resolved``; anything larger is not one
+MAX_CA_BYTES = 1024 * 1024
 
 
 class ActionModule(ActionBase):
@@ -58,6 +60,8 @@ class ActionModule(ActionBase):
             precheck(params, spec)
             arches = params['arches'] or [self._node_arch(task_vars or {})]
             resolved = self._resolve(params, arches)
+            if params['ca_cert'] and params['validate_certs']:
+                resolved['ca_pem'] = _read_ca(params['ca_cert'])
         except FedoraBuildError as err:
             result.update(err.result, failed=True, msg=err.msg)
             return result
@@ -92,3 +96,16 @@ class ActionModule(ActionBase):
             if answer.get('rc') != 0 or not machine:
                 raise FedoraBuildError('arches: not given, and the node did not say its architecture (uname -m).')
         return MACHINE_TO_ARCH.get(machine, machine)
+
+
+def _read_ca(path):
+    """The text of the controller's CA bundle ``path``, for the node's downloads over https (no secret)."""
+    try:
+        with open(path, 'rb') as handle:
+            data = handle.read(MAX_CA_BYTES + 1)
+    except (IOError, OSError) as exc:
+        raise FedoraBuildError('ca_cert: %s cannot be read: %s.' % (path, exc.strerror or exc))
+    text = data.decode('ascii', 'replace')
+    if len(data) > MAX_CA_BYTES or '-----BEGIN CERTIFICATE-----' not in text:
+        raise FedoraBuildError('ca_cert: %s is not a PEM CA bundle (-----BEGIN CERTIFICATE-----).' % path)
+    return text

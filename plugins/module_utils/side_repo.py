@@ -575,7 +575,8 @@ def argument_spec():
 
 def precheck(params, spec):
     """What can be checked without the hub, checked before the hub is asked anything."""
-    check_params_text(params, spec)
+    # resolved comes from the controller (the CA bundle's text has newlines): check_resolved checks it
+    check_params_text(dict(params, resolved=None), spec)
     for field in ('timeout', 'backoff'):
         if params[field] is not None and (params[field] <= 0 if field == 'timeout' else params[field] < 0):
             raise FedoraBuildError('%s: %r is not a positive number of seconds.' % (field, params[field]))
@@ -674,8 +675,12 @@ def check_resolved(resolved):
         record['candidates'] = [dict((key, c.get(key)) for key in RESOLVED_CANDIDATE_KEYS) for c in candidates]
         out_packages.append(record)
     out_builds = [dict((key, b.get(key)) for key in RESOLVED_BUILD_KEYS) for b in builds]
+    ca_pem = resolved.get('ca_pem')
+    if ca_pem is not None and (not isinstance(ca_pem, str) or '-----BEGIN CERTIFICATE-----' not in ca_pem
+                               or len(ca_pem) > 1024 * 1024):
+        raise FedoraBuildError('resolved: ca_pem is not the text of a PEM CA bundle.')
     return {'hub_url': resolved['hub_url'].rstrip('/'), 'topurl': resolved['topurl'].rstrip('/'),
-            'builds': out_builds, 'packages': out_packages}
+            'builds': out_builds, 'packages': out_packages, 'ca_pem': ca_pem}
 
 
 def build_side_repo(resolver, repo, builds=(), tasks=(), tag_latest=(), arches=('x86_64',), exclude=None,

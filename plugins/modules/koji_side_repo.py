@@ -57,6 +57,8 @@ options:
       - CA bundle (PEM) used to verify the TLS certificates of the hub and the file server, for a hub whose certificate
         is not signed by a CA in the node's trust store (a private Koji). Like the koji CLI's C(serverca).
       - Taken from the profile's C(serverca) when O(koji_profile) is used and this is not set.
+      - With a login (O(auth) other than V(none)) a path on the controller; its text goes to the node for the
+        downloads (a CA certificate is no secret, see O(resolved)).
     type: path
   validate_certs:
     description:
@@ -236,19 +238,19 @@ options:
       - Set by the action plugin on the controller; a node never needs the Koji login.
       - With a login (O(auth) other than V(none)) the action plugin logs in, resolves O(builds), O(tasks) and
         O(tag_latest) against the hub in the controller's process and logs out again, then runs the module on the
-        node with this option (the hub and top URLs, the resolved builds and each package's acceptable copies with
-        their Koji digests and URLs) and without O(auth), O(client_cert), O(principal), O(keytab), O(username),
-        O(password), O(koji_profile), O(hub_url) and O(topurl). The node makes no hub call and needs no koji library;
+        node with this option (the hub and top URLs, the resolved builds, each package's acceptable copies with
+        their Koji digests and URLs, and the text of the controller's O(ca_cert) as C(ca_pem)) and without O(auth),
+        O(client_cert), O(principal), O(keytab), O(username), O(password), O(koji_profile), O(hub_url), O(topurl)
+        and O(ca_cert). The node makes no hub call and needs no koji library;
         it downloads from the file server anonymously and verifies as without it.
       - Not meant to be set in a task; a malformed value fails with one sentence.
     type: dict
 notes:
   - Run this module where the koji library is installed; on a Fedora node that is C(python3-koji). With a login the
     controller needs it too, and the node only for anonymous reads.
-  - A login never reaches the node (see O(resolved)). O(client_cert), O(keytab), and with a login O(koji_profile),
-    are read on the controller; O(ca_cert) is read on the controller for the hub and on the node for the downloads,
-    so with a login it names a file at the same path on both. Anonymous reads (O(auth=none)) run entirely on the
-    node, O(koji_profile) naming a profile there.
+  - A login never reaches the node (see O(resolved)). With a login O(client_cert), O(keytab), O(ca_cert) and
+    O(koji_profile) are read on the controller; the CA bundle's text goes to the node for the downloads. Anonymous
+    reads (O(auth=none)) run entirely on the node, the paths and O(koji_profile) naming files there.
   - Koji stores the size of the unsigned copy only, so signed copies are checked by digest and signature, not size.
   - A cache entry is used only while its SHA256 is the one recorded after verification; a damaged or truncated entry
     is fetched again.
@@ -354,6 +356,9 @@ would_download:
   sample: [https://kojipkgs.fedoraproject.org/packages/bash/5.2.26/3.fc40/x86_64/bash-5.2.26-3.fc40.x86_64.rpm]
 """
 
+import os
+import tempfile
+
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.builders import node_arch
@@ -368,7 +373,17 @@ def run(module):
     precheck(params, module.argument_spec)
     if params['resolved'] is not None:
         # resolved on the controller (the action plugin): no hub contact, no login, no koji library here
-        return assemble_side_repo(check_resolved(params['resolved']), _repo(params), check_mode=module.check_mode)
+        resolved = check_resolved(params['resolved'])
+        if not resolved['ca_pem']:
+            return assemble_side_repo(resolved, _repo(params), check_mode=module.check_mode)
+        # the controller's CA bundle (ca_cert there), for the downloads over https
+        handle, ca_file = tempfile.mkstemp(prefix='koji-ca.', suffix='.pem')
+        try:
+            with os.fdopen(handle, 'w') as out:
+                out.write(resolved['ca_pem'])
+            return assemble_side_repo(resolved, _repo(params, ca_file), check_mode=module.check_mode)
+        finally:
+            os.remove(ca_file)
     if not koji_client.HAS_KOJI:
         module.fail_json(msg=missing_required_lib('koji'), exception=str(koji_client.KOJI_IMPORT_ERROR))
     session, hub_url, topurl = koji_client.make_session(
@@ -386,12 +401,12 @@ def run(module):
         koji_client.close_session(session)
 
 
-def _repo(params):
+def _repo(params, ca_cert=None):
     base_repos = [dict((k, v) for k, v in repo.items() if v is not None) for repo in params['base_repos']]
     return SideRepo(params['dest'], params['cache_dir'], repo_name=params['repo_name'], repo_file=params['repo_file'],
                     repo_baseurl=params['repo_baseurl'], priority=params['priority'], base_repos=base_repos,
                     gpgkeys=params['gpgkeys'], parallel=params['parallel'], retries=params['retries'],
-                    backoff=params['backoff'], timeout=params['timeout'], ca_cert=params['ca_cert'],
+                    backoff=params['backoff'], timeout=params['timeout'], ca_cert=ca_cert or params['ca_cert'],
                     validate_certs=params['validate_certs'], createrepo=params['createrepo'])
 
 

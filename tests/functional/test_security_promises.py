@@ -398,7 +398,7 @@ def test_no_secret_reaches_a_build_node(tmp_path, node, koji_tls_world, koji_pki
         node_args = run.result(SIDE_REPO_TASK)['invocation']['module_args']
         given = dict((k, node_args.get(k)) for k in KOJI_LOGIN_OPTIONS if node_args.get(k) not in (None, 'none'))
         assert given == {} and node_args['resolved']['packages'], given
-        assert node_args['ca_cert'] == koji_pki.ca_cert  # the downloads' CA: no secret
+        assert node_args['ca_cert'] is None and 'BEGIN CERTIFICATE' in node_args['resolved']['ca_pem']
     produced = list(files_under(node['work'], node['cache'], node['lock'], node['staging']))
     assert leaks(produced, (KOJI_PW, key_line)) == []
     assert KOJI_PW not in run.stdout + run.stderr and key_line not in run.stdout + run.stderr

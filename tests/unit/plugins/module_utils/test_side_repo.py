@@ -198,6 +198,7 @@ def test_check_resolved_keeps_what_the_fetch_needs():
     (_resolved(candidates=[{'url': 'ftp://x/y'}]), 'resolved: packages[0].candidates[0].url is not an http(s) URL'),
     (_resolved(sigkey='../k'), "resolved: packages[0] sigkey '../k' is not a Koji signing key id"),
     (_resolved(size_expected=True), 'resolved: packages[0] size_expected True is not a size'),
+    (dict(_resolved(), ca_pem='not a certificate'), 'resolved: ca_pem is not the text of a PEM CA bundle'),
 ])
 def test_a_malformed_resolved_is_one_sentence(resolved, start):
     from ansible_collections.ondemand.fedora_build.plugins.module_utils.side_repo import check_resolved
