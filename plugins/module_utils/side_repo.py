@@ -598,7 +598,6 @@ def precheck(params, spec):
         check_arch(arch, 'arches[%d]' % index)
 
 
-
 # what the fetch and assemble steps read of a resolved package (koji_client.KojiResolver.resolve), and of each
 # of its acceptable copies: what the action plugin sends from the controller to the node as ``resolved``
 RESOLVED_PACKAGE_KEYS = ('nvra', 'name', 'epoch', 'version', 'release', 'arch', 'nvr', 'build_id', 'task_id',
