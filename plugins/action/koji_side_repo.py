@@ -45,7 +45,8 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         args = dict(self._task.args)
-        if args.get('auth') in (None, 'none') or args.get('resolved') is not None:
+        if args.get('auth') in (None, 'none'):
+            # anonymous: the node resolves itself (a koji_profile names a profile there)
             result.update(self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars))
             return result
         spec = argument_spec()
@@ -66,7 +67,7 @@ class ActionModule(ActionBase):
             result.update(err.result, failed=True, msg=err.msg)
             return result
         node_args = dict((key, value) for key, value in args.items() if key not in CONTROLLER_ONLY)
-        node_args.update(arches=arches, resolved=resolved)
+        node_args.update(arches=arches, resolved=resolved)  # a resolved given in the task is replaced
         result.update(self._execute_module(module_name=MODULE, module_args=node_args, task_vars=task_vars))
         return result
 
