@@ -27,7 +27,7 @@ description:
 author:
   - ondemand.fedora_build developers (@ondemand)
 requirements:
-  - koji (Python library) on the node
+  - koji (Python library) on the node, unless O(resolved) is given; on the controller for a login (O(auth) other than V(none))
   - rpm's C(rpmkeys) on the node when O(gpgkeys) is used
   - createrepo_c Python bindings or the C(createrepo_c) command on the node
 extends_documentation_fragment:
@@ -57,6 +57,8 @@ options:
       - CA bundle (PEM) used to verify the TLS certificates of the hub and the file server, for a hub whose certificate
         is not signed by a CA in the node's trust store (a private Koji). Like the koji CLI's C(serverca).
       - Taken from the profile's C(serverca) when O(koji_profile) is used and this is not set.
+      - With a login (O(auth) other than V(none)) a path on the controller; its text goes to the node for the
+        downloads (a CA certificate is no secret, see O(resolved)).
     type: path
   validate_certs:
     description:
@@ -73,17 +75,20 @@ options:
         O(keytab) optional); V(password) uses O(username) and O(password), which only hubs configured for it accept
         (Fedora's hub does not).
       - After the run the module logs out again.
+      - With a login the hub is asked from the controller and the login stays there (O(resolved)).
     type: str
     choices: [none, ssl, kerberos, password]
     default: none
   client_cert:
-    description: Client certificate for O(auth=ssl), one PEM file with the certificate and its private key (as the koji CLI's C(--cert)).
+    description:
+      - Client certificate for O(auth=ssl), one PEM file with the certificate and its private key (as the koji CLI's C(--cert)).
+      - A path on the controller (the action plugin logs in there, see O(resolved)).
     type: path
   principal:
     description: Kerberos principal for O(auth=kerberos), e.g. C(builder@FEDORAPROJECT.ORG); the default credential cache otherwise.
     type: str
   keytab:
-    description: Kerberos keytab for O(auth=kerberos) with O(principal).
+    description: Kerberos keytab for O(auth=kerberos) with O(principal). A path on the controller (see O(resolved)).
     type: path
   username:
     description: User name for O(auth=password).
@@ -228,8 +233,24 @@ options:
     type: str
     choices: [auto, bindings, cli]
     default: auto
+  resolved:
+    description:
+      - Set by the action plugin on the controller; a node never needs the Koji login.
+      - With a login (O(auth) other than V(none)) the action plugin logs in, resolves O(builds), O(tasks) and
+        O(tag_latest) against the hub in the controller's process and logs out again, then runs the module on the
+        node with this option (the hub and top URLs, the resolved builds, each package's acceptable copies with
+        their Koji digests and URLs, and the text of the controller's O(ca_cert) as C(ca_pem)) and without O(auth),
+        O(client_cert), O(principal), O(keytab), O(username), O(password), O(koji_profile), O(hub_url), O(topurl)
+        and O(ca_cert). The node makes no hub call and needs no koji library;
+        it downloads from the file server anonymously and verifies as without it.
+      - Not meant to be set in a task; a malformed value fails with one sentence.
+    type: dict
 notes:
-  - Run this module where the koji library is installed; on a Fedora node that is C(python3-koji).
+  - Run this module where the koji library is installed; on a Fedora node that is C(python3-koji). With a login the
+    controller needs it too, and the node only for anonymous reads.
+  - A login never reaches the node (see O(resolved)). With a login O(client_cert), O(keytab), O(ca_cert) and
+    O(koji_profile) are read on the controller; the CA bundle's text goes to the node for the downloads. Anonymous
+    reads (O(auth=none)) run entirely on the node, the paths and O(koji_profile) naming files there.
   - Koji stores the size of the unsigned copy only, so signed copies are checked by digest and signature, not size.
   - A cache entry is used only while its SHA256 is the one recorded after verification; a damaged or truncated entry
     is fetched again.
@@ -335,90 +356,36 @@ would_download:
   sample: [https://kojipkgs.fedoraproject.org/packages/bash/5.2.26/3.fc40/x86_64/bash-5.2.26-3.fc40.x86_64.rpm]
 """
 
+import os
+import tempfile
+
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.builders import node_arch
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 from ansible_collections.ondemand.fedora_build.plugins.module_utils import koji_client
-from ansible_collections.ondemand.fedora_build.plugins.module_utils.side_repo import SideRepo, build_side_repo
-from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import (
-    check_arch, check_name, check_params_text, check_url)
-
-
-def argument_spec():
-    return dict(
-        hub_url=dict(type='str'),
-        topurl=dict(type='str'),
-        koji_profile=dict(type='str'),
-        ca_cert=dict(type='path'),
-        validate_certs=dict(type='bool', default=True),
-        auth=dict(type='str', choices=['none', 'ssl', 'kerberos', 'password'], default='none'),
-        client_cert=dict(type='path'),
-        principal=dict(type='str'),
-        keytab=dict(type='path'),
-        username=dict(type='str'),
-        password=dict(type='str', no_log=True),
-        builds=dict(type='list', elements='raw', default=[]),
-        tasks=dict(type='list', elements='int', default=[]),
-        tag_latest=dict(type='list', elements='dict', default=[], options=dict(
-            tag=dict(type='str', required=True),
-            packages=dict(type='list', elements='str', required=True),
-        )),
-        arches=dict(type='list', elements='str'),
-        exclude=dict(type='list', elements='str', default=list(koji_client.DEFAULT_EXCLUDE)),
-        sigkeys=dict(type='list', elements='str', default=[''], no_log=False),
-        gpgkeys=dict(type='list', elements='path', default=[], no_log=False),
-        dest=dict(type='path', required=True),
-        cache_dir=dict(type='path', default='~/.cache/ondemand-fedora_build/koji'),
-        repo_name=dict(type='str', default='koji-side'),
-        repo_file=dict(type='path'),
-        repo_baseurl=dict(type='str'),
-        priority=dict(type='int', default=10),
-        base_repos=dict(type='list', elements='dict', default=[], options=dict(
-            name=dict(type='str', required=True),
-            description=dict(type='str'),
-            baseurl=dict(type='str'),
-            metalink=dict(type='str'),
-            mirrorlist=dict(type='str'),
-            gpgkey=dict(type='str', no_log=False),
-            gpgcheck=dict(type='bool', default=False),
-            priority=dict(type='int', default=99),
-        )),
-        parallel=dict(type='int', default=8),
-        retries=dict(type='int', default=4),
-        backoff=dict(type='float', default=0.5),
-        timeout=dict(type='int', default=60),
-        createrepo=dict(type='str', choices=['auto', 'bindings', 'cli'], default='auto'),
-    )
-
-
-def precheck(params, spec):
-    """What can be checked without the hub, checked before the hub is asked anything."""
-    check_params_text(params, spec)
-    for field in ('timeout', 'backoff'):
-        if params[field] is not None and (params[field] <= 0 if field == 'timeout' else params[field] < 0):
-            raise FedoraBuildError('%s: %r is not a positive number of seconds.' % (field, params[field]))
-    for field in ('hub_url', 'topurl'):
-        if params[field]:
-            check_url(params[field], ('http', 'https'), field)
-    if params['repo_baseurl']:
-        check_url(params['repo_baseurl'], ('http', 'https', 'ftp', 'file'), 'repo_baseurl')
-    for index, repo in enumerate(params['base_repos'] or []):
-        for key in ('baseurl', 'metalink', 'mirrorlist'):
-            if repo.get(key):
-                check_url(repo[key], ('http', 'https', 'ftp', 'file') if key == 'baseurl' else ('http', 'https'),
-                          'base_repos[%d].%s' % (index, key))
-    for index, entry in enumerate(params['tag_latest'] or []):
-        check_name(entry['tag'], 'tag_latest[%d].tag' % index)
-        for number, package in enumerate(entry['packages'] or []):
-            check_name(package, 'tag_latest[%d].packages[%d]' % (index, number))
-    for index, arch in enumerate(params['arches'] or []):
-        check_arch(arch, 'arches[%d]' % index)
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.side_repo import (
+    SideRepo, argument_spec, assemble_side_repo, build_side_repo, check_resolved, precheck)
 
 
 def run(module):
     params = module.params
     precheck(params, module.argument_spec)
+    if params['resolved'] is not None:
+        # resolved on the controller (the action plugin): no hub contact, no login, no koji library here
+        resolved = check_resolved(params['resolved'])
+        if not resolved['ca_pem']:
+            return assemble_side_repo(resolved, _repo(params), check_mode=module.check_mode)
+        # the controller's CA bundle (ca_cert there), for the downloads over https
+        handle, ca_file = tempfile.mkstemp(prefix='koji-ca.', suffix='.pem')
+        try:
+            with os.fdopen(handle, 'w') as out:
+                out.write(resolved['ca_pem'])
+            return assemble_side_repo(resolved, _repo(params, ca_file), check_mode=module.check_mode)
+        finally:
+            os.remove(ca_file)
+    if not koji_client.HAS_KOJI:
+        module.fail_json(msg=missing_required_lib('koji'), exception=str(koji_client.KOJI_IMPORT_ERROR))
     session, hub_url, topurl = koji_client.make_session(
         hub_url=params['hub_url'], topurl=params['topurl'], profile=params['koji_profile'],
         ca_cert=params['ca_cert'], auth=params['auth'], client_cert=params['client_cert'],
@@ -426,30 +393,25 @@ def run(module):
         password=params['password'], timeout=params['timeout'], retries=params['retries'],
         retry_interval=params['backoff'], validate_certs=params['validate_certs'])
     try:
-        return _build(module, session, hub_url, topurl)
+        resolver = koji_client.KojiResolver(session, hub_url, topurl)
+        return build_side_repo(resolver, _repo(params), builds=params['builds'], tasks=params['tasks'],
+                               tag_latest=params['tag_latest'], arches=params['arches'] or [node_arch()],
+                               exclude=params['exclude'], sigkeys=params['sigkeys'], check_mode=module.check_mode)
     finally:
         koji_client.close_session(session)
 
 
-def _build(module, session, hub_url, topurl):
-    params = module.params
-    resolver = koji_client.KojiResolver(session, hub_url, topurl)
-    cache_dir = params['cache_dir']
+def _repo(params, ca_cert=None):
     base_repos = [dict((k, v) for k, v in repo.items() if v is not None) for repo in params['base_repos']]
-    repo = SideRepo(params['dest'], cache_dir, repo_name=params['repo_name'], repo_file=params['repo_file'],
+    return SideRepo(params['dest'], params['cache_dir'], repo_name=params['repo_name'], repo_file=params['repo_file'],
                     repo_baseurl=params['repo_baseurl'], priority=params['priority'], base_repos=base_repos,
                     gpgkeys=params['gpgkeys'], parallel=params['parallel'], retries=params['retries'],
-                    backoff=params['backoff'], timeout=params['timeout'], ca_cert=params['ca_cert'],
+                    backoff=params['backoff'], timeout=params['timeout'], ca_cert=ca_cert or params['ca_cert'],
                     validate_certs=params['validate_certs'], createrepo=params['createrepo'])
-    return build_side_repo(resolver, repo, builds=params['builds'], tasks=params['tasks'],
-                           tag_latest=params['tag_latest'], arches=params['arches'] or [node_arch()],
-                           exclude=params['exclude'], sigkeys=params['sigkeys'], check_mode=module.check_mode)
 
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    if not koji_client.HAS_KOJI:
-        module.fail_json(msg=missing_required_lib('koji'), exception=str(koji_client.KOJI_IMPORT_ERROR))
     try:
         result = run(module)
     except FedoraBuildError as exc:

@@ -75,8 +75,6 @@ def test_provision_creates_dirs_and_koji_profile_then_changes_nothing(tmp_path, 
         build_node_koji_server='http://127.0.0.1:8080/kojihub',
         build_node_koji_weburl='',
         build_node_koji_topurl='http://127.0.0.1:8080/kojifiles',
-        build_node_koji_authtype='ssl',
-        build_node_koji_cert='/etc/pki/koji/client.pem',
         build_node_koji_serverca=str(ca_path),
         build_node_koji_serverca_content=ca_pem,
         build_node_koji_extra_options={'max_retries': 5, 'use_fast_upload': False, 'timeout': 120},
@@ -116,8 +114,7 @@ def test_provision_creates_dirs_and_koji_profile_then_changes_nothing(tmp_path, 
     opts = koji.read_config('lab-koji', user_config=str(conf))
     assert opts['server'] == 'http://127.0.0.1:8080/kojihub'
     assert opts['topurl'] == 'http://127.0.0.1:8080/kojifiles'
-    assert opts['authtype'] == 'ssl'
-    assert opts['cert'] == '/etc/pki/koji/client.pem'
+    assert opts['authtype'] == 'noauth'
     assert opts['serverca'] == str(ca_path)
     assert opts['max_retries'] == 5
     assert opts['use_fast_upload'] is False
@@ -168,14 +165,18 @@ def test_unsupported_os_can_be_made_fatal(tmp_path):
      "argument 'build_node_enable_kiwi' is of type str and we were unable to convert to bool"),
     ({'build_node_cache_dir_mode': 'rwxr-xr-x'},
      'build_node_cache_dir_mode must be an octal mode written as a quoted string such as "0750"'),
-    ({'build_node_koji_authtype': 'ssl'},
-     "build_node_koji_cert must be set (path of the client certificate on the node) when build_node_koji_authtype is 'ssl'."),
+    ({'build_node_koji_authtype': 'ssl', 'build_node_koji_cert': '/etc/pki/koji/client.pem'},
+     "build_node_koji_authtype is no longer supported: no Koji login goes to a build node (a build runs the "
+     "requester's code as root there); give the login (auth) in fedora_build_koji_hubs or fedora_build_koji, "
+     "whose paths are on the controller."),
     ({'build_node_koji_topurl': 'kojipkgs.example.org'},
      "build_node_koji_topurl must be an http:// or https:// URL without spaces, got 'kojipkgs.example.org'."),
     ({'build_node_koji_profile': 'a b'},
      'build_node_koji_profile must be letters, digits'),
     ({'build_node_koji_extra_options': {'server': 'http://elsewhere/kojihub'}},
      "build_node_koji_extra_options key 'server' is not usable"),
+    ({'build_node_koji_extra_options': {'user': 'carol'}},
+     "build_node_koji_extra_options key 'user' is not usable"),
     ({'build_node_dir_group': 'no-such-group-fb'},
      "build_node_dir_group 'no-such-group-fb' must exist on localhost; create it first"),
     ({'build_node_lock_dir': '/x/work/', 'build_node_work_dir': '/x/work'},
@@ -189,6 +190,34 @@ def test_bad_values_are_refused_before_any_change(tmp_path, bad, message):
     assert message in run.stdout + run.stderr, run.describe()
     assert 'Traceback' not in run.stdout + run.stderr
     assert not (tmp_path / 'node').exists()
+
+
+@pytest.mark.parametrize('variable, value', [
+    ('build_node_koji_authtype', 'kerberos'),
+    ('build_node_koji_cert', '/etc/pki/koji/client.pem'),
+    ('build_node_koji_principal', 'builder@EXAMPLE.ORG'),
+    ('build_node_koji_keytab', '/etc/koji.keytab'),
+])
+def test_no_koji_login_goes_to_a_node(tmp_path, variable, value):
+    """A build runs the requester's code as root on the node: the role refuses every Koji login setting in one
+    sentence naming the variable, before anything changes; the profile it writes is anonymous."""
+    extra = node_vars(tmp_path / 'node', **{variable: value})
+    run = provision(tmp_path, extra)
+    assert run.rc != 0, run.describe()
+    assert '%s is no longer supported: no Koji login goes to a build node' % variable in run.stdout + run.stderr
+    assert 'Traceback' not in run.stdout + run.stderr
+    assert not (tmp_path / 'node').exists()
+
+
+def test_the_node_koji_profile_has_no_login(tmp_path):
+    extra = node_vars(tmp_path / 'node')
+    provision(tmp_path, extra).assert_ok()
+    conf = tmp_path / 'node' / 'etc' / 'koji.conf.d' / 'fedora_build.conf'
+    opts = koji.read_config('fedora_build', user_config=str(conf))
+    assert opts['authtype'] == 'noauth'
+    keys = [line.split('=')[0].strip() for line in conf.read_text(encoding='utf-8').splitlines()
+            if '=' in line and not line.startswith('#')]
+    assert not set(keys) & {'cert', 'principal', 'keytab', 'user', 'password'}, keys
 
 
 ENFORCING = {'status': 'enabled', 'mode': 'enforcing', 'type': 'targeted'}

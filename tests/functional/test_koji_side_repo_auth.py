@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import koji
 import pytest
@@ -21,6 +22,7 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.side_repo im
 
 BUILD = 'hello-1.0-1.fc41'
 PASSWORD = 'Pw-9f3c1e-not-in-logs'
+LOGIN_OPTIONS = ('auth', 'username', 'password', 'client_cert', 'principal', 'keytab', 'koji_profile')
 
 
 def _args(**extra):
@@ -127,7 +129,9 @@ def test_auth_password_logs_in_and_never_shows_the_password(koji_tls_world, tmp_
     assert ('getBuild', 'carol') in w.hub.callers and w.hub.open_sessions() == []
     assert PASSWORD not in run.stdout + run.stderr
     assert PASSWORD not in json.dumps(run.result('module'))
-    assert 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER' in run.stdout  # -vvv shows the masked invocation
+    # the login stays on the controller (action plugin): the module on the node got neither user nor password
+    node_args = run.result('module')['invocation']['module_args']
+    assert _login_on_node(node_args) == {} and node_args['resolved']['packages']
     wrong = PASSWORD + '-wrong'
     run = _password_play(w.hub, tmp_path, wrong)
     msg = _failed(run)
@@ -204,3 +208,78 @@ def test_auth_kerberos_with_a_ticket_and_without(kerberos, koji_tls_world, koji_
                                                        keytab=str(tmp_path / 'nope.keytab'))))
     assert msg == 'keytab: %s does not exist or is not readable.' % (tmp_path / 'nope.keytab')
     assert len(w.hub.logins) == 1
+
+
+def _login_on_node(node_args):
+    """The login options the module on the node was given (the invocation lists defaults: auth none)."""
+    return dict((key, node_args.get(key)) for key in LOGIN_OPTIONS if node_args.get(key) not in (None, 'none'))
+
+
+def _node_without_koji(tmp_path):
+    """Inventory of a build node 'node' whose Python cannot import koji (a wrapper interpreter with a koji
+    package that refuses to load): a module there that contacts the hub, or logs in, fails."""
+    blocker = tmp_path / 'no-koji' / 'koji'
+    blocker.mkdir(parents=True, exist_ok=True)
+    (blocker / '__init__.py').write_text("raise ImportError('koji is not on this build node')\n")
+    python = tmp_path / 'node-python'
+    python.write_text('#!/bin/sh\nPYTHONPATH=%s exec %s "$@"\n' % (blocker.parent, sys.executable))
+    python.chmod(0o755)
+    return {'all': {'hosts': {'node': {'ansible_connection': 'local', 'ansible_python_interpreter': str(python)}}}}
+
+
+@pytest.mark.parametrize('auth', ['password', 'ssl'])
+def test_a_login_stays_on_the_controller(koji_tls_world, koji_pki, tmp_path, auth):
+    """The action plugin logs in and resolves on the controller; the node gets the resolved packages and
+    no login (no user, password, certificate or keytab path, not even auth), makes no hub call (its Python has
+    no koji), and builds and verifies the side repo from the anonymous file server."""
+    w = koji_tls_world
+    w.hub.add_user('carol', password=PASSWORD)
+    cert = koji_pki.client('alice')
+    login = dict(auth='password', username='carol', password=PASSWORD) if auth == 'password' else \
+        dict(auth='ssl', client_cert=cert)
+    args = dict(_args(**login), hub_url=w.hub.url, topurl=w.hub.topurl, ca_cert=koji_pki.ca_cert,
+                dest=str(tmp_path / 'repo'), cache_dir=str(tmp_path / 'cache'), backoff=0.05, sigkeys=[w.key1.sigkey, ''])
+    play = {'name': 'login', 'hosts': 'node', 'gather_facts': False,
+            'tasks': [{'name': 'module', MODULE: args, 'register': 'side'},
+                      {'name': 'check mode', MODULE: args, 'check_mode': True}]}
+    run = run_playbook([play], _node_without_koji(tmp_path), verbosity=3)
+    run.assert_ok()
+    res = run.result('module')
+    assert sorted(p['nvra'] for p in res['packages']) == ['hello-1.0-1.fc41.x86_64', 'hello-libs-1.0-1.fc41.x86_64']
+    assert {p['sigkey'] for p in res['packages']} == {w.key1.sigkey}
+    assert (tmp_path / 'repo' / 'repodata' / 'repomd.xml').is_file()
+    assert sorted(p.name for p in (tmp_path / 'repo' / 'Packages').iterdir()) == [
+        'hello-1.0-1.fc41.x86_64.rpm', 'hello-libs-1.0-1.fc41.x86_64.rpm']
+    user = 'carol' if auth == 'password' else 'alice'
+    assert [u for _m, u, _t in w.hub.logins] == [user, user]  # the run and the check-mode run
+    assert w.hub.open_sessions() == []
+    for task in ('module', 'check mode'):
+        node_args = run.result(task)['invocation']['module_args']
+        assert _login_on_node(node_args) == {} and node_args['auth'] == 'none'
+        # the controller's CA bundle: its text (no secret) for the downloads over https, not its path
+        assert node_args['ca_cert'] is None and 'BEGIN CERTIFICATE' in node_args['resolved']['ca_pem']
+        assert node_args['resolved']['hub_url'] == w.hub.url
+    check = run.result('check mode')
+    assert check['changed'] is False and check['would_download'] == []
+    shown = run.stdout + run.stderr + json.dumps([r.result for r in run.results])
+    assert PASSWORD not in shown and cert not in shown
+    with open(cert) as handle:
+        assert 'PRIVATE KEY' not in shown and handle.read().split('-----')[2].strip()[:40] not in shown
+
+
+def test_a_login_fails_on_the_controller_in_one_sentence(koji_tls_world, koji_pki, tmp_path):
+    """Resolution errors from the controller are the module's sentences; the node is not asked."""
+    w = koji_tls_world
+    w.hub.add_user('carol', password=PASSWORD)
+    args = dict(_args(auth='password', username='carol', password=PASSWORD + '-wrong'), hub_url=w.hub.url,
+                topurl=w.hub.topurl, ca_cert=koji_pki.ca_cert, dest=str(tmp_path / 'repo'),
+                cache_dir=str(tmp_path / 'cache'))
+    play = {'name': 'login', 'hosts': 'node', 'gather_facts': False, 'tasks': [{'name': 'module', MODULE: args}]}
+    run = run_playbook([play], _node_without_koji(tmp_path), verbosity=3)
+    assert _failed(run) == ('auth: logging in to the Koji hub at %s with a password failed: invalid username or '
+                            'password.' % w.hub.url)
+    assert PASSWORD not in run.stdout + run.stderr
+    args.update(password=PASSWORD, builds=['nope-1-1.fc41'])
+    run = run_playbook([play], _node_without_koji(tmp_path), verbosity=3)
+    assert _failed(run) == 'builds: build %r does not exist on the Koji hub at %s.' % ('nope-1-1.fc41', w.hub.url)
+    assert not (tmp_path / 'repo').exists()

