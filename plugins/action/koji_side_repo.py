@@ -27,8 +27,8 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.ondemand.fedora_build.plugins.module_utils import koji_client
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.builders import MACHINE_TO_ARCH
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
-from ansible_collections.ondemand.fedora_build.plugins.module_utils.side_repo import (
-    argument_spec, precheck, resolve_side_repo)
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.side_repo import resolve_side_repo
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.side_repo_args import argument_spec, precheck
 
 MODULE = 'ondemand.fedora_build.koji_side_repo'
 # what only the hub session needs: never sent to the node

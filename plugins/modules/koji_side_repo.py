@@ -365,7 +365,9 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.builders imp
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 from ansible_collections.ondemand.fedora_build.plugins.module_utils import koji_client
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.side_repo import (
-    SideRepo, argument_spec, assemble_side_repo, build_side_repo, check_resolved, precheck)
+    SideRepo, assemble_side_repo, build_side_repo)
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.side_repo_args import (
+    argument_spec, check_resolved, precheck)
 
 
 def run(module):

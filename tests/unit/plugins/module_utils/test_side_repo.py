@@ -177,7 +177,7 @@ def _resolved(**package):
 
 
 def test_check_resolved_keeps_what_the_fetch_needs():
-    from ansible_collections.ondemand.fedora_build.plugins.module_utils.side_repo import check_resolved
+    from ansible_collections.ondemand.fedora_build.plugins.module_utils.side_repo_args import check_resolved
     data = _resolved(extra='dropped')
     out = check_resolved(data)
     assert out['hub_url'] == 'https://koji.example.org/kojihub'
@@ -201,7 +201,7 @@ def test_check_resolved_keeps_what_the_fetch_needs():
     (dict(_resolved(), ca_pem='not a certificate'), 'resolved: ca_pem is not the text of a PEM CA bundle'),
 ])
 def test_a_malformed_resolved_is_one_sentence(resolved, start):
-    from ansible_collections.ondemand.fedora_build.plugins.module_utils.side_repo import check_resolved
+    from ansible_collections.ondemand.fedora_build.plugins.module_utils.side_repo_args import check_resolved
     with pytest.raises(FedoraBuildError) as info:
         check_resolved(resolved)
     assert info.value.msg.startswith(start) and info.value.msg.endswith('.') and '\n' not in info.value.msg
