@@ -154,7 +154,8 @@ def main():
         host = {'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable}
         for name in ('work', 'cache', 'lock'):
             host['fedora_build_%s_dir' % name] = str(work / 'node' / name)
-        inventory = {'all': {'children': {'builders': {'hosts': {'localhost': host}}}}}
+        # grouped by arch, as a deployment's inventory is (docs/deployment.md): the arch needs no fact gathering
+        inventory = {'all': {'children': {'builders': {'children': {'builders_%s' % arch: {'hosts': {'localhost': host}}}}}}}
         staging = work / 'staging'
         service = {'fedora_build_staging': [{'type': 'local', 'path': str(staging)}],
                    'fedora_build_allow_request_destinations': True,
