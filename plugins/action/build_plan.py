@@ -28,5 +28,5 @@ class ActionModule(ActionBase):
         if self._connection.transport != 'local' or self._play_context.become:
             result.update(self._execute_module(module_name=MODULE, module_args=self._task.args, task_vars=task_vars))
             return result
-        result.update(run_module_logic(self._task.args, build_plan.ARGUMENT_SPEC, build_plan.run))
+        result.update(run_module_logic('build_plan', self._task.args, build_plan.ARGUMENT_SPEC, build_plan.run))
         return result

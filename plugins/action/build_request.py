@@ -29,7 +29,7 @@ class ActionModule(ActionBase):
         if self._connection.transport != 'local' or self._play_context.become:
             result.update(self._execute_module(module_name=MODULE, module_args=self._task.args, task_vars=task_vars))
             return result
-        result.update(run_module_logic(self._task.args, build_request.ARGUMENT_SPEC, build_request.run,
+        result.update(run_module_logic('build_request', self._task.args, build_request.ARGUMENT_SPEC, build_request.run,
                                        mutually_exclusive=build_request.MUTUALLY_EXCLUSIVE,
                                        required_one_of=build_request.REQUIRED_ONE_OF))
         return result

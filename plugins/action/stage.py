@@ -54,7 +54,7 @@ class ActionModule(ActionBase):
         result = super(ActionModule, self).run(tmp, task_vars)
         del tmp
         if self._in_process():
-            result.update(run_module_logic(self._task.args, argument_spec(), check_in_place))
+            result.update(run_module_logic('stage', self._task.args, argument_spec(), check_in_place))
             return result
         # as the normal action plugin
         wrap_async = self._task.async_val and not self._connection.has_native_async

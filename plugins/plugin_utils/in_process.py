@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.errors import UnsupportedError
 from ansible.module_utils.common.json import Direction, get_module_decoder, get_module_encoder
 
 PROFILE = 'legacy'
@@ -29,10 +30,14 @@ def _cross(data, direction):
                       cls=get_module_decoder(PROFILE, direction))
 
 
-def run_module_logic(args, argument_spec, run, **validator_options):
+def run_module_logic(name, args, argument_spec, run, **validator_options):
     """The result of ``run(params)`` for the task arguments ``args``, checked against the module's own argument spec
-    (the same messages as AnsibleModule's); ``run`` returns the module's result dict (``failed`` on failure)."""
+    with AnsibleModule's messages (``name``: the module's, for "Unsupported parameters for (name) module: ...");
+    ``run`` returns the module's result dict (``failed`` on failure)."""
     validated = ArgumentSpecValidator(argument_spec, **validator_options).validate(_cross(args, Direction.CONTROLLER_TO_MODULE))
     if validated.error_messages:
-        return dict(failed=True, msg=validated.errors.msg)
+        msg = validated.errors.msg
+        if isinstance(validated.errors[0], UnsupportedError):
+            msg = 'Unsupported parameters for (%s) module: %s' % (name, msg)
+        return dict(failed=True, msg=msg)
     return _cross(run(validated.validated_parameters), Direction.MODULE_TO_CONTROLLER)

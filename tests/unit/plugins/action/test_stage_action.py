@@ -67,11 +67,16 @@ def test_an_intact_and_a_damaged_build_are_answered_as_the_module_answers(capsys
     assert comparable(got) == comparable(module(capsys, verify_args(staged)))
 
 
-def test_a_bad_argument_fails_with_the_modules_sentence(capsys, staged):
-    args = dict(verify_args(staged), build_id='../escape')
+@pytest.mark.parametrize('change', [{'build_id': '../escape'}, {'timeout': 0}, {'target': {'type': 'local', 'path': '/srv', 'name': 'x'}},
+                                    {'target': {'type': 'local'}}], ids=['build_id', 'timeout', 'unsupported', 'missing'])
+def test_a_bad_argument_fails_with_the_modules_sentence(capsys, staged, change):
+    """AnsibleModule's own sentences too ("Unsupported parameters for (stage) module: target.name. ...");
+    reuse.yml's test_a_failing_check_of_the_staged_build_fails_the_build_and_is_no_rebuild reads them."""
+    args = dict(verify_args(staged), **change)
     got = action(args).run(task_vars={})
     assert got['failed'] is True
-    assert got['msg'] == module(capsys, args)['msg']
+    # run in process here, AnsibleModule names itself after the file that started Python
+    assert got['msg'] == module(capsys, args)['msg'].replace('(basic.py)', '(stage)')
 
 
 @pytest.mark.parametrize('change', [
