@@ -5,7 +5,8 @@
 
     .venv/bin/python bench/reuse_bench.py [--repeats 3] [--builds 4] [--kinds boot,live]
 
-The real pipeline (``playbooks/build.yml``) with this machine as the build node (``ansible_connection: local``),
+The real pipeline (``playbooks/build.yml``) with this machine as the build node (``ansible_connection: local``, in
+its ``builders_<arch>`` group as a deployment's inventory has it, so the arch needs no fact gathering),
 the Koji hub stand-in with ``--builds`` signed builds pinned by NVR, the builder stand-ins installing from the test
 distribution, one local staging directory. Two requests, each in the same run:
 
