@@ -161,7 +161,9 @@ def main():
         service = {'fedora_build_staging': [{'type': 'local', 'path': str(staging)}],
                    'fedora_build_allow_request_destinations': True,
                    'fedora_build_environment': Standins(STANDINS).environment,
-                   'fedora_build_preflight_require': ['root', 'tools', 'arch'], 'fedora_build_poll': 0}
+                   'fedora_build_preflight_require': ['root', 'tools', 'arch'], 'fedora_build_poll': 0,
+                   # the live request's kickstart is a controller file: in a directory the operator lists for them
+                   'fedora_build_kickstart_dirs': [str(work)]}
         measured = dict((kind, measure(kind, request, args, inventory, service, staging, work))
                         for kind, request in requests(kinds, hub, key, nvrs, arch, repo, work).items())
         worst = max(measured.values(), key=lambda m: m['runs_ratio'])
