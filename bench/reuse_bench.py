@@ -5,7 +5,8 @@
 
     .venv/bin/python bench/reuse_bench.py [--repeats 3] [--builds 4] [--kinds boot,live]
 
-The real pipeline (``playbooks/build.yml``) with this machine as the build node (``ansible_connection: local``),
+The real pipeline (``playbooks/build.yml``) with this machine as the build node (``ansible_connection: local``, in
+its ``builders_<arch>`` group as a deployment's inventory has it, so the arch needs no fact gathering),
 the Koji hub stand-in with ``--builds`` signed builds pinned by NVR, the builder stand-ins installing from the test
 distribution, one local staging directory. Two requests, each in the same run:
 
@@ -154,12 +155,15 @@ def main():
         host = {'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable}
         for name in ('work', 'cache', 'lock'):
             host['fedora_build_%s_dir' % name] = str(work / 'node' / name)
-        inventory = {'all': {'children': {'builders': {'hosts': {'localhost': host}}}}}
+        # grouped by arch, as a deployment's inventory is (docs/deployment.md): the arch needs no fact gathering
+        inventory = {'all': {'children': {'builders': {'children': {'builders_%s' % arch: {'hosts': {'localhost': host}}}}}}}
         staging = work / 'staging'
         service = {'fedora_build_staging': [{'type': 'local', 'path': str(staging)}],
                    'fedora_build_allow_request_destinations': True,
                    'fedora_build_environment': Standins(STANDINS).environment,
-                   'fedora_build_preflight_require': ['root', 'tools', 'arch'], 'fedora_build_poll': 0}
+                   'fedora_build_preflight_require': ['root', 'tools', 'arch'], 'fedora_build_poll': 0,
+                   # the live request's kickstart is a controller file: in a directory the operator lists for them
+                   'fedora_build_kickstart_dirs': [str(work)]}
         measured = dict((kind, measure(kind, request, args, inventory, service, staging, work))
                         for kind, request in requests(kinds, hub, key, nvrs, arch, repo, work).items())
         worst = max(measured.values(), key=lambda m: m['runs_ratio'])

@@ -187,34 +187,20 @@ errors:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
-from ansible_collections.ondemand.fedora_build.plugins.module_utils import dispatch
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.build_plan import ARGUMENT_SPEC, run
 
 
 def argument_spec():
     """The module's argument spec (matches DOCUMENTATION)."""
-    return dict(
-        requests=dict(type='list', elements='dict', required=True),
-        nodes=dict(type='list', elements='dict', required=True, options=dict(
-            name=dict(type='str', required=True),
-            arch=dict(type='str', required=True),
-            capacity=dict(type='int', default=1),
-            weight=dict(type='float', default=1.0),
-        )),
-        estimates=dict(type='dict', default={}),
-        slot_separator=dict(type='str', default='#'),
-    )
+    return ARGUMENT_SPEC
 
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    try:
-        result = dispatch.plan(module.params['requests'], module.params['nodes'],
-                               estimates=module.params['estimates'], slot_separator=module.params['slot_separator'])
-    except FedoraBuildError as exc:
-        exc.result.setdefault('unserved', [])
-        exc.fail(module)
-    module.exit_json(changed=False, **result)
+    result = run(module.params)
+    if result.pop('failed', False):
+        module.fail_json(**result)
+    module.exit_json(**result)
 
 
 if __name__ == '__main__':

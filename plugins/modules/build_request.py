@@ -159,60 +159,19 @@ problems:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.ondemand.fedora_build.plugins.module_utils.request import (
-    IMAGE_TYPES, validate_request, validate_requests)
-from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_model import MODEL, hide_secrets
-
-
-def failure_message(problems):
-    """'The build request has a problem: ...' / 'The build request has N problems: a; b; c.'"""
-    if len(problems) == 1:
-        return 'The build request has a problem: %s' % problems[0]
-    return 'The build request has %d problems: %s.' % (len(problems), '; '.join(p.rstrip('.') for p in problems))
-
-
-def redact(params):
-    """A copy of the module arguments with every field the request model marks secret hidden (for ``invocation``)."""
-    out = dict(params)
-    if out.get('requests') is not None:
-        out['requests'] = hide_secrets(out['requests'])
-    if out.get('request') is not None:
-        out['request'] = hide_secrets(out['request'])
-    if isinstance(out.get('defaults'), dict):
-        out['defaults'] = dict((name, hide_secrets(part, MODEL[name].get('options') or {}) if name in MODEL else part)
-                               for name, part in out['defaults'].items())
-        # the operator's named destinations: each a staging target or a Koji hub with its login
-        for name, model_name in (('staging_targets', 'staging'), ('koji_hubs', 'koji')):
-            if isinstance(out['defaults'].get(name), dict):
-                options = MODEL[model_name].get('options') or {}
-                out['defaults'][name] = dict((key, hide_secrets(item, options))
-                                             for key, item in out['defaults'][name].items())
-    return out
+# failure_message and redact stay importable from here (tests, older callers)
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.build_request import (  # noqa: F401  pylint: disable=unused-import
+    ARGUMENT_SPEC, MUTUALLY_EXCLUSIVE, REQUIRED_ONE_OF, failure_message, redact, run)
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            requests=dict(type='list', elements='raw'),
-            request=dict(type='raw'),
-            defaults=dict(type='dict', default={}),
-            image_type=dict(type='str', choices=list(IMAGE_TYPES)),
-        ),
-        mutually_exclusive=[('requests', 'request')],
-        required_one_of=[('requests', 'request')],
-        supports_check_mode=True,
-    )
-    params = module.params
-    if params['requests'] is not None:
-        normalized, problems = validate_requests(params['requests'], params['defaults'], params['image_type'])
-    else:
-        one, problems = validate_request(params['request'], params['defaults'], params['image_type'])
-        normalized = [one]
-    invocation = {'module_args': redact(params)}
-    if problems:
-        module.fail_json(msg=failure_message(problems), problems=problems, invocation=invocation)
-    module.exit_json(changed=False, requests=normalized, count=len(normalized),
-                     request_ids=[item['request_id'] for item in normalized], problems=[], invocation=invocation)
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, mutually_exclusive=MUTUALLY_EXCLUSIVE,
+                           required_one_of=REQUIRED_ONE_OF, supports_check_mode=True)
+    result = run(module.params)
+    if result.get('failed'):
+        result.pop('failed')
+        module.fail_json(**result)
+    module.exit_json(**result)
 
 
 if __name__ == '__main__':
