@@ -31,10 +31,14 @@ refused here, naming the field.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import fnmatch
 import logging
 import os
 import re
+import shutil
+import tempfile
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import check_nvr
@@ -105,7 +109,7 @@ def make_session(hub_url=None, topurl=None, profile=None, ca_cert=None, auth='no
                  retry_interval=2.0, validate_certs=True):
     """Return (session, hub_url, topurl) for the given settings; logs in only when auth != 'none'."""
     if not HAS_KOJI:
-        raise FedoraBuildError('koji: the koji Python library is not installed on this node.')
+        raise FedoraBuildError('koji: the koji Python library is not installed on this host.')
     # koji logs failed logins at ERROR; without a handler Python would print them on stderr
     logging.getLogger('koji').addHandler(logging.NullHandler())
     opts = {}
@@ -146,14 +150,19 @@ def make_session(hub_url=None, topurl=None, profile=None, ca_cert=None, auth='no
         elif auth == 'kerberos':
             if getattr(koji, 'reqgssapi', None) is None:
                 raise FedoraBuildError('auth: kerberos login needs the requests-gssapi Python library '
-                                       '(python3-requests-gssapi), which is not installed on this node.')
+                                       '(python3-requests-gssapi), which is not installed on this host.')
             kwargs = {}
             if principal:
                 kwargs['principal'] = principal
+            scratch = None
             if keytab:
                 _readable(keytab, 'keytab')
-                kwargs['keytab'] = keytab
-            session.gssapi_login(**kwargs)
+                kwargs['keytab'], scratch = keytab_file(keytab)
+            try:
+                session.gssapi_login(**kwargs)
+            finally:
+                if scratch:
+                    shutil.rmtree(scratch, ignore_errors=True)
         elif auth == 'password':
             if not username or not password:
                 raise FedoraBuildError('username: auth is "password" but username or password is missing.')
@@ -177,6 +186,30 @@ def close_session(session):
 def _readable(path, field):
     if not os.path.isfile(path) or not os.access(path, os.R_OK):
         raise FedoraBuildError('%s: %s does not exist or is not readable.' % (field, path))
+
+
+KEYTAB_MAX = 1024 * 1024
+
+
+def keytab_file(path):
+    """(keytab path, scratch dir to remove after the login or None): a keytab file as it is; the file AWX's
+    credential type writes (the keytab's base64 text: AWX stores text only) decoded into a private scratch dir."""
+    with open(path, 'rb') as handle:
+        data = handle.read(KEYTAB_MAX + 1)
+    if data[:1] == b'\x05':  # a keytab's version bytes (5, then 1 or 2)
+        return path, None
+    try:
+        raw = base64.b64decode(b''.join(data.split()), validate=True)
+    except (binascii.Error, ValueError):
+        raw = b''
+    if len(data) > KEYTAB_MAX or raw[:2] not in (b'\x05\x01', b'\x05\x02'):
+        raise FedoraBuildError('keytab: %s is neither a keytab nor the base64 text of one.' % path)
+    scratch = tempfile.mkdtemp(prefix='fedora-build-keytab-')  # 0700, the login's own
+    decoded = os.path.join(scratch, 'koji.keytab')
+    fd = os.open(decoded, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, 'wb') as handle:
+        handle.write(raw)
+    return decoded, scratch
 
 
 def _check_client_cert(path):

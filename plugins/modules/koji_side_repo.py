@@ -88,7 +88,10 @@ options:
     description: Kerberos principal for O(auth=kerberos), e.g. C(builder@FEDORAPROJECT.ORG); the default credential cache otherwise.
     type: str
   keytab:
-    description: Kerberos keytab for O(auth=kerberos) with O(principal). A path on the controller (see O(resolved)).
+    description:
+      - Kerberos keytab for O(auth=kerberos) with O(principal). A path on the controller (see O(resolved)).
+      - The file may also hold the keytab's base64 text (what the AWX credential type writes, AWX stores text only); it is
+        then decoded into a private scratch directory for the login and removed after it.
     type: path
   username:
     description: User name for O(auth=password).

@@ -146,7 +146,7 @@ def test_kerberos_without_requests_gssapi_is_one_sentence(koji_tls_hub, koji_pki
         koji_client.make_session(hub_url=koji_tls_hub.url, topurl=koji_tls_hub.topurl, ca_cert=koji_pki.ca_cert,
                                  auth='kerberos', retries=0)
     assert info.value.msg == ('auth: kerberos login needs the requests-gssapi Python library '
-                              '(python3-requests-gssapi), which is not installed on this node.')
+                              '(python3-requests-gssapi), which is not installed on this host.')
     assert koji_tls_hub.requests == []
 
 
@@ -191,6 +191,30 @@ def test_auth_kerberos_with_principal_and_keytab(kerberos, koji_tls_world, koji_
     assert w.hub.logins == [('sslLogin', 'builder1', koji.AUTHTYPES['GSSAPI'])]
     assert ('getBuild', 'builder1') in w.hub.callers and w.hub.callers[-1] == ('logout', 'builder1')
     assert w.hub.open_sessions() == []
+
+
+def test_auth_kerberos_with_the_awx_credentials_base64_keytab(kerberos, koji_tls_world, koji_pki, tmp_path,
+                                                              monkeypatch):
+    """AWX stores text only, so its credential type writes the keytab's base64 text to a file
+    (FEDORA_BUILD_KOJI_KEYTAB_BASE64): the hub's keytab may name that file. The login decodes it into a private
+    scratch dir on the controller and removes it after the login; text that is not a keytab is one sentence."""
+    import base64  # pylint: disable=import-outside-toplevel
+    w = koji_tls_world
+    principal, keytab = kerberos.user('builder3')
+    encoded = tmp_path / 'keytab.b64'
+    encoded.write_text(base64.b64encode(open(keytab, 'rb').read()).decode() + '\n')
+    scratch = tmp_path / 'tmp'
+    scratch.mkdir()
+    monkeypatch.setenv('TMPDIR', str(scratch))  # where the action plugin (in ansible-playbook) makes its scratch dir
+    run = via_ansible(w.hub, tmp_path, **_args(ca_cert=koji_pki.ca_cert, auth='kerberos', principal=principal,
+                                               keytab=str(encoded)))
+    run.assert_ok()
+    assert w.hub.logins == [('sslLogin', 'builder3', koji.AUTHTYPES['GSSAPI'])]
+    assert not list(scratch.glob('fedora-build-keytab-*')), 'the decoded keytab outlived the login'
+    encoded.write_text('not a keytab\n')
+    msg = _failed(via_ansible(w.hub, tmp_path, **_args(ca_cert=koji_pki.ca_cert, auth='kerberos',
+                                                       principal=principal, keytab=str(encoded))))
+    assert msg == 'keytab: %s is neither a keytab nor the base64 text of one.' % encoded
 
 
 def test_auth_kerberos_with_a_ticket_and_without(kerberos, koji_tls_world, koji_pki, tmp_path, monkeypatch):
