@@ -14,7 +14,7 @@ expanded into concrete URLs (``repos.resolved``) and ``request_id`` added
 Pure stdlib, Python 3.8+, runs on the controller; its only I/O looks up paths there (a requested kickstart's real
 path and type against the operator's fedora_build_kickstart_dirs, local staging paths), never reading a file. A
 file:// repository is a build node directory: it must lie in the operator's fedora_build_node_repo_dirs.
-The model (fields, limits, secret marks) is request_model.py, the checks request_checks.py and
+The model (fields, limits, secret marks) is request_model.py, the checks request_checks.py, request_repos.py and
 request_targets.py, the builder options request_builder.py; this module keeps the public names.
 """
 
@@ -27,8 +27,7 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.staging impo
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.fileutil import check_tree_path
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_builder import BUILDER_OPTIONS, KIWI_ONLY, LMC_ONLY  # noqa: F401
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_checks import (  # noqa: F401
-    INVALID, Problems, _bounded, _builder, _each, _join, _kickstart, _kickstart_dir, _mapping, _node_repo_dir, _repos,
-    _text, default_mirror, kind, preset_url, show)
+    INVALID, Problems, _bounded, _builder, _each, _join, _kickstart, _kickstart_dir, _mapping, _text, kind, show)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_model import (  # noqa: F401
     ARCHES, COMPUTED_FIELDS, DEFAULT_ARCH, DEFAULT_PRESETS, DEFAULT_RAWHIDE_PRESETS, DEFAULT_TIMEOUT, DEFAULTS_FIELDS,
     EXTRA_REPO_FIELDS, FEDORA_KOJI_HUB, FEDORA_KOJI_TOPURL, IMAGE_TYPES, KICKSTART_FIELDS, KOJI_AUTH, KOJI_CONNECTION,
@@ -36,6 +35,8 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_mode
     NOTIFY_EVENTS, NOTIFY_FIELDS, PRESET_REPO_NAMES, PRESETS, PRIMARY_MIRROR, REPO_SOURCES, REPO_URL_KEYS,
     REPOS_COMPUTED, REPOS_FIELDS, REQUEST_FIELDS, ROOTFS_TYPES, SECONDARY_ARCHES, SECONDARY_MIRROR, STAGING_FIELDS,
     STAGING_TYPES, TAG_LATEST_FIELDS, MODEL, drop_userinfo, schema)
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_repos import (  # noqa: F401
+    _node_repo_dir, _repos, default_mirror, preset_url)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_shape import check_input, check_shape
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_targets import (  # noqa: F401
     _NO_DESTINATIONS, _destinations, _koji, _koji_part, _notify, _staging, yaml_on)
