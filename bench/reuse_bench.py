@@ -159,7 +159,9 @@ def main():
         service = {'fedora_build_staging': [{'type': 'local', 'path': str(staging)}],
                    'fedora_build_allow_request_destinations': True,
                    'fedora_build_environment': Standins(STANDINS).environment,
-                   'fedora_build_preflight_require': ['root', 'tools', 'arch'], 'fedora_build_poll': 0}
+                   'fedora_build_preflight_require': ['root', 'tools', 'arch'], 'fedora_build_poll': 0,
+                   # the node directory the requests' file:// repository lies in (the distribution under work)
+                   'fedora_build_node_repo_dirs': [str(work)]}
         measured = dict((kind, measure(kind, request, args, inventory, service, staging, work))
                         for kind, request in requests(kinds, hub, key, nvrs, arch, repo, work).items())
         worst = max(measured.values(), key=lambda m: m['runs_ratio'])
