@@ -149,7 +149,9 @@ def run_batch(lab, work, label, requests, sleep, forks, poll, staging=None, reus
     status_dir = os.path.join(staging, 'status')
     os.makedirs(status_dir, exist_ok=True)
     extra_vars = dict(service_vars(staging, status_dir, sleep, poll, kiwi_dir=os.path.join(work, 'kiwi')),
-                      fedora_build_requests=requests)
+                      fedora_build_requests=requests,
+                      # the node directory the requests' file:// repository lies in (the distribution under work)
+                      fedora_build_node_repo_dirs=[os.path.abspath(work)])
     print('-- %s: %d builds, builder time %s s each' % (label, len(requests), sleep), flush=True)
     load_before = os.getloadavg()[0]
     since = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)

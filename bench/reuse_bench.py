@@ -163,7 +163,9 @@ def main():
                    'fedora_build_environment': Standins(STANDINS).environment,
                    'fedora_build_preflight_require': ['root', 'tools', 'arch'], 'fedora_build_poll': 0,
                    # the live request's kickstart is a controller file: in a directory the operator lists for them
-                   'fedora_build_kickstart_dirs': [str(work)]}
+                   'fedora_build_kickstart_dirs': [str(work)],
+                   # the node directory the requests' file:// repository lies in (the distribution under work)
+                   'fedora_build_node_repo_dirs': [str(work)]}
         measured = dict((kind, measure(kind, request, args, inventory, service, staging, work))
                         for kind, request in requests(kinds, hub, key, nvrs, arch, repo, work).items())
         worst = max(measured.values(), key=lambda m: m['runs_ratio'])

@@ -12,8 +12,9 @@ expanded into concrete URLs (``repos.resolved``) and ``request_id`` added
 (computed by build_identity, the one place that hashes requests).
 
 Pure stdlib, Python 3.8+, runs on the controller; its only I/O looks up paths there (a requested kickstart's real
-path and type against the operator's fedora_build_kickstart_dirs, local staging paths), never reading a file.
-The model (fields, limits, secret marks) is request_model.py, the checks request_checks.py and
+path and type against the operator's fedora_build_kickstart_dirs, local staging paths), never reading a file. A
+file:// repository is a build node directory: it must lie in the operator's fedora_build_node_repo_dirs.
+The model (fields, limits, secret marks) is request_model.py, the checks request_checks.py, request_repos.py and
 request_targets.py, the builder options request_builder.py; this module keeps the public names.
 """
 
@@ -26,8 +27,7 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.staging impo
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.fileutil import check_tree_path
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_builder import BUILDER_OPTIONS, KIWI_ONLY, LMC_ONLY  # noqa: F401
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_checks import (  # noqa: F401
-    INVALID, Problems, _bounded, _builder, _each, _join, _kickstart, _kickstart_dir, _mapping, _repos, _text,
-    default_mirror, kind, preset_url, show)
+    INVALID, Problems, _bounded, _builder, _each, _join, _kickstart, _kickstart_dir, _mapping, _text, kind, show)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_model import (  # noqa: F401
     ARCHES, COMPUTED_FIELDS, DEFAULT_ARCH, DEFAULT_PRESETS, DEFAULT_RAWHIDE_PRESETS, DEFAULT_TIMEOUT, DEFAULTS_FIELDS,
     EXTRA_REPO_FIELDS, FEDORA_KOJI_HUB, FEDORA_KOJI_TOPURL, IMAGE_TYPES, KICKSTART_FIELDS, KOJI_AUTH, KOJI_CONNECTION,
@@ -35,6 +35,8 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_mode
     NOTIFY_EVENTS, NOTIFY_FIELDS, PRESET_REPO_NAMES, PRESETS, PRIMARY_MIRROR, REPO_SOURCES, REPO_URL_KEYS,
     REPOS_COMPUTED, REPOS_FIELDS, REQUEST_FIELDS, ROOTFS_TYPES, SECONDARY_ARCHES, SECONDARY_MIRROR, STAGING_FIELDS,
     STAGING_TYPES, TAG_LATEST_FIELDS, MODEL, drop_userinfo, schema)
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_repos import (  # noqa: F401
+    _node_repo_dir, _repos, default_mirror, preset_url)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_shape import check_input, check_shape
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_targets import (  # noqa: F401
     _NO_DESTINATIONS, _destinations, _koji, _koji_part, _notify, _staging, yaml_on)
@@ -57,9 +59,10 @@ __all__ = [
 
 def _defaults(p, defaults, path='defaults'):
     """Validate the service-level defaults: {arch, koji, staging, timeout}, the operator's destinations and the
-    operator's controller and node files a request picks from (kickstart_dirs, koji_gpgkeys, kiwi_descriptions)."""
+    operator's controller and node files a request picks from (kickstart_dirs, node_repo_dirs, koji_gpgkeys,
+    kiwi_descriptions)."""
     out = {'arch': DEFAULT_ARCH, 'koji': {}, 'staging': None, 'timeout': DEFAULT_TIMEOUT, 'kiwi_descriptions': None,
-           'kickstart_dirs': [], 'koji_gpgkeys': [], 'dest': copy.deepcopy(_NO_DESTINATIONS)}
+           'kickstart_dirs': [], 'node_repo_dirs': [], 'koji_gpgkeys': [], 'dest': copy.deepcopy(_NO_DESTINATIONS)}
     if defaults is None:
         return out
     data, problems = check_input(defaults, 'defaults', path)  # the shape: ArgumentSpecValidator's
@@ -72,6 +75,10 @@ def _defaults(p, defaults, path='defaults'):
     if data.get('kickstart_dirs') not in (None, INVALID):
         dirs = _each(p, data['kickstart_dirs'], _join(path, 'kickstart_dirs'), _kickstart_dir)
         out['kickstart_dirs'] = dirs if dirs is not INVALID else []
+    # the operator's node directories a request's file:// repository may name (none: no file:// repository)
+    if data.get('node_repo_dirs') not in (None, INVALID):
+        dirs = _each(p, data['node_repo_dirs'], _join(path, 'node_repo_dirs'), _node_repo_dir)
+        out['node_repo_dirs'] = dirs if dirs is not INVALID else []
     # the operator's public key files on the node ({name: path}, or the names): a request's koji.gpgkeys names them
     out['koji_gpgkeys'] = _names(p, data.get('koji_gpgkeys'), _join(path, 'koji_gpgkeys'))
     # The playbook's default arch: the arch of the first reachable build node.
@@ -181,7 +188,8 @@ def _request_checks(p, request, defaults, forced_type, prefix, shape):
         _mapping(p, raw_builder, _join(prefix, 'builder'), sorted(schema()['builder']))
     out['koji'] = _koji(p, request.get('koji'), _join(prefix, 'koji'), defaults['koji'], out['arch'],
                         defaults['dest'], defaults['koji_gpgkeys'])
-    out['repos'] = _repos(p, request.get('repos'), _join(prefix, 'repos'), out['release'], out['arch'], image_type)
+    out['repos'] = _repos(p, request.get('repos'), _join(prefix, 'repos'), out['release'], out['arch'], image_type,
+                          defaults['node_repo_dirs'])
     out['builder'] = builder
     if not any(out.get(key) is INVALID for key in ('image_type', 'release', 'arch', 'koji', 'repos', 'builder')):
         _pipeline(p, out, prefix)

@@ -12,7 +12,8 @@ rules across fields. Checks that modules also make call the modules' own functio
 validator never accepts what a module later refuses. The type-checking helpers (_mapping, _bool, _choice, _int,
 _list) serve the builder options (request_builder.py), whose shape is still checked here.
 Pure stdlib, Python 3.8+. The one I/O: a kickstart path is looked up on the controller this runs on (its real path
-and file type, never its content), to hold it to the operator's fedora_build_kickstart_dirs.
+and file type, never its content), to hold it to the operator's fedora_build_kickstart_dirs. The repositories
+(repos, with the operator's fedora_build_node_repo_dirs) are request_repos.py's.
 """
 
 from __future__ import annotations
@@ -30,9 +31,7 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors impor
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.fileutil import SYSTEM_DIRS, SYSTEM_TREES
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_builder import (
     BACKEND_OPTIONS, BUILDER_OPTIONS, OPERATOR_OPTIONS, _NON_NEGATIVE, only_for)
-from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_model import (
-    DEFAULT_PRESETS, DEFAULT_RAWHIDE_PRESETS, MAX_LIST, MAX_TEXT, MAX_TIMEOUT, METALINK, PRESET_REPO_NAMES, PRESETS,
-    PRIMARY_MIRROR, REPO_URL_KEYS, SECONDARY_ARCHES, SECONDARY_MIRROR)
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_model import MAX_LIST, MAX_TEXT, MAX_TIMEOUT
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import (
     UNSAFE_TEXT_RE, check_builder_option, check_name, check_nvr, check_url)
 
@@ -476,89 +475,6 @@ def _glob(p, value, path):
     if not _GLOB_RE.fullmatch(text):
         return p.add(path, '%s is not a package name glob.' % show(value))
     return text
-
-
-def preset_url(preset, release, arch, source, mirror):
-    """(url key, URL) of one repository preset."""
-    if source == 'metalink':
-        repo = {'release': 'fedora-%s', 'updates': 'updates-released-f%s',
-                'updates-testing': 'updates-testing-f%s', 'rawhide': 'rawhide'}[preset]
-        return 'metalink', '%s?repo=%s&arch=%s' % (METALINK, repo % release if '%s' in repo else repo, arch)
-    tail = {'release': 'releases/%s/Everything/%s/os/' % (release, arch),
-            'updates': 'updates/%s/Everything/%s/' % (release, arch),
-            'updates-testing': 'updates/testing/%s/Everything/%s/' % (release, arch),
-            'rawhide': 'development/rawhide/Everything/%s/os/' % arch}[preset]
-    return 'baseurl', '%s/%s' % (mirror.rstrip('/'), tail)
-
-
-def default_mirror(arch):
-    return SECONDARY_MIRROR if arch in SECONDARY_ARCHES else PRIMARY_MIRROR
-
-
-def _extra_repo(p, data, path):
-    """One extra repository; exactly one URL key: the validator's (the model's mutually_exclusive/required_one_of)."""
-    start = len(p)
-    out = {}
-    name = data['name']
-    if _text(p, name, _join(path, 'name'), 128) is not INVALID:
-        out['name'] = p.check(check_name, name, field=_join(path, 'name'))
-    for key in REPO_URL_KEYS:
-        if key in data:
-            out[key] = _url(p, data[key], _join(path, key),
-                            ('http', 'https', 'ftp', 'file') if key == 'baseurl' else ('http', 'https'))
-    out['cost'] = _opt(p, data, 'cost', path, _bounded, 0, 1000000)
-    out['priority'] = _opt(p, data, 'priority', path, _bounded, 1, 99)
-    return out if len(p) == start and INVALID not in (name,) + tuple(out.values()) else INVALID
-
-
-def _repos(p, value, path, release, arch, image_type):
-    start = len(p)
-    data = {} if value is None else value
-    if data is INVALID:
-        return data
-    rawhide = release == 'rawhide'
-    known_release = release not in (None, INVALID)
-    presets = data.get('presets')
-    if presets is None:
-        presets = list(DEFAULT_RAWHIDE_PRESETS if rawhide else DEFAULT_PRESETS)
-    else:
-        if presets is not INVALID and INVALID not in presets:
-            presets = [name for name in PRESETS if name in presets]
-            if known_release and rawhide and set(presets) - {'rawhide'}:
-                p.add(_join(path, 'presets'), '%s do not apply to release rawhide (use the rawhide preset).'
-                      % ', '.join(name for name in presets if name != 'rawhide'))
-            if known_release and not rawhide and 'rawhide' in presets:
-                p.add(_join(path, 'presets'), 'rawhide only applies to release rawhide, not to release %s.' % release)
-    mirror = data.get('mirror')
-    if mirror is None:
-        mirror = default_mirror(arch) if arch not in (None, INVALID) else INVALID
-    else:
-        mirror = _url(p, mirror, _join(path, 'mirror'), ('http', 'https', 'ftp', 'file'))
-        if mirror is not INVALID:
-            mirror = mirror.rstrip('/')
-    source = data.get('source', 'baseurl')
-    extra = _each(p, data.get('extra'), _join(path, 'extra'), _extra_repo)
-    if (len(p) != start or not known_release or arch in (None, INVALID)
-            or INVALID in (presets, mirror, source, extra) or INVALID in presets):
-        return INVALID
-    resolved = []
-    for preset in presets:
-        key, url = preset_url(preset, release, arch, source, mirror)
-        resolved.append({'name': PRESET_REPO_NAMES[preset], key: url})
-    names = [repo['name'] for repo in resolved]
-    for index, repo in enumerate(extra):
-        if repo['name'] in names:
-            p.add(_join(_join(_join(path, 'extra'), index), 'name'),
-                  '%r is used twice (repository names must be unique; presets use fedora, updates, '
-                  'updates-testing and rawhide).' % repo['name'])
-        names.append(repo['name'])
-        resolved.append(dict((key, repo[key]) for key in ('name',) + REPO_URL_KEYS if key in repo))
-    if image_type == 'boot' and not resolved:
-        p.add(path, 'image_type boot needs at least one repository (a preset or an extra repository).')
-    out = {'presets': presets, 'mirror': mirror, 'source': source, 'extra': extra, 'resolved': resolved}
-    if data.get('resolved') is not None and data['resolved'] != resolved:
-        p.add(_join(path, 'resolved'), 'is computed from presets, mirror, source and extra; leave it out.')
-    return out if len(p) == start else INVALID
 
 
 def _builder_value(p, value, path, spec, key):

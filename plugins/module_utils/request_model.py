@@ -85,9 +85,10 @@ CONTENTS_ABSENT = ('report', 'error')
 # operator settings: the named destinations (docs/security.md, "Trust model")
 DESTINATION_FIELDS = ('staging_targets', 'koji_hubs', 'webhooks', 'allow_request_destinations')
 # kickstart_dirs: fedora_build_kickstart_dirs, the controller directories a request's kickstart path may lie in;
+# node_repo_dirs: fedora_build_node_repo_dirs, the build node directories a request's file:// repository may name;
 # koji_gpgkeys: the names of fedora_build_koji_gpgkeys (the operator's public key files on the node), what koji.gpgkeys
 # may name
-DEFAULTS_FIELDS = ('arch', 'koji', 'staging', 'timeout', 'kiwi_descriptions', 'kickstart_dirs',
+DEFAULTS_FIELDS = ('arch', 'koji', 'staging', 'timeout', 'kiwi_descriptions', 'kickstart_dirs', 'node_repo_dirs',
                    'koji_gpgkeys') + DESTINATION_FIELDS
 
 
@@ -262,7 +263,8 @@ for _key in destinations.KOJI_SECRET_FIELDS:
 _EXTRA_REPO = {
     'name': F('str', 'Repository name.', required=True, max_len=128),
     'baseurl': F('str', 'Repository URL (C(http), C(https), C(ftp), C(file)); exactly one of baseurl, metalink, '
-                        'mirrorlist is set.'),
+                        'mirrorlist is set. A C(file) URL is a build node directory: only inside one of the '
+                        "operator's C(fedora_build_node_repo_dirs)."),
     'metalink': F('str', 'Metalink URL.'),
     'mirrorlist': F('str', 'Mirror list URL.'),
     'cost': F('int', 'Repository cost (kickstart C(--cost)), or null.', minimum=0, maximum=1000000),
@@ -282,9 +284,11 @@ _REPOS = {
     'presets': F('list', 'Presets used, in canonical order, from C(release), C(updates), C(updates-testing), '
                          'C(rawhide).', elements='str', choices=list(PRESETS),
                  doc=('list', _PRESETS_DEFAULT, 'Fedora repositories by name, see the table below')),
-    'mirror': F('str', 'Mirror base URL for C(source=baseurl).',
+    'mirror': F('str', 'Mirror base URL for C(source=baseurl) (C(http), C(https), C(ftp), C(file); a C(file) URL '
+                       "only inside one of the operator's C(fedora_build_node_repo_dirs)).",
                 doc=('URL', '`%s`; `%s` for ppc64le and s390x' % (PRIMARY_MIRROR, SECONDARY_MIRROR),
-                     'base of the preset URLs with `source: baseurl` (a trailing `/` is dropped)')),
+                     'base of the preset URLs with `source: baseurl` (a trailing `/` is dropped); a `file://` '
+                     "mirror only inside the operator's `fedora_build_node_repo_dirs`")),
     'source': F('str', "C(baseurl) (the mirror's paths) or C(metalink) (mirrors.fedoraproject.org).",
                 choices=list(REPO_SOURCES),
                 doc=('`baseurl` \\| `metalink`', '`baseurl`',
@@ -453,6 +457,7 @@ DEFAULTS_MODEL = {
     'timeout': F('int', 'Default builder timeout.'),
     'kiwi_descriptions': F('list', 'Names of the kiwi descriptions.', elements='str'),
     'kickstart_dirs': F('list', "Controller directories a request's kickstart path may lie in.", elements='str'),
+    'node_repo_dirs': F('list', "Build node directories a request's file:// repository may name.", elements='str'),
     'koji_gpgkeys': F('list', "Names of the operator's public key files.", elements='str'),
     'staging_targets': F('raw', 'Named staging targets.'),
     'koji_hubs': F('raw', 'Named Koji hubs.'),

@@ -60,10 +60,14 @@ options:
       - C(kickstart_dirs) (absolute directories on the controller, C(fedora_build_kickstart_dirs)) are where a
         request's kickstart path may lie; the real path (symlinks resolved) must be a regular file inside one of
         them, and the normalized request holds it. Without it a kickstart path is refused (URLs are not affected).
+      - C(node_repo_dirs) (absolute directories on the build nodes, C(fedora_build_node_repo_dirs)) are where a
+        request's C(file://) repository (C(repos.mirror), C(repos.extra[].baseurl)) may lie; without it every
+        C(file://) repository of a request is refused.
       - C(koji_gpgkeys) (the names of the operator's public key files, C(fedora_build_koji_gpgkeys), a list, or the
         mapping of names to node paths) are the values C(koji.gpgkeys) may take; a path or another name is refused.
       - The role passes C(fedora_build_koji), C(fedora_build_staging), C(fedora_build_timeout),
-        C(fedora_build_kiwi_descriptions), C(fedora_build_kickstart_dirs) and C(fedora_build_koji_gpgkeys) here.
+        C(fedora_build_kiwi_descriptions), C(fedora_build_kickstart_dirs), C(fedora_build_node_repo_dirs) and
+        C(fedora_build_koji_gpgkeys) here.
     type: dict
     default: {}
   image_type:

@@ -30,6 +30,8 @@ def setup(tmp_path, builder_standins, fedora_repo, sleep=None):
     # the operator's staging target (a request cannot define one by default); the CLI's own default is the
     # same directory: the parent of the status dir
     host['fedora_build_staging'] = [{'type': 'local', 'path': str(staging)}]
+    # the node directory a request's file:// repository may name (the CLI reads it from the inventory too)
+    host['fedora_build_node_repo_dirs'] = [str(tmp_path)]
     inventory = tmp_path / 'inventory.yml'
     inventory.write_text(yaml.safe_dump({'all': {'children': {'builders': {'hosts': {'localhost': host}}}}}))
     request = tmp_path / 'boot.yml'

@@ -36,6 +36,8 @@ def node(tmp_path):
         'fedora_build_work_dir': str(dirs['work']),
         'fedora_build_cache_dir': str(dirs['cache']),
         'fedora_build_lock_dir': str(dirs['lock']),
+        # the node directory a request's file:// repository may name: the test repositories lie under tmp_path
+        'fedora_build_node_repo_dirs': [str(tmp_path)],
     }
     inventory = {'all': {'children': {'builders': {'hosts': {'localhost': host}}}}}
     return dict(dirs, inventory=inventory, host=host, staging=tmp_path / 'staging')
@@ -233,6 +235,7 @@ def test_work_area_filling_fails_that_build_cleanly(tmp_path, small_work_dir, fe
     env = dict(builder_standins.environment, FB_STANDIN_SLEEP='5')
     extra = {'fedora_build_staging': [{'type': 'local', 'path': str(staging)}], 'fedora_build_environment': env,
              'fedora_build_preflight_require': ['root', 'tools'], 'fedora_build_poll': 1,
+             'fedora_build_node_repo_dirs': [str(tmp_path)],
              'fedora_build_requests': [boot('fill-%d' % i, fedora_repo, builder={'volid': 'FILL%d' % i})
                                        for i in range(2)]}
     status_dir = staging / 'status'

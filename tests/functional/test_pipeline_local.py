@@ -165,7 +165,7 @@ def test_failed_build_stages_its_logs_and_mails_the_reason(
         node, tmp_path, koji_world, fedora_repo, builder_standins, smtp_sink):
     request = boot_request(koji_world, fedora_repo,
                            koji={'hub_url': koji_world.hub.url, 'topurl': koji_world.hub.topurl},
-                           repos={'presets': [], 'extra': [{'name': 'fedora', 'baseurl': 'file:///nonexistent/repo/'}]},
+                           repos={'presets': [], 'extra': [{'name': 'fedora', 'baseurl': 'file://%s/' % (tmp_path / 'nonexistent-repo')}]},
                            notify={'email': ['qa@example.org']})
     smtp = {'host': smtp_sink.host, 'port': smtp_sink.port, 'security': 'none', 'sender': 'builds@example.org'}
     run = build(node, tmp_path, dict(service_vars(builder_standins, node, fedora_build_smtp=smtp), fedora_build_request=request))

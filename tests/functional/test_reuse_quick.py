@@ -35,6 +35,7 @@ def node(tmp_path):
     host = {'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable}
     host.update(('fedora_build_%s_dir' % name, str(path)) for name, path in dirs.items())
     host['fedora_build_kickstart_dirs'] = [str(tmp_path)]  # the operator's directory of requested kickstarts
+    host['fedora_build_node_repo_dirs'] = [str(tmp_path)]  # and of node repositories (the test repos lie there)
     return dict(dirs, inventory={'all': {'children': {'builders': {'hosts': {'localhost': host}}}}},
                 staging=tmp_path / 'staging')
 

@@ -302,6 +302,7 @@ def test_cli_runner_artifacts_hold_no_secret(tmp_path, builder_standins, fedora_
             'fedora_build_environment': builder_standins.environment, 'fedora_build_work_dir': str(node / 'work'),
             'fedora_build_cache_dir': str(node / 'cache'), 'fedora_build_lock_dir': str(node / 'lock'),
             'fedora_build_preflight_require': ['tools'], 'fedora_build_poll': 1,
+            'fedora_build_node_repo_dirs': [str(tmp_path)],  # where the request's file:// repository lies
             'fedora_build_smtp': {'host': smtp.host, 'port': smtp.port, 'security': 'none', 'username': 'mailer',
                                   'sender': 'builds@example.org'}}
     inventory = tmp_path / 'inventory.yml'

@@ -33,6 +33,8 @@ def node(tmp_path):
         'fedora_build_work_dir': str(dirs['work']),
         'fedora_build_cache_dir': str(dirs['cache']),
         'fedora_build_lock_dir': str(dirs['lock']),
+        # the node directory a request's file:// repository may name: the test repositories lie under tmp_path
+        'fedora_build_node_repo_dirs': [str(tmp_path)],
     }
     return dict(dirs, inventory={'all': {'children': {'builders': {'hosts': {'localhost': host}}}}},
                 status=tmp_path / 'status-target')

@@ -31,6 +31,8 @@ def node(tmp_path):
         'ansible_connection': 'local',
         'ansible_python_interpreter': sys.executable,
         'fedora_build_capacity': 1,
+        # the node directory a request's file:// repository may name: the test repositories lie under tmp_path
+        'fedora_build_node_repo_dirs': [str(tmp_path)],
     }
     for name in ('work', 'cache', 'lock'):
         host['fedora_build_%s_dir' % name] = str(tmp_path / 'node' / name)

@@ -31,7 +31,9 @@ def setup(lab, tmp_path, builder_standins, repo, sleep=None, names=('a',)):
         # lab's work dir is too): the slot hosts of build.yml carry fedora_build_* only, not node_root
         'fedora_build_lock_dir': '%s/lock' % root, 'fedora_build_cache_dir': '%s/cache' % root,
         # the operator's staging target: a request cannot define one by default
-        'fedora_build_staging': [{'type': 'local', 'path': str(tmp_path / 'staging')}]}))
+        'fedora_build_staging': [{'type': 'local', 'path': str(tmp_path / 'staging')}],
+        # the node directory a request's file:// repository may name: the test repository lies under tmp_path
+        'fedora_build_node_repo_dirs': [str(tmp_path)]}))
     staging = tmp_path / 'staging'
     request = tmp_path / 'batch.yml'
     request.write_text(yaml.safe_dump({'fedora_build_requests': [{

@@ -185,6 +185,8 @@ def service(tmp_path, builder_standins, **extra):
         'fedora_build_preflight_require': ['root', 'tools'],
         'fedora_build_min_free_gb': 0.01,
         'fedora_build_poll': 1,
+        # the node directory a request's file:// repository may name: the test repositories lie under tmp_path
+        'fedora_build_node_repo_dirs': [str(tmp_path)],
     }
     data.update(extra)
     return data

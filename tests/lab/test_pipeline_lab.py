@@ -61,7 +61,7 @@ def test_batch_over_two_arches_three_nodes_and_three_staging_targets(
         {'image_type': 'boot', 'release': '41', 'arch': 'x86_64', 'name': 'boot-plain', 'repos': repos,
          'staging': targets},
         {'image_type': 'boot', 'release': '41', 'arch': 'x86_64', 'name': 'boot-broken', 'notify': notify,
-         'repos': {'presets': [], 'extra': [{'name': 'fedora', 'baseurl': 'file:///nonexistent/'}]}},
+         'repos': {'presets': [], 'extra': [{'name': 'fedora', 'baseurl': 'file://%s/' % (tmp_path / 'nonexistent')}]}},
         {'image_type': 'live', 'release': '41', 'arch': 'aarch64', 'name': 'live-arm', 'repos': repos,
          'koji': dict(koji, builds=['hello-1.0-1.fc41']), 'staging': targets,
          'builder': {'backend': 'kiwi', 'description': 'lab-minimal', 'profiles': ['Minimal-Live'],

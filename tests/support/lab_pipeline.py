@@ -45,6 +45,8 @@ def service(lab, tmp_path, builder_standins, **extra):
         'fedora_build_poll': 1,
         # the operator's directory of requested kickstarts: the tests write theirs under tmp_path
         'fedora_build_kickstart_dirs': [str(tmp_path)],
+        # and of node repositories a request's file:// repository may name: the test repos lie under tmp_path
+        'fedora_build_node_repo_dirs': [str(tmp_path)],
     }
     data.update(extra)
     return data

@@ -111,6 +111,8 @@ def node(tmp_path):
         'fedora_build_lock_dir': str(dirs['lock']),
         # the operator's directory of requested kickstarts: the tests write theirs under tmp_path
         'fedora_build_kickstart_dirs': [str(tmp_path)],
+        # and of node repositories a request's file:// repository may name: the test repos lie under tmp_path
+        'fedora_build_node_repo_dirs': [str(tmp_path)],
     }}}}}}
     return dict(dirs, inventory=inventory, staging=tmp_path / 'staging')
 

@@ -24,7 +24,8 @@ from .errors import CLIError, INFRA
 # what build.yml's "Validate every request" task reads (its ``defaults``), all from localhost
 SETTINGS = ('fedora_build_staging', 'fedora_build_koji', 'fedora_build_staging_targets', 'fedora_build_koji_hubs',
             'fedora_build_webhooks', 'fedora_build_allow_request_destinations', 'fedora_build_kiwi_descriptions',
-            'fedora_build_timeout', 'fedora_build_kickstart_dirs', 'fedora_build_koji_gpgkeys')
+            'fedora_build_timeout', 'fedora_build_kickstart_dirs', 'fedora_build_node_repo_dirs',
+            'fedora_build_koji_gpgkeys')
 # settings where a vault-encrypted value is expected (credentials of destinations): no note about them
 SECRET_HOLDERS = ('fedora_build_staging', 'fedora_build_staging_targets', 'fedora_build_koji_hubs',
                   'fedora_build_webhooks')

@@ -53,7 +53,8 @@ def service_defaults(status_dir, extravars=None, inventory=None):
     ``fedora_build_staging``, else the local target that holds the status dir (``<target>/status``, the
     pipeline's default); Koji: ``fedora_build_koji``; ``fedora_build_timeout``; the names of
     ``fedora_build_kiwi_descriptions`` (``builder.description`` must be one of them); the controller directories
-    of ``fedora_build_kickstart_dirs`` (a request's kickstart path must lie in one); the names of
+    of ``fedora_build_kickstart_dirs`` (a request's kickstart path must lie in one); the node directories of
+    ``fedora_build_node_repo_dirs`` (a request's file:// repository must lie in one); the names of
     ``fedora_build_koji_gpgkeys`` (what ``koji.gpgkeys`` may name); the operator's named
     destinations (``fedora_build_staging_targets``, ``fedora_build_koji_hubs``, the names of
     ``fedora_build_webhooks``, ``fedora_build_allow_request_destinations``).
@@ -71,6 +72,8 @@ def service_defaults(status_dir, extravars=None, inventory=None):
         defaults['kiwi_descriptions'] = sorted(extravars['fedora_build_kiwi_descriptions'])
     if extravars.get('fedora_build_kickstart_dirs'):
         defaults['kickstart_dirs'] = extravars['fedora_build_kickstart_dirs']
+    if extravars.get('fedora_build_node_repo_dirs'):
+        defaults['node_repo_dirs'] = extravars['fedora_build_node_repo_dirs']
     if isinstance(extravars.get('fedora_build_koji_gpgkeys'), dict):  # koji.gpgkeys names these
         defaults['koji_gpgkeys'] = sorted(extravars['fedora_build_koji_gpgkeys'])
     # the operator's named destinations (docs/security.md, "Trust model"): a request names them

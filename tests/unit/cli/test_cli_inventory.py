@@ -223,3 +223,17 @@ def test_inventory_without_localhost(project, tmp_path):
     write_yaml(inv / 'group_vars' / 'builders.yml', {'fedora_build_koji_hubs': {}})
     code, data, err = validate('--status-dir', tmp_path / 'status', '-i', inv / 'hosts.yml', request_file(tmp_path, REQUEST))
     assert code == errors.OK, (data, err)
+
+
+def test_node_repo_dirs_from_the_inventory(project, tmp_path):
+    """A request's file:// repository is held to the inventory's fedora_build_node_repo_dirs, as build.yml holds
+    it: refused without the setting, accepted inside it (watched failing with the setting not read)."""
+    req = request_file(tmp_path, dict(REQUEST, repos={'presets': [], 'extra': [
+        {'name': 'local', 'baseurl': 'file:///srv/node-repos/fedora/'}]}))
+    code, data, err = validate('--status-dir', tmp_path / 'status', req)
+    assert code == errors.FAILED
+    assert 'fedora_build_node_repo_dirs may be named (none are set)' in json.dumps(data) + err
+    (project / 'inventory' / 'group_vars' / 'all.yml').write_text(yaml.safe_dump(dict(
+        OPERATOR, fedora_build_node_repo_dirs=['/srv/node-repos'])))
+    code, data, err = validate('--status-dir', tmp_path / 'status', req)
+    assert code == errors.OK, (data, err)

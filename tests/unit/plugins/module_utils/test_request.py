@@ -430,7 +430,8 @@ def test_mirror_and_extra_repos():
         {'name': 'mine', 'baseurl': 'file:///srv/repo/'},
         {'name': 'ml', 'metalink': 'https://m.example/metalink?repo=x', 'priority': 5},
         {'name': 'mlist', 'mirrorlist': 'https://m.example/list', 'cost': 10}]})
-    norm = ok(req)['repos']
+    # a file:// repository is a node directory: the operator lists where (fedora_build_node_repo_dirs)
+    norm = ok(req, dict(DEFAULTS, node_repo_dirs=['/srv/repo']))['repos']
     assert norm['mirror'] == 'http://mirror.lab:8080/fedora'
     assert norm['resolved'] == [
         {'name': 'fedora', 'baseurl': 'http://mirror.lab:8080/fedora/releases/41/Everything/x86_64/os/'},
