@@ -43,7 +43,8 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.kickstart_fe
     DEFAULT_MAX_SIZE, DEFAULT_TIMEOUT, Fetcher, NotFound, check_location, display_url, hide_secrets, is_remote,
     parse_checksum, strip_userinfo)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.kickstart_confine import Confinement
-from ansible_collections.ondemand.fedora_build.plugins.module_utils.kickstart_transform import repo_summary, transform
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.kickstart_transform import (
+    check_node_sources, repo_summary, transform)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import check_release, check_text
 
 try:
@@ -436,8 +437,10 @@ def _identity_text(handler, side_repo):
 
 def prepare(src, include_path=None, version=None, checksum=None, repos=None, remove_repos=None, url=None,
             side_repo=None, packages=None, exclude_packages=None, timeout=DEFAULT_TIMEOUT, max_size=DEFAULT_MAX_SIZE,
-            validate_certs=True, strict=False, content=None, content_label=None):
-    """Flatten, transform and validate; return the final text, its identity text and what the module reports."""
+            validate_certs=True, strict=False, content=None, content_label=None, node_repo_dirs=None):
+    """Flatten, transform and validate; return the final text, its identity text and what the module reports.
+
+    ``node_repo_dirs`` (None: not confined): the build node directories the kickstart's own sources may name."""
     if src is not None and content is not None:
         raise FedoraBuildError('content: give src or content, not both.')
     if src is None and content is None:
@@ -450,6 +453,11 @@ def prepare(src, include_path=None, version=None, checksum=None, repos=None, rem
             raise FedoraBuildError('include_path[%d]: %r is not an absolute path without "..".' % (index, directory))
         if not os.path.isdir(directory):
             raise FedoraBuildError('include_path[%d]: %s is not a directory on the node.' % (index, directory))
+    for index, directory in enumerate(node_repo_dirs or []):
+        if not os.path.isabs(directory) or '..' in directory.split('/'):
+            raise FedoraBuildError('node_repo_dirs[%d]: %r is not an absolute path without "..".' % (index, directory))
+    if node_repo_dirs is not None:
+        node_repo_dirs = [os.path.normpath(d) for d in node_repo_dirs]
     if content is None:
         check_location(src, 'src')
     parse_checksum(checksum)
@@ -462,6 +470,8 @@ def prepare(src, include_path=None, version=None, checksum=None, repos=None, rem
     flat = flatten(src, fetcher, include_path=include_path, version=version, checksum=checksum, strict=strict,
                    content=content, content_label=content_label)
     handler = flat['handler']
+    if node_repo_dirs is not None:  # the kickstart's own sources, before the pipeline adds its repositories
+        check_node_sources(handler, node_repo_dirs, 'src' if content is None else 'content')
     added, notes = transform(handler, repos=repos, remove_repos=remove_repos, url=url, side_repo=side_repo,
                              packages=packages, exclude_packages=exclude_packages)
     text = str(handler)
@@ -517,7 +527,8 @@ def run(params, check_mode=False):
             exclude_packages=params.get('exclude_packages'),
             timeout=DEFAULT_TIMEOUT if params.get('timeout') is None else params['timeout'],
             max_size=DEFAULT_MAX_SIZE if params.get('max_size') is None else params['max_size'],
-            validate_certs=params.get('validate_certs', True), strict=params.get('strict', False))
+            validate_certs=params.get('validate_certs', True), strict=params.get('strict', False),
+            node_repo_dirs=params.get('node_repo_dirs'))
     except FedoraBuildError as exc:
         # the credentials of a src URL never reach a message (labels already drop them; this is the last guard)
         raise FedoraBuildError(hide_secrets(exc.msg, src or ''), **exc.result)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
-from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import check_name, check_url
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import check_name, check_url, file_url_inside
 
 try:
     from pykickstart.version import versionToString
@@ -161,6 +161,39 @@ def _add_side_repo(handler, side_repo, notes):
     if pinned and source:
         notes.append('url: the installation source %s cannot carry --excludepkgs, so builds of the pinned packages '
                      '(%s) found there compete with side repo %r by version.' % (source, ', '.join(pinned), side.name))
+
+
+def _node_sources(handler):
+    """(what, URL or path) of every installation source the kickstart itself names: its repo lines, url,
+    liveimg, ostreesetup and ostreecontainer; harddrive (a partition of the node) as (what, None)."""
+    for repo in _repo_list(handler):
+        if getattr(repo, 'baseurl', None):
+            yield 'repo %s --baseurl' % repo.name, repo.baseurl
+    for command, attrs in (('url', ('url', 'mirrorlist', 'metalink')), ('liveimg', ('url',)),
+                           ('ostreesetup', ('url',)), ('ostreecontainer', ('url',))):
+        data = getattr(handler, command, None)
+        if data is not None and getattr(data, 'seen', False):
+            for attr in attrs:
+                if getattr(data, attr, None):
+                    yield '%s --%s' % (command, attr), getattr(data, attr)
+    harddrive = getattr(handler, 'harddrive', None)
+    if harddrive is not None and getattr(harddrive, 'seen', False):
+        yield 'harddrive', None
+
+
+def check_node_sources(handler, dirs, field='src'):
+    """A kickstart's own sources may name a build node path (a file:// URL, an absolute path, a harddrive
+    partition) only inside ``dirs``, the operator's node repository directories: the same rule the request
+    validator applies to a request's repositories (validate.file_url_inside)."""
+    for what, value in _node_sources(handler):
+        if value is not None:
+            is_file = value.lower().startswith('file:')
+            if not (is_file or value.startswith('/')) or is_file and file_url_inside(value, dirs):
+                continue
+        raise FedoraBuildError('%s: the kickstart\'s %s %s names the build node\'s own files; only the operator\'s node '
+                               'repository directories (node_repo_dirs) may be named (%s).'
+                               % (field, what, '(a node disk partition)' if value is None else repr(value),
+                                  ', '.join(dirs) if dirs else 'none are set'))
 
 
 def transform(handler, repos=None, remove_repos=None, url=None, side_repo=None,

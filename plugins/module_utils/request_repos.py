@@ -12,16 +12,13 @@ lorax and pungi read as root: a request may only name one inside the operator's 
 
 from __future__ import annotations
 
-import posixpath
-from urllib.parse import unquote, urlsplit
-
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.fileutil import SYSTEM_DIRS, SYSTEM_TREES
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_checks import (
     INVALID, _abs_path, _bounded, _each, _inside, _join, _opt, _text, _url, show)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.request_model import (
     DEFAULT_PRESETS, DEFAULT_RAWHIDE_PRESETS, METALINK, PRESET_REPO_NAMES, PRESETS, PRIMARY_MIRROR, REPO_URL_KEYS,
     SECONDARY_ARCHES, SECONDARY_MIRROR)
-from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import UNSAFE_TEXT_RE, check_name
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import check_name, file_url_inside
 
 NODE_REPO_DIRS = 'fedora_build_node_repo_dirs'
 
@@ -49,11 +46,7 @@ def _node_repo_url(p, url, path, dirs):
     if not dirs:
         p.items.append('%s (none are set).' % lead)
         return INVALID
-    parts = urlsplit(url)
-    node_path = unquote(parts.path)
-    if (parts.netloc not in ('', 'localhost') or parts.query or parts.fragment or not node_path.startswith('/')
-            or UNSAFE_TEXT_RE.search(node_path) or '..' in node_path.split('/') or '%' in node_path
-            or not any(_inside(posixpath.normpath(node_path), directory) for directory in dirs)):
+    if not file_url_inside(url, dirs):
         p.items.append('%s (%s), and %s is not a path inside one (no host, "..", query or escaped "%%").'
                        % (lead, ', '.join(dirs), show(url, 300)))
         return INVALID

@@ -11,7 +11,9 @@ strings.
 
 from __future__ import annotations
 
+import posixpath
 import re
+from urllib.parse import unquote, urlsplit
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 
@@ -98,6 +100,20 @@ BUILDER_TEXT = {
     'proxy_url': ('proxy',),
 }
 _KIND_OF = dict((key, kind) for kind, keys in BUILDER_TEXT.items() for key in keys)
+
+
+def file_url_inside(url, dirs):
+    """Whether a file:// URL names a path inside one of ``dirs`` (normalized absolute directories on the build
+    node), judged on its path with the percent-escapes decoded (what dnf and anaconda open): no host but localhost,
+    no query or fragment, no ".." segment, no control character and no "%" left (a double escape). The request
+    validator (repositories) and the kickstart module (a kickstart's own sources) ask the same question."""
+    parts = urlsplit(url)
+    path = unquote(parts.path)
+    if (parts.scheme.lower() != 'file' or parts.netloc not in ('', 'localhost') or parts.query or parts.fragment
+            or not path.startswith('/') or UNSAFE_TEXT_RE.search(path) or '..' in path.split('/') or '%' in path):
+        return False
+    path = posixpath.normpath(path)
+    return any(path == d or path.startswith(d.rstrip('/') + '/') for d in dirs)
 
 
 def check_text(value, field):

@@ -96,6 +96,18 @@ options:
     type: list
     elements: path
     default: []
+  node_repo_dirs:
+    description:
+      - Directories on the node that the kickstart's own installation sources may name. With it, a C(repo --baseurl),
+        C(url), C(liveimg), C(ostreesetup) or C(ostreecontainer) source that is a C(file://) URL or an absolute path
+        must lie inside one of them (judged on the decoded path, no C(..)), and C(harddrive) is refused, each in one
+        sentence before anything is built. The repositories this module adds (O(repos), O(side_repo)) are the
+        caller's and are not held to it.
+      - Unset (the default), a kickstart may name any node path. Set by the operator; the C(build) role fills it from
+        C(fedora_build_node_repo_dirs) (empty by default), never from a request.
+    type: list
+    elements: path
+    version_added: 0.4.0
   version:
     description:
       - Kickstart syntax version used to parse and validate, such as C(F41), C(DEVEL) or C(RHEL9), or a Fedora release
@@ -348,6 +360,7 @@ def argument_spec():
         content_label=dict(type='str', default='content'),
         checksum=dict(type='str'),
         include_path=dict(type='list', elements='path', default=[]),
+        node_repo_dirs=dict(type='list', elements='path'),
         version=dict(type='str'),
         repos=dict(type='list', elements='dict', default=[], options=dict(
             name=dict(type='str', required=True),

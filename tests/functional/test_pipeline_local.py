@@ -259,6 +259,28 @@ def test_a_kickstart_behind_a_login_is_built_with_no_password_in_any_result(
     assert password not in json.dumps([r.result for r in run.results])
 
 
+def test_a_requested_kickstart_cannot_name_node_files_as_its_own_repository(node, tmp_path, fedora_repo, builder_standins):
+    """A kickstart carries its own url/repo lines: one naming a build node directory outside the operator's
+    fedora_build_node_repo_dirs (here a directory beside the test's, as another build's would be) fails the build in
+    the kickstart phase with one sentence, before any builder ran. Watched failing with the role not passing
+    node_repo_dirs (the build went on to the builder)."""
+    kickstarts = local_kickstarts(tmp_path, fedora_repo)
+    other = tmp_path.parent / 'another-build' / 'side'
+    (kickstarts / 'fedora-repo.ks').write_text('url --url=file://%s/\nrepo --name=other --baseurl=file://%s/\n'
+                                               % (fedora_repo, other))
+    request = {'image_type': 'live', 'release': '41', 'arch': ARCH, 'name': 'nodefiles',
+               'kickstart': str(kickstarts / 'fedora-live-minimal.ks'),
+               'repos': {'presets': [], 'extra': [{'name': 'fedora', 'baseurl': 'file://%s/' % fedora_repo}]}}
+    run = build(node, tmp_path, dict(service_vars(builder_standins, node, fedora_build_poll=0,
+                                                  fedora_build_kickstart_include_path=[str(kickstarts)]),
+                                     fedora_build_request=request))
+    assert run.rc == 2
+    (rid, record), = status_records(node['staging']).items()
+    assert record['state'] == 'failed' and record['phase'] == 'kickstart', record
+    assert "the kickstart's repo other --baseurl 'file://%s/' names the build node's own files" % other \
+        in record['reason'], record['reason']
+
+
 def test_per_type_playbook_refuses_another_type(node, tmp_path, koji_world, fedora_repo, builder_standins):
     request = boot_request(koji_world, fedora_repo)
     run = build(node, tmp_path, dict(service_vars(builder_standins, node), fedora_build_request=request),
