@@ -16,7 +16,7 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors impor
 pytest.importorskip('pykickstart')
 
 TAIL = 'lang en_US.UTF-8\nkeyboard us\ntimezone UTC\n%packages\n@core\n%end\n'
-DIRS = ['/srv/mirror']
+DIRS = ('/srv/mirror',)
 SIDE = {'name': 'koji-side', 'baseurl': 'file:///var/lib/fedora-build/work/slot-0/side', 'cost': 1}
 
 
