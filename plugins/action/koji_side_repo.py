@@ -34,6 +34,8 @@ MODULE = 'ondemand.fedora_build.koji_side_repo'
 # what only the hub session needs: never sent to the node
 CONTROLLER_ONLY = ('auth', 'client_cert', 'principal', 'keytab', 'username', 'password', 'koji_profile', 'hub_url',
                    'topurl', 'ca_cert')
+# what only a login uses: never sent to the node, also not when the reads are anonymous
+LOGIN_ONLY = ('client_cert', 'principal', 'keytab', 'username', 'password')
 # a CA bundle's text travels in ``resolved``; anything larger is not one
 MAX_CA_BYTES = 1024 * 1024
 
@@ -46,7 +48,9 @@ class ActionModule(ActionBase):
         result = super(ActionModule, self).run(tmp, task_vars)
         args = dict(self._task.args)
         if args.get('auth') in (None, 'none'):
-            # anonymous: the node resolves itself (a koji_profile names a profile there)
+            # anonymous: the node resolves itself (a koji_profile names a profile there); a login given anyway is
+            # not used for anonymous reads, and not sent to the node either
+            args = dict((key, value) for key, value in args.items() if key not in LOGIN_ONLY)
             result.update(self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars))
             return result
         spec = argument_spec()

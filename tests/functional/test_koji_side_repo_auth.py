@@ -291,6 +291,21 @@ def test_a_login_stays_on_the_controller(koji_tls_world, koji_pki, tmp_path, aut
         assert 'PRIVATE KEY' not in shown and handle.read().split('-----')[2].strip()[:40] not in shown
 
 
+def test_anonymous_reads_send_no_login_to_the_node(koji_tls_world, koji_pki, tmp_path):
+    """auth none resolves on the node (no secret is needed); a username and password set anyway (an operator's
+    hub entry with auth switched off) are dropped by the action plugin, not sent along unused."""
+    w = koji_tls_world
+    args = dict(_args(auth='none', username='carol', password=PASSWORD), hub_url=w.hub.url, topurl=w.hub.topurl,
+                ca_cert=koji_pki.ca_cert, dest=str(tmp_path / 'repo'), cache_dir=str(tmp_path / 'cache'), backoff=0.05)
+    play = {'name': 'anonymous', 'hosts': 'localhost', 'gather_facts': False,
+            'tasks': [{'name': 'module', MODULE: args, 'no_log': False}]}
+    run = run_playbook([play], LOCALHOST, verbosity=3)
+    run.assert_ok()
+    node_args = run.result('module')['invocation']['module_args']
+    assert _login_on_node(node_args) == {} and node_args['resolved'] is None, node_args
+    assert w.hub.logins == [] and PASSWORD not in run.stdout + run.stderr
+
+
 def test_a_login_fails_on_the_controller_in_one_sentence(koji_tls_world, koji_pki, tmp_path):
     """Resolution errors from the controller are the module's sentences; the node is not asked."""
     w = koji_tls_world
