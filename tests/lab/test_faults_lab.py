@@ -211,6 +211,10 @@ def assert_nodes_clean(lab, nodes, timeout=20):
 
 def recover(lab, inventory, status_dir, request_id, node, tmp_path):
     """After a node was lost mid-build: its slot and work dir are still there; cancel.yml cleans them."""
+    # a link that was cut and is up again may take a moment to carry SSH (seen once in CI under load: exit 255);
+    # wait for it with a deadline rather than assume it is instant
+    wait_until('%s to answer over SSH again' % node, lambda: lab.ssh(node, 'true', check=False).returncode == 0,
+               timeout=120, interval=1)
     slots, procs = lab.node_clean(node)
     assert slots and any(c.startswith('fedora-build-node-lock-holder') for c in procs.values()), (slots, procs)
     cancel = run_playbook(str(REPO / 'playbooks' / 'cancel.yml'), inventory=inventory, workdir=tmp_path / 'cancel',
