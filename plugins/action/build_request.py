@@ -12,24 +12,15 @@ module runs as usual.
 
 from __future__ import annotations
 
-from ansible.plugins.action import ActionBase
-
 from ansible_collections.ondemand.fedora_build.plugins.module_utils import build_request
-from ansible_collections.ondemand.fedora_build.plugins.plugin_utils.in_process import run_module_logic
-
-MODULE = 'ondemand.fedora_build.build_request'
+from ansible_collections.ondemand.fedora_build.plugins.plugin_utils.in_process import InProcessAction, run_module_logic
 
 
-class ActionModule(ActionBase):
+class ActionModule(InProcessAction):
 
-    TRANSFERS_FILES = False
+    MODULE = 'ondemand.fedora_build.build_request'
 
-    def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
-        if self._connection.transport != 'local' or self._play_context.become:
-            result.update(self._execute_module(module_name=MODULE, module_args=self._task.args, task_vars=task_vars))
-            return result
-        result.update(run_module_logic('build_request', self._task.args, build_request.ARGUMENT_SPEC, build_request.run,
-                                       mutually_exclusive=build_request.MUTUALLY_EXCLUSIVE,
-                                       required_one_of=build_request.REQUIRED_ONE_OF))
-        return result
+    def in_process(self):
+        return run_module_logic('build_request', self._task.args, build_request.ARGUMENT_SPEC, build_request.run,
+                                mutually_exclusive=build_request.MUTUALLY_EXCLUSIVE,
+                                required_one_of=build_request.REQUIRED_ONE_OF)

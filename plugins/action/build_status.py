@@ -13,33 +13,25 @@ as usual.
 from __future__ import annotations
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils import build_status
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
+from ansible_collections.ondemand.fedora_build.plugins.plugin_utils.in_process import InProcessAction
 
-MODULE = 'ondemand.fedora_build.build_status'
 
+class ActionModule(InProcessAction):
 
-class ActionModule(ActionBase):
+    MODULE = 'ondemand.fedora_build.build_status'
 
-    TRANSFERS_FILES = False
-
-    def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
-        if self._connection.transport != 'local' or self._play_context.become:
-            result.update(self._execute_module(module_name=MODULE, module_args=self._task.args, task_vars=task_vars))
-            return result
+    def in_process(self):
         # the same checks and messages as AnsibleModule's
         validated = ArgumentSpecValidator(build_status.ARGUMENT_SPEC).validate(self._task.args)
         if validated.error_messages:
-            result.update(failed=True, msg=validated.errors.msg)
-            return result
+            return dict(failed=True, msg=validated.errors.msg)
         params = validated.validated_parameters
         try:
-            result.update(build_status.run(params, check_mode=bool(self._task.check_mode), diff=bool(self._task.diff)))
+            return build_status.run(params, check_mode=bool(self._task.check_mode), diff=bool(self._task.diff))
         except FedoraBuildError as err:
-            result.update(err.result, failed=True, msg=err.msg)
+            return dict(err.result, failed=True, msg=err.msg)
         except (IOError, OSError) as err:
-            result.update(failed=True, msg='status_dir: %s: %s.' % (err.filename or params['status_dir'], err.strerror))
-        return result
+            return dict(failed=True, msg='status_dir: %s: %s.' % (err.filename or params['status_dir'], err.strerror))

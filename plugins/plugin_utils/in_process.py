@@ -1,8 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: ondemand.fedora_build contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Run a controller-side module's logic in the controller's own process (the action plugins of build_request and
-build_plan), with the data crossing exactly as it would cross a module's JSON.
+"""Run a controller-side module's logic in the controller's own process (the action plugins of build_request,
+build_plan and build_status: ``InProcessAction``), with the data crossing exactly as it would cross a module's JSON
+(``run_module_logic``; build_status hands its own result back).
 
 The arguments go through the encoder and decoder Ansible uses for module arguments and the result through the ones
 for module results (the ``legacy`` profile): the module_utils code sees what the module would see (tuples as lists,
@@ -20,6 +21,7 @@ import json
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.errors import UnsupportedError
 from ansible.module_utils.common.json import Direction, get_module_decoder, get_module_encoder
+from ansible.plugins.action import ActionBase
 
 PROFILE = 'legacy'
 
@@ -41,3 +43,23 @@ def run_module_logic(name, args, argument_spec, run, **validator_options):
             msg = 'Unsupported parameters for (%s) module: %s' % (name, msg)
         return dict(failed=True, msg=msg)
     return _cross(run(validated.validated_parameters), Direction.MODULE_TO_CONTROLLER)
+
+
+class InProcessAction(ActionBase):
+    """An action plugin for a module whose task runs on the controller: there (local connection, no become) its
+    logic runs in this process (``in_process``), anywhere else the module ``MODULE`` runs as usual."""
+
+    TRANSFERS_FILES = False
+    MODULE = None  # the module's fully qualified name
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(InProcessAction, self).run(tmp, task_vars)
+        if self._connection.transport != 'local' or self._play_context.become:
+            result.update(self._execute_module(module_name=self.MODULE, module_args=self._task.args, task_vars=task_vars))
+        else:
+            result.update(self.in_process())
+        return result
+
+    def in_process(self):
+        """The module's result for ``self._task``, computed here."""
+        raise NotImplementedError()

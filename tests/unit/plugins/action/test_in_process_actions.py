@@ -31,7 +31,7 @@ NODES = [{'name': 'node-x86a', 'arch': 'x86_64', 'capacity': 2}, {'name': 'node-
 
 
 def action(plugin, args, transport='local', become=False, check_mode=False):
-    task = SimpleNamespace(args=args, check_mode=check_mode, diff=False, async_val=0, action=plugin.MODULE)
+    task = SimpleNamespace(args=args, check_mode=check_mode, diff=False, async_val=0, action=plugin.ActionModule.MODULE)
     connection = SimpleNamespace(transport=transport, _shell=SimpleNamespace(tmpdir=None))
     return plugin.ActionModule(task, connection, SimpleNamespace(become=become), None, None)
 
@@ -127,7 +127,7 @@ def test_elsewhere_the_module_runs(plugin, transport, become):
     act = action(plugin, {'requests': []}, transport=transport, become=become)
     with mock.patch.object(act, '_execute_module', return_value={'ran': 'module'}) as execute:
         assert act.run(task_vars={'x': 1}) == {'ran': 'module'}
-    execute.assert_called_once_with(module_name=plugin.MODULE, module_args={'requests': []}, task_vars={'x': 1})
+    execute.assert_called_once_with(module_name=plugin.ActionModule.MODULE, module_args={'requests': []}, task_vars={'x': 1})
 
 
 def test_check_mode_is_the_same_answer():
