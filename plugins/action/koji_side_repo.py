@@ -7,7 +7,7 @@ A build runs the requester's code as root on the build node (a kickstart's %pre 
 %post --nochroot, RPM scriptlets of requested packages), so a secret on the node is a secret
 the requester can read (docs/security.md). With a login (``auth`` other than ``none``) this
 plugin logs in and resolves the request against the hub here, in the controller's process
-(``koji_client.make_session``, ``side_repo.resolve_side_repo``), logs out, and runs the module
+(``side_repo.resolve_with_login``, which the module uses when it resolves itself), logs out, and runs the module
 on the node with the resolved builds and packages (``resolved``) and without any login option:
 the node only downloads from the anonymous file server (``topurl``) and verifies. ``client_cert``,
 ``keytab``, ``ca_cert`` and a ``koji_profile`` used with a login are controller paths; the CA
@@ -24,10 +24,9 @@ import json
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.ondemand.fedora_build.plugins.module_utils import koji_client
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.builders import MACHINE_TO_ARCH
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
-from ansible_collections.ondemand.fedora_build.plugins.module_utils.side_repo import resolve_side_repo
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.side_repo import resolve_with_login
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.side_repo_args import argument_spec, precheck
 
 MODULE = 'ondemand.fedora_build.koji_side_repo'
@@ -64,7 +63,7 @@ class ActionModule(ActionBase):
         try:
             precheck(params, spec)
             arches = params['arches'] or [self._node_arch(task_vars or {})]
-            resolved = self._resolve(params, arches)
+            resolved = resolve_with_login(params, arches)  # log in, resolve, log out: all here
             if params['ca_cert'] and params['validate_certs']:
                 resolved['ca_pem'] = _read_ca(params['ca_cert'])
         except FedoraBuildError as err:
@@ -74,23 +73,6 @@ class ActionModule(ActionBase):
         node_args.update(arches=arches, resolved=resolved)  # a resolved given in the task is replaced
         result.update(self._execute_module(module_name=MODULE, module_args=node_args, task_vars=task_vars))
         return result
-
-    @staticmethod
-    def _resolve(params, arches):
-        """Log in, resolve, log out: all on the controller."""
-        session, hub_url, topurl = koji_client.make_session(
-            hub_url=params['hub_url'], topurl=params['topurl'], profile=params['koji_profile'],
-            ca_cert=params['ca_cert'], auth=params['auth'], client_cert=params['client_cert'],
-            principal=params['principal'], keytab=params['keytab'], username=params['username'],
-            password=params['password'], timeout=params['timeout'], retries=params['retries'],
-            retry_interval=params['backoff'], validate_certs=params['validate_certs'])
-        try:
-            resolver = koji_client.KojiResolver(session, hub_url, topurl)
-            return resolve_side_repo(resolver, builds=params['builds'], tasks=params['tasks'],
-                                     tag_latest=params['tag_latest'], arches=arches, exclude=params['exclude'],
-                                     sigkeys=params['sigkeys'])
-        finally:
-            koji_client.close_session(session)
 
     def _node_arch(self, task_vars):
         """The node's architecture in Fedora naming (the module's default for ``arches``), asked of the node."""

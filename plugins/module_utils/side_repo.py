@@ -44,6 +44,7 @@ from ansible.module_utils.api import retry_with_delays_and_condition
 from ansible.module_utils.urls import open_url
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
+from ansible_collections.ondemand.fedora_build.plugins.module_utils import koji_client
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.koji_client import DEFAULT_EXCLUDE, use_candidate
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.side_repo_args import (
     RESOLVED_BUILD_KEYS, RESOLVED_CANDIDATE_KEYS, RESOLVED_PACKAGE_KEYS)
@@ -538,6 +539,24 @@ def resolve_side_repo(resolver, builds=(), tasks=(), tag_latest=(), arches=('x86
     return {'hub_url': resolver.hub_url, 'topurl': resolver.topurl,
             'builds': [dict((key, b.get(key)) for key in RESOLVED_BUILD_KEYS) for b in build_records],
             'packages': out}
+
+
+def resolve_with_login(params, arches):
+    """Log in to the hub with the koji_side_repo options ``params``, resolve (``resolve_side_repo``) and log out:
+    the ``resolved`` mapping. The module (a node resolving itself) and its action plugin (a login, on the
+    controller) both resolve through it."""
+    session, hub_url, topurl = koji_client.make_session(
+        hub_url=params['hub_url'], topurl=params['topurl'], profile=params['koji_profile'],
+        ca_cert=params['ca_cert'], auth=params['auth'], client_cert=params['client_cert'],
+        principal=params['principal'], keytab=params['keytab'], username=params['username'],
+        password=params['password'], timeout=params['timeout'], retries=params['retries'],
+        retry_interval=params['backoff'], validate_certs=params['validate_certs'])
+    try:
+        return resolve_side_repo(koji_client.KojiResolver(session, hub_url, topurl), builds=params['builds'],
+                                 tasks=params['tasks'], tag_latest=params['tag_latest'], arches=arches,
+                                 exclude=params['exclude'], sigkeys=params['sigkeys'])
+    finally:
+        koji_client.close_session(session)
 
 
 def build_side_repo(resolver, repo, builds=(), tasks=(), tag_latest=(), arches=('x86_64',), exclude=None,

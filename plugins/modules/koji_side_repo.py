@@ -368,7 +368,7 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.builders imp
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 from ansible_collections.ondemand.fedora_build.plugins.module_utils import koji_client
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.side_repo import (
-    SideRepo, assemble_side_repo, build_side_repo)
+    SideRepo, assemble_side_repo, resolve_with_login)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.side_repo_args import (
     argument_spec, check_resolved, precheck)
 
@@ -391,19 +391,8 @@ def run(module):
             os.remove(ca_file)
     if not koji_client.HAS_KOJI:
         module.fail_json(msg=missing_required_lib('koji'), exception=str(koji_client.KOJI_IMPORT_ERROR))
-    session, hub_url, topurl = koji_client.make_session(
-        hub_url=params['hub_url'], topurl=params['topurl'], profile=params['koji_profile'],
-        ca_cert=params['ca_cert'], auth=params['auth'], client_cert=params['client_cert'],
-        principal=params['principal'], keytab=params['keytab'], username=params['username'],
-        password=params['password'], timeout=params['timeout'], retries=params['retries'],
-        retry_interval=params['backoff'], validate_certs=params['validate_certs'])
-    try:
-        resolver = koji_client.KojiResolver(session, hub_url, topurl)
-        return build_side_repo(resolver, _repo(params), builds=params['builds'], tasks=params['tasks'],
-                               tag_latest=params['tag_latest'], arches=params['arches'] or [node_arch()],
-                               exclude=params['exclude'], sigkeys=params['sigkeys'], check_mode=module.check_mode)
-    finally:
-        koji_client.close_session(session)
+    resolved = resolve_with_login(params, params['arches'] or [node_arch()])
+    return assemble_side_repo(resolved, _repo(params), check_mode=module.check_mode)
 
 
 def _repo(params, ca_cert=None):
