@@ -47,7 +47,7 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors impor
 from ansible_collections.ondemand.fedora_build.plugins.module_utils import koji_client
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.koji_client import DEFAULT_EXCLUDE, use_candidate
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.side_repo_args import (
-    RESOLVED_BUILD_KEYS, RESOLVED_CANDIDATE_KEYS, RESOLVED_PACKAGE_KEYS)
+    RESOLVED_BUILD_KEYS, RESOLVED_CANDIDATE_KEYS, RESOLVED_PACKAGE_KEYS, check_repo_options)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.fileutil import (
     atomic_write, check_tree_path, read_text, remove_quietly, sha256_file)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.rpm_verify import (
@@ -63,7 +63,6 @@ except ImportError:
 MANIFEST = 'koji-manifest.json'
 PACKAGES_DIR = 'Packages'
 CHUNK = 256 * 1024
-REPO_ID_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$')
 
 
 class TransientError(Exception):
@@ -152,31 +151,17 @@ class SideRepo(object):
     def __init__(self, dest, cache_dir, repo_name='koji-side', repo_file=None, repo_baseurl=None, priority=10,
                  base_repos=(), gpgkeys=(), parallel=8, retries=4, backoff=0.5, timeout=60, ca_cert=None,
                  validate_certs=True, createrepo='auto'):
-        if not dest or not os.path.isabs(dest):
-            raise FedoraBuildError('dest: %r must be an absolute path.' % (dest,))
-        if not cache_dir or not os.path.isabs(cache_dir):
-            raise FedoraBuildError('cache_dir: %r must be an absolute path.' % (cache_dir,))
-        if not REPO_ID_RE.match(repo_name or ''):
-            raise FedoraBuildError('repo_name: %r is not a valid repo id (letters, digits, ".", "_", ":", "-").' % (repo_name,))
-        if not isinstance(priority, int) or not 1 <= priority <= 98:
-            raise FedoraBuildError('priority: %r must be between 1 and 98 (dnf repos default to 99; lower wins).' % (priority,))
-        if not isinstance(parallel, int) or not 1 <= parallel <= 64:
-            raise FedoraBuildError('parallel: %r must be between 1 and 64.' % (parallel,))
-        if not isinstance(retries, int) or not 0 <= retries <= 20:
-            raise FedoraBuildError('retries: %r must be between 0 and 20.' % (retries,))
+        # the same checks precheck makes before the hub is asked anything (one place for them)
+        base_repos = check_repo_options(dest, cache_dir, repo_name, repo_file, priority, base_repos, gpgkeys, parallel,
+                                        retries)
         self.dest = os.path.normpath(check_tree_path(dest, 'dest'))
         self.cache_dir = os.path.normpath(cache_dir)
         self.repo_name = repo_name
         self.repo_file = repo_file or os.path.join(self.dest, '%s.repo' % repo_name)
-        if not os.path.isabs(self.repo_file):
-            raise FedoraBuildError('repo_file: %r must be an absolute path.' % (repo_file,))
         self.repo_baseurl = repo_baseurl or 'file://%s' % self.dest
         self.priority = priority
-        self.base_repos = [self._check_base_repo(r, i) for i, r in enumerate(base_repos or [])]
+        self.base_repos = base_repos
         self.gpgkeys = list(gpgkeys or [])
-        for key in self.gpgkeys:
-            if not os.path.isabs(key):
-                raise FedoraBuildError('gpgkeys: %r must be an absolute path to an ASCII-armoured key file.' % (key,))
         self.parallel = parallel
         self.retries = retries
         self.backoff = backoff
@@ -187,20 +172,6 @@ class SideRepo(object):
         self.downloader = None
         self._hashed = {}
         self._hash_lock = threading.Lock()
-
-    @staticmethod
-    def _check_base_repo(repo, index):
-        if not isinstance(repo, dict) or not repo.get('name'):
-            raise FedoraBuildError('base_repos: entry %d needs a "name".' % index)
-        if not REPO_ID_RE.match(str(repo['name'])):
-            raise FedoraBuildError('base_repos: %r is not a valid repo id.' % repo['name'])
-        sources = [k for k in ('baseurl', 'metalink', 'mirrorlist') if repo.get(k)]
-        if len(sources) != 1:
-            raise FedoraBuildError('base_repos: repo %r needs exactly one of baseurl, metalink or mirrorlist.' % repo['name'])
-        for key, value in repo.items():
-            if any(c in str(value) for c in '\r\n'):
-                raise FedoraBuildError('base_repos: %s of repo %r contains a line break.' % (key, repo['name']))
-        return repo
 
     # ------------------------------------------------------------ planning
     def plan(self, packages):

@@ -7,6 +7,7 @@ shape of ``resolved`` (what the action plugin resolves on the controller and sen
 
 from __future__ import annotations
 
+import posixpath
 import re
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
@@ -88,6 +89,47 @@ def precheck(params, spec):
             check_name(package, 'tag_latest[%d].packages[%d]' % (index, number))
     for index, arch in enumerate(params['arches'] or []):
         check_arch(arch, 'arches[%d]' % index)
+    check_repo_options(params['dest'], params['cache_dir'], params['repo_name'], params['repo_file'], params['priority'],
+                       [dict((k, v) for k, v in repo.items() if v is not None) for repo in params['base_repos'] or []],
+                       params['gpgkeys'], params['parallel'], params['retries'])
+
+
+REPO_ID_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$')
+
+
+def check_repo_options(dest, cache_dir, repo_name, repo_file, priority, base_repos, gpgkeys, parallel, retries):
+    """The repository's options, as written (no file is looked at); returns the base repos, checked."""
+    for field, path in (('dest', dest), ('cache_dir', cache_dir)):
+        if not path or not posixpath.isabs(path):
+            raise FedoraBuildError('%s: %r must be an absolute path.' % (field, path))
+    if not REPO_ID_RE.match(repo_name or ''):
+        raise FedoraBuildError('repo_name: %r is not a valid repo id (letters, digits, ".", "_", ":", "-").' % (repo_name,))
+    if repo_file and not posixpath.isabs(repo_file):
+        raise FedoraBuildError('repo_file: %r must be an absolute path.' % (repo_file,))
+    if not isinstance(priority, int) or not 1 <= priority <= 98:
+        raise FedoraBuildError('priority: %r must be between 1 and 98 (dnf repos default to 99; lower wins).' % (priority,))
+    if not isinstance(parallel, int) or not 1 <= parallel <= 64:
+        raise FedoraBuildError('parallel: %r must be between 1 and 64.' % (parallel,))
+    if not isinstance(retries, int) or not 0 <= retries <= 20:
+        raise FedoraBuildError('retries: %r must be between 0 and 20.' % (retries,))
+    for key in gpgkeys or []:
+        if not posixpath.isabs(key):
+            raise FedoraBuildError('gpgkeys: %r must be an absolute path to an ASCII-armoured key file.' % (key,))
+    return [_check_base_repo(repo, index) for index, repo in enumerate(base_repos or [])]
+
+
+def _check_base_repo(repo, index):
+    if not isinstance(repo, dict) or not repo.get('name'):
+        raise FedoraBuildError('base_repos: entry %d needs a "name".' % index)
+    if not REPO_ID_RE.match(str(repo['name'])):
+        raise FedoraBuildError('base_repos: %r is not a valid repo id.' % repo['name'])
+    sources = [k for k in ('baseurl', 'metalink', 'mirrorlist') if repo.get(k)]
+    if len(sources) != 1:
+        raise FedoraBuildError('base_repos: repo %r needs exactly one of baseurl, metalink or mirrorlist.' % repo['name'])
+    for key, value in repo.items():
+        if any(c in str(value) for c in '\r\n'):
+            raise FedoraBuildError('base_repos: %s of repo %r contains a line break.' % (key, repo['name']))
+    return repo
 
 
 # what the fetch and assemble steps read of a resolved package (koji_client.KojiResolver.resolve), and of each
