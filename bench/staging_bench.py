@@ -13,6 +13,9 @@ each method timed once per round, rounds interleaved so that load from elsewhere
   ``rsync``: ``ssh bench-a rsync -e ssh FILE bench-b:DIR/``; ``scp``: ``ssh bench-a scp FILE bench-b:DIR/``;
   ``module_inproc``: ``ssh bench-a python3 -c 'stage(...)'`` (the module's code on the node, no Ansible);
   ``module_ansible``: ansible-playbook running the module on bench-a (Ansible start-up included).
+* ``relay`` (ssh target, src_host = bench-a, run on the controller: the build role's SSH staging): bench-a ->
+  controller -> bench-b. ``pipe_module_ciphers``: ``ssh bench-a cat FILE | ssh bench-b 'cat > FILE'``;
+  ``scp3``: ``scp -3 bench-a:FILE bench-b:DIR/``; ``module_inproc`` / ``module_ansible`` as for pull.
 * ``pull`` (local target on the controller, src_host = bench-a), into a directory on the controller's disk.
   ``rsync``: ``rsync -e ssh bench-a:FILE DIR/``; ``scp``: ``scp bench-a:FILE DIR/``; ``module_inproc``: the
   library called in this process; ``module_ansible``: ansible-playbook on localhost.
@@ -87,7 +90,7 @@ def main():
     parser.add_argument('--rounds', type=int, default=3)
     parser.add_argument('--lab-id', type=int, default=231)
     parser.add_argument('--node-size', default='3g')
-    parser.add_argument('--scenarios', default='push,pull')
+    parser.add_argument('--scenarios', default='push,pull,relay')
     parser.add_argument('--out', default=os.path.join(REPO, 'bench', 'results'))
     args = parser.parse_args()
     scenarios = [s for s in args.scenarios.split(',') if s]
@@ -208,6 +211,62 @@ def main():
             results['pull'] = pull
             clear_local()
 
+        # ------------------------------------------------------------- relay: bench-a -> controller -> bench-b
+        # what the build role does for an SSH target: the node's stream goes through the controller (no login on nodes)
+        if 'relay' in scenarios:
+            dst = lab.hosts['bench-b']['node_root'] + '/dst'
+            src_host = {'host': addr['bench-a'], 'user': 'root', 'identity_file': str(lab.ssh_key),
+                        'known_hosts_file': str(lab.known_hosts)}
+            target = {'type': 'ssh', 'host': addr['bench-b'], 'user': 'root', 'path': dst,
+                      'identity_file': str(lab.ssh_key), 'known_hosts_file': str(lab.known_hosts)}
+            params = {'src': src, 'build_id': BID, 'latest': LATEST, 'target': target, 'src_host': src_host}
+
+            def clear_b():
+                lab.ssh('bench-b', 'rm', '-rf', dst)
+                lab.ssh('bench-b', 'mkdir', '-p', dst)
+
+            def pipe():
+                # the plain relay: ssh a cat | ssh b 'cat > FILE', with the module's cipher order on both legs
+                ciphers = ['-o', 'Ciphers=' + CIPHERS]
+                reader = subprocess.Popen(['ssh'] + opts + ciphers + ['root@%s' % addr['bench-a'], '--', 'cat -- %s'
+                                                                      % shlex.quote(big)], stdout=subprocess.PIPE)
+                writer = subprocess.run(['ssh'] + opts + ciphers + ['root@%s' % addr['bench-b'], '--', 'cat > %s'
+                                                                    % shlex.quote(dst + '/big.iso')],
+                                        stdin=reader.stdout, check=False)
+                reader.stdout.close()
+                if reader.wait() != 0 or writer.returncode != 0:
+                    raise RuntimeError('ssh a cat | ssh b cat failed')
+
+            methods = {
+                'pipe_module_ciphers': lambda: timed(pipe),
+                'scp3': lambda: timed(['scp', '-3'] + opts + ['root@%s:%s' % (addr['bench-a'], big),
+                                                              'root@%s:%s/' % (addr['bench-b'], dst)]),
+                'module_inproc': lambda: timed(lambda: stage(dict(params))),
+                'module_ansible': lambda: timed(lambda: run_module('ondemand.fedora_build.stage', params).assert_ok()),
+            }
+            times = {name: [] for name in methods}
+            module_seconds = []
+            for rnd in range(args.rounds):
+                for name, method in methods.items():
+                    clear_b()
+                    seconds, value = method()
+                    times[name].append(seconds)
+                    if name == 'module_inproc':
+                        assert value['changed'] and value['bytes_transferred'] >= size
+                    if name == 'module_ansible':
+                        module_seconds.append(value.result('module')['seconds'])
+                    if rnd == 0 and name.startswith('module'):
+                        got = lab.ssh('bench-b', 'sha256sum', '%s/%s/images/big.iso' % (dst, BID)).stdout.split()[0]
+                        assert got == sha, (name, got, sha)
+                    print('relay round %d %-19s %7.2f s' % (rnd + 1, name, seconds), flush=True)
+            relay = {name: summary(t) for name, t in times.items()}
+            relay['module_ansible_inner_seconds'] = summary(module_seconds)
+            for base in ('pipe_module_ciphers', 'scp3'):
+                for mod in ('module_inproc', 'module_ansible'):
+                    relay['ratio_%s_vs_%s' % (base, mod)] = round(relay[base]['median_s'] / relay[mod]['median_s'], 3)
+            results['relay'] = relay
+            clear_b()
+
         results['loadavg_end'] = os.getloadavg()
         results['failed_attempts'] = FAILURES
         os.makedirs(args.out, exist_ok=True)
@@ -219,6 +278,16 @@ def main():
         print('%d MiB, %d rounds, medians (s) and ratios baseline/module (target >= 0.9):' % (args.size_mib, args.rounds))
         for scen in scenarios:
             data = results[scen]
+            if scen == 'relay':
+                print('  relay: ssh a cat | ssh b cat %.2f  scp -3 %.2f  module in-process %.2f  module via '
+                      'ansible-playbook %.2f (inside module %.2f)'
+                      % (data['pipe_module_ciphers']['median_s'], data['scp3']['median_s'],
+                         data['module_inproc']['median_s'], data['module_ansible']['median_s'],
+                         data['module_ansible_inner_seconds']['median_s']))
+                print('     ratios: pipe/in-process %.2f  scp -3/in-process %.2f  pipe/ansible %.2f'
+                      % (data['ratio_pipe_module_ciphers_vs_module_inproc'], data['ratio_scp3_vs_module_inproc'],
+                         data['ratio_pipe_module_ciphers_vs_module_ansible']))
+                continue
             print('  %s: rsync %.2f  scp %.2f  module in-process %.2f  module via ansible-playbook %.2f (inside module %.2f)'
                   % (scen, data['rsync']['median_s'], data['scp']['median_s'], data['module_inproc']['median_s'],
                      data['module_ansible']['median_s'], data['module_ansible_inner_seconds']['median_s']))

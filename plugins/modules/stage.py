@@ -21,13 +21,17 @@ description:
     source's byte for byte, with every listed file at its listed size, is taken as staged without hashing the images
     again (use O(verify_existing) to hash it all). An existing C(<build_id>) with other content (for example a failed
     build's logs) is replaced by the new tree in two renames; the old tree is removed afterwards.
-  - Bytes are streamed, never held in memory or base64-encoded. C(ssh) targets are pushed from the build node
-    straight to the staging host over one multiplexed ssh connection, with strict host key checking. A file of 8 MiB or
+  - Bytes are streamed, never held in memory or base64-encoded. C(ssh) and C(ftp) targets are written from the host the
+    module runs on. With O(src_host) (what the build role does, the module running on the controller) the files are
+    relayed, each coming from the build node as the standard output of C(ssh node cat -- FILE) and going on to the
+    target as it arrives, never stored on the controller (small files are gathered in a temporary file first, one
+    C(cat) for all), so the target's login stays on the controller and never reaches a build node.
+    C(ssh) targets are written over one multiplexed ssh connection, with strict host key checking. A file of 8 MiB or
     more is ssh's standard input directly; smaller files (and C(CHECKSUM)) go together in one call that also renames
     the directory and the pointer. On the staging host a small C(python3) receiver writes the bytes to the temporary
     name while hashing them (1 MiB blocks, the CPU's SHA instructions through OpenSSL), so the staging host checks exactly
     what it wrote; without C(python3) it falls back to C(tee TMP | sha256sum) plus C(stat) per file.
-    C(ftp) targets are uploaded from the build node with C(STOR) in 1 MiB blocks and read back with C(RETR), hashed
+    C(ftp) targets are uploaded with C(STOR) in 1 MiB blocks and read back with C(RETR), hashed
     block by block. C(local) targets are directories on the host the module runs on, normally
     the controller (C(delegate_to=localhost)); with O(src_host) the files are pulled from the build node with
     C(ssh node cat -- FILE), ssh writing the temporary file itself while the module hashes it behind ssh from the
@@ -83,8 +87,9 @@ options:
     suboptions:
       type:
         description:
-          - C(local) a directory on the host the module runs on; C(ssh) a directory on a host reached over SSH, pushed from
-            the build node; C(ftp) a directory on an FTP server, uploaded from the build node.
+          - C(local) a directory on the host the module runs on; C(ssh) a directory on a host reached over SSH; C(ftp) a
+            directory on an FTP server. C(ssh) and C(ftp) are written from the host the module runs on (with O(src_host),
+            the controller, relaying the node's files).
         type: str
         required: true
         choices: [local, ssh, ftp]
@@ -155,8 +160,9 @@ options:
     default: false
   src_host:
     description:
-      - For C(local) targets only, when the module runs on the controller and O(src) is on a build node; the node's SSH
-        connection, usually taken from its inventory variables. Omit when O(src) is on the host the module runs on.
+      - When the module runs on the controller and O(src) is on a build node, the node's SSH connection, usually taken
+        from its inventory variables. A C(local) target pulls from it; C(ssh) and C(ftp) targets get the files relayed
+        (streamed from the node through the controller). Omit when O(src) is on the host the module runs on.
     type: dict
     suboptions:
       host:
@@ -227,11 +233,15 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Push from the build node to the staging host over SSH
+- name: Relay a node's build tree to the staging host over SSH (the key stays on the controller)
   ondemand.fedora_build.stage:
     src: /var/tmp/fedora-build/work/live-41-x86_64-0123456789ab/stage
     build_id: live-41-x86_64-0123456789ab
     latest: latest-live-41-x86_64
+    src_host:
+      host: builder1.example.org
+      user: builder
+      known_hosts_file: /etc/fedora-build/known_hosts
     target:
       type: ssh
       host: staging.example.org
@@ -239,6 +249,7 @@ EXAMPLES = r"""
       path: /srv/staging
       identity_file: /etc/fedora-build/stage_ed25519
       known_hosts_file: /etc/fedora-build/known_hosts
+  delegate_to: localhost
 
 - name: Put latest back where it was (a later target failed after this one's pointer moved)
   ondemand.fedora_build.stage:
@@ -445,9 +456,6 @@ def argument_spec():
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     params = dict(module.params)
-    if params['src_host'] and params['target']['type'] != 'local':
-        module.fail_json(msg='src_host: only local targets pull from a node; ssh and ftp targets are pushed from the node '
-                             'itself (run the module there).')
     try:
         # text and numbers are checked before any connection (a password is never echoed)
         check_params_text(params, module.argument_spec)

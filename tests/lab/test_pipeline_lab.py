@@ -35,7 +35,8 @@ def when(text):
 
 
 def test_batch_over_two_arches_three_nodes_and_three_staging_targets(
-        lab, tmp_path, world, fedora_repo, builder_standins, kiwi_description, ftp_server, smtp_sink):
+        lab, tmp_path, world, fedora_repo, builder_standins, kiwi_description, ftp_server, smtp_sink,
+        controller_only_key):
     ftp_root = tmp_path / 'ftp'
     ftp_root.mkdir()
     ftp = ftp_server(str(ftp_root), host=lab.controller_address)
@@ -44,8 +45,9 @@ def test_batch_over_two_arches_three_nodes_and_three_staging_targets(
     # the operator's named staging targets and Koji hub; the requests name them
     staging_targets = {
         'controller': {'type': 'local', 'path': str(tmp_path / 'staging')},
+        # a key node-arm's sshd takes only from the controller: the build role relays SSH staging (no login on nodes)
         'arm-ssh': {'type': 'ssh', 'host': arm['address'], 'user': 'root', 'path': ssh_path,
-                    'identity_file': str(lab.ssh_key), 'known_hosts_file': str(lab.known_hosts)},
+                    'identity_file': str(controller_only_key), 'known_hosts_file': str(lab.known_hosts)},
         'lab-ftp': {'type': 'ftp', 'host': lab.controller_address, 'port': ftp.port, 'user': ftp.user,
                     'password_env': 'FEDORA_BUILD_FTP_PASSWORD', 'path': '/pub'},
     }
@@ -120,6 +122,8 @@ def test_batch_over_two_arches_three_nodes_and_three_staging_targets(
     failure = [m for s, m in mails.items() if s.startswith('[fedora-build] FAILED: boot 41 x86_64')]
     assert failure and "Failed to download metadata" in failure[0].get_content()
     assert ftp.password not in (tmp_path / 'run1' / 'results.json').read_text()
+    # every FTP upload came from the controller (relayed), none from a node
+    assert ftp.uploaders and set(ftp.uploaders) == {lab.controller_address}, ftp.uploaders
 
     # The same batch again rebuilds nothing that succeeded.
     again = run_playbook(PLAYBOOK, inventory=inventory, extra_vars=extra, env=env, workdir=tmp_path / 'run2')

@@ -257,3 +257,92 @@ def test_controller_pulls_from_a_node_behind_a_jump_host(lab, tmp_path):
     assert used.exists(), 'the pull did not go through the jump host'
     assert tree_digests(staging / bid) == tree_digests(tree)
     assert os.readlink(staging / LATEST) == bid
+
+
+def test_the_controller_relays_a_node_tree_to_an_ssh_host(lab, tmp_path, controller_only_key):
+    """The build role's SSH staging: stage runs on the controller with src_host, the node's files stream through it
+    to the staging host, so the target's key is the controller's (a key accepted only from the controller works)."""
+    tree = tmp_path / 'tree'
+    make_tree(tree, {'images/boot.iso': 20 * 1024 * 1024 + 5, 'logs/build.log': b'ok\n', 'build.json': b'{}\n'})
+    bid = new_bid()
+    src = put_tree_on(lab, 'node-x86a', tree, bid)
+    staging = '%s/staging-%s' % (lab.hosts['node-x86b']['node_root'], bid[-6:])
+    target = ssh_target(lab, 'node-x86b', staging, identity_file=str(controller_only_key))
+    src_host = {'host': lab.hosts['node-x86a']['address'], 'user': 'root', 'identity_file': str(lab.ssh_key),
+                'known_hosts_file': str(lab.known_hosts)}
+    args = dict(src=src, build_id=bid, latest=LATEST, target=target, src_host=src_host)
+
+    # the control: pushed from the node, the same key is refused (the key really is the controller's only)
+    push = stage_on(lab, 'node-x86a', **dict((k, v) for k, v in args.items() if k != 'src_host'))
+    assert push.status('module', 'node-x86a') == 'failed', push.describe()
+    assert 'Permission denied' in push.result('module', 'node-x86a')['msg'], push.result('module', 'node-x86a')['msg']
+
+    check = run_module('ondemand.fedora_build.stage', args, check=True)
+    check.assert_ok()
+    assert sorted(check.result('module')['would_transfer']) == sorted(tree_digests(tree))
+    run = run_module('ondemand.fedora_build.stage', args)   # on the controller, as the role's delegate_to: localhost
+    run.assert_ok()
+    res = run.result('module')
+    assert res['changed'] is True and res['bytes_transferred'] == sum((tree / f).stat().st_size for f in tree_digests(tree))
+    assert remote_digests(lab, 'node-x86b', '%s/%s' % (staging, bid)) == tree_digests(tree)
+    assert lab.ssh('node-x86b', 'readlink', '%s/%s' % (staging, LATEST)).stdout.strip() == bid
+    # nothing of the tree is on the controller's filesystem: the source was the node's private copy
+    assert not os.path.exists(src)
+    again = run_module('ondemand.fedora_build.stage', args)
+    again.assert_ok()
+    assert again.result('module')['changed'] is False and again.result('module')['already_staged'] is True
+
+
+@pytest.mark.parametrize('kind', ['ssh', 'ftp'])
+def test_a_relayed_file_that_breaks_on_the_node_fails_the_staging(lab, tmp_path, ftp_server, controller_only_key, kind):
+    """A file the node cannot send (gone after CHECKSUM was written) fails the relay with the node's reason; the target
+    keeps no final directory and no latest pointer."""
+    tree = tmp_path / 'tree'
+    make_tree(tree, {'images/boot.iso': 9 * 1024 * 1024, 'build.json': b'{}\n'})
+    bid = new_bid()
+    src = put_tree_on(lab, 'node-x86a', tree, bid)
+    lab.ssh('node-x86a', 'rm', '--', src + '/images/boot.iso')
+    if kind == 'ssh':
+        staging = '%s/staging-%s' % (lab.hosts['node-x86b']['node_root'], bid[-6:])
+        target = ssh_target(lab, 'node-x86b', staging, identity_file=str(controller_only_key))
+    else:
+        root = tmp_path / 'ftp'
+        (root / 'pub').mkdir(parents=True)
+        ftp = ftp_server(str(root), host=lab.controller_address)
+        target = {'type': 'ftp', 'host': lab.controller_address, 'port': ftp.port, 'user': ftp.user,
+                  'password': ftp.password, 'path': '/pub'}
+    src_host = {'host': lab.hosts['node-x86a']['address'], 'user': 'root', 'identity_file': str(lab.ssh_key),
+                'known_hosts_file': str(lab.known_hosts)}
+    run = run_module('ondemand.fedora_build.stage', dict(src=src, build_id=bid, latest=LATEST, target=target,
+                                                         src_host=src_host))
+    assert run.status('module') == 'failed', run.describe()
+    msg = run.result('module')['msg']
+    assert msg.startswith('source node root@%s' % lab.hosts['node-x86a']['address']) and 'cannot read ' in msg \
+        and 'No such file or directory' in msg, msg
+    if kind == 'ssh':
+        listing = lab.ssh('node-x86b', 'sh', '-c', 'ls -A "$1" 2>/dev/null || true', 'sh', staging).stdout.split()
+        assert bid not in listing and LATEST not in listing, listing
+    else:
+        assert sorted(p.name for p in (root / 'pub').iterdir() if not p.name.startswith('.')) == []
+
+
+def test_the_controller_relays_a_node_tree_to_an_ftp_server(lab, tmp_path, ftp_server):
+    """FTP staging from the controller with src_host: the server sees every upload come from the controller's address,
+    and the node never gets the password (it is only in the controller's module arguments)."""
+    root = tmp_path / 'ftp'
+    (root / 'pub').mkdir(parents=True)
+    ftp = ftp_server(str(root), host=lab.controller_address)
+    tree = tmp_path / 'tree'
+    make_tree(tree, {'images/boot.iso': 9 * 1024 * 1024 + 1, 'logs/build.log': b'ok\n', 'build.json': b'{}\n'})
+    bid = new_bid()
+    src = put_tree_on(lab, 'node-x86a', tree, bid)
+    target = {'type': 'ftp', 'host': lab.controller_address, 'port': ftp.port, 'user': ftp.user,
+              'password': ftp.password, 'path': '/pub'}
+    src_host = {'host': lab.hosts['node-x86a']['address'], 'user': 'root', 'identity_file': str(lab.ssh_key),
+                'known_hosts_file': str(lab.known_hosts)}
+    run = run_module('ondemand.fedora_build.stage', dict(src=src, build_id=bid, latest=LATEST, target=target,
+                                                         src_host=src_host))
+    run.assert_ok()
+    assert tree_digests(root / 'pub' / bid) == tree_digests(tree)
+    assert (root / 'pub' / LATEST).read_text().strip() == bid
+    assert ftp.uploaders and set(ftp.uploaders) == {lab.controller_address}, ftp.uploaders

@@ -12,6 +12,8 @@ and ``down`` at the end of the session, also when tests fail. It yields a
         lab.controller_address # this host's address on the lab bridge: bind servers here for the nodes
         lab.ssh('node-x86a', 'cat', '/etc/hostname')   # CompletedProcess (host key checking on)
 
+``controller_only_key`` is an SSH key the nodes accept only from the controller's address.
+
 The lab id is ``FEDORA_BUILD_LAB_ID`` when set; otherwise the first free id
 from a start derived from the pid, so concurrent pytest runs (and molecule's
 lab) don't collide. Needs root: without it the fixture fails with a message.
@@ -143,3 +145,25 @@ def lab():
         yield running
     finally:
         running.down()
+
+
+@pytest.fixture
+def controller_only_key(lab, tmp_path):
+    """A staging key the lab's sshd accepts only from the controller's address (``from=`` in authorized_keys): a
+    staging that works with it went from the controller, not from a node."""
+    key = tmp_path / 'controller_only'
+    subprocess.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'controller-only', '-f', str(key)], check=True)
+    authorized = lab.state / 'authorized_keys'
+    before = authorized.read_text()
+    line = 'from="%s",restrict %s' % (lab.controller_address, (tmp_path / 'controller_only.pub').read_text().strip())
+    _replace_text(authorized, before.rstrip('\n') + '\n' + line + '\n')
+    yield key
+    _replace_text(authorized, before)
+
+
+def _replace_text(path, text):
+    """Write ``path`` by rename, so an sshd reading it meanwhile sees the old or the new file, never half of one."""
+    tmp = path.with_name('.%s.tmp' % path.name)
+    tmp.write_text(text)
+    tmp.chmod(0o600)
+    os.replace(tmp, path)

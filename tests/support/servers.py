@@ -283,6 +283,7 @@ class FtpServer(_Server):
         self.quota_left = None
         self.tampers = []         # [pattern, times left]
         self.received = []
+        self.uploaders = []       # the client address of each received file (who uploaded it)
 
     # -- fault injection (see the module docstring)
     def set_store_reply(self, reply, pattern='*', times=None):
@@ -380,6 +381,7 @@ class FtpServer(_Server):
             def on_file_received(self, file):
                 with owner.lock:
                     owner.received.append(file)
+                    owner.uploaders.append(self.remote_ip)
                 if owner._take(owner.tampers, file) is not None:
                     with open(file, 'r+b') as handle:
                         first = handle.read(1)

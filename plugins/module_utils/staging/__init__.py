@@ -65,8 +65,9 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate imp
 
 # --------------------------------------------------------------------------- the registry
 
-# One line per target type. A target class implements the interface of common.Target; its class attributes
-# say what the module's argument spec needs (REQUIRED options) and whether it can pull from a node (PULLS).
+# One line per target type. A target class implements the interface of common.Target (it reads either source: the
+# tree where the module runs, common.LocalSource, or a node's tree over SSH, pull.SshSource); its class attribute
+# REQUIRED says what the module's argument spec needs.
 # A new transport = one file with its class, one line here (docs/extending.md).
 TARGETS = {
     'local': LocalTarget,
@@ -87,10 +88,6 @@ def make_target(spec, source, connect_timeout, timeout):
     cls = TARGETS.get(spec.get('type'))
     if cls is None:
         raise FedoraBuildError('target.type: %r is not one of %s.' % (spec.get('type'), ', '.join(TARGET_TYPES)))
-    if source is not None and not cls.PULLS and not isinstance(source, LocalSource):
-        pulling = ', '.join(k for k in TARGET_TYPES if TARGETS[k].PULLS)
-        raise FedoraBuildError('src_host: %s targets are pushed from the build node itself; src_host is only for '
-                               'targets that pull (%s).' % (spec['type'], pulling))
     return cls(spec, source, connect_timeout, timeout)
 
 

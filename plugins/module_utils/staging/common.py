@@ -11,6 +11,7 @@ import os
 import re
 import secrets
 import stat
+import subprocess
 import time
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
@@ -180,8 +181,86 @@ class LocalSource(object):
             out[entry.relpath] = st.st_size
         return out
 
+    def open_file(self, rel):
+        """``rel``'s bytes as a SourceFile (the file itself: a target's ssh reads it directly)."""
+        try:
+            return SourceFile(open(self.path(rel), 'rb'))
+        except (IOError, OSError) as exc:
+            raise FedoraBuildError('src: cannot read %s: %s.' % (self.path(rel), exc.strerror or exc))
+
+    def copy_files(self, entries, out):
+        """Append the entries' bytes to the file object ``out``, one after the other."""
+        for entry in entries:
+            handle = self.open_file(entry.relpath)
+            try:
+                copy_exactly(handle, out, entry.size, '%s: %s' % (self.root, entry.relpath))
+            finally:
+                handle.close()
+
     def close(self):
         pass
+
+
+class SourceFile(object):
+    """One source file being read: ``read``, ``readinto`` and ``fileno`` give its bytes (a target's ssh or FTP
+    upload reads it directly, nothing is copied at rest); ``close()`` answers whether the source failed.
+
+    ``proc`` is the process whose stdout ``handle`` is (a relayed file: ssh to the node running cat); ``fail`` turns
+    its stderr into the source's FedoraBuildError.
+    """
+
+    def __init__(self, handle, proc=None, errors=None, fail=None, timeout=60):
+        self.handle = handle
+        self.proc = proc
+        self.errors = errors
+        self.fail = fail
+        self.timeout = timeout
+        self.failure = None
+
+    def read(self, size=-1):
+        return self.handle.read(size)
+
+    def readinto(self, buf):
+        return self.handle.readinto(buf)
+
+    def fileno(self):
+        return self.handle.fileno()
+
+    def close(self):
+        """Stop reading; returns the source's FedoraBuildError when it failed (a relayed cat), else None."""
+        if self.handle.closed:
+            return self.failure
+        # our end of the pipe goes first: a source with bytes left gets EPIPE and ends instead of waiting for us
+        self.handle.close()
+        if self.proc is None:
+            return None
+        try:
+            self.proc.wait(timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            return None
+        if self.errors is not None:
+            self.errors.seek(0)
+            stderr = self.errors.read()
+            self.errors.close()
+            # a broken pipe is ours (we stopped reading: the target had failed), not the source's failure
+            said = [line for line in stderr.splitlines() if line.strip() and b'Broken pipe' not in line]
+            if self.proc.returncode != 0 and said:
+                self.failure = self.fail(stderr)
+        return self.failure
+
+
+def copy_exactly(reader, out, size, shown):
+    """Copy ``size`` bytes of ``reader`` to ``out``; a shorter source is refused (it changed while staging)."""
+    left = size
+    while left > 0:
+        block = reader.read(min(BLOCK, left))
+        if not block:
+            raise FedoraBuildError('src: %s ended after %d of its %d bytes; it changed while staging.'
+                                   % (shown, size - left, size))
+        out.write(block)
+        left -= len(block)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -368,11 +447,12 @@ class Target(object):
     and the methods ``inspect(build_id, latest, entries) -> TargetState``, ``hash_final(build_id, rel) -> (size,
     hex)``, ``prepare(build_id)``, ``put(entry, data=None) -> bytes``, ``commit(build_id, replace)``,
     ``set_latest(name, build_id)``, ``clear_latest(name)`` and ``close()``; ``transfer`` may be overridden to batch.
+    It reads the files through its source's ``open_file(rel)`` (a SourceFile) and ``copy_files(entries, out)``, which
+    work alike for the tree where the module runs and for a node's tree streamed over SSH (the controller relays).
     """
 
     kind = None
     REQUIRED = ()       # target options its type requires (the module's required_if)
-    PULLS = False       # True when the files may come from a node over SSH (src_host)
     verify = True
     partial = None
 

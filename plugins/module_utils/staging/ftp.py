@@ -19,7 +19,8 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils.staging.comm
 
 
 class FtpTarget(Target):
-    """A directory on an FTP server; the module runs on the build node and uploads (STOR), then reads back."""
+    """A directory on an FTP server, uploaded to (STOR) from where the module runs (the build role: the controller,
+    relaying the node's files), then read back."""
 
     kind = 'ftp'
     REQUIRED = ('host',)
@@ -211,18 +212,17 @@ class FtpTarget(Target):
             reader.write(data)
             reader.seek(0)
         else:
-            try:
-                reader = open(self.source.path(entry.relpath), 'rb')
-            except (IOError, OSError) as exc:
-                raise FedoraBuildError('src: cannot read %s: %s.' % (self.source.path(entry.relpath), exc.strerror or exc))
+            reader = self.source.open_file(entry.relpath)   # the file, or the node's stream (relayed)
         cleanup = True
         try:
             try:
                 ftp.storbinary('STOR ' + tmp, reader, blocksize=BLOCK)
             except (OSError, ftplib.Error) as exc:
-                raise self._error(self._reason(exc), 'cannot store %s' % entry.relpath)
-            finally:
-                reader.close()
+                source_failure = reader.close()
+                raise source_failure or self._error(self._reason(exc), 'cannot store %s' % entry.relpath)
+            source_failure = reader.close()
+            if source_failure is not None:
+                raise source_failure   # the node's stream broke: what was stored is short
             if self.verify:
                 size, digest = self.hash_remote(tmp)
             else:

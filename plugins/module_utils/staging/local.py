@@ -40,7 +40,6 @@ class LocalTarget(pull.PullMixin, Target):
     """A directory on the machine the module runs on."""
 
     kind = 'local'
-    PULLS = True
 
     def __init__(self, spec, source, connect_timeout=30, timeout=300):
         self.path = check_tree_path(check_abs_path(spec.get('path'), 'target.path'), 'target.path')

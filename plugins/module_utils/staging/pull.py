@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: ondemand.fedora_build contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Pulling a build tree from its node over SSH into a local target (the controller pulls)."""
+"""A build tree on its node, read over SSH by the controller: pulled into a local target, relayed (streamed) to an SSH
+or FTP target."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from shlex import quote as _quote
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.staging.common import (
-    CHECKSUM_NAME, O_CLOEXEC, checksum_entry, follow_hashing, mismatch, receive_exactly)
+    CHECKSUM_NAME, O_CLOEXEC, SourceFile, checksum_entry, copy_exactly, follow_hashing, mismatch, receive_exactly)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.staging.ssh import BATCH_LIMIT, SshConnection
 
 
@@ -54,6 +55,38 @@ class SshSource(object):
         return subprocess.Popen(self.conn.argv('cat -- %s' % ' '.join(_quote(self.path(r)) for r in rels)),
                                 stdin=subprocess.DEVNULL, stdout=files.get('stdout', subprocess.PIPE),
                                 stderr=files.get('stderr', subprocess.PIPE), bufsize=0)
+
+    def open_file(self, rel):
+        """``rel``'s bytes streamed from the node (ssh running cat) as a SourceFile: a relayed target reads the
+        pipe directly, so nothing is stored on the way."""
+        errors = tempfile.TemporaryFile()
+        try:
+            proc = self.open_stream(rel, stderr=errors)
+        except OSError as exc:
+            errors.close()
+            raise FedoraBuildError('%s: cannot run ssh: %s.' % (self.conn.describe, exc.strerror or exc))
+        return SourceFile(proc.stdout, proc, errors, lambda stderr: self.conn.error(stderr, 'cannot read %s' % self.path(rel)),
+                          timeout=self.timeout)
+
+    def copy_files(self, entries, out):
+        """Append the entries' bytes to ``out``, one after the other, all in one ssh call."""
+        errors = tempfile.TemporaryFile()
+        proc = self.open_stream(*[e.relpath for e in entries], stderr=errors)
+        stream = SourceFile(proc.stdout, proc, errors, lambda stderr: self.conn.error(
+            stderr, 'cannot read the files of %s' % self.root), timeout=self.timeout)
+        try:
+            for entry in entries:
+                try:
+                    copy_exactly(stream, out, entry.size, '%s: %s' % (self.description, entry.relpath))
+                except FedoraBuildError:
+                    failure = stream.close()
+                    if failure is not None:
+                        raise failure
+                    raise
+        finally:
+            failure = stream.close()
+        if failure is not None:
+            raise failure
 
     def close(self):
         self.conn.close()

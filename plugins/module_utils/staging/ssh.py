@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: ondemand.fedora_build contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Staging over SSH: the ssh connection (strict host keys, one master) and the SSH target (pushed from the node)."""
+"""Staging over SSH: the ssh connection (strict host keys, one master) and the SSH target (written from where the
+module runs: from the build tree there, or relayed from the node's stream by the controller)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from shlex import quote as _quote
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.fileutil import check_tree_path
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.staging.common import (
-    BLOCK, CIPHERS, Target, TargetState, check_abs_path, check_host, check_port,
+    CIPHERS, Target, TargetState, check_abs_path, check_host, check_port,
     check_ssh_args, check_user, checksum_entry, host_for_url, link_refused, mismatch, tmp_name)
 
 
@@ -323,7 +324,8 @@ if [ -L {name} ]; then rm -f -- {name} || exit 4; fi'''
 
 
 class SshTarget(Target):
-    """A directory on a host reached over SSH; the module runs on the build node and pushes."""
+    """A directory on a host reached over SSH, written from where the module runs (the build role: the controller,
+    relaying the node's files)."""
 
     kind = 'ssh'
     REQUIRED = ('host',)
@@ -409,21 +411,15 @@ class SshTarget(Target):
         if finish:
             script += finish + '\n'
         if len(items) == 1 and checksum is None:
-            try:
-                stdin = open(self.source.path(items[0].relpath), 'rb')
-            except (IOError, OSError) as exc:
-                raise FedoraBuildError('src: cannot read %s: %s.'
-                                       % (self.source.path(items[0].relpath), exc.strerror or exc))
+            stdin = self.source.open_file(items[0].relpath)   # a big file: straight from the file or the node's stream
         else:
+            # small files (at most 8 * BATCH_LIMIT together): gathered first, one read of the source for all of them
             stdin = tempfile.TemporaryFile()
-            for entry in entries:
-                try:
-                    with open(self.source.path(entry.relpath), 'rb') as handle:
-                        shutil.copyfileobj(handle, stdin, BLOCK)
-                except (IOError, OSError) as exc:
-                    stdin.close()
-                    raise FedoraBuildError('src: cannot read %s: %s.'
-                                           % (self.source.path(entry.relpath), exc.strerror or exc))
+            try:
+                self.source.copy_files(entries, stdin)
+            except FedoraBuildError:
+                stdin.close()
+                raise
             if checksum is not None:
                 stdin.write(checksum)
             stdin.seek(0)
@@ -435,7 +431,9 @@ class SshTarget(Target):
             except OSError as exc:
                 raise FedoraBuildError('%s: cannot run ssh: %s.' % (self.describe, exc.strerror or exc))
         finally:
-            stdin.close()
+            source_failure = stdin.close()
+        if proc.returncode != 0 and source_failure is not None:
+            raise source_failure   # the node's stream broke: that is why the target got less
         lines = proc.stdout.decode('ascii', 'replace').splitlines()
         if proc.returncode == 255:
             raise self.conn.error(proc.stderr, 'cannot send %s' % names)
@@ -500,14 +498,13 @@ class SshTarget(Target):
             stdin.write(data)
             stdin.seek(0)
         else:
-            try:
-                stdin = open(self.source.path(entry.relpath), 'rb')
-            except (IOError, OSError) as exc:
-                raise FedoraBuildError('src: cannot read %s: %s.' % (self.source.path(entry.relpath), exc.strerror or exc))
+            stdin = self.source.open_file(entry.relpath)
         try:
             proc = self._script(script, 'cannot send %s' % entry.relpath, stdin=stdin)
         finally:
-            stdin.close()
+            source_failure = stdin.close()
+        if proc.returncode != 0 and source_failure is not None:
+            raise source_failure
         reported = proc.stdout.decode('ascii', 'replace').split()
         if proc.returncode == 6 and len(reported) == 2:
             raise mismatch(self.describe, entry, int(reported[1]), reported[0])
