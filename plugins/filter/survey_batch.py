@@ -23,17 +23,34 @@ description:
   - Returns the list for C(fedora_build_requests); a YAML error or a wrong shape fails with one sentence naming C(fb_requests).
   - The answer is a requester's text, so aliases that expand to more than 100000 values or 262144 characters are
     refused (a billion laughs answer would exhaust the controller's memory once serialized).
+  - A login typed into a kickstart URL of the answer is refused naming the request (the job's extra vars show it to
+    anyone who may see the job); the batch survey asks it apart, O(user) and O(password), and this filter puts it
+    into every http, https or ftp kickstart URL of the batch as the percent-encoded C(user:password@).
 options:
   _input:
     description: The answer text (YAML), or an already parsed list.
     type: raw
     required: true
+  user:
+    description: The kickstart login name (the batch survey's C(fb_kickstart_user)); empty for none.
+    type: str
+    version_added: 0.4.0
+  password:
+    description: The kickstart password (the batch survey's C(fb_kickstart_password), a password question); needs O(user).
+    type: str
+    version_added: 0.4.0
 """
 
 EXAMPLES = r"""
 - name: Read the batch
   ansible.builtin.set_fact:
     fedora_build_requests: "{{ fb_requests | ondemand.fedora_build.survey_batch }}"
+
+- name: Read the batch with the survey's kickstart login (put into each kickstart URL; no_log)
+  ansible.builtin.set_fact:
+    fedora_build_requests: >-
+      {{ fb_requests | ondemand.fedora_build.survey_batch(user=fb_kickstart_user, password=fb_kickstart_password) }}
+  no_log: true
 """
 
 RETURN = r"""
@@ -78,7 +95,7 @@ def _load(text):
         loader.dispose()
 
 
-def _survey_batch(answer):
+def _survey_batch(answer, user=None, password=None):
     data = answer
     if isinstance(answer, str):
         try:
@@ -89,7 +106,7 @@ def _survey_batch(answer):
             raise AnsibleFilterError('%s: not valid YAML%s (%s).'
                                      % (survey.BATCH_VARIABLE, where, getattr(exc, 'problem', None) or exc))
     try:
-        return survey.requests_from_batch(data)
+        return survey.requests_from_batch(data, user=user, password=password)
     except FedoraBuildError as exc:
         raise AnsibleFilterError(exc.msg)
 

@@ -152,6 +152,9 @@ def request_from_survey(answers, image_type=None):
         node[parts[-1]] = value
     for path, login in sorted(logins.items()):
         _put_login(request, path, login)
+    url = (request.get('kickstart') or {}).get('src')
+    if not logins and isinstance(url, str) and '@' in urlsplit(url).netloc:
+        raise FedoraBuildError(login_in_url('fb_kickstart_url'))
     if image_type:
         request['image_type'] = image_type
     return request
@@ -175,8 +178,7 @@ def _put_login(request, path, login):
         raise FedoraBuildError('%s: a login goes with an http, https or ftp URL in %s, not with %s.'
                                % (user_var, url_var, 'a path' if url.startswith('/') else 'that text'))
     if '@' in parts.netloc:
-        raise FedoraBuildError('%s: the URL holds a login already; give it in %s and %s only.'
-                               % (url_var, user_var, password_var))
+        raise FedoraBuildError(login_in_url(url_var))
     userinfo = quote(login['url_user'][1], safe='')
     if 'url_password' in login:
         userinfo += ':' + quote(login['url_password'][1], safe='')
@@ -184,11 +186,19 @@ def _put_login(request, path, login):
                                             parts.query, parts.fragment))
 
 
-def requests_from_batch(data):
+def login_in_url(where):
+    """The sentence for a login typed into a URL answer: AWX shows the job's extra vars to whoever may see the job."""
+    return ('%s: the URL holds a login, which the job\'s extra vars show to anyone who may see the job; give it in '
+            'fb_kickstart_user and fb_kickstart_password (a password question, kept encrypted) instead.' % where)
+
+
+def requests_from_batch(data, user=None, password=None):
     """Check the parsed ``fb_requests`` answer and return the list of requests.
 
     Accepts a list of requests, or a mapping with ``fedora_build_requests``
-    (the same file a CLI user passes with ``-e @batch.yml``).
+    (the same file a CLI user passes with ``-e @batch.yml``). ``user`` and ``password`` (the batch survey's
+    ``fb_kickstart_user`` and ``fb_kickstart_password``) go into every kickstart URL of the batch as its
+    ``user:password@``: the requester's own login, to the kickstart servers the requester named.
     """
     if isinstance(data, dict) and 'fedora_build_requests' in data:
         data = data['fedora_build_requests']
@@ -199,4 +209,33 @@ def requests_from_batch(data):
         if not isinstance(item, dict):
             raise FedoraBuildError('%s[%d]: expected a mapping (a build request), got %s.'
                                    % (BATCH_VARIABLE, index, type(item).__name__))
+    login = {}
+    for variable, kind, value in (('fb_kickstart_user', 'url_user', user), ('fb_kickstart_password', 'url_password',
+                                                                            password)):
+        present, value = _answer(variable, kind, value)
+        if present:
+            login[kind] = (variable, value)
+    with_url = []
+    for index, item in enumerate(data):
+        kickstart = item.get('kickstart')
+        url = kickstart.get('src') if isinstance(kickstart, dict) else kickstart
+        if not isinstance(url, str) or urlsplit(url).scheme.lower() not in ('http', 'https', 'ftp'):
+            continue
+        if '@' in urlsplit(url).netloc:
+            raise FedoraBuildError(login_in_url('%s[%d].kickstart%s' % (BATCH_VARIABLE, index,
+                                                                        '.src' if isinstance(kickstart, dict) else '')))
+        with_url.append(index)
+    if not login:
+        return data
+    if 'url_user' not in login:
+        raise FedoraBuildError('fb_kickstart_password: a password needs the login name too (fb_kickstart_user).')
+    if not with_url:
+        raise FedoraBuildError('fb_kickstart_user: a login needs a request with an http, https or ftp kickstart URL '
+                               'in %s.' % BATCH_VARIABLE)
+    data = [dict(item) for item in data]
+    for index in with_url:
+        kickstart = data[index]['kickstart']
+        holder = {'kickstart': dict(kickstart) if isinstance(kickstart, dict) else {'src': kickstart}}
+        _put_login(holder, 'kickstart.src', login)
+        data[index]['kickstart'] = holder['kickstart'] if isinstance(kickstart, dict) else holder['kickstart']['src']
     return data

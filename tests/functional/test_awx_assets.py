@@ -265,8 +265,8 @@ def test_per_type_questions():
     assert by_file['build_dvd.json']['fb_kickstart_url']['required'] is True
     assert by_file['build_live.json']['fb_kickstart_url']['required'] is False   # kiwi needs none
     assert 'fb_live_backend' in by_file['build_live.json'] and 'fb_kiwi_description' in by_file['build_live.json']
-    assert list(by_file['build_batch.json']) == ['fb_requests']
-    for name in ('build_dvd.json', 'build_live.json'):  # AWX keeps a "password" answer encrypted ($encrypted$)
+    assert list(by_file['build_batch.json']) == ['fb_requests', 'fb_kickstart_user', 'fb_kickstart_password']
+    for name in ('build_dvd.json', 'build_live.json', 'build_batch.json'):  # AWX keeps a "password" answer encrypted
         assert by_file[name]['fb_kickstart_password']['type'] == 'password'
         assert by_file[name]['fb_kickstart_user']['type'] == 'text'
     assert 'fb_kickstart_password' not in by_file['build_boot_iso.json']
@@ -308,7 +308,9 @@ def test_request_from_survey_puts_the_kickstart_login_into_the_url():
     ({'fb_kickstart_user': 'a', 'fb_kickstart_url': '/srv/ks/a.ks'},
      'fb_kickstart_user: a login goes with an http, https or ftp URL in fb_kickstart_url, not with a path.'),
     ({'fb_kickstart_user': 'a', 'fb_kickstart_url': 'https://b:c@ks.example.org/a.ks'},
-     'fb_kickstart_url: the URL holds a login already; give it in fb_kickstart_user and fb_kickstart_password only.'),
+     'fb_kickstart_url: the URL holds a login, which the job'),
+    ({'fb_kickstart_url': 'https://b:c@ks.example.org/a.ks'}, 'fb_kickstart_url: the URL holds a login, which the job'),
+    ({'fb_kickstart_url': 'ftp://b@ks.example.org/a.ks'}, 'fb_kickstart_url: the URL holds a login, which the job'),
     ({'fb_kickstart_user': 'a', 'fb_kickstart_password': ['x'], 'fb_kickstart_url': 'https://h/a.ks'},
      'fb_kickstart_password: expected text, got list.'),
     ({'fb_koji_tasks': '12 abc'}, "fb_koji_tasks: 'abc' is not a Koji task ID"),
@@ -396,6 +398,40 @@ def test_survey_answers_become_a_request_that_build_request_accepts(mapped, case
     if answers.get('fb_kickstart_url'):
         assert normalized['kickstart']['src'] == answers['fb_kickstart_url']
     assert normalized['force'] is (answers['fb_force'] == 'yes')
+
+
+def test_the_batch_survey_puts_the_kickstart_login_into_every_kickstart_url():
+    """The batch template asks the login apart too: it goes into each http, https or ftp kickstart URL of the batch,
+    in whichever shape the request gives the kickstart (a URL, or a mapping with src); other requests are left as
+    they are, and the answer itself is not changed."""
+    batch = [{'image_type': 'live', 'kickstart': 'https://ks.example.org/live.ks'},
+             {'image_type': 'dvd', 'kickstart': {'src': 'ftp://ks.example.org/dvd.ks', 'sha256': 'a' * 64}},
+             {'image_type': 'dvd', 'kickstart': '/srv/ks/dvd.ks'}, {'image_type': 'boot'}]
+    got = survey.requests_from_batch(batch, user='qa team', password='p@ss:w/rd %')
+    assert got[0]['kickstart'] == 'https://qa%20team:p%40ss%3Aw%2Frd%20%25@ks.example.org/live.ks'
+    assert got[1]['kickstart'] == {'src': 'ftp://qa%20team:p%40ss%3Aw%2Frd%20%25@ks.example.org/dvd.ks', 'sha256': 'a' * 64}
+    assert got[2:] == batch[2:] and batch[0]['kickstart'] == 'https://ks.example.org/live.ks'
+    assert survey.requests_from_batch(batch, user='qa', password='') [0]['kickstart'] == 'https://qa@ks.example.org/live.ks'
+    assert survey.requests_from_batch(batch, user='', password='') == batch
+
+
+@pytest.mark.parametrize('batch, login, message', [
+    ([{'kickstart': 'https://b:c@ks.example.org/a.ks'}], {}, 'fb_requests[0].kickstart: the URL holds a login, which '),
+    ([{}, {'kickstart': {'src': 'ftp://b@ks.example.org/a.ks'}}], {'user': 'a'},
+     'fb_requests[1].kickstart.src: the URL holds a login, which '),
+    ([{'kickstart': '/srv/ks/a.ks'}], {'user': 'a'},
+     'fb_kickstart_user: a login needs a request with an http, https or ftp kickstart URL in fb_requests.'),
+    ([{'kickstart': 'https://h/a.ks'}], {'password': 'x'},
+     'fb_kickstart_password: a password needs the login name too (fb_kickstart_user).'),
+    ([{'kickstart': 'https://h/a.ks'}], {'user': ['a']}, 'fb_kickstart_user: expected text, got list.'),
+])
+def test_a_login_typed_into_a_survey_url_is_refused(batch, login, message):
+    """A login typed into a URL answer is in the job's extra vars for anyone who may see the job: refused, naming
+    the request, before anything uses it; the login questions are the way."""
+    with pytest.raises(FedoraBuildError) as err:
+        survey.requests_from_batch(batch, **login)
+    assert err.value.msg.startswith(message), err.value.msg
+    assert '\n' not in err.value.msg
 
 
 def test_bad_survey_answers_fail_validation_naming_the_field():

@@ -149,8 +149,22 @@ fb_koji_tasks: !unsafe '{tasks}'
 """
 
 
+AWX_BATCH_LOGIN = """\
+fb_requests: !unsafe |
+  - image_type: dvd
+    release: '41'
+    arch: x86_64
+    name: login
+    kickstart: https://ks.example.org/dvd.ks
+    koji: {{tasks: [{tasks}]}}
+fb_kickstart_user: !unsafe 'alice'
+fb_kickstart_password: !unsafe '{password}'
+"""
+
+
+@pytest.mark.parametrize('template', ['single', 'batch'])
 @pytest.mark.parametrize('tasks', ['', '12 abc'])
-def test_an_awx_survey_kickstart_password_is_in_no_task_result(tmp_path, tasks):
+def test_an_awx_survey_kickstart_password_is_in_no_task_result(tmp_path, tasks, template):
     """The dvd and live surveys ask the kickstart login apart (fb_kickstart_password is a password question, which
     AWX keeps encrypted in the job's extra vars). awx_build.yml puts it into the URL with no_log, and the validated
     request drops it again: at -vvv the password is in no output and no task result (job events), also when another
@@ -158,16 +172,26 @@ def test_an_awx_survey_kickstart_password_is_in_no_task_result(tmp_path, tasks):
     held it)."""
     password = 'pw-awx-5e0b-not-for-job-events'
     vars_file = tmp_path / 'awx-extravars.yml'
-    vars_file.write_text(AWX_LOGIN.format(password=password, tasks=tasks))
+    if template == 'single':
+        vars_file.write_text(AWX_LOGIN.format(password=password, tasks=tasks))
+    else:   # the batch: a wrong answer there is the YAML's (a list where a mapping belongs), named by validation
+        vars_file.write_text(AWX_BATCH_LOGIN.format(password=password, tasks='12' if not tasks else "'abc'"))
     run = run_playbook(str(REPO / 'playbooks' / 'awx_build.yml'), inventory=NO_NODES, extra_vars=operator_vars(tmp_path),
                        args=('-e', '@%s' % vars_file), verbosity=3, workdir=tmp_path / 'run')
     assert password not in run.stdout + run.stderr
     assert password not in json.dumps([r.result for r in run.results])
-    if tasks:
+    if tasks and template == 'single':
         failed = run.result('Check the survey answers (a kickstart password stands in masked, so a mistake is shown)')
         assert "fb_koji_tasks: 'abc' is not a Koji task ID" in failed['msg'], failed
         return
-    assert run.result('Map the survey answers (fb_*) onto fedora_build_request').get('censored')
+    if tasks:
+        problems = run.result(VALIDATE)['problems']
+        assert problems and problems[0].startswith('requests[0].koji.tasks'), problems
+        return
+    if template == 'single':
+        assert run.result('Map the survey answers (fb_*) onto fedora_build_request').get('censored')
+    else:
+        assert run.result('Read the batch survey answer (fb_requests) as fedora_build_requests').get('censored')
     validated = run.result(VALIDATE)
     assert validated['problems'] == [] and validated['requests'][0]['kickstart']['src'] == 'https://ks.example.org/dvd.ks'
 
