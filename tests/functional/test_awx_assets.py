@@ -411,7 +411,7 @@ def test_the_batch_survey_puts_the_kickstart_login_into_every_kickstart_url():
     assert got[0]['kickstart'] == 'https://qa%20team:p%40ss%3Aw%2Frd%20%25@ks.example.org/live.ks'
     assert got[1]['kickstart'] == {'src': 'ftp://qa%20team:p%40ss%3Aw%2Frd%20%25@ks.example.org/dvd.ks', 'sha256': 'a' * 64}
     assert got[2:] == batch[2:] and batch[0]['kickstart'] == 'https://ks.example.org/live.ks'
-    assert survey.requests_from_batch(batch, user='qa', password='') [0]['kickstart'] == 'https://qa@ks.example.org/live.ks'
+    assert survey.requests_from_batch(batch, user='qa', password='')[0]['kickstart'] == 'https://qa@ks.example.org/live.ks'
     assert survey.requests_from_batch(batch, user='', password='') == batch
 
 
