@@ -84,6 +84,33 @@ def summary(times):
             'best_s': round(min(times), 3)}
 
 
+def run_rounds(label, methods, clear, rounds, check):
+    """Time each method once per round, rounds interleaved; ``check(name, round, value)`` looks at each result.
+    Returns {name: [seconds, ...]} and the seconds the module reported inside ansible-playbook."""
+    times = {name: [] for name in methods}
+    module_seconds = []
+    for rnd in range(rounds):
+        for name, method in methods.items():
+            clear()
+            seconds, value = method()
+            times[name].append(seconds)
+            inner = check(name, rnd, value)
+            if inner is not None:
+                module_seconds.append(inner)
+            print('%s round %d %-19s %7.2f s' % (label, rnd + 1, name, seconds), flush=True)
+    return times, module_seconds
+
+
+def scenario_result(times, module_seconds, bases):
+    """Medians, and the ratios baseline / module for each baseline in ``bases``."""
+    result = {name: summary(t) for name, t in times.items()}
+    result['module_ansible_inner_seconds'] = summary(module_seconds)
+    for base in bases:
+        for mod in ('module_inproc', 'module_ansible'):
+            result['ratio_%s_vs_%s' % (base, mod)] = round(result[base]['median_s'] / result[mod]['median_s'], 3)
+    return result
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--size-mib', type=int, default=2048)
@@ -142,32 +169,23 @@ def main():
                 'module_ansible': lambda: timed(lambda: run_module('ondemand.fedora_build.stage', params,
                                                                    inventory=lab.inventory, hosts='bench-a').assert_ok()),
             }
-            times = {name: [] for name in methods}
-            module_seconds = []
-            for rnd in range(args.rounds):
-                for name, method in methods.items():
-                    clear_b()
-                    seconds, value = method()
-                    times[name].append(seconds)
-                    if name == 'module_inproc':
-                        res = json.loads(value.stdout)
-                        assert res['changed'] and res['bytes_transferred'] >= size, res
-                    if name == 'module_ansible':
-                        module_seconds.append(value.result('module', 'bench-a')['seconds'])
-                    if rnd == 0 and name.startswith('module'):
-                        got = lab.ssh('bench-b', 'sha256sum', '%s/%s/images/big.iso' % (dst, BID)).stdout.split()[0]
-                        assert got == sha, (name, got, sha)
-                    print('push round %d %-15s %7.2f s' % (rnd + 1, name, seconds), flush=True)
+
+            def check_push(name, rnd, value):
+                if name == 'module_inproc':
+                    res = json.loads(value.stdout)
+                    assert res['changed'] and res['bytes_transferred'] >= size, res
+                if rnd == 0 and name.startswith('module'):
+                    got = lab.ssh('bench-b', 'sha256sum', '%s/%s/images/big.iso' % (dst, BID)).stdout.split()[0]
+                    assert got == sha, (name, got, sha)
+                return value.result('module', 'bench-a')['seconds'] if name == 'module_ansible' else None
+
+            times, module_seconds = run_rounds('push', methods, clear_b, args.rounds, check_push)
             # an already staged build: the re-run
             methods['module_inproc']()   # stage it once more, then the re-run is the one timed
             rerun2, value = methods['module_inproc']()
             assert json.loads(value.stdout)['changed'] is False
-            push = {name: summary(t) for name, t in times.items()}
-            push['module_ansible_inner_seconds'] = summary(module_seconds)
+            push = scenario_result(times, module_seconds, ('rsync', 'scp', 'scp_module_ciphers'))
             push['module_rerun_already_staged_s'] = round(rerun2, 3)
-            for base in ('rsync', 'scp', 'scp_module_ciphers'):
-                for mod in ('module_inproc', 'module_ansible'):
-                    push['ratio_%s_vs_%s' % (base, mod)] = round(push[base]['median_s'] / push[mod]['median_s'], 3)
             results['push'] = push
             clear_b()
 
@@ -191,23 +209,14 @@ def main():
                 'module_inproc': lambda: timed(lambda: stage(dict(params))),
                 'module_ansible': lambda: timed(lambda: run_module('ondemand.fedora_build.stage', params).assert_ok()),
             }
-            times = {name: [] for name in methods}
-            module_seconds = []
-            for rnd in range(args.rounds):
-                for name, method in methods.items():
-                    clear_local()
-                    seconds, value = method()
-                    times[name].append(seconds)
-                    if name == 'module_inproc':
-                        assert value['changed'] and value['bytes_transferred'] >= size
-                    if name == 'module_ansible':
-                        module_seconds.append(value.result('module')['seconds'])
-                    print('pull round %d %-15s %7.2f s' % (rnd + 1, name, seconds), flush=True)
-            pull = {name: summary(t) for name, t in times.items()}
-            pull['module_ansible_inner_seconds'] = summary(module_seconds)
-            for base in ('rsync', 'scp', 'scp_module_ciphers'):
-                for mod in ('module_inproc', 'module_ansible'):
-                    pull['ratio_%s_vs_%s' % (base, mod)] = round(pull[base]['median_s'] / pull[mod]['median_s'], 3)
+
+            def check_pull(name, _rnd, value):
+                if name == 'module_inproc':
+                    assert value['changed'] and value['bytes_transferred'] >= size
+                return value.result('module')['seconds'] if name == 'module_ansible' else None
+
+            times, module_seconds = run_rounds('pull', methods, clear_local, args.rounds, check_pull)
+            pull = scenario_result(times, module_seconds, ('rsync', 'scp', 'scp_module_ciphers'))
             results['pull'] = pull
             clear_local()
 
@@ -244,26 +253,17 @@ def main():
                 'module_inproc': lambda: timed(lambda: stage(dict(params))),
                 'module_ansible': lambda: timed(lambda: run_module('ondemand.fedora_build.stage', params).assert_ok()),
             }
-            times = {name: [] for name in methods}
-            module_seconds = []
-            for rnd in range(args.rounds):
-                for name, method in methods.items():
-                    clear_b()
-                    seconds, value = method()
-                    times[name].append(seconds)
-                    if name == 'module_inproc':
-                        assert value['changed'] and value['bytes_transferred'] >= size
-                    if name == 'module_ansible':
-                        module_seconds.append(value.result('module')['seconds'])
-                    if rnd == 0 and name.startswith('module'):
-                        got = lab.ssh('bench-b', 'sha256sum', '%s/%s/images/big.iso' % (dst, BID)).stdout.split()[0]
-                        assert got == sha, (name, got, sha)
-                    print('relay round %d %-19s %7.2f s' % (rnd + 1, name, seconds), flush=True)
-            relay = {name: summary(t) for name, t in times.items()}
-            relay['module_ansible_inner_seconds'] = summary(module_seconds)
-            for base in ('pipe_module_ciphers', 'scp3'):
-                for mod in ('module_inproc', 'module_ansible'):
-                    relay['ratio_%s_vs_%s' % (base, mod)] = round(relay[base]['median_s'] / relay[mod]['median_s'], 3)
+
+            def check_relay(name, rnd, value):
+                if name == 'module_inproc':
+                    assert value['changed'] and value['bytes_transferred'] >= size
+                if rnd == 0 and name.startswith('module'):
+                    got = lab.ssh('bench-b', 'sha256sum', '%s/%s/images/big.iso' % (dst, BID)).stdout.split()[0]
+                    assert got == sha, (name, got, sha)
+                return value.result('module')['seconds'] if name == 'module_ansible' else None
+
+            times, module_seconds = run_rounds('relay', methods, clear_b, args.rounds, check_relay)
+            relay = scenario_result(times, module_seconds, ('pipe_module_ciphers', 'scp3'))
             results['relay'] = relay
             clear_b()
 

@@ -46,6 +46,20 @@ def remote_digests(lab, host, root):
     return {line.split(None, 1)[1].strip()[2:]: line.split()[0] for line in out.splitlines()}
 
 
+def node_source(lab, host):
+    """``src_host`` for a lab node, as the build role gives it (the controller reads the node's tree over SSH)."""
+    return {'host': lab.hosts[host]['address'], 'user': 'root', 'identity_file': str(lab.ssh_key),
+            'known_hosts_file': str(lab.known_hosts)}
+
+
+def ftp_target(lab, ftp_server, root):
+    """An FTP server on the controller's lab address serving ``root``, and a target for its /pub."""
+    (root / 'pub').mkdir(parents=True)
+    ftp = ftp_server(str(root), host=lab.controller_address)
+    return ftp, {'type': 'ftp', 'host': lab.controller_address, 'port': ftp.port, 'user': ftp.user,
+                 'password': ftp.password, 'path': '/pub'}
+
+
 def stage_on(lab, host, check=False, **args):
     return run_module('ondemand.fedora_build.stage', args, inventory=lab.inventory, hosts=host, check=check)
 
@@ -151,8 +165,7 @@ def test_controller_pulls_from_a_node_into_a_local_dir(lab, tmp_path):
     bid = new_bid()
     src = put_tree_on(lab, 'node-x86a', tree, bid)
     staging = tmp_path / 'staging'
-    src_host = {'host': lab.hosts['node-x86a']['address'], 'user': 'root', 'identity_file': str(lab.ssh_key),
-                'known_hosts_file': str(lab.known_hosts)}
+    src_host = node_source(lab, 'node-x86a')
     args = dict(src=src, build_id=bid, latest=LATEST, target={'type': 'local', 'path': str(staging)}, src_host=src_host)
     run = run_module('ondemand.fedora_build.stage', args)   # on the controller, as the role's delegate_to: localhost
     run.assert_ok()
@@ -187,8 +200,7 @@ def test_a_pulled_file_that_is_not_what_checksum_says_is_discarded(lab, tmp_path
     else:
         lab.ssh('node-x86a', 'rm', '--', iso)
     staging = tmp_path / 'staging'
-    src_host = {'host': lab.hosts['node-x86a']['address'], 'user': 'root', 'identity_file': str(lab.ssh_key),
-                'known_hosts_file': str(lab.known_hosts)}
+    src_host = node_source(lab, 'node-x86a')
     run = run_module('ondemand.fedora_build.stage', dict(src=src, build_id=bid, latest=LATEST, src_host=src_host,
                                                          target={'type': 'local', 'path': str(staging)}))
     assert run.rc != 0 and run.status('module') == 'failed', run.describe()
@@ -268,8 +280,7 @@ def test_the_controller_relays_a_node_tree_to_an_ssh_host(lab, tmp_path, control
     src = put_tree_on(lab, 'node-x86a', tree, bid)
     staging = '%s/staging-%s' % (lab.hosts['node-x86b']['node_root'], bid[-6:])
     target = ssh_target(lab, 'node-x86b', staging, identity_file=str(controller_only_key))
-    src_host = {'host': lab.hosts['node-x86a']['address'], 'user': 'root', 'identity_file': str(lab.ssh_key),
-                'known_hosts_file': str(lab.known_hosts)}
+    src_host = node_source(lab, 'node-x86a')
     args = dict(src=src, build_id=bid, latest=LATEST, target=target, src_host=src_host)
 
     # the control: pushed from the node, the same key is refused (the key really is the controller's only)
@@ -307,12 +318,8 @@ def test_a_relayed_file_that_breaks_on_the_node_fails_the_staging(lab, tmp_path,
         target = ssh_target(lab, 'node-x86b', staging, identity_file=str(controller_only_key))
     else:
         root = tmp_path / 'ftp'
-        (root / 'pub').mkdir(parents=True)
-        ftp = ftp_server(str(root), host=lab.controller_address)
-        target = {'type': 'ftp', 'host': lab.controller_address, 'port': ftp.port, 'user': ftp.user,
-                  'password': ftp.password, 'path': '/pub'}
-    src_host = {'host': lab.hosts['node-x86a']['address'], 'user': 'root', 'identity_file': str(lab.ssh_key),
-                'known_hosts_file': str(lab.known_hosts)}
+        _ftp, target = ftp_target(lab, ftp_server, root)
+    src_host = node_source(lab, 'node-x86a')
     run = run_module('ondemand.fedora_build.stage', dict(src=src, build_id=bid, latest=LATEST, target=target,
                                                          src_host=src_host))
     assert run.status('module') == 'failed', run.describe()
@@ -330,16 +337,12 @@ def test_the_controller_relays_a_node_tree_to_an_ftp_server(lab, tmp_path, ftp_s
     """FTP staging from the controller with src_host: the server sees every upload come from the controller's address,
     and the node never gets the password (it is only in the controller's module arguments)."""
     root = tmp_path / 'ftp'
-    (root / 'pub').mkdir(parents=True)
-    ftp = ftp_server(str(root), host=lab.controller_address)
+    ftp, target = ftp_target(lab, ftp_server, root)
     tree = tmp_path / 'tree'
     make_tree(tree, {'images/boot.iso': 9 * 1024 * 1024 + 1, 'logs/build.log': b'ok\n', 'build.json': b'{}\n'})
     bid = new_bid()
     src = put_tree_on(lab, 'node-x86a', tree, bid)
-    target = {'type': 'ftp', 'host': lab.controller_address, 'port': ftp.port, 'user': ftp.user,
-              'password': ftp.password, 'path': '/pub'}
-    src_host = {'host': lab.hosts['node-x86a']['address'], 'user': 'root', 'identity_file': str(lab.ssh_key),
-                'known_hosts_file': str(lab.known_hosts)}
+    src_host = node_source(lab, 'node-x86a')
     run = run_module('ondemand.fedora_build.stage', dict(src=src, build_id=bid, latest=LATEST, target=target,
                                                          src_host=src_host))
     run.assert_ok()
