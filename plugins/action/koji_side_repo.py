@@ -26,7 +26,6 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.builders import MACHINE_TO_ARCH
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
-from ansible_collections.ondemand.fedora_build.plugins.module_utils.side_repo import resolve_with_login
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.side_repo_args import argument_spec, precheck
 
 MODULE = 'ondemand.fedora_build.koji_side_repo'
@@ -63,6 +62,9 @@ class ActionModule(ActionBase):
         try:
             precheck(params, spec)
             arches = params['arches'] or [self._node_arch(task_vars or {})]
+            # imported here, not at the top: it brings the koji library, which an anonymous task's worker never needs
+            from ansible_collections.ondemand.fedora_build.plugins.module_utils.side_repo import (  # pylint: disable=import-outside-toplevel
+                resolve_with_login)
             resolved = resolve_with_login(params, arches)  # log in, resolve, log out: all here
             if params['ca_cert'] and params['validate_certs']:
                 resolved['ca_pem'] = _read_ca(params['ca_cert'])

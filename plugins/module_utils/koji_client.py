@@ -42,6 +42,7 @@ import tempfile
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import check_nvr
+from ansible_collections.ondemand.fedora_build.plugins.module_utils.side_repo_args import DEFAULT_EXCLUDE
 
 try:
     import koji
@@ -53,7 +54,6 @@ except ImportError as _exc:  # pragma: no cover - exercised on nodes without koj
     KOJI_IMPORT_ERROR = _exc
 
 SIGKEY_RE = re.compile(r'^[0-9a-f]{8,40}$')
-DEFAULT_EXCLUDE = ('*-debuginfo', '*-debugsource', '*-debuginfo-*', '*-debugsource-*')
 # multicalls are split so one request never grows without bound
 BATCH = 500
 # the largest integer koji.xmlrpcplus can send (<i8>); Koji build and task IDs are bounded by it

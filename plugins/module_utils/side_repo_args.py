@@ -11,9 +11,12 @@ import posixpath
 import re
 
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.errors import FedoraBuildError
-from ansible_collections.ondemand.fedora_build.plugins.module_utils.koji_client import DEFAULT_EXCLUDE
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.validate import (
     check_arch, check_name, check_params_text, check_url)
+
+# The packages a side repo leaves out unless the request says otherwise. Defined here, not in koji_client (which
+# re-exports it), so that this module imports no koji library: the action plugin loads it in every task's worker.
+DEFAULT_EXCLUDE = ('*-debuginfo', '*-debugsource', '*-debuginfo-*', '*-debugsource-*')
 
 
 # ------------------------------------------------------------- options

@@ -87,6 +87,9 @@ def test_repeat_is_answered_without_a_slot_under_the_full_paths_build_id(
     (side,) = [r for r in again.results if r.action == 'ondemand.fedora_build.koji_side_repo']
     assert side.result['bytes_downloaded'] == 0 and all(p['sha256'] for p in side.result['packages'])
     assert 'lock' not in [h['phase'] for h in record['history'][len(first['history']):]]
+    # the node is asked for the builder's version only (the one the build ID covers), read as the full path reads it
+    (probe,) = [r for r in again.results if r.action == 'ondemand.fedora_build.preflight' and r.status != 'skipped']
+    assert list(probe.result['report']['tools']) == ['lorax'] and probe.result['report']['tools']['lorax']['version']
 
     # the node's pipeline for the same request (quick reuse off) finds the same build, the build ID computed after
     # the side repo was made; and a forced build (never reused) computes it too
@@ -95,6 +98,8 @@ def test_repeat_is_answered_without_a_slot_under_the_full_paths_build_id(
     assert slow.status('ondemand.fedora_build.build : Take a free build slot (flock; waits while the node is busy)') != 'skipped'
     full_id = slow.result('ondemand.fedora_build.build : Compute the build ID')['ansible_facts']['build_id']
     assert full_id == build_id
+    full_tools = slow.result('ondemand.fedora_build.build : Check that the node can build the image')['report']['tools']
+    assert len(full_tools) > 1 and full_tools['lorax'] == probe.result['report']['tools']['lorax']
     dummy, forced = run(node, tmp_path, builder_standins, dict(request, force=True), 'forced')
     assert forced['reused'] is False and forced['build_id'] == build_id
 
