@@ -70,6 +70,8 @@ class SshSource(object):
 
     def copy_files(self, entries, out):
         """Append the entries' bytes to ``out``, one after the other, all in one ssh call."""
+        if not entries:
+            return   # (only CHECKSUM to send: no call to the node)
         errors = tempfile.TemporaryFile()
         proc = self.open_stream(*[e.relpath for e in entries], stderr=errors)
         stream = SourceFile(proc.stdout, proc, errors, lambda stderr: self.conn.error(
