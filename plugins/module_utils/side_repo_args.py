@@ -93,8 +93,12 @@ def precheck(params, spec):
     for index, arch in enumerate(params['arches'] or []):
         check_arch(arch, 'arches[%d]' % index)
     check_repo_options(params['dest'], params['cache_dir'], params['repo_name'], params['repo_file'], params['priority'],
-                       [dict((k, v) for k, v in repo.items() if v is not None) for repo in params['base_repos'] or []],
-                       params['gpgkeys'], params['parallel'], params['retries'])
+                       given_base_repos(params), params['gpgkeys'], params['parallel'], params['retries'])
+
+
+def given_base_repos(params):
+    """The ``base_repos`` option with only the keys each entry gives (the argument spec fills the rest with None)."""
+    return [dict((k, v) for k, v in repo.items() if v is not None) for repo in params['base_repos'] or []]
 
 
 REPO_ID_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$')

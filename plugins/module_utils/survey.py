@@ -150,11 +150,11 @@ def request_from_survey(answers, image_type=None):
         for part in parts[:-1]:
             node = node.setdefault(part, {})
         node[parts[-1]] = value
+    url = (request.get('kickstart') or {}).get('src')
+    if isinstance(url, str) and '@' in urlsplit(url).netloc:
+        raise FedoraBuildError(login_in_url('fb_kickstart_url'))
     for path, login in sorted(logins.items()):
         _put_login(request, path, login)
-    url = (request.get('kickstart') or {}).get('src')
-    if not logins and isinstance(url, str) and '@' in urlsplit(url).netloc:
-        raise FedoraBuildError(login_in_url('fb_kickstart_url'))
     if image_type:
         request['image_type'] = image_type
     return request
@@ -177,8 +177,6 @@ def _put_login(request, path, login):
     if parts.scheme.lower() not in ('http', 'https', 'ftp') or not parts.netloc:
         raise FedoraBuildError('%s: a login goes with an http, https or ftp URL in %s, not with %s.'
                                % (user_var, url_var, 'a path' if url.startswith('/') else 'that text'))
-    if '@' in parts.netloc:
-        raise FedoraBuildError(login_in_url(url_var))
     userinfo = quote(login['url_user'][1], safe='')
     if 'url_password' in login:
         userinfo += ':' + quote(login['url_password'][1], safe='')

@@ -370,7 +370,7 @@ from ansible_collections.ondemand.fedora_build.plugins.module_utils import koji_
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.side_repo import (
     SideRepo, assemble_side_repo, resolve_with_login)
 from ansible_collections.ondemand.fedora_build.plugins.module_utils.side_repo_args import (
-    argument_spec, check_resolved, precheck)
+    argument_spec, check_resolved, given_base_repos, precheck)
 
 
 def run(module):
@@ -396,7 +396,7 @@ def run(module):
 
 
 def _repo(params, ca_cert=None):
-    base_repos = [dict((k, v) for k, v in repo.items() if v is not None) for repo in params['base_repos']]
+    base_repos = given_base_repos(params)
     return SideRepo(params['dest'], params['cache_dir'], repo_name=params['repo_name'], repo_file=params['repo_file'],
                     repo_baseurl=params['repo_baseurl'], priority=params['priority'], base_repos=base_repos,
                     gpgkeys=params['gpgkeys'], parallel=params['parallel'], retries=params['retries'],

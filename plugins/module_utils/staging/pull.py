@@ -78,17 +78,12 @@ class SshSource(object):
             stderr, 'cannot read the files of %s' % self.root), timeout=self.timeout)
         try:
             for entry in entries:
-                try:
-                    copy_exactly(stream, out, entry.size, '%s: %s' % (self.description, entry.relpath))
-                except FedoraBuildError:
-                    failure = stream.close()
-                    if failure is not None:
-                        raise failure
-                    raise
+                copy_exactly(stream, out, entry.size, '%s: %s' % (self.description, entry.relpath))
         finally:
+            # also after a short read: the node's own reason (a file gone) wins over "ended after N bytes"
             failure = stream.close()
-        if failure is not None:
-            raise failure
+            if failure is not None:
+                raise failure
 
     def close(self):
         self.conn.close()
